@@ -1,0 +1,86 @@
+"""`python -m core ...`: the headless command line.
+
+User errors print a plain message on stderr and exit 2; nothing here prints tracebacks
+for them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors are user errors too
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m core", description="LayerLab headless: inspect data, design, train, predict.")
+    p.add_argument("--lang", default="en", help="language of messages: en or zh")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ins = sub.add_parser("inspect", help="print what LayerLab understood about a dataset (JSON)")
+    ins.add_argument("data", help="CSV file, zip of class folders, image folder, or sample:NAME")
+    ins.add_argument("--target", help="target column (CSV; default: the last column)")
+
+    summ = sub.add_parser("summary", help="print each layer's output shape and parameter count")
+    summ.add_argument("data")
+    summ.add_argument("--target")
+    summ.add_argument("--spec", help="project file (JSON); default: the default template for the data")
+
+    tr = sub.add_parser("train", help="train a model and write model, TFLite, metrics and script")
+    tr.add_argument("data")
+    tr.add_argument("--target")
+    tr.add_argument("--spec")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--out", required=True, help="folder to write the results into")
+
+    pr = sub.add_parser("predict", help="predict with a model folder written by `train`")
+    pr.add_argument("model_dir")
+    pr.add_argument("input", nargs="+", help="a CSV of rows, or image files")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "inspect":
+            from core.commands import inspect_command as run
+        elif args.command == "summary":
+            from core.commands import summary_command as run
+        elif args.command == "train":
+            from core.commands import train_command as run
+        else:
+            from core.commands import predict_command as run
+        return run(args) or 0
+    except UserError as err:
+        print(err.render(args.lang), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+
+
+def read_spec_file(path: str | None):
+    """Load a project file given on the command line, or None."""
+    if not path:
+        return None
+    from core.spec import ProjectSpec
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError("cli.spec_missing", "The project file {file} does not exist. Check the path.", file=path)
+    return ProjectSpec.from_json(p.read_bytes())
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
