@@ -27,6 +27,8 @@ class Workspace:
     active_run: Any = None  # core.training.RunHandle while a run is going
     selected_run: int | None = None  # index into runs used by Evaluate / Export
     cache: dict = field(default_factory=dict)  # per-session derived results (evaluation, exports)
+    data_version: int = 0  # bumped by set_dataset: a cache/widget key that changes with the data
+    done_steps: set = field(default_factory=set)  # "evaluate"/"export" once shown (Home ticks them)
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
 
     def set_dataset(self, dataset: Any, source: str, raw_table: Any = None) -> None:
@@ -34,7 +36,12 @@ class Workspace:
         self.dataset = dataset
         self.data_source = source
         self.raw_table = raw_table
+        self.data_version += 1
         self.cache.clear()
+
+    def mark_done(self, step: str) -> None:
+        """Record that a workflow step ("evaluate", "export") was completed in this session."""
+        self.done_steps.add(step)
 
     def run_dir(self, run_id: str) -> Path:
         path = self.temp_dir / "runs" / run_id
