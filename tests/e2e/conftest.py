@@ -1,0 +1,165 @@
+"""Browser tests: the real app (`streamlit run app.py`) driven by Debian's headless Chromium.
+
+One server and one Chromium per test session; every test gets fresh browser contexts
+(one context = one user with their own Streamlit session). When a test fails, the text
+and a screenshot of every page it opened land in test-artifacts/ and the page text and
+the server log's tail are printed with the failure.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.e2e.ui import REPO_ROOT, open_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+SERVER_START_TIMEOUT_S = 60
+
+# Training and the first TensorFlow import take seconds: assertions wait, never sleep.
+expect.set_options(timeout=30_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer on {url} within {SERVER_START_TIMEOUT_S}s")
+
+
+@pytest.fixture(scope="session")
+def server_log() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / "streamlit-server.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(server_log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port, as a user would start it."""
+    port = _free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    command = [
+        str(REPO_ROOT / ".venv/bin/streamlit"), "run", "app.py",
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+    with server_log.open("w") as log:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server, server_log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}: run `make chromium`.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    # Keep each phase's report on the item so fixtures can tell whether the test failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _test_failed(item: pytest.Item) -> bool:
+    return any(getattr(getattr(item, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
+
+
+@pytest.fixture
+def new_user(
+    request: pytest.FixtureRequest, browser: Browser, app_url: str, server_log: Path
+) -> Iterator[Callable[[], Page]]:
+    """Factory: each call is a new user (own browser context, own session) on the home page."""
+    contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+
+    def make() -> Page:
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        open_app(page, app_url)
+        return page
+
+    yield make
+
+    if _test_failed(request.node):
+        _keep_failure_artifacts(request.node.name, pages, server_log)
+    for context in contexts:
+        context.close()
+
+
+def _keep_failure_artifacts(test_name: str, pages: list[Page], server_log: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for number, page in enumerate(pages, start=1):
+        stem = ARTIFACTS / f"{_safe_name(test_name)}-user{number}"
+        try:
+            page.screenshot(path=f"{stem}.png", full_page=True)
+            text = page.inner_text("body")
+        except Exception as error:  # the page may have crashed; report what we can
+            text = f"(page unreadable: {error})"
+        Path(f"{stem}.txt").write_text(text)
+        print(f"\n===== page text, user {number} ({page.url}) — screenshot {stem}.png =====\n{text}")
+    log_tail = server_log.read_text(errors="replace")[-4000:] if server_log.exists() else ""
+    print(f"\n===== streamlit server log (tail) =====\n{log_tail}", file=sys.stdout)
+
+
+@pytest.fixture
+def page(new_user: Callable[[], Page]) -> Page:
+    """One user on the home page."""
+    return new_user()

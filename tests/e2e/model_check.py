@@ -1,0 +1,72 @@
+"""Run a downloaded model in a fresh Python process, as the user would after downloading it.
+
+The test process never imports Keras: `predict_in_new_process` writes the inputs to a
+.npy file and runs this module (`python -m tests.e2e.model_check KIND MODEL X OUT`),
+which loads the file with plain Keras (.keras) or the LiteRT interpreter (.tflite).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYTHON = REPO_ROOT / ".venv/bin/python"
+
+
+def predict_in_new_process(kind: str, model: Path, x: np.ndarray, workdir: Path) -> np.ndarray:
+    """Outputs of the downloaded `model` (kind "keras" or "tflite") for inputs `x`."""
+    inputs, outputs = workdir / f"{model.name}.x.npy", workdir / f"{model.name}.out.npy"
+    np.save(inputs, x)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [str(PYTHON), "-m", "tests.e2e.model_check", kind, str(model), str(inputs), str(outputs)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, f"{model.name} did not run in a fresh process:\n{result.stderr[-3000:]}"
+    return np.load(outputs)
+
+
+def _keras_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
+    import keras
+
+    model = keras.saving.load_model(model_path)
+    return np.asarray(model.predict(x, verbose=0))
+
+
+def _tflite_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=model_path)
+    (input_detail,) = interpreter.get_input_details()
+    output_detail = interpreter.get_output_details()[0]
+    interpreter.resize_tensor_input(input_detail["index"], [1, *x.shape[1:]])
+    interpreter.allocate_tensors()
+    rows = []
+    for sample in x:
+        batch = sample[None].astype(input_detail["dtype"])
+        if input_detail["dtype"] in (np.int8, np.uint8):  # a fully quantised model: scale the input
+            scale, zero_point = input_detail["quantization"]
+            batch = np.round(sample[None] / scale + zero_point).astype(input_detail["dtype"])
+        interpreter.set_tensor(input_detail["index"], batch)
+        interpreter.invoke()
+        output = interpreter.get_tensor(output_detail["index"]).astype(np.float32)
+        if output_detail["dtype"] in (np.int8, np.uint8):
+            scale, zero_point = output_detail["quantization"]
+            output = (output - zero_point) * scale
+        rows.append(output[0])
+    return np.stack(rows)
+
+
+def main(argv: list[str]) -> None:
+    kind, model_path, inputs, outputs = argv
+    x = np.load(inputs)
+    runners = {"keras": _keras_outputs, "tflite": _tflite_outputs}
+    np.save(outputs, runners[kind](model_path, x))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

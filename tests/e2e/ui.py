@@ -1,0 +1,133 @@
+"""What a user does in LayerLab, in Playwright terms.
+
+Widgets are found by their stable key (the `.st-key-<key>` class Streamlit puts on a
+keyed widget's container, see the key list in docs) or by their visible label. After
+every action we wait until the app's script has finished running, as Streamlit's own
+browser tests do.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
+TRAINING_TIMEOUT_MS = 120_000
+
+Text = str | re.Pattern[str]
+
+
+def wait_idle(page: Page, timeout_ms: int = 60_000) -> None:
+    """Wait for the script run an action triggered to finish (it may start a moment later)."""
+    page.wait_for_timeout(150)
+    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+
+
+def go_to(page: Page, name: Text) -> None:
+    """Open a step through the navigation menu, as a user would (the session is kept)."""
+    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"\b{re.escape(name)}\b", re.I)
+    link = page.locator(NAV_LINKS).filter(has_text=pattern).first
+    expect(link).to_be_visible()
+    link.click()
+    wait_idle(page)
+
+
+def widget(page: Page, key: str) -> Locator:
+    return page.locator(f".st-key-{key}")
+
+
+def choose(page: Page, key: str, option: Text) -> None:
+    """Pick `option` in the keyed selectbox, radio, segmented control or pills."""
+    box = widget(page, key)
+    expect(box).to_be_visible()
+    # Selectboxes render a skeleton first; wait until the real widget is there.
+    real = box.locator("[data-testid='stSelectbox'], [data-testid='stRadio'], [data-testid='stButtonGroup']")
+    expect(real.first).to_be_visible()
+    if box.get_by_test_id("stSelectbox").count():
+        combo = box.get_by_role("combobox")
+        combo.click()
+        if isinstance(option, str):
+            combo.fill(option)  # filters the list, so long lists need no scrolling
+        page.get_by_role("option").filter(has_text=option).first.click()
+    elif box.get_by_test_id("stRadio").count():
+        box.locator("label").filter(has_text=option).first.click()
+    else:
+        box.get_by_role("button").filter(has_text=option).first.click()
+    wait_idle(page)
+
+
+def set_number(page: Page, key: str, value: float) -> None:
+    field = widget(page, key).locator("input")
+    expect(field).to_be_visible()
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page)
+    expect(field).to_have_value(str(value))
+
+
+def press(page: Page, key: str) -> None:
+    button = widget(page, key).get_by_role("button").first
+    expect(button).to_be_enabled()
+    button.click()
+    wait_idle(page)
+
+
+def upload(page: Page, path: Path, key: str | None = None) -> None:
+    """Upload through the file chooser ("Browse files"), as a user does."""
+    uploader = widget(page, key) if key else page.get_by_test_id("stFileUploader").first
+    expect(uploader).to_be_visible()
+    with page.expect_file_chooser() as chooser:
+        uploader.get_by_role("button", name=re.compile("browse|upload", re.I)).first.click()
+    chooser.value.set_files(str(path))
+    # The file appears in the uploader's list once it reached the server.
+    expect(uploader.get_by_text(path.name)).to_be_visible()
+    wait_idle(page)
+
+
+def download(page: Page, key: str, into: Path) -> Path:
+    """Click a download button and return the saved file (named as the app suggests)."""
+    button = widget(page, key).get_by_role("button").first
+    expect(button).to_be_enabled(timeout=TRAINING_TIMEOUT_MS)
+    with page.expect_download(timeout=TRAINING_TIMEOUT_MS) as info:
+        button.click()
+    target = into / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+def plotly_figures(page: Page) -> list[dict[str, Any]]:
+    """Every Plotly chart on the page: its traces' types, names and point counts."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+            title: (el.layout && el.layout.title && (el.layout.title.text || el.layout.title)) || '',
+            traces: (el.data || []).map(t => ({
+                type: t.type || 'scatter', name: t.name || '',
+                points: t.x ? t.x.length : (t.y ? t.y.length : 0),
+                z: t.z || null, x: t.x || null, y: t.y || null,
+            })),
+        }))"""
+    )
+
+
+def page_text(page: Page) -> str:
+    return page.inner_text("body")
+
+
+def assert_no_traceback(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert "Traceback" not in page_text(page), "the page shows a Python traceback"
+
+
+def error_alert(page: Page) -> Locator:
+    """The error boxes (st.error) on the page."""
+    return page.locator("[data-testid='stAlertContentError']")
