@@ -1,0 +1,252 @@
+"""Reading an uploaded CSV into a raw table: size caps, encoding, delimiter, decimal mark.
+
+Nothing here decides what the columns mean (that is `tables.py`); the result, a
+`RawTable`, is cheap to keep so the app can re-run `prepare_table` when the user picks
+another target.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core.data.limits import current_limits, human_size
+from core.errors import UserError
+
+DELIMITERS = (",", ";", "\t", "|")
+NO_DELIMITER = "\x1f"  # a one-column file is parsed with a separator that never occurs in it
+SAMPLE_BYTES = 256 * 1024
+SAMPLE_LINES = 200
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+# What a user may upload by mistake, recognised by the first bytes.
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx file is one too): save your sheet as CSV",
+    b"%PDF": "a PDF document: export the table as CSV",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Word file: save your sheet as CSV",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip-compressed file: decompress it first",
+}
+
+
+@dataclass
+class RawTable:
+    """A CSV as read, before any decision about target or column kinds."""
+
+    name: str
+    frame: pd.DataFrame
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252" or "latin-1"
+    delimiter: str  # one of DELIMITERS, or "" for a one-column file
+    decimal: str  # "." or ","
+    n_bytes: int
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+
+def _read_bytes(source: Path | str | bytes, name: str, max_bytes: int) -> bytes:
+    """The file's bytes, refusing an oversized file before reading it."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)  # no copy when it already is bytes
+        size = len(data)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UserError("csv.not_found", "The file {file} does not exist. Check the path.", file=str(path))
+        size = path.stat().st_size
+    if size > max_bytes:
+        raise UserError(
+            "csv.too_large",
+            "{file} is {size}, more than the {limit} this server accepts. Use fewer rows or columns, "
+            "or ask the administrator to raise LAYERLAB_MAX_UPLOAD_BYTES.",
+            file=name, size=human_size(size), limit=human_size(max_bytes),
+        )
+    return data if isinstance(source, (bytes, bytearray, memoryview)) else path.read_bytes()
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Validate UTF-8 in chunks so a big file is not decoded into one huge string."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
+    """Return the bytes as UTF-8 (what the parser reads) and the encoding they came in."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8"), "utf-16"
+        except UnicodeDecodeError:
+            raise UserError(
+                "csv.bad_encoding",
+                "{file} starts like a UTF-16 text file but is damaged. Save it again as CSV (UTF-8).",
+                file=name,
+            ) from None
+    head = data[:8192]
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise UserError(
+                "csv.binary", "{file} is not a CSV file: it looks like {what}.", file=name, what=what
+            )
+    if b"\x00" in head:
+        raise UserError(
+            "csv.binary",
+            "{file} is not a text file (it contains binary data). Upload a CSV file: a spreadsheet "
+            "saved as 'CSV (comma separated)'.",
+            file=name,
+        )
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        data = data[3:]
+    if _is_utf8(data):
+        return data, "utf-8-sig" if bom else "utf-8"
+    # Old Excel on Windows writes CP1252; bytes CP1252 leaves undefined are read as Latin-1.
+    try:
+        return data.decode("cp1252").encode("utf-8"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+def _sample_lines(data: bytes) -> list[str]:
+    sample = data[:SAMPLE_BYTES]
+    if len(data) > SAMPLE_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n")]
+    text = sample.decode("utf-8", errors="replace")
+    return [line for line in text.splitlines() if line.strip()][:SAMPLE_LINES]
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the sample lines into the same number (> 1) of fields most consistently.
+
+    Looking at many lines (not only the header) keeps a one-column file of sentences with
+    commas from being split, and prefers `;` over `,` in European files with decimal commas.
+    """
+    best, best_score = "", (0.0, 0)
+    for delim in DELIMITERS:
+        counts = _field_counts(lines, delim)
+        if not counts or counts[0] < 2:
+            continue
+        agreeing = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = (agreeing, counts[0])
+        if agreeing >= 0.9 and score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _detect_decimal(lines: list[str], delimiter: str) -> str:
+    if delimiter != ";":
+        return "."
+    fields = [f for row in csv.reader(lines[1:], delimiter=delimiter) for f in row]
+    return "," if any(_DECIMAL_COMMA.match(f) for f in fields) else "."
+
+
+def _header(lines: list[str], delimiter: str, name: str, max_columns: int) -> list[str]:
+    raw = next(csv.reader(lines[:1], delimiter=delimiter or NO_DELIMITER))
+    names = [h.strip() or f"column {i + 1}" for i, h in enumerate(raw)]
+    if len(names) > max_columns:
+        raise UserError(
+            "csv.too_many_columns",
+            "{file} has {n} columns, more than the {limit} this server accepts. Remove columns you do not need.",
+            file=name, n=len(names), limit=max_columns,
+        )
+    seen: set[str] = set()
+    duplicates = sorted({h for h in names if h in seen or seen.add(h)})
+    if duplicates:
+        raise UserError(
+            "csv.duplicate_header",
+            "{file} has several columns with the same name: {names}. Give each column its own name in the "
+            "first row.",
+            file=name, names=", ".join(f"'{d}'" for d in duplicates),
+        )
+    return names
+
+
+def _find_ragged_row(data: bytes, delimiter: str, n_columns: int) -> tuple[int, int] | None:
+    """(line number, field count) of the first row whose field count differs from the header's."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""), delimiter=delimiter)
+    for row in reader:
+        if row and len(row) != n_columns and reader.line_num > 1:
+            return reader.line_num, len(row)
+    return None
+
+
+def _parse(data: bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:
+    sep = delimiter or NO_DELIMITER
+    try:
+        return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="pyarrow")
+    except (pd.errors.ParserError, ValueError, TypeError):
+        pass  # pyarrow is strict (e.g. about quoting); the C parser may still manage
+    try:
+        return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="c", low_memory=False)
+    except (pd.errors.ParserError, ValueError) as err:
+        ragged = _find_ragged_row(data, sep, len(names))
+        if ragged:
+            line, got = ragged
+            raise UserError(
+                "csv.ragged",
+                "Line {line} of {file} has {got} values but the header has {expected} columns. Fix that line "
+                "(a missing or extra '{delimiter}', or an unclosed quote) and upload again.",
+                file=name, line=line, got=got, expected=len(names), delimiter=sep if delimiter else ",",
+            ) from None
+        raise UserError(
+            "csv.unreadable",
+            "{file} could not be read as a CSV table ({detail}). Save it again as 'CSV (comma separated)'.",
+            file=name, detail=str(err).strip().splitlines()[0][:200],
+        ) from None
+
+
+def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
+    """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded file")
+    limits = current_limits()
+    data = _read_bytes(source, name, limits.upload_bytes)
+    n_bytes = len(data)
+    if not data[:65536].strip() and not data.strip():
+        raise UserError("csv.empty", "{file} is empty. Upload a CSV file with a header row and data rows.", file=name)
+    data, encoding = _to_utf8(data, name)
+    # Cheap cap before parsing: one line per row (quoted newlines only make this an overestimate).
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if n_lines - 1 > limits.rows:
+        raise UserError(
+            "csv.too_many_rows",
+            "{file} has about {n} rows, more than the {limit} this server accepts. Use a sample of your rows, "
+            "or ask the administrator to raise LAYERLAB_MAX_ROWS.",
+            file=name, n=f"{n_lines - 1:,}", limit=f"{limits.rows:,}",
+        )
+    lines = _sample_lines(data)
+    delimiter = detect_delimiter(lines)
+    decimal = _detect_decimal(lines, delimiter)
+    names = _header(lines, delimiter, name, limits.columns)
+    if len(lines) < 2:
+        raise UserError(
+            "csv.no_rows",
+            "{file} has a header row but no data rows. Add rows of data below the header.",
+            file=name,
+        )
+    frame = _parse(data, name, delimiter, decimal, names)
+    del data
+    if len(frame) == 0:
+        raise UserError(
+            "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
+        )
+    if len(frame.columns) == len(names):
+        frame.columns = names
+    return RawTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, decimal=decimal, n_bytes=n_bytes)

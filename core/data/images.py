@@ -1,0 +1,252 @@
+"""Image datasets: a zip (or folder) of class folders -> one size, one colour mode, uint8 pixels.
+
+Images are decoded straight from memory with Pillow, accepted by content (PNG, JPEG, BMP,
+GIF, WebP), never by file name. A file that cannot be used is skipped and listed with the
+reason; the rest are kept.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from core.data.archive import ArchiveFiles, read_folder, read_zip
+from core.data.dataset import Dataset, SkippedFile
+from core.data.limits import Limits, current_limits
+from core.data.split import split_indices
+from core.data.tables import sort_labels
+from core.errors import UserError
+
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+MIN_IMAGES_PER_CLASS = 5
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".ico"}
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"BM", "BMP"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The accepted format the bytes are in, judged by content, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in _MAGIC if data.startswith(magic)), None)
+
+
+class _Unusable(Exception):
+    """An image that cannot be used; the message is the reason shown to the user."""
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Open (header only) with the format allow-list; bombs and unknown formats raise _Unusable."""
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise _Unusable("not a PNG, JPEG, BMP, GIF or WebP image (judged by its content)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=[fmt])
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise _Unusable("too many pixels (a possible decompression bomb)") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise _Unusable(f"cannot be decoded as {fmt} ({err})") from None
+    width, height = im.size
+    if width * height > max_pixels:
+        raise _Unusable(f"too many pixels ({width}×{height}, a possible decompression bomb)")
+    if width < 1 or height < 1:
+        raise _Unusable("has no pixels")
+    return im
+
+
+def _flatten(im: Image.Image, channels: int) -> Image.Image:
+    """Any mode -> "L" or "RGB": 16-bit scaled down (not clipped), transparency on white, CMYK converted."""
+    if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        values = np.asarray(im, dtype=np.float64)
+        top = 1.0 if im.mode == "F" and values.max(initial=0) <= 1.0 else 65535.0
+        im = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    target = "L" if channels == 1 else "RGB"
+    return im if im.mode == target else im.convert(target)
+
+
+def _decode(data: bytes, size: tuple[int, int], channels: int, max_pixels: int) -> np.ndarray:
+    height, width = size
+    im = _open(data, max_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if im.format == "JPEG":  # let libjpeg decode at a reduced scale when shrinking
+                im.draft("L" if channels == 1 else "RGB", (width, height))
+            im.load()
+            im = _flatten(im, channels)
+            if im.size != (width, height):
+                im = im.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as err:
+        raise _Unusable(f"damaged or truncated ({err})") from None
+    arr = np.asarray(im, dtype=np.uint8)
+    return arr.reshape(height, width, channels)
+
+
+def decode_image(data: bytes, image_size: tuple[int, int], channels: int) -> np.ndarray:
+    """One image of any size and mode -> uint8 (H, W, C) as the model expects (for predictions)."""
+    try:
+        return _decode(data, tuple(image_size), int(channels), current_limits().image_pixels)
+    except _Unusable as err:
+        raise UserError("image.unreadable", "This image cannot be used: it is {reason}.", reason=str(err)) from None
+
+
+# ---------------------------------------------------------------- class folders
+
+
+@dataclass
+class _Candidate:
+    path: str
+    data: bytes
+    size: tuple[int, int]  # (height, width)
+    gray: bool
+
+
+def _class_of(paths: list[str]) -> list[str | None]:
+    """Class folder of each image: the first folder below the deepest folder all images share.
+
+    `my photos/cats/a.jpg` and `my photos/dogs/b.jpg` give cats and dogs; an archive whose
+    images all sit in one folder gives that folder's name (one class).
+    """
+    dirs = [PurePosixPath(p).parent.parts for p in paths]
+    common: tuple[str, ...] = ()
+    if dirs:
+        first = dirs[0]
+        n = min(len(d) for d in dirs)
+        k = next((i for i in range(n) if any(d[i] != first[i] for d in dirs)), n)
+        common = first[:k]
+    depth = len(common) - 1 if all(d == common for d in dirs) and common else len(common)
+    return [d[depth] if len(d) > depth else None for d in dirs]
+
+
+def _choose_size(sizes: list[tuple[int, int]], side_cap: int) -> tuple[int, int]:
+    """The most common size if most images share it, else the median; the longer side capped."""
+    (common, count), = Counter(sizes).most_common(1)
+    height, width = common if count * 2 >= len(sizes) else (
+        int(np.median([s[0] for s in sizes])), int(np.median([s[1] for s in sizes]))
+    )
+    scale = min(1.0, side_cap / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _candidates(found: ArchiveFiles, limits: Limits) -> tuple[list[_Candidate], list[SkippedFile], int]:
+    skipped, kept, others = list(found.skipped), [], 0
+    for path, data in found.files:
+        suffix = PurePosixPath(path).suffix.lower()
+        if sniff_format(data) is None:
+            if data[:4] == b"PK\x03\x04" or suffix == ".zip":
+                skipped.append(SkippedFile(path, "a zip inside the zip; nested archives are not opened"))
+            elif suffix in IMAGE_SUFFIXES:
+                skipped.append(SkippedFile(path, "not a PNG, JPEG, BMP, GIF or WebP image (judged by its content)"))
+            else:
+                others += 1
+            continue
+        try:
+            im = _open(data, limits.image_pixels)
+        except _Unusable as err:
+            skipped.append(SkippedFile(path, str(err)))
+            continue
+        kept.append(_Candidate(path, data, (im.size[1], im.size[0]), im.mode in GRAY_MODES))
+        if len(kept) > limits.images:
+            raise UserError(
+                "images.too_many",
+                "There are more than {limit} images; this server accepts at most {limit}. Use fewer images.",
+                limit=f"{limits.images:,}",
+            )
+    return kept, skipped, others
+
+
+def build_image_dataset(
+    name: str, found: ArchiveFiles, *, image_size: tuple[int, int] | None = None, seed: int = 42,
+    class_names: dict[str, str] | None = None,
+) -> Dataset:
+    """Files from a zip or folder -> an image Dataset (one size, one colour mode, split with `seed`)."""
+    limits = current_limits()
+    kept, skipped, others = _candidates(found, limits)
+    labels = _class_of([c.path for c in kept])
+    loose = [c for c, label in zip(kept, labels) if label is None]
+    skipped += [SkippedFile(c.path, "not inside a class folder") for c in loose]
+    kept, labels = [c for c, lab in zip(kept, labels) if lab is not None], [lab for lab in labels if lab is not None]
+    if loose and not kept:
+        raise UserError(
+            "images.no_class_folders",
+            "The images in {file} are not inside class folders. Put the images of each class in their own "
+            "folder (for example cats/ and dogs/) and zip those folders.",
+            file=name,
+        )
+    if not kept:
+        raise UserError(
+            "images.none",
+            "No usable image was found in {file}. Put one folder per class (for example cats/ and dogs/) with "
+            "PNG, JPEG, BMP, GIF or WebP images inside, and zip them.",
+            file=name,
+        )
+    classes = sort_labels(sorted(set(labels)))
+    if len(classes) < 2:
+        raise UserError(
+            "images.one_class",
+            "{file} has images of only one class ('{label}'). Add at least one more class folder next to it "
+            "(for example cats/ and dogs/), each with its own images.",
+            file=name, label=classes[0],
+        )
+    index = {label: i for i, label in enumerate(classes)}
+    y = np.array([index[label] for label in labels], dtype=np.int64)
+    split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
+                  min_per_class=MIN_IMAGES_PER_CLASS)  # refuse early, before decoding everything
+
+    size = tuple(int(s) for s in image_size) if image_size else _choose_size([c.size for c in kept], limits.image_side)
+    channels = 1 if all(c.gray for c in kept) else 3
+    pixels = np.empty((len(kept), size[0], size[1], channels), dtype=np.uint8)
+    good = np.zeros(len(kept), dtype=bool)
+    for i, cand in enumerate(kept):
+        try:
+            pixels[i] = _decode(cand.data, size, channels, limits.image_pixels)
+            good[i] = True
+        except _Unusable as err:
+            skipped.append(SkippedFile(cand.path, str(err)))
+    if not good.all():
+        keep = np.flatnonzero(good)
+        pixels, y, kept = pixels[keep], y[keep], [kept[i] for i in keep]
+    split = split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
+                          min_per_class=MIN_IMAGES_PER_CLASS)
+    notes = []
+    if len({c.size for c in kept}) > 1 or (image_size and any(c.size != size for c in kept)):
+        notes.append(f"The images have different sizes; all were resized to {size[0]}×{size[1]} pixels.")
+    if others:
+        notes.append(f"{others} file(s) that are not images were ignored.")
+    names = [class_names.get(c, c) for c in classes] if class_names else classes
+    return Dataset(
+        name=name, kind="images", task="classification",
+        x_train=pixels[split.train], y_train=y[split.train], x_val=pixels[split.val], y_val=y[split.val],
+        x_test=pixels[split.test], y_test=y[split.test],
+        classes=names, skipped=skipped, image_size=size, channels=channels,
+        files_test=[kept[i].path for i in split.test], warnings=notes,
+    )
+
+
+def load_image_zip(
+    source: Path | str | bytes, name: str | None = None, *, image_size: tuple[int, int] | None = None, seed: int = 42
+) -> Dataset:
+    """A zip of class folders (at any depth) -> an image Dataset."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded zip")
+    return build_image_dataset(name, read_zip(source, name, current_limits()), image_size=image_size, seed=seed)
+
+
+def load_image_folder(path: Path | str, *, image_size: tuple[int, int] | None = None, seed: int = 42) -> Dataset:
+    """A local folder of class folders -> an image Dataset (for the command line)."""
+    return build_image_dataset(str(path), read_folder(path, current_limits()), image_size=image_size, seed=seed)

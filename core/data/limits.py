@@ -1,0 +1,71 @@
+"""Caps on what an upload may contain, so one user's file cannot exhaust the server.
+
+Every cap has a default and can be changed by the server admin with an environment
+variable `LAYERLAB_MAX_<NAME>` (for example `LAYERLAB_MAX_UPLOAD_BYTES=500000000`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from core.errors import UserError
+
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_bytes: int = 200 * MB  # a CSV or zip as uploaded
+    rows: int = 2_000_000  # CSV data rows
+    columns: int = 2_000  # CSV columns
+    images: int = 50_000  # images in one archive or folder
+    entries: int = 100_000  # entries of any kind in one zip
+    uncompressed_bytes: int = 500 * MB  # sum of decompressed zip entries
+    compression_ratio: int = 100  # decompressed / compressed, per entry
+    image_pixels: int = 40_000_000  # one image; bigger is treated as a decompression bomb
+    image_side: int = 512  # largest height/width the images are resized to
+    categories: int = 1_000  # one-hot width of a single categorical column
+    classes: int = 200  # classes of a classification target
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None) -> "Limits":
+        """Defaults, overridden by `LAYERLAB_MAX_<FIELD>` environment variables."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            key = f"LAYERLAB_MAX_{f.name.upper()}"
+            raw = env.get(key)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                value = int(float(raw.replace("_", "")))
+            except ValueError:
+                raise UserError(
+                    "limits.bad_env",
+                    "The server setting {key}={value} is not a whole number. Ask the administrator to fix it.",
+                    key=key,
+                    value=raw,
+                ) from None
+            if value <= 0:
+                raise UserError(
+                    "limits.bad_env",
+                    "The server setting {key}={value} must be a positive number. Ask the administrator to fix it.",
+                    key=key,
+                    value=raw,
+                )
+            values[f.name] = value
+        return cls(**values)
+
+
+def current_limits() -> Limits:
+    """The limits in force now (read from the environment each time, so tests and admins can change them)."""
+    return Limits.from_env()
+
+
+def human_size(n_bytes: float) -> str:
+    """12_300_000 -> '12.3 MB' (decimal units, as people read file sizes)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(n_bytes) < 1000 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    return f"{n_bytes:.1f} GB"

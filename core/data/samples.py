@@ -1,0 +1,66 @@
+"""Built-in datasets from scikit-learn (bundled with the package, no network needed)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from core.data.archive import ArchiveFiles
+from core.data.csv_reader import RawTable
+from core.data.dataset import Dataset
+from core.errors import UserError
+
+SAMPLES: dict[str, str] = {
+    "iris": "Iris flowers: 150 rows, 4 measurements, 3 species (classification)",
+    "wine": "Wines: 178 rows, 13 chemical measurements, 3 cultivars (classification)",
+    "breast_cancer": "Breast tumours: 569 rows, 30 measurements, malignant or benign (classification)",
+    "diabetes": "Diabetes: 442 patients, 10 measurements, disease progression after a year (regression)",
+    "digits": "Handwritten digits: 1,797 grayscale 8×8 images, 10 classes (image classification)",
+}
+_LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes"}
+
+
+def _table(name: str, seed: int) -> Dataset:
+    import sklearn.datasets
+
+    from core.data.tables import prepare_table
+
+    bunch = getattr(sklearn.datasets, _LOADERS[name])(as_frame=True)
+    frame = bunch.frame.copy()
+    if name == "diabetes":
+        task = "regression"
+    else:  # real class names, as a user's CSV would have them
+        frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
+        task = "classification"
+    raw = RawTable(name=f"sample:{name}", frame=frame, encoding="utf-8", delimiter=",", decimal=".", n_bytes=0)
+    return prepare_table(raw, target="target", task=task, seed=seed)
+
+
+def _digit_pngs() -> ArchiveFiles:
+    """The 8×8 digits (0-16) as 0-255 grayscale PNGs in class folders, as if unzipped from an upload."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    pixels = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
+    files = []
+    for i, (image, label) in enumerate(zip(pixels, bunch.target)):
+        buf = io.BytesIO()
+        Image.fromarray(image, "L").save(buf, format="PNG")
+        files.append((f"digits/{label}/{i:04d}.png", buf.getvalue()))
+    return ArchiveFiles(files=files)
+
+
+def load_sample(name: str, seed: int = 42) -> Dataset:
+    """One of SAMPLES as a Dataset, through the same code path as an uploaded file."""
+    if name not in SAMPLES:
+        raise UserError(
+            "sample.unknown",
+            "There is no built-in dataset called '{name}'. Choose one of: {names}.",
+            name=name, names=", ".join(SAMPLES),
+        )
+    if name == "digits":
+        from core.data.images import build_image_dataset
+
+        return build_image_dataset("sample:digits", _digit_pngs(), seed=seed)
+    return _table(name, seed)

@@ -1,0 +1,451 @@
+"""From a raw CSV table to a training-ready Dataset: column kinds, target, task, split, encoding.
+
+Everything learned from values (medians, most frequent categories, the category lists)
+is fitted on the training split only, so validation and test scores stay honest.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.data.csv_reader import RawTable
+from core.data.dataset import Dataset, Feature
+from core.data.limits import current_limits
+from core.data.split import split_indices
+from core.errors import UserError
+
+NUMERIC, CATEGORICAL, TEXT, IGNORED = "numeric", "categorical", "text", "ignored"
+KINDS = (NUMERIC, CATEGORICAL, TEXT, IGNORED)
+TASKS = ("classification", "regression")
+MAX_INTEGER_CLASSES = 20  # an integer target with at most this many values is a class label
+ALWAYS_CATEGORIES = 20  # a text column with at most this many values is categorical
+MAX_AUTO_CATEGORIES = 100  # ...and up to this many when values repeat a lot (<= 5% distinct)
+CODE_RANGE = 20  # whole numbers within 0..20 with 3-10 distinct values are codes, not amounts
+TEXT_MEAN_LENGTH = 30  # long strings are free text, not categories
+MIXED_NUMERIC_SHARE = 0.9  # a text column whose cells are >= 90% numbers is a numeric column with typos
+PROFILE_SAMPLE = 10_000
+_ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
+
+
+def _line(position: int) -> int:
+    """Line of the file holding data row `position` (the header is line 1)."""
+    return int(position) + 2
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
+
+
+def _as_float(series: pd.Series) -> np.ndarray:
+    """Numbers as float64 (missing -> NaN); text that is not a number becomes NaN."""
+    if _is_text(series):
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _integer_valued(values: np.ndarray) -> bool:
+    return bool(np.array_equal(values, np.trunc(values)))
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as the user wrote them, as strings (missing stays missing): 3.0 -> "3", True -> "True"."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.map({True: "True", False: "False"}).astype("str")
+    if not _is_text(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = np.isfinite(values)
+        out = np.full(len(values), None, dtype=object)
+        kept = values[finite]
+        out[finite] = (kept.astype(np.int64) if _integer_valued(kept) else kept).astype(str)
+        return pd.Series(out, index=series.index, dtype="str")
+    return series.astype("str")
+
+
+def sort_labels(labels: list[str]) -> list[str]:
+    """Numbers in numeric order ("2" before "10"), other labels alphabetically."""
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+# ---------------------------------------------------------------- preprocessing
+
+
+@dataclass
+class ColumnEncoding:
+    name: str
+    kind: str  # NUMERIC or CATEGORICAL
+    fill: float | str  # median (numeric) or most frequent category, used for missing cells
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return len(self.categories) if self.kind == CATEGORICAL else 1
+
+
+class TablePreprocessor:
+    """Raw table rows -> the model's float32 input vector; fitted on the training split only.
+
+    Numeric columns: missing and infinite cells get the training median. Categorical
+    columns: one-hot in the stored category order; a missing cell counts as the most
+    frequent training category, a category never seen in training as all zeros.
+    Columns not listed are ignored.
+    """
+
+    def __init__(self, encodings: list[ColumnEncoding]) -> None:
+        self.encodings = encodings
+        self.columns = [e.name for e in encodings]
+        self.input_names = [
+            name
+            for e in encodings
+            for name in ([e.name] if e.kind == NUMERIC else [f"{e.name}={c}" for c in e.categories])
+        ]
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.input_names)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise UserError(
+                "preprocess.missing_columns",
+                "The table is missing the column(s) {columns} that the model was trained with. Add them "
+                "(empty cells are allowed) and try again.",
+                columns=", ".join(f"'{c}'" for c in missing),
+            )
+        columns = {
+            e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else as_text(frame[e.name]) for e in self.encodings
+        }
+        return self.encode(columns, np.arange(len(frame)))
+
+    def encode(self, columns: dict[str, Any], rows: np.ndarray) -> np.ndarray:
+        """Encode `rows` of prepared columns (numeric: float64 arrays, categorical: text Series)."""
+        out = np.zeros((len(rows), self.n_inputs), dtype=np.float32)
+        offset = 0
+        for enc in self.encodings:
+            data = columns[enc.name]
+            if enc.kind == NUMERIC:
+                values = data[rows]
+                values[~np.isfinite(values)] = enc.fill
+                out[:, offset] = values
+            else:
+                texts = data.iloc[rows]
+                codes = pd.Categorical(texts, categories=enc.categories).codes.astype(np.int64)
+                codes[texts.isna().to_numpy()] = enc.categories.index(enc.fill)
+                seen = np.flatnonzero(codes >= 0)
+                out[seen, offset + codes[seen]] = 1.0
+            offset += enc.width
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "format": "layerlab-preprocessing/1",
+            "how": "Build one float32 vector per row in `input_names` order. Numeric column: the value, or "
+            "`fill` when empty or infinite. Categorical column: one 1.0 at `name=value` and 0.0 elsewhere "
+            "(an empty cell counts as `fill`, an unknown value gives all zeros). The model normalises inputs itself.",
+            "columns": [
+                {"name": e.name, "kind": e.kind, "fill": e.fill, **({"categories": e.categories} if e.kind == CATEGORICAL else {})}
+                for e in self.encodings
+            ],
+            "input_names": list(self.input_names),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TablePreprocessor":
+        return cls(
+            [
+                ColumnEncoding(c["name"], c["kind"], c["fill"], list(c.get("categories", [])))
+                for c in data["columns"]
+            ]
+        )
+
+    @classmethod
+    def fit(cls, features: list[Feature], columns: dict[str, Any], train: np.ndarray) -> "TablePreprocessor":
+        encodings = []
+        for feat in features:
+            data = columns[feat.name]
+            if feat.kind == NUMERIC:
+                values = data[train]
+                finite = values[np.isfinite(values)]
+                encodings.append(ColumnEncoding(feat.name, NUMERIC, float(np.median(finite)) if finite.size else 0.0))
+            elif feat.kind == CATEGORICAL:
+                counts = data.iloc[train].value_counts(dropna=True)
+                if counts.empty:  # nothing in training: fall back to the whole column
+                    counts = data.value_counts(dropna=True)
+                categories = sort_labels([str(c) for c in counts.index])
+                feat.categories = categories
+                encodings.append(ColumnEncoding(feat.name, CATEGORICAL, str(counts.index[0]), categories))
+        return cls(encodings)
+
+
+# ---------------------------------------------------------------- column kinds
+
+
+@dataclass
+class _Column:
+    feature: Feature
+    data: Any  # float64 array (numeric) or text Series (categorical), None when unused
+    warning: str | None = None
+
+
+def _first_bad_cell(series: pd.Series, numbers: np.ndarray) -> tuple[int, str]:
+    bad = np.flatnonzero(np.isnan(numbers) & series.notna().to_numpy())
+    return int(bad[0]), str(series.iloc[bad[0]])
+
+
+def _numeric_kind(name: str, values: np.ndarray, integer_dtype: bool) -> tuple[str, str]:
+    finite_mask = np.isfinite(values)
+    finite = values if finite_mask.all() else values[finite_mask]
+    if finite.size == 0:
+        return IGNORED, "empty: no numbers in any row"
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        return IGNORED, f"the same value ({finite[0]:g}) in every row, so it tells the model nothing"
+    if not (integer_dtype or _integer_valued(finite)):
+        return NUMERIC, "numbers"
+    if hi - lo + 1 >= finite.size and (_ID_NAME.search(name) or hi - lo + 1 == len(values)):
+        if np.unique(finite).size == finite.size:
+            return IGNORED, "a different whole number in every row, like a row number or an id"
+    if lo >= 0 and hi <= CODE_RANGE:
+        distinct = int(np.count_nonzero(np.bincount(finite.astype(np.int64))))
+        if 3 <= distinct <= 10:
+            return CATEGORICAL, f"whole-number codes ({distinct} different values), used as categories"
+    return NUMERIC, "whole numbers"
+
+
+def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
+    present = series.dropna()
+    missing = len(series) - len(present)
+    if present.empty:
+        return _Column(Feature(name, IGNORED, "empty: no value in any row", missing), None)
+    sample = present.iloc[:PROFILE_SAMPLE]
+    if pd.to_numeric(sample, errors="coerce").notna().mean() >= MIXED_NUMERIC_SHARE:
+        numbers = _as_float(series)
+        parsed = int(np.isfinite(numbers).sum() + np.isinf(numbers).sum())
+        if parsed >= MIXED_NUMERIC_SHARE * len(present):
+            pos, value = _first_bad_cell(series, numbers)
+            warning = (
+                f"Column '{name}' in {file} holds numbers, but {len(present) - parsed} cell(s) are text "
+                f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
+                "file if they matter."
+            )
+            kind, reason = _numeric_kind(name, numbers, False)
+            feat = Feature(name, kind, reason + " (some cells were text)", int(np.isnan(numbers).sum()),
+                           int(np.isinf(numbers).sum()))
+            return _Column(feat, numbers if kind == NUMERIC else None, warning)
+    distinct = int(present.nunique())
+    if distinct == 1:
+        return _Column(Feature(name, IGNORED, f"the same value ('{present.iloc[0]}') in every row", missing), None)
+    if distinct <= ALWAYS_CATEGORIES or (distinct <= MAX_AUTO_CATEGORIES and distinct <= 0.05 * len(present)):
+        return _Column(Feature(name, CATEGORICAL, f"text with {distinct} different values", missing), series)
+    if float(sample.str.len().mean()) >= TEXT_MEAN_LENGTH:
+        return _Column(Feature(name, TEXT, "free text (sentences); the model does not read text, so it is not used",
+                               missing), None)
+    if distinct == len(present):
+        return _Column(Feature(name, IGNORED, "different in every row, like an id or a name", missing), None)
+    return _Column(Feature(name, IGNORED, f"too many different values ({distinct}) to use as categories", missing), None)
+
+
+def _profile(name: str, series: pd.Series, file: str) -> _Column:
+    if _is_text(series):
+        return _profile_text(name, series, file)
+    values = _as_float(series)
+    n_inf = int(np.isinf(values).sum())
+    missing = int(np.isnan(values).sum())
+    if pd.api.types.is_bool_dtype(series.dtype):
+        kind, reason = (NUMERIC, "yes/no values, used as 1/0") if np.nanmin(values) != np.nanmax(values) else (
+            IGNORED, "the same yes/no value in every row")
+    else:
+        kind, reason = _numeric_kind(name, values, pd.api.types.is_integer_dtype(series.dtype))
+    data = values if kind == NUMERIC else as_text(series) if kind == CATEGORICAL else None
+    return _Column(Feature(name, kind, reason, missing, n_inf), data)
+
+
+def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: int) -> _Column:
+    """A column whose kind the user chose."""
+    if kind in (TEXT, IGNORED):
+        return _Column(Feature(name, kind, "chosen by you; not used by the model", int(series.isna().sum())), None)
+    if kind == NUMERIC:
+        values = _as_float(series)
+        if not np.isfinite(values).any():
+            raise UserError(
+                "table.not_numeric",
+                "Column '{column}' in {file} has no numbers, so it cannot be numeric. Choose another kind for it.",
+                column=name, file=file,
+            )
+        return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", int(np.isnan(values).sum()),
+                               int(np.isinf(values).sum())), values)
+    texts = as_text(series)
+    distinct = int(texts.nunique())
+    if distinct > max_categories:
+        raise UserError(
+            "table.too_many_categories",
+            "Column '{column}' in {file} has {n} different values; at most {limit} can be used as categories. "
+            "Choose 'numeric' or 'ignored' for it.",
+            column=name, file=file, n=distinct, limit=max_categories,
+        )
+    return _Column(Feature(name, CATEGORICAL, f"categories (chosen by you), {distinct} different values",
+                           int(texts.isna().sum())), texts)
+
+
+# ---------------------------------------------------------------- target
+
+
+@dataclass
+class _Target:
+    task: str
+    keep: np.ndarray  # positions of rows with a usable target
+    y: np.ndarray
+    classes: list[str]
+
+
+def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file: str, max_classes: int) -> _Target:
+    texts = as_text(series.iloc[keep])
+    classes = sort_labels([str(c) for c in texts.unique()])
+    if len(classes) > max_classes:
+        raise UserError(
+            "table.too_many_classes",
+            "The target column '{column}' in {file} has {n} different values: too many classes (at most "
+            "{limit}). If it holds amounts, choose the task 'regression'; otherwise pick another target.",
+            column=name, file=file, n=len(classes), limit=max_classes,
+        )
+    y = pd.Categorical(texts, categories=classes).codes.astype(np.int64)
+    return _Target("classification", keep, y, classes)
+
+
+def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max_classes: int) -> _Target:
+    numbers = None if _is_text(series) else _as_float(series)
+    present = series.notna().to_numpy() if numbers is None else ~np.isnan(numbers)
+    if not present.any():
+        raise UserError(
+            "table.target_empty",
+            "The target column '{column}' in {file} is empty in every row. Fill it in, or pick another target.",
+            column=name, file=file,
+        )
+    if numbers is not None and np.isinf(numbers).any():
+        pos = int(np.flatnonzero(np.isinf(numbers))[0])
+        raise UserError(
+            "table.target_infinite",
+            "The target column '{column}' in {file} holds an infinite value (such as 'inf' or 1e999) on line "
+            "{line}. Fix or remove that row.",
+            column=name, file=file, line=_line(pos),
+        )
+    keep = np.flatnonzero(present)
+    if numbers is None and task != "classification":
+        converted = _as_float(series.iloc[keep])
+        share = float(np.isfinite(converted).mean())
+        wants_numbers = task == "regression" or (share >= MIXED_NUMERIC_SHARE and series.iloc[keep].nunique() > MAX_INTEGER_CLASSES)
+        if wants_numbers and share < 1.0:
+            pos = int(keep[np.flatnonzero(~np.isfinite(converted))[0]])
+            raise UserError(
+                "table.target_not_numeric",
+                "The target column '{column}' in {file} must hold numbers for regression, but line {line} holds "
+                "'{value}'. Fix that cell, or choose the task 'classification'.",
+                column=name, file=file, line=_line(pos), value=str(series.iloc[pos]),
+            )
+        if wants_numbers:
+            numbers = _as_float(series)
+    if numbers is None or task == "classification":
+        return _classification_target(name, series, keep, file, max_classes)
+    values = numbers[keep]
+    looks_like_labels = pd.api.types.is_bool_dtype(series.dtype) or (
+        _integer_valued(values) and np.unique(values).size <= MAX_INTEGER_CLASSES
+    )
+    if task is None and looks_like_labels:
+        return _classification_target(name, series, keep, file, max_classes)
+    return _Target("regression", keep, values.astype(np.float32), [])
+
+
+# ---------------------------------------------------------------- the whole table
+
+
+def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, kinds: dict | None, file: str) -> str:
+    columns = [str(c) for c in frame.columns]
+    target = columns[-1] if target is None else target
+    if target not in columns:
+        raise UserError(
+            "table.unknown_target",
+            "{file} has no column named '{column}'. Its columns are: {columns}.",
+            file=file, column=target, columns=", ".join(columns[:30]) + (" …" if len(columns) > 30 else ""),
+        )
+    if len(columns) < 2:
+        raise UserError(
+            "table.one_column",
+            "{file} has only one column ('{column}'), so there is nothing to predict it from. The file needs "
+            "feature columns and a target column; check that the values are separated by commas or semicolons.",
+            file=file, column=target,
+        )
+    if task is not None and task not in TASKS:
+        raise UserError("table.bad_task", "The task must be 'classification' or 'regression', not '{task}'.", task=task)
+    for column, kind in (kinds or {}).items():
+        if column not in columns:
+            raise UserError("table.unknown_column", "{file} has no column named '{column}'.", file=file, column=column)
+        if kind not in KINDS:
+            raise UserError(
+                "table.bad_kind",
+                "'{kind}' is not a column kind. Choose one of: numeric, categorical, text, ignored.",
+                kind=kind,
+            )
+    return target
+
+
+def prepare_table(
+    raw: RawTable,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    kinds: dict[str, str] | None = None,
+    seed: int = 42,
+) -> Dataset:
+    """Decide column kinds, target and task, split with `seed` and encode: a Dataset ready to train."""
+    frame, file = raw.frame, raw.name
+    limits = current_limits()
+    target = _check_choices(frame, target, task, kinds, file)
+    tgt = _infer_target(target, frame[target], task, file, limits.classes)
+
+    columns: dict[str, Any] = {}
+    features: list[Feature] = []
+    warnings: list[str] = []
+    for name in frame.columns:
+        if name == target:
+            continue
+        forced = (kinds or {}).get(name)
+        col = (
+            _forced(name, frame[name], forced, file, limits.categories)
+            if forced
+            else _profile(name, frame[name], file)
+        )
+        features.append(col.feature)
+        if col.data is not None:
+            columns[name] = col.data
+        if col.warning:
+            warnings.append(col.warning)
+    used = [f for f in features if f.kind in (NUMERIC, CATEGORICAL)]
+    if not used:
+        raise UserError(
+            "table.no_features",
+            "No column of {file} can be used to predict '{target}': {reasons}. Choose column kinds yourself or "
+            "add numeric or categorical columns.",
+            file=file, target=target, reasons="; ".join(f"'{f.name}' is {f.reason}" for f in features[:5]),
+        )
+
+    dropped = len(frame) - len(tgt.keep)
+    if dropped:
+        warnings.append(f"{dropped} row(s) of {file} have an empty target '{target}' and were left out.")
+    split = split_indices(tgt.y, task=tgt.task, classes=tgt.classes, seed=seed, where=file)
+    rows = [tgt.keep[s] for s in (split.train, split.val, split.test)]
+    pre = TablePreprocessor.fit(used, columns, rows[0])
+    x_train, x_val, x_test = (pre.encode(columns, r) for r in rows)
+    return Dataset(
+        name=file, kind="table", task=tgt.task,
+        x_train=x_train, y_train=tgt.y[split.train], x_val=x_val, y_val=tgt.y[split.val],
+        x_test=x_test, y_test=tgt.y[split.test],
+        target=target, classes=tgt.classes, features=features, preprocessor=pre,
+        frame=frame, dropped_rows=dropped, warnings=warnings,
+    )
