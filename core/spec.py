@@ -1,0 +1,256 @@
+"""ProjectSpec: the user's design as plain data, and the project file (JSON) it round-trips through.
+
+Loading a project file is safe by construction: the text is size- and depth-checked
+before it is parsed, parsed with the standard json module only, and every value is
+checked against core.catalog. Nothing in it reaches Keras deserialization, and keys or
+layer types that could carry code are refused by name.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from core.catalog import LAYERS, OPTIMIZERS, REFUSED_LAYER_TYPES, TASKS, TRAINING_PARAMS, Param, ParamProblem
+from core.errors import UserError
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 8  # {spec: {layers: [ {layer: {target_shape: [ ... is 4 deep; leave some room
+MAX_LAYERS = 200
+TOP_LEVEL_KEYS = ("format", "task", "layers", "optimizer", "training")
+# Keys Keras uses for serialized objects or that name code; a LayerLab project never has them.
+CODE_KEYS = frozenset({
+    "function", "function_type", "module", "class_name", "config", "registered_name", "build_config",
+    "compile_config", "fn", "code", "lambda", "output_shape_type", "arguments", "__class__", "__reduce__",
+})
+
+
+def default_training() -> dict[str, Any]:
+    return {name: p.default for name, p in TRAINING_PARAMS.items()}
+
+
+def default_optimizer() -> dict[str, Any]:
+    return {"type": "Adam", **OPTIMIZERS["Adam"].defaults()}
+
+
+@dataclass
+class ProjectSpec:
+    """Hidden layers (Keras class names and keyword names), optimizer and training settings.
+
+    The input, preprocessing and output head are not in the spec: core.build derives them
+    from the data. Construct it directly (the designer does) or with from_json/from_dict,
+    which validate and fill in every default.
+    """
+
+    layers: list[dict] = field(default_factory=list)
+    task: str | None = None
+    optimizer: dict = field(default_factory=default_optimizer)
+    training: dict = field(default_factory=default_training)
+
+    FORMAT: ClassVar[str] = "layerlab/1"
+
+    # ---- reading -------------------------------------------------------------------------
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "ProjectSpec":
+        return cls.from_dict(parse_project_json(text))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ProjectSpec":
+        if not isinstance(data, dict):
+            raise UserError("spec.not_object", "A project file must be a JSON object ({...}), not {kind}.", kind=type(data).__name__)
+        _refuse_code_keys(data, "The project file")
+        unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
+        if unknown:
+            raise UserError(
+                "spec.unknown_top_key",
+                'The project file has an unknown entry "{key}". Allowed entries: {known}.',
+                key=unknown[0], known=", ".join(TOP_LEVEL_KEYS),
+            )
+        fmt = data.get("format", cls.FORMAT)
+        if fmt != cls.FORMAT:
+            raise UserError(
+                "spec.format",
+                'This project file has format "{found}", but LayerLab reads "{expected}". Save it again from LayerLab.',
+                found=str(fmt)[:40], expected=cls.FORMAT,
+            )
+        task = data.get("task")
+        if task is not None and task not in TASKS:
+            raise UserError("spec.bad_task", 'task must be "classification", "regression" or null, got {value}.', value=repr(task)[:40])
+        layers = data.get("layers", [])
+        if not isinstance(layers, list):
+            raise UserError("spec.layers_not_list", 'The project file\'s "layers" must be a list of layers [...].')
+        if len(layers) > MAX_LAYERS:
+            raise UserError("spec.too_many_layers", "The project has {count} layers; LayerLab allows at most {limit}.",
+                            count=len(layers), limit=MAX_LAYERS)
+        return cls(
+            layers=[normalize_layer(number, layer) for number, layer in enumerate(layers, start=1)],
+            task=task,
+            optimizer=normalize_optimizer(data.get("optimizer", default_optimizer())),
+            training=normalize_training(data.get("training", {})),
+        )
+
+    def validated(self) -> "ProjectSpec":
+        """A checked copy with every default filled in (raises UserError like from_dict)."""
+        return ProjectSpec.from_dict(self.to_dict())
+
+    # ---- writing -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.FORMAT,
+            "task": self.task,
+            "layers": copy.deepcopy(self.layers),
+            "optimizer": copy.deepcopy(self.optimizer),
+            "training": copy.deepcopy(self.training),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+# ---- parsing -------------------------------------------------------------------------------
+def parse_project_json(text: str | bytes) -> Any:
+    """Parse a project file's text after checking its size and nesting depth."""
+    size = len(text.encode("utf-8")) if isinstance(text, str) else len(text)
+    if size > MAX_FILE_BYTES:
+        raise UserError(
+            "spec.too_large",
+            "The project file is {size} KB; a LayerLab project is at most {limit} KB. Is this the right file?",
+            size=size // 1024, limit=MAX_FILE_BYTES // 1024,
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UserError("spec.not_text", "The project file is not UTF-8 text. Choose the .json file LayerLab saved.") from None
+    depth = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise UserError(
+            "spec.too_deep",
+            "The project file is nested {depth} levels deep; a LayerLab project needs at most {limit}. Is this the right file?",
+            depth=depth, limit=MAX_DEPTH,
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
+    except json.JSONDecodeError as err:
+        raise UserError(
+            "spec.not_json",
+            "The project file is not valid JSON (line {line}, column {column}: {reason}).",
+            line=err.lineno, column=err.colno, reason=err.msg,
+        ) from None
+    except ValueError as err:  # duplicate keys, NaN/Infinity, absurdly long numbers
+        raise UserError("spec.not_json", "The project file is not valid JSON: {reason}.", reason=str(err)[:120]) from None
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest [ / { nesting in JSON text, ignoring brackets inside strings (checked before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f'the key "{key[:40]}" appears twice in one object')
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+# ---- validation ----------------------------------------------------------------------------
+def _refuse_code_keys(entry: dict, where: str) -> None:
+    for key in entry:
+        if not isinstance(key, str) or key.lower() in CODE_KEYS or key.startswith("__"):
+            raise UserError(
+                "spec.code_refused",
+                '{where}: the entry "{key}" is for program code or Keras internals, which a LayerLab project never '
+                "contains. Remove it (LayerLab never runs code from a project file).",
+                where=where, key=str(key)[:40],
+            )
+
+
+def _check_params(entry: dict, params: dict[str, Param], where: str, what: str) -> dict[str, Any]:
+    """Values of `entry` (minus "type") checked against `params`, defaults filled in, catalog order."""
+    _refuse_code_keys(entry, where)
+    for key in entry:
+        if key != "type" and key not in params:
+            raise UserError(
+                "spec.unknown_key",
+                '{where}: there is no setting "{key}". {what} has: {known}.',
+                where=where, key=str(key)[:40], what=what, known=", ".join(params) or "no settings",
+            )
+    out: dict[str, Any] = {}
+    for name, param in params.items():
+        value = entry.get(name, param.default)
+        try:
+            checked = param.check(value)
+        except ParamProblem as problem:
+            raise UserError(problem.code, problem.template, where=where, **problem.params) from None
+        out[name] = checked
+    return out
+
+
+def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
+    """One layer checked against the catalog, as {"type": ..., every setting...}."""
+    if not isinstance(layer, dict):
+        raise UserError("spec.layer_not_object", 'Layer {layer} must be an object such as {{"type": "Dense", "units": 64}}.', layer=number)
+    kind = layer.get("type")
+    if kind in REFUSED_LAYER_TYPES:
+        raise UserError(
+            "spec.code_layer",
+            "Layer {layer}: {type} layers run program code, so LayerLab never loads them. Remove it from the project file.",
+            layer=number, type=kind,
+        )
+    if not isinstance(kind, str) or kind not in LAYERS:
+        raise UserError(
+            "spec.unknown_layer",
+            'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
+            layer=number, type=str(kind)[:40], known=", ".join(LAYERS),
+        )
+    entry = LAYERS[kind]
+    where = f"Layer {number} ({kind})"
+    try:
+        values = _check_params(layer, {p.name: p for p in entry.params}, where, kind)
+    except UserError as err:
+        err.params.setdefault("layer", number)  # tests and the designer point at the layer by number
+        raise
+    return {"type": kind, **values}
+
+
+def normalize_optimizer(optimizer: Any) -> dict[str, Any]:
+    if not isinstance(optimizer, dict) or optimizer.get("type") not in OPTIMIZERS:
+        found = optimizer.get("type") if isinstance(optimizer, dict) else optimizer
+        raise UserError(
+            "spec.unknown_optimizer",
+            'Optimizer: "{type}" is not an optimizer LayerLab offers. Choose one of: {known}.',
+            type=str(found)[:40], known=", ".join(OPTIMIZERS),
+        )
+    entry = OPTIMIZERS[optimizer["type"]]
+    values = _check_params(optimizer, {p.name: p for p in entry.params}, f"Optimizer ({entry.name})", entry.name)
+    return {"type": entry.name, **values}
+
+
+def normalize_training(training: Any) -> dict[str, Any]:
+    if not isinstance(training, dict):
+        raise UserError("spec.training_not_object", 'The project file\'s "training" must be an object such as {{"epochs": 30}}.')
+    return _check_params(training, TRAINING_PARAMS, "Training settings", "Training")
