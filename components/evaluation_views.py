@@ -1,0 +1,338 @@
+"""The Evaluate page's parts: run picker, metrics, charts, worst mistakes, "try it".
+
+The trained model and its evaluation are computed once per run and kept in the
+session's workspace.cache (keyed by run id), so a rerun of the page costs no TensorFlow.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
+from components.i18n import show_error, t
+from components.training_view import DATA_PAGE, TRAIN_PAGE, SessionRun, missing_step, runs_with_model, status_text, sync_active_run
+from components.workspace import Workspace
+from core.errors import UserError
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+MISTAKES_PER_ROW = 5
+
+
+# --- which run ---------------------------------------------------------------------------
+
+
+def trained_runs_or_explain(ws: Workspace) -> list[SessionRun]:
+    """Runs with a saved model; when there are none, say what is missing and link to it."""
+    sync_active_run(ws)
+    runs = runs_with_model(ws)
+    if runs:
+        return runs
+    if ws.dataset is None and not ws.runs:
+        missing_step(t("There is no data yet. Pick a sample or upload your own first."), DATA_PAGE, t("Go to Data"))
+    elif ws.active_run is not None:
+        missing_step(t("A model is still training. Its results appear here when the run ends."), TRAIN_PAGE, t("Watch the training"))
+    else:
+        missing_step(t("No model has been trained yet. Train one first."), TRAIN_PAGE, t("Go to Train"))
+    return []
+
+
+def choose_run(ws: Workspace, runs: list[SessionRun], key: str) -> SessionRun:
+    """Pick a run (default: the one chosen last, else the latest); remembered in the workspace."""
+    by_number = {r.number: r for r in runs}
+    remembered = ws.runs[ws.selected_run].number if ws.selected_run is not None and ws.selected_run < len(ws.runs) else None
+    options = sorted(by_number, reverse=True)  # newest first
+    default = remembered if remembered in by_number else options[0]
+    number = st.selectbox(
+        t("Model"),
+        options,
+        index=options.index(default),
+        format_func=lambda n: run_caption(by_number[n]),
+        key=key,
+        help=t("Each training run keeps its best model. The latest one is picked for you."),
+    )
+    run = by_number[number]
+    ws.selected_run = ws.runs.index(run)
+    if run.dataset is not ws.dataset:
+        st.caption(t("This model was trained on “{name}”, loaded earlier; its results use that data.", name=run.dataset.name))
+    return run
+
+
+def run_caption(run: SessionRun) -> str:
+    logs = run.best_logs()
+    if "val_accuracy" in logs and logs["val_accuracy"] is not None:
+        score = t("validation accuracy {value}", value=f"{logs['val_accuracy']:.1%}")
+    elif logs.get("val_loss") is not None:
+        score = t("validation loss {value}", value=f"{logs['val_loss']:.4g}")
+    else:
+        score = ""
+    return t("{run} ({status}) {score}", run=run.label, status=status_text(run.status), score=score).strip()
+
+
+# --- model and evaluation, computed once per run -------------------------------------------
+
+
+def run_model(ws: Workspace, run: SessionRun) -> Any:
+    """The run's best model, loaded once. best.keras is written by our own worker, never uploaded."""
+    key = ("model", run.run_id)
+    if key not in ws.cache:
+        import keras
+
+        with st.spinner(t("Loading the trained model…")):
+            ws.cache[key] = keras.saving.load_model(run.best_model_path)
+    return ws.cache[key]
+
+
+def run_evaluation(ws: Workspace, run: SessionRun) -> Any:
+    """core.evaluate.evaluate on the run's test split, once per run (None after a user error)."""
+    key = ("evaluation", run.run_id)
+    if key not in ws.cache:
+        from core.evaluate import evaluate
+
+        model = run_model(ws, run)
+        try:
+            with st.spinner(t("Measuring the model on the test data…")):
+                ws.cache[key] = evaluate(model, run.dataset)
+        except UserError as err:
+            show_error(err)
+            return None
+    return ws.cache[key]
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def metric_cards(evaluation: Any) -> None:
+    if evaluation.task == "classification":
+        macro_f1 = evaluation.metrics().get("macro_f1")
+        cols = st.columns(4)
+        cols[0].metric(t("Accuracy"), f"{evaluation.accuracy:.1%}", help=t("Share of test examples classified correctly."))
+        cols[1].metric(t("Average F1"), f"{macro_f1:.3f}" if macro_f1 is not None else "—", help=t("Balance of precision and recall, averaged over the classes (1 is perfect)."))
+        cols[2].metric(t("Loss"), f"{evaluation.loss:.4f}", help=t("Cross-entropy on the test data: lower is better."))
+        cols[3].metric(t("Test examples"), evaluation.n_test)
+    else:
+        cols = st.columns(4)
+        cols[0].metric(t("Mean absolute error"), f"{evaluation.mae:.4g}", help=t("On average, how far a prediction is from the true value, in the target's units."))
+        cols[1].metric(t("RMSE"), f"{evaluation.rmse:.4g}", help=t("Root mean squared error: like the mean error, but large misses count more."))
+        cols[2].metric(t("R²"), f"{evaluation.r2:.3f}", help=t("1 is perfect; 0 is no better than always predicting the average."))
+        cols[3].metric(t("Test examples"), evaluation.n_test)
+
+
+def classification_details(evaluation: Any) -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"**{t('Confusion matrix')}**")
+        st.caption(t("Rows are the true classes, columns what the model predicted. The diagonal holds the correct answers."))
+        fig = confusion_matrix_heatmap(evaluation.confusion, evaluation.classes, actual_label=t("True class"), predicted_label=t("Predicted class"))
+        st.plotly_chart(fig, key="confusion_matrix", config={"displayModeBar": False})
+    with right:
+        st.markdown(f"**{t('Per class')}**")
+        table = pd.DataFrame(
+            {
+                t("Class"): [c.name for c in evaluation.per_class],
+                t("Precision"): [round(c.precision, 3) for c in evaluation.per_class],
+                t("Recall"): [round(c.recall, 3) for c in evaluation.per_class],
+                t("F1"): [round(c.f1, 3) for c in evaluation.per_class],
+                t("Test examples"): [c.support for c in evaluation.per_class],
+            }
+        )
+        st.dataframe(table, hide_index=True, key="per_class_table")
+        bars = per_class_bars(
+            [c.name for c in evaluation.per_class],
+            {t("Precision"): [c.precision for c in evaluation.per_class], t("Recall"): [c.recall for c in evaluation.per_class], t("F1"): [c.f1 for c in evaluation.per_class]},
+            value_label=t("Score"),
+        )
+        st.plotly_chart(bars, key="per_class_bars", config={"displayModeBar": False})
+
+
+def regression_details(evaluation: Any) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('Predicted vs actual')}**")
+        fig = predicted_vs_actual(evaluation.y_true, evaluation.predicted, actual_label=t("Actual value"), predicted_label=t("Predicted value"), ideal_label=t("Perfect prediction"))
+        st.plotly_chart(fig, key="predicted_vs_actual", config={"displayModeBar": False})
+    with right:
+        st.markdown(f"**{t('Errors (residuals)')}**")
+        fig = residuals_plot(evaluation.predicted, evaluation.residuals, predicted_label=t("Predicted value"), residual_label=t("Actual − predicted"))
+        st.plotly_chart(fig, key="residuals", config={"displayModeBar": False})
+
+
+def worst_mistakes(evaluation: Any, dataset: Any) -> None:
+    st.subheader(t("Worst mistakes"))
+    if not evaluation.worst:
+        st.success(t("No mistakes on the test data."), icon="🎯")
+        return
+    if dataset.kind == "images":
+        _mistake_images(evaluation, dataset)
+    else:
+        _mistake_rows(evaluation)
+
+
+def _mistake_images(evaluation: Any, dataset: Any) -> None:
+    st.caption(t("The test images the model got most confidently wrong."))
+    for start in range(0, len(evaluation.worst), MISTAKES_PER_ROW):
+        cols = st.columns(MISTAKES_PER_ROW)
+        for col, mistake in zip(cols, evaluation.worst[start : start + MISTAKES_PER_ROW]):
+            pixels = np.asarray(dataset.x_test[mistake.index])
+            if pixels.ndim == 3 and pixels.shape[-1] == 1:
+                pixels = pixels[..., 0]
+            caption = t("true: {true} · predicted: {predicted} ({confidence})", true=mistake.true, predicted=mistake.predicted, confidence=f"{mistake.confidence:.0%}")
+            col.image(pixels, caption=f"{caption}\n{mistake.source}", width="stretch")
+
+
+def _mistake_rows(evaluation: Any) -> None:
+    rows = []
+    for mistake in evaluation.worst:
+        row: dict[str, Any] = {t("Test row"): mistake.source, t("True"): mistake.true, t("Predicted"): mistake.predicted}
+        if mistake.confidence is not None:
+            row[t("Confidence")] = round(mistake.confidence, 3)
+        if mistake.error is not None:
+            row[t("Error")] = round(mistake.error, 4)
+        row.update({name: round(value, 4) for name, value in mistake.inputs.items()})
+        rows.append(row)
+    if evaluation.task == "classification":
+        st.caption(t("The test rows the model got most confidently wrong, with the values the model saw."))
+    else:
+        st.caption(t("The test rows with the largest errors, with the values the model saw."))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="worst_mistakes")
+
+
+# --- try it --------------------------------------------------------------------------------
+
+
+def try_it(ws: Workspace, run: SessionRun) -> None:
+    st.subheader(t("Try it"))
+    if run.dataset.kind == "images":
+        _try_images(ws, run)
+    else:
+        tab_form, tab_csv = st.tabs([t("Fill in a row"), t("Upload a CSV of rows")])
+        with tab_form:
+            _try_row_form(ws, run)
+        with tab_csv:
+            _try_csv(ws, run)
+
+
+def _try_images(ws: Workspace, run: SessionRun) -> None:
+    files = st.file_uploader(
+        t("Upload one or more images (any size; they are resized like the training images)"),
+        type=IMAGE_TYPES,
+        accept_multiple_files=True,
+        key=f"try_images_{run.run_id}",
+    )
+    if not files:
+        return
+    from core.predict import predict_images
+
+    try:
+        predictions = predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files])
+    except UserError as err:
+        show_error(err)
+        return
+    for file, item in zip(files, predictions.items):
+        left, right = st.columns([1, 3])
+        left.image(file.getvalue(), caption=file.name, width="stretch")
+        with right:
+            _show_prediction(predictions, item, key=f"try_image_{file.file_id}")
+    _predictions_download(predictions, key=f"download_image_predictions_{run.run_id}")
+
+
+def typical_values(dataset: Any) -> dict[str, Any]:
+    """A sensible starting row: the median of each numeric column, the most frequent category."""
+    columns = list(dataset.preprocessor.columns)
+    frame = dataset.frame if isinstance(dataset.frame, pd.DataFrame) else None
+    kinds = {f.name: f for f in dataset.features}
+    values: dict[str, Any] = {}
+    for name in columns:
+        feature = kinds.get(name)
+        series = frame[name].dropna() if frame is not None and name in frame.columns else pd.Series(dtype=object)
+        if feature is not None and feature.kind == "categorical":
+            if len(series):
+                values[name] = str(series.astype(str).mode().iloc[0])
+            else:
+                values[name] = feature.categories[0] if feature.categories else ""
+        else:
+            numbers = pd.to_numeric(series, errors="coerce").dropna()
+            values[name] = float(numbers.median()) if len(numbers) else 0.0
+    return values
+
+
+def _try_row_form(ws: Workspace, run: SessionRun) -> None:
+    dataset = run.dataset
+    features = {f.name: f for f in dataset.features}
+    defaults = typical_values(dataset)
+    with st.form(key=f"try_row_{run.run_id}"):
+        st.caption(t("Prefilled with typical values from the data. Change any of them and press Predict."))
+        cols = st.columns(3)
+        row: dict[str, Any] = {}
+        for k, name in enumerate(dataset.preprocessor.columns):
+            feature = features.get(name)
+            with cols[k % 3]:
+                if feature is not None and feature.kind == "categorical" and feature.categories:
+                    choices = list(feature.categories)
+                    default = defaults[name] if defaults[name] in choices else choices[0]
+                    row[name] = st.selectbox(name, choices, index=choices.index(default), key=f"try_{run.run_id}_{name}")
+                else:
+                    row[name] = st.number_input(name, value=float(defaults[name]), format="%.4g", key=f"try_{run.run_id}_{name}")
+        submitted = st.form_submit_button(t("Predict"), type="primary")
+    if submitted:
+        ws.cache[("try_row", run.run_id)] = pd.DataFrame([row])
+    frame = ws.cache.get(("try_row", run.run_id))
+    if frame is None:
+        return
+    from core.predict import predict_rows
+
+    try:
+        predictions = predict_rows(run_model(ws, run), dataset, frame)
+    except UserError as err:
+        show_error(err)
+        return
+    _show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.run_id}")
+
+
+def _try_csv(ws: Workspace, run: SessionRun) -> None:
+    upload = st.file_uploader(
+        t("A CSV with the same columns as the training data (the target column may be left out)"),
+        type=["csv", "txt", "tsv"],
+        key=f"try_csv_{run.run_id}",
+    )
+    if upload is None:
+        return
+    from core.data import read_csv
+    from core.predict import predict_rows
+
+    try:
+        raw = read_csv(upload.getvalue(), upload.name)
+        predictions = predict_rows(run_model(ws, run), run.dataset, raw.frame)
+    except UserError as err:
+        show_error(err)
+        return
+    for warning in predictions.warnings:
+        st.warning(warning)
+    table = predictions.to_frame()
+    st.dataframe(table, hide_index=True, key=f"csv_predictions_{run.run_id}")
+    _predictions_download(predictions, key=f"download_csv_predictions_{run.run_id}")
+
+
+def _show_prediction(predictions: Any, item: Any, *, key: str) -> None:
+    if predictions.task == "classification":
+        st.markdown(t("Prediction: **{label}** ({probability})", label=item.label, probability=f"{item.probability:.1%}"))
+        fig = probability_bars(list(item.probabilities), list(item.probabilities.values()), probability_label=t("Probability"))
+        st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+    else:
+        st.metric(t("Predicted value"), f"{item.value:.4g}")
+
+
+def _predictions_download(predictions: Any, *, key: str) -> None:
+    from core.export import safe_csv_bytes
+
+    st.download_button(
+        t("Download predictions (CSV)"),
+        data=safe_csv_bytes(predictions.to_frame()),
+        file_name="predictions.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )

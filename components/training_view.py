@@ -1,0 +1,448 @@
+"""The Train page's parts: settings, start/stop, live progress, the runs table.
+
+Training runs in core.training's worker process. The page only reads progress events:
+`live_progress` is a fragment that re-runs itself every POLL_INTERVAL_S while a run is
+active, reads the events appended since its last look (handle.poll()), redraws small
+Plotly curves and calls st.rerun() once when the run ends. The run's handle lives in the
+Workspace, so leaving the page neither loses nor stops the run.
+"""
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components.charts import CurveSeries, training_curves
+from components.i18n import show_error, t
+from components.training_service import get_training_service
+from components.workspace import Workspace
+from core.errors import UserError
+
+POLL_INTERVAL_S = 0.75  # fast enough to feel live, slow enough to cost the worker nothing
+EARLIER_RUNS_OVERLAID = 5
+DATA_PAGE = "pages/data.py"
+DESIGN_PAGE = "pages/design.py"
+TRAIN_PAGE = "pages/train.py"
+
+ENDED_STATUSES = ("finished", "stopped", "early_stopped", "diverged", "timeout", "failed")
+
+
+@dataclass(eq=False)  # identity: a run is the same run even when its fields match another
+class SessionRun:
+    """One training run of this session, as the pages see it (newest last in Workspace.runs)."""
+
+    number: int  # 1, 2, ... in this session
+    run_id: str  # stable key for caches (loaded model, evaluation, exports)
+    run_dir: Path
+    spec: Any  # core.spec.ProjectSpec snapshot the run was started with
+    dataset: Any  # core.data.Dataset the run trained on (evaluation and export need the same one)
+    handle: Any  # core.training.RunHandle
+    history: list[dict] = field(default_factory=list)  # Keras logs per finished epoch
+    status: str = "queued"  # "queued" | "running" | one of ENDED_STATUSES
+    message: str = ""
+    best_epoch: int | None = None
+    last_epoch_event: dict | None = None  # carries elapsed / eta
+    last_batch_event: dict | None = None
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+    @property
+    def epochs_planned(self) -> int:
+        return int(self.spec.training.get("epochs") or 1)
+
+    @property
+    def best_model_path(self) -> Path | None:
+        path = self.handle.best_model_path
+        return Path(path) if path is not None and Path(path).exists() else None
+
+    @property
+    def has_model(self) -> bool:
+        return self.best_model_path is not None
+
+    @property
+    def label(self) -> str:
+        return t("Run {n}", n=self.number)
+
+    def absorb(self, events: list[dict]) -> None:
+        """Fold newly read progress events into this record (only the new ones: cheap)."""
+        for event in events:
+            kind = event.get("type")
+            if kind == "start" and self.status == "queued":
+                self.status = "running"
+            elif kind == "batch":
+                self.status = "running"
+                self.last_batch_event = event
+            elif kind == "epoch":
+                self.status = "running"
+                self.history.append(dict(event.get("logs") or {}))
+                self.last_epoch_event = event
+            elif kind == "end":
+                self.status = str(event.get("status") or "failed")
+                self.message = str(event.get("message") or "")
+                self.best_epoch = event.get("best_epoch")
+
+    def best_logs(self) -> dict:
+        """The metrics of the epoch whose weights were kept (the last epoch if unknown)."""
+        if not self.history:
+            return {}
+        if self.best_epoch is not None and 1 <= int(self.best_epoch) <= len(self.history):
+            return self.history[int(self.best_epoch) - 1]
+        return self.history[-1]
+
+
+# --- keeping runs up to date (also called by the Evaluate and Export pages) ---------------
+
+
+def sync_active_run(ws: Workspace) -> SessionRun | None:
+    """Read the active run's new events; release it from `active_run` once it has ended.
+
+    Returns the run that was active during this call (ended or not), or None.
+    """
+    handle = ws.active_run
+    if handle is None:
+        return None
+    run = next((r for r in reversed(ws.runs) if r.handle is handle), None)
+    if run is None:  # a handle without a record cannot be shown; forget it
+        ws.active_run = None
+        return None
+    run.absorb(handle.poll())
+    if handle.state == "queued":
+        run.status = "queued"
+    elif handle.state == "done" and not run.ended:
+        # the worker went away without an "end" event: it crashed
+        run.status = "failed"
+        run.message = run.message or t("The training process stopped unexpectedly.")
+    if run.ended:
+        ws.active_run = None
+        ws.selected_run = ws.runs.index(run)  # Evaluate and Export open on the newest model
+    return run
+
+
+def runs_with_model(ws: Workspace) -> list[SessionRun]:
+    """Ended runs whose best model file exists, newest last."""
+    return [r for r in ws.runs if isinstance(r, SessionRun) and r.ended and r.has_model]
+
+
+# --- what is missing -----------------------------------------------------------------------
+
+
+def missing_step(message: str, page: str, link_label: str, icon: str = "👉") -> None:
+    """Say what an earlier step lacks and link to the page that fixes it."""
+    st.info(message, icon="ℹ️")
+    st.page_link(page, label=link_label, icon=icon)
+
+
+def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
+    """Why training cannot start now: (message, page to fix it, link label) each."""
+    if ws.dataset is None:
+        return [(t("There is no data yet. Pick a sample or upload your own first."), DATA_PAGE, t("Go to Data"))]
+    if ws.spec is None:
+        return [(t("There is no network design yet. Pick a template first."), DESIGN_PAGE, t("Go to Design"))]
+    report = _shape_report(ws)
+    if report is not None and not report.ok:
+        first = report.errors[0] if report.errors else t("The design has an error.")
+        return [(t("The design has an error: {error}", error=str(first)), DESIGN_PAGE, t("Fix it on the Design page"))]
+    return []
+
+
+def _shape_report(ws: Workspace) -> Any:
+    from core.shapes import shape_report
+
+    try:
+        return shape_report(ws.spec, ws.dataset)
+    except UserError as err:
+        return _FailedReport(errors=[str(err.render())])
+
+
+@dataclass
+class _FailedReport:
+    errors: list[str]
+    ok: bool = False
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def settings_form(ws: Workspace) -> None:
+    """Optimizer and training settings; every change is written back to the spec at once."""
+    from core.catalog import OPTIMIZERS
+
+    spec = ws.spec
+    optimizer = dict(spec.optimizer or {})
+    training = dict(spec.training or {})
+    names = list(OPTIMIZERS)
+    current = optimizer.get("type") if optimizer.get("type") in names else names[0]
+    locked = ws.active_run is not None
+
+    col1, col2, col3 = st.columns(3)
+    with col1:
+        chosen = st.selectbox(
+            t("Optimizer"),
+            names,
+            index=names.index(current),
+            key="train_optimizer",
+            help=t("How the network adjusts its weights. Adam is a good default."),
+            disabled=locked,
+        )
+        learning_rate = st.number_input(
+            t("Learning rate"),
+            min_value=1e-6,
+            max_value=1.0,
+            value=float(optimizer.get("learning_rate") or _default_learning_rate(OPTIMIZERS, chosen)),
+            format="%.5f",
+            step=1e-4,
+            key="train_learning_rate",
+            help=t("How big each adjustment is. If training diverges, make it smaller."),
+            disabled=locked,
+        )
+    with col2:
+        epochs = st.number_input(
+            t("Epochs"),
+            min_value=1,
+            max_value=1000,
+            value=int(training.get("epochs") or 20),
+            step=1,
+            key="epochs",
+            help=t("How many times the network sees the whole training data."),
+            disabled=locked,
+        )
+        batch_size = st.number_input(
+            t("Batch size"),
+            min_value=1,
+            max_value=4096,
+            value=int(training.get("batch_size") or 32),
+            step=1,
+            key="train_batch_size",
+            help=t("How many examples the network looks at before each adjustment."),
+            disabled=locked,
+        )
+    with col3:
+        patience = st.number_input(
+            t("Early stopping patience (0 = off)"),
+            min_value=0,
+            max_value=1000,
+            value=int(training.get("early_stopping_patience") or 0),
+            step=1,
+            key="train_patience",
+            help=t("Stop when the validation loss has not improved for this many epochs. The best weights are kept."),
+            disabled=locked,
+        )
+        seed = st.number_input(
+            t("Seed"),
+            min_value=0,
+            max_value=2**31 - 1,
+            value=int(training.get("seed") if training.get("seed") is not None else 42),
+            step=1,
+            key="train_seed",
+            help=t("The same seed gives the same starting weights, so runs can be compared fairly."),
+            disabled=locked,
+        )
+    if locked:
+        return
+    if chosen != optimizer.get("type"):
+        learning_rate = _default_learning_rate(OPTIMIZERS, chosen) if "learning_rate" not in optimizer else learning_rate
+    spec.optimizer = {**optimizer, "type": chosen, "learning_rate": float(learning_rate)}
+    spec.training = {
+        **training,
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "early_stopping_patience": int(patience),
+        "seed": int(seed),
+    }
+
+
+def _default_learning_rate(optimizers: dict, name: str) -> float:
+    optimizer = optimizers.get(name)
+    for param in getattr(optimizer, "params", []) or []:
+        if getattr(param, "name", None) == "learning_rate" and getattr(param, "default", None):
+            return float(param.default)
+    return 0.001
+
+
+# --- start / stop --------------------------------------------------------------------------
+
+
+def run_controls(ws: Workspace) -> None:
+    """Start and Stop buttons; Start explains (with a link) why it is disabled."""
+    blockers = start_blockers(ws)
+    running = ws.active_run is not None
+    col_start, col_stop, _ = st.columns([1, 1, 4])
+    with col_start:
+        start = st.button(
+            t("Start training"),
+            key="start_training",
+            type="primary",
+            disabled=bool(blockers) or running,
+            help=blockers[0][0] if blockers else None,
+            icon="▶️",
+        )
+    with col_stop:
+        stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon="⏹️")
+    for message, page, link_label in blockers:
+        missing_step(message, page, link_label)
+    if start and not blockers and not running:
+        start_run(ws)
+    if stop and running:
+        ws.active_run.stop()
+        st.toast(t("Stopping after the current batch. The best weights so far are kept."))
+
+
+def start_run(ws: Workspace) -> SessionRun | None:
+    """Hand the current design and data to the worker; the page never waits for it."""
+    run_id = f"run{len(ws.runs) + 1}-{uuid.uuid4().hex[:8]}"
+    run_dir = ws.run_dir(run_id)
+    spec = copy.deepcopy(ws.spec)  # later design edits must not change what this run trained
+    try:
+        handle = get_training_service().start(spec, ws.dataset, run_dir)
+    except UserError as err:
+        show_error(err)
+        return None
+    run = SessionRun(number=len(ws.runs) + 1, run_id=run_id, run_dir=run_dir, spec=spec, dataset=ws.dataset, handle=handle)
+    ws.runs.append(run)
+    ws.active_run = handle
+    return run
+
+
+# --- live progress -------------------------------------------------------------------------
+
+
+def live_progress(ws: Workspace) -> None:
+    """Progress and curves, refreshed by a timer only while a run is active."""
+    interval = POLL_INTERVAL_S if ws.active_run is not None else None
+    st.fragment(_live_progress_body, run_every=interval)(ws)
+
+
+def _live_progress_body(ws: Workspace) -> None:
+    was_active = ws.active_run is not None
+    run = sync_active_run(ws)
+    if run is None:
+        run = ws.runs[-1] if ws.runs else None
+    if run is None:
+        st.caption(t("No training run yet. Choose the settings and press Start training."))
+        return
+    if not run.ended:
+        _progress_bar(run)
+    else:
+        run_status_message(run)
+    _curves(ws, run)
+    if was_active and ws.active_run is None:
+        st.rerun()  # once: the buttons, settings and runs table update for the ended run
+
+
+def _progress_bar(run: SessionRun) -> None:
+    if run.status == "queued":
+        position = getattr(run.handle, "queue_position", None)
+        st.info(
+            t("Waiting for a free training slot: the server is busy. Position in the queue: {n}.", n=position or 1),
+            icon="⏳",
+        )
+        return
+    epochs = run.epochs_planned
+    done = len(run.history)
+    batch = run.last_batch_event
+    batch_fraction = 0.0
+    batch_text = ""
+    if batch and int(batch.get("epoch", 0)) > done and batch.get("batches"):
+        batch_fraction = min(1.0, int(batch["batch"]) / int(batch["batches"]))
+        batch_text = t("batch {b} of {n}", b=int(batch["batch"]), n=int(batch["batches"]))
+    eta = (run.last_epoch_event or {}).get("eta")
+    if done == 0 and not batch_text:
+        text = t("Starting… (the first run of a session takes a few seconds)")
+    elif eta is not None:
+        text = t("Epoch {done} of {total} · {batch} · about {eta} left", done=done, total=epochs, batch=batch_text or "—", eta=_duration(eta))
+    else:
+        text = t("Epoch {done} of {total} · {batch}", done=done, total=epochs, batch=batch_text or "—")
+    st.progress(min(1.0, (done + batch_fraction) / epochs), text=text)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(float(seconds))))
+    if seconds < 60:
+        return t("{s} s", s=seconds)
+    return t("{m} min {s} s", m=seconds // 60, s=seconds % 60)
+
+
+def run_status_message(run: SessionRun) -> None:
+    """One plain sentence about how the run ended."""
+    best = run.best_epoch if run.best_epoch is not None else len(run.history)
+    if run.status == "finished":
+        st.success(t("{run} finished: {n} epochs. The best weights (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best), icon="✅")
+    elif run.status == "stopped":
+        st.info(t("{run} was stopped after {n} epochs. The best weights so far (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best), icon="⏹️")
+    elif run.status == "early_stopped":
+        st.success(
+            t("{run} stopped early after {n} epochs: the validation loss stopped improving. The best weights (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best),
+            icon="✅",
+        )
+    elif run.status == "diverged":
+        st.error(t("{run}: training diverged (the loss stopped being a number) — try a lower learning rate.", run=run.label), icon="⚠️")
+    elif run.status == "timeout":
+        st.warning(t("{run} reached its time limit after {n} epochs. The best weights so far are kept.", run=run.label, n=len(run.history)), icon="⏱️")
+    elif run.status == "failed":
+        kept = t("The best model so far is kept.") if run.has_model else t("No model was saved.")
+        st.error(t("{run} failed: the training process crashed. {kept}", run=run.label, kept=kept), icon="⚠️")
+        if run.message:
+            st.caption(run.message)
+
+
+CURVE_TITLES_EN = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}
+
+
+def _curves(ws: Workspace, run: SessionRun) -> None:
+    if not run.history:
+        return
+    earlier = [r for r in ws.runs if r is not run and r.history][-EARLIER_RUNS_OVERLAID:]
+    series = [CurveSeries(r.label, r.history, r.number - 1, faint=True) for r in earlier]
+    series.append(CurveSeries(run.label, run.history, run.number - 1))
+    titles = {name: t(text) for name, text in CURVE_TITLES_EN.items()}
+    fig = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"), epoch_label=t("Epoch"))
+    st.plotly_chart(fig, key="training_curves", config={"displayModeBar": False})
+
+
+# --- runs table ----------------------------------------------------------------------------
+
+
+def runs_table(ws: Workspace) -> None:
+    """Every run of this session with its settings and the metrics of its best epoch."""
+    runs = [r for r in ws.runs if isinstance(r, SessionRun)]
+    if not runs:
+        return
+    st.subheader(t("Runs"))
+    rows = []
+    for run in reversed(runs):
+        row = {
+            t("Run"): run.number,
+            t("Status"): status_text(run.status),
+            t("Optimizer"): run.spec.optimizer.get("type"),
+            t("Learning rate"): run.spec.optimizer.get("learning_rate"),
+            t("Epochs"): f"{len(run.history)}/{run.epochs_planned}",
+            t("Batch size"): run.spec.training.get("batch_size"),
+            t("Best epoch"): run.best_epoch,
+        }
+        for key, value in run.best_logs().items():
+            row[key] = None if value is None else round(float(value), 4)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption(t("Metrics are those of the best epoch, whose weights are kept."))
+
+
+def status_text(status: str) -> str:
+    return {
+        "queued": t("waiting"),
+        "running": t("running"),
+        "finished": t("finished"),
+        "stopped": t("stopped"),
+        "early_stopped": t("stopped early"),
+        "diverged": t("diverged"),
+        "timeout": t("time limit"),
+        "failed": t("failed"),
+    }.get(status, status)

@@ -1,0 +1,19 @@
+"""Step 3 · Train: choose the settings, start, watch the curves live, compare runs."""
+import streamlit as st
+
+from components.app_frame import require_app_frame
+from components.i18n import t
+from components.training_view import live_progress, run_controls, runs_table, settings_form, sync_active_run
+from components.workspace import get_workspace
+
+require_app_frame()
+ws = get_workspace()
+st.header(t("Train"))
+st.caption(t("The network learns from the training data; the validation data shows whether it also works on examples it has not seen."))
+
+sync_active_run(ws)  # a run that ended while this page was closed shows as ended right away
+if ws.spec is not None:
+    settings_form(ws)
+run_controls(ws)
+live_progress(ws)
+runs_table(ws)
