@@ -45,10 +45,13 @@ class SessionRun:
     handle: Any  # core.training.RunHandle
     history: list[dict] = field(default_factory=list)  # Keras logs per finished epoch
     status: str = "queued"  # "queued" | "running" | one of ENDED_STATUSES
-    message: str = ""
+    message: str = ""  # English end message; `template` + `params` let the UI translate it
+    template: str = ""
+    params: dict = field(default_factory=dict)
     best_epoch: int | None = None
     last_epoch_event: dict | None = None  # carries elapsed / eta
     last_batch_event: dict | None = None
+    eta_s: float | None = None  # from the newest batch or epoch event
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -81,13 +84,17 @@ class SessionRun:
             elif kind == "batch":
                 self.status = "running"
                 self.last_batch_event = event
+                self.eta_s = event.get("eta", self.eta_s)
             elif kind == "epoch":
                 self.status = "running"
                 self.history.append(dict(event.get("logs") or {}))
                 self.last_epoch_event = event
+                self.eta_s = event.get("eta", self.eta_s)
             elif kind == "end":
                 self.status = str(event.get("status") or "failed")
                 self.message = str(event.get("message") or "")
+                self.template = str(event.get("template") or "")
+                self.params = dict(event.get("params") or {})
                 self.best_epoch = event.get("best_epoch")
 
     def best_logs(self) -> dict:
@@ -120,7 +127,6 @@ def sync_active_run(ws: Workspace) -> SessionRun | None:
     elif handle.state == "done" and not run.ended:
         # the worker went away without an "end" event: it crashed
         run.status = "failed"
-        run.message = run.message or t("The training process stopped unexpectedly.")
     if run.ended:
         ws.active_run = None
         ws.selected_run = ws.runs.index(run)  # Evaluate and Export open on the newest model
@@ -193,14 +199,19 @@ def settings_form(ws: Workspace) -> None:
             help=t("How the network adjusts its weights. Adam is a good default."),
             disabled=locked,
         )
+        st.caption(t(OPTIMIZERS[chosen].help))
+        # Each optimizer has its own sensible learning rate: switching resets it to that default.
+        same = chosen == optimizer.get("type")
+        defaults = OPTIMIZERS[chosen].defaults()
+        start_rate = optimizer.get("learning_rate") if same and optimizer.get("learning_rate") else defaults.get("learning_rate", 0.001)
         learning_rate = st.number_input(
             t("Learning rate"),
             min_value=1e-6,
             max_value=1.0,
-            value=float(optimizer.get("learning_rate") or _default_learning_rate(OPTIMIZERS, chosen)),
+            value=float(start_rate),
             format="%.5f",
             step=1e-4,
-            key="train_learning_rate",
+            key=f"train_learning_rate_{chosen}",
             help=t("How big each adjustment is. If training diverges, make it smaller."),
             disabled=locked,
         )
@@ -248,9 +259,8 @@ def settings_form(ws: Workspace) -> None:
         )
     if locked:
         return
-    if chosen != optimizer.get("type"):
-        learning_rate = _default_learning_rate(OPTIMIZERS, chosen) if "learning_rate" not in optimizer else learning_rate
-    spec.optimizer = {**optimizer, "type": chosen, "learning_rate": float(learning_rate)}
+    base = optimizer if same else defaults  # keep the other optimizer settings made on the Design page
+    spec.optimizer = {**base, "type": chosen, "learning_rate": float(learning_rate)}
     spec.training = {
         **training,
         "epochs": int(epochs),
@@ -258,14 +268,6 @@ def settings_form(ws: Workspace) -> None:
         "early_stopping_patience": int(patience),
         "seed": int(seed),
     }
-
-
-def _default_learning_rate(optimizers: dict, name: str) -> float:
-    optimizer = optimizers.get(name)
-    for param in getattr(optimizer, "params", []) or []:
-        if getattr(param, "name", None) == "learning_rate" and getattr(param, "default", None):
-            return float(param.default)
-    return 0.001
 
 
 # --- start / stop --------------------------------------------------------------------------
@@ -354,7 +356,7 @@ def _progress_bar(run: SessionRun) -> None:
     if batch and int(batch.get("epoch", 0)) > done and batch.get("batches"):
         batch_fraction = min(1.0, int(batch["batch"]) / int(batch["batches"]))
         batch_text = t("batch {b} of {n}", b=int(batch["batch"]), n=int(batch["batches"]))
-    eta = (run.last_epoch_event or {}).get("eta")
+    eta = run.eta_s
     if done == 0 and not batch_text:
         text = t("Starting… (the first run of a session takes a few seconds)")
     elif eta is not None:
@@ -371,27 +373,30 @@ def _duration(seconds: float) -> str:
     return t("{m} min {s} s", m=seconds // 60, s=seconds % 60)
 
 
+# How each ending is shown: the worker's own message says what happened and what was kept.
+_STATUS_STYLE = {
+    "finished": ("success", "✅"),
+    "early_stopped": ("success", "✅"),
+    "stopped": ("info", "⏹️"),
+    "timeout": ("warning", "⏱️"),
+    "diverged": ("error", "⚠️"),
+    "failed": ("error", "⚠️"),
+}
+
+
+def end_text(run: SessionRun) -> str:
+    """The run's end message in the session's language (the worker sends an English template)."""
+    if run.template:
+        return t(run.template, **run.params)
+    if run.message:
+        return run.message
+    return t("The training process stopped unexpectedly. The best model so far is kept.")
+
+
 def run_status_message(run: SessionRun) -> None:
     """One plain sentence about how the run ended."""
-    best = run.best_epoch if run.best_epoch is not None else len(run.history)
-    if run.status == "finished":
-        st.success(t("{run} finished: {n} epochs. The best weights (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best), icon="✅")
-    elif run.status == "stopped":
-        st.info(t("{run} was stopped after {n} epochs. The best weights so far (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best), icon="⏹️")
-    elif run.status == "early_stopped":
-        st.success(
-            t("{run} stopped early after {n} epochs: the validation loss stopped improving. The best weights (epoch {best}) are kept.", run=run.label, n=len(run.history), best=best),
-            icon="✅",
-        )
-    elif run.status == "diverged":
-        st.error(t("{run}: training diverged (the loss stopped being a number) — try a lower learning rate.", run=run.label), icon="⚠️")
-    elif run.status == "timeout":
-        st.warning(t("{run} reached its time limit after {n} epochs. The best weights so far are kept.", run=run.label, n=len(run.history)), icon="⏱️")
-    elif run.status == "failed":
-        kept = t("The best model so far is kept.") if run.has_model else t("No model was saved.")
-        st.error(t("{run} failed: the training process crashed. {kept}", run=run.label, kept=kept), icon="⚠️")
-        if run.message:
-            st.caption(run.message)
+    kind, icon = _STATUS_STYLE.get(run.status, ("info", "ℹ️"))
+    getattr(st, kind)(t("{run}: {message}", run=run.label, message=end_text(run)), icon=icon)
 
 
 CURVE_TITLES_EN = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}

@@ -1,0 +1,191 @@
+"""The Export page's parts: download buttons for every file, and the TFLite variants table.
+
+Each file is produced from the run's saved model in memory, once, and kept in
+workspace.cache keyed by run (and variant), so downloads never rerun training and a
+rerun of the page converts nothing again. A TFLite conversion failure is shown as a
+message next to the TFLite button and leaves the .keras download untouched.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components.evaluation_views import run_model
+from components.i18n import error_text, show_error, t
+from components.training_view import SessionRun
+from components.workspace import Workspace
+from core.errors import UserError
+
+VARIANT_NAMES_EN = {
+    "float32": "float32 (exact)",
+    "float16": "float16 (half size)",
+    "dynamic_range": "dynamic range (quarter size)",
+    "int8": "int8 (small devices)",
+}
+
+
+def cached_file(ws: Workspace, key: tuple, make: Callable[[], Any]) -> Any:
+    """Produce a file once per key and keep it in the session's cache."""
+    if key not in ws.cache:
+        ws.cache[key] = make()
+    return ws.cache[key]
+
+
+def download_row(title: str, explanation: str, **button: Any) -> None:
+    """One line per file: what it is on the left, its button on the right."""
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.markdown(f"**{title}**  \n{explanation}")
+    with right:
+        st.download_button(on_click="ignore", icon=":material/download:", width="stretch", **button)
+
+
+def keras_download(ws: Workspace, run: SessionRun) -> None:
+    from core.export import keras_bytes
+
+    data = cached_file(ws, ("keras_bytes", run.run_id), lambda: keras_bytes(run_model(ws, run)))
+    download_row(
+        t("Keras model"),
+        t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=_size(len(data))),
+        label=t("Download model.keras"),
+        data=data,
+        file_name="model.keras",
+        mime="application/octet-stream",
+        key="download_keras",
+    )
+
+
+def tflite_download(ws: Workspace, run: SessionRun) -> None:
+    """The TFLite file for the chosen variant, converted the first time it is chosen."""
+    from core.export import TFLITE_VARIANT_HELP, TFLITE_VARIANTS, tflite_bytes
+
+    variant = st.radio(
+        t("TFLite variant"),
+        TFLITE_VARIANTS,
+        format_func=lambda v: t(VARIANT_NAMES_EN[v]),
+        horizontal=True,
+        key="tflite_variant",
+        help=t("Smaller variants store the weights with fewer bits. Measure them below to see what that costs."),
+    )
+    key = ("tflite_bytes", run.run_id, variant)
+    if key not in ws.cache:
+        try:
+            with st.spinner(t("Converting the model to TFLite ({variant})…", variant=variant)):
+                ws.cache[key] = tflite_bytes(run_model(ws, run), variant, run.dataset)
+        except UserError as err:
+            ws.cache[key] = err  # remembered: the same model converts the same way next time
+    result = ws.cache[key]
+    if isinstance(result, UserError):
+        show_error(result)
+        return
+    download_row(
+        t("TFLite model ({variant})", variant=variant),
+        t("For phones and small devices. {help} {size}", help=t(TFLITE_VARIANT_HELP[variant]), size=_size(len(result))),
+        label=t("Download model.tflite"),
+        data=result,
+        file_name=f"model_{variant}.tflite",
+        mime="application/octet-stream",
+        key="download_tflite",
+    )
+
+
+def tflite_table(ws: Workspace, run: SessionRun) -> None:
+    """Size, test score and largest difference from Keras per variant, measured on request."""
+    from core.export import tflite_report
+
+    key = ("tflite_report", run.run_id)
+    st.markdown(f"**{t('Compare the TFLite variants')}**")
+    if key not in ws.cache:
+        st.caption(t("Converts every variant and runs it on the test data (takes a few seconds)."))
+        if not st.button(t("Measure the variants"), key="measure_tflite", icon=":material/speed:"):
+            return
+        with st.spinner(t("Converting and testing every variant…")):
+            ws.cache[key] = tflite_report(run_model(ws, run), run.dataset)
+    st.dataframe(variants_frame(ws.cache[key], run.dataset.task), hide_index=True, key="tflite_variants")
+
+
+def variants_frame(report: list[dict], task: str) -> pd.DataFrame:
+    score_key, score_label = ("accuracy", t("Test accuracy")) if task == "classification" else ("mae", t("Test mean absolute error"))
+    rows = []
+    for row in report:
+        score = row.get(score_key)
+        rows.append(
+            {
+                t("File"): "model.keras" if row["variant"] == "keras" else t(VARIANT_NAMES_EN.get(row["variant"], row["variant"])),
+                t("Size"): _size(row["size_bytes"]) if row.get("size_bytes") else "—",
+                score_label: (f"{score:.1%}" if task == "classification" else f"{score:.4g}") if score is not None else "—",
+                t("Largest difference from Keras"): f"{row['max_abs_diff']:.2g}" if row.get("max_abs_diff") is not None else "—",
+                t("Problem"): row.get("error") or "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
+    from core.export import labels_json, preprocessing_json
+
+    download_row(
+        "labels.json",
+        t("What the model's outputs mean: the class names in output order, or the predicted column."),
+        label=t("Download labels.json"),
+        data=cached_file(ws, ("labels_json", run.run_id), lambda: labels_json(run.dataset)),
+        file_name="labels.json",
+        mime="application/json",
+        key="download_labels",
+    )
+    download_row(
+        "preprocessing.json",
+        t("How to turn raw values or images into the model's input."),
+        label=t("Download preprocessing.json"),
+        data=cached_file(ws, ("preprocessing_json", run.run_id), lambda: preprocessing_json(run.dataset)),
+        file_name="preprocessing.json",
+        mime="application/json",
+        key="download_preprocessing",
+    )
+    script = _training_script(ws, run)
+    if script is not None:
+        download_row(
+            "train_model.py",
+            t("A standalone Python script that builds and trains the same network with plain Keras."),
+            label=t("Download train_model.py"),
+            data=script,
+            file_name="train_model.py",
+            mime="text/x-python",
+            key="download_script",
+        )
+    project_download(run.spec, t("The design and training settings of this model; open it on the Design page to continue."))
+
+
+def _training_script(ws: Workspace, run: SessionRun) -> str | None:
+    from core.codegen import training_script
+
+    key = ("training_script", run.run_id)
+    if key not in ws.cache:
+        try:
+            ws.cache[key] = training_script(run.spec, run.dataset)
+        except UserError as err:
+            st.warning(error_text(err), icon="⚠️")
+            return None
+    return ws.cache[key]
+
+
+def project_download(spec: Any, explanation: str) -> None:
+    download_row(
+        "project.json",
+        explanation,
+        label=t("Download project.json"),
+        data=spec.to_json(),
+        file_name="project.json",
+        mime="application/json",
+        key="download_project",
+    )
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return t("{n} bytes", n=n_bytes)
+    if n_bytes < 1024 * 1024:
+        return t("{n} KB", n=f"{n_bytes / 1024:.1f}")
+    return t("{n} MB", n=f"{n_bytes / 1024 / 1024:.1f}")
