@@ -282,4 +282,4 @@ def prod(shape: Shape) -> int:
 def format_shape(shape: Shape | None) -> str:
     if shape is None:
         return "?"
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"

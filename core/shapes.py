@@ -1,0 +1,363 @@
+"""The shape report: every layer's output shape and parameter count, before any training.
+
+Pure Python over core.catalog (no Keras), so the designer can recompute it on every form
+edit. core.build refuses a model whose report has errors, with the report's first error.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.catalog import LAYERS, OPTIMIZERS, LayerProblem, LayerType, Shape, format_shape, prod
+from core.errors import UserError
+
+DEFAULT_MAX_PARAMS = 20_000_000
+DEFAULT_MAX_MEMORY_BYTES = 4 * 1024**3
+BYTES_PER_VALUE = 4  # float32
+
+# The 1-D / 2-D counterpart of a layer, for "use X instead" fixes.
+COUNTERPART = {
+    "Conv2D": "Conv1D", "SeparableConv2D": "Conv1D", "MaxPooling2D": "MaxPooling1D", "AveragePooling2D": "AveragePooling1D",
+    "GlobalAveragePooling2D": "GlobalAveragePooling1D", "GlobalMaxPooling2D": "GlobalMaxPooling1D",
+    "Conv1D": "Conv2D", "MaxPooling1D": "MaxPooling2D", "AveragePooling1D": "AveragePooling2D",
+    "GlobalAveragePooling1D": "GlobalAveragePooling2D", "GlobalMaxPooling1D": "GlobalMaxPooling2D",
+    "LSTM": "Conv2D", "GRU": "Conv2D", "Bidirectional": "Conv2D",
+}
+
+
+@dataclass
+class Notice:
+    """An error or warning of the report; `template` + `params` like UserError (translatable)."""
+
+    code: str
+    template: str
+    params: dict[str, Any]
+    layer: int | None = None  # 1-based hidden layer number, None for input/output/whole model
+
+    def render(self, lang: str = "en") -> str:
+        return self.to_error().render(lang)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def to_error(self) -> UserError:
+        return UserError(self.code, self.template, **self.params)
+
+
+@dataclass
+class ShapeRow:
+    role: str  # "input" | "preprocessing" | "layer" | "output"
+    type: str
+    settings: str
+    output_shape: Shape | None  # without the batch axis; None when unknown (after an error)
+    params: int = 0
+    trainable_params: int = 0
+    number: int | None = None  # hidden layers: 1-based position in spec.layers
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class ShapeReport:
+    rows: list[ShapeRow]
+    total_params: int
+    trainable_params: int
+    memory_bytes: int  # training estimate: weights + gradients + optimizer slots + activations
+    errors: list[Notice] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+    max_params: int = DEFAULT_MAX_PARAMS
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    def first_error(self) -> UserError:
+        return self.errors[0].to_error()
+
+
+def max_params_limit(override: int | None = None) -> int:
+    if override is not None:
+        return override
+    return int(os.environ.get("LAYERLAB_MAX_PARAMS", DEFAULT_MAX_PARAMS))
+
+
+def max_memory_limit(override: int | None = None) -> int:
+    if override is not None:
+        return override
+    env = os.environ.get("LAYERLAB_MAX_MEMORY_MB")
+    return int(env) * 1024**2 if env else DEFAULT_MAX_MEMORY_BYTES
+
+
+def _layer_notice(code: str, template: str, number: int, type_name: str, **params: Any) -> Notice:
+    return Notice(code, "Layer {layer} ({type}): " + template, {"layer": number, "type": type_name, **params}, layer=number)
+
+
+class _Walk:
+    """State while walking the stack: the current shape and what last flattened it."""
+
+    def __init__(self, shape: Shape, data_kind: str) -> None:
+        self.shape = shape
+        self.data_kind = data_kind
+        self.flattened_by: tuple[int, str] | None = None
+
+
+def _rank_problem(entry: LayerType, walk: _Walk) -> LayerProblem:
+    """Why `entry` cannot take an input of this rank, with the fix that fits the situation."""
+    shape, size = walk.shape, prod(walk.shape)
+    alt = COUNTERPART.get(entry.name, "Dense")
+    if 3 in entry.input_ranks:  # image layers
+        if len(shape) == 1 and walk.flattened_by:
+            number, name = walk.flattened_by
+            return LayerProblem(
+                "build.image_layer_after_flatten",
+                "it needs an image (height × width × channels), but layer {flat_layer} ({flat_type}) already turned "
+                "the data into a flat list of {size} numbers. Move this layer before layer {flat_layer}.",
+                flat_layer=number, flat_type=name, size=size,
+            )
+        if len(shape) == 1:
+            return LayerProblem(
+                "build.image_layer_on_table",
+                "it works on images, but here each example is a flat list of {size} numbers (table data). "
+                "Use Dense layers for tables, or add Reshape with target_shape [-1, 1] and use {alt} to read the numbers as a sequence.",
+                size=size, alt="Conv1D",
+            )
+        return LayerProblem(
+            "build.image_layer_on_sequence",
+            "it needs an image (height × width × channels), but its input is a sequence of shape {shape}. Use {alt} for sequences.",
+            shape=format_shape(shape), alt=alt,
+        )
+    if 2 in entry.input_ranks:  # sequence layers
+        if len(shape) == 1:
+            return LayerProblem(
+                "build.needs_sequence",
+                "it needs a sequence (steps × features), but its input is a flat list of {size} numbers. "
+                "Add a Reshape layer before it with target_shape [{size}, 1] (or [-1, 1]) so each number becomes one step.",
+                size=size,
+            )
+        return LayerProblem(
+            "build.sequence_layer_on_image",
+            "it works on sequences, but its input is an image of shape {shape}. Use {alt} for images, or add Reshape "
+            "with target_shape [{rows}, {row_size}] before it to read the image row by row.",
+            shape=format_shape(shape), alt=alt, rows=shape[0], row_size=prod(shape[1:]),
+        )
+    return LayerProblem(
+        "build.needs_flat",
+        "it needs a flat list of numbers, but its input has shape {shape}. Add Flatten before it.",
+        shape=format_shape(shape),
+    )
+
+
+def _integer_code_problem(number: int, params: dict, dataset: Any) -> LayerProblem | None:
+    """Embedding reads raw codes: first layer, table data, every value a whole number in range."""
+    if number != 1:
+        return LayerProblem(
+            "build.embedding_not_first",
+            "Embedding must be the first layer, because it reads the raw whole-number codes of the data. Move it to position 1.",
+        )
+    if dataset.kind != "table":
+        return LayerProblem(
+            "build.embedding_on_images",
+            "Embedding reads whole-number codes from a table, but this data is images. Remove it and use Conv2D layers.",
+        )
+    values = np.concatenate([np.ravel(a) for a in (dataset.x_train, dataset.x_val, dataset.x_test) if len(a)])
+    odd = values[(values != np.round(values)) | (values < 0) | ~np.isfinite(values)]
+    if odd.size:
+        return LayerProblem(
+            "build.embedding_needs_codes",
+            "Embedding needs every input value to be a whole-number code (0, 1, 2, ...), but this table has values such as {value}. "
+            "Remove Embedding (start with Dense), or use a table of codes.",
+            value=f"{float(odd[0]):g}",
+        )
+    largest = int(values.max()) if values.size else 0
+    if largest >= params["input_dim"]:
+        return LayerProblem(
+            "build.embedding_input_dim",
+            "input_dim is {input_dim} but the data has codes up to {largest}. Set input_dim to at least {needed}.",
+            input_dim=params["input_dim"], largest=largest, needed=largest + 1,
+        )
+    return None
+
+
+def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_memory_bytes: int | None = None) -> ShapeReport:
+    """Rows for the input, preprocessing, each hidden layer and the output head, with totals.
+
+    Never raises for a bad design: problems become row errors and `report.errors`.
+    """
+    from core.spec import normalize_layer
+
+    errors: list[Notice] = []
+    warnings: list[Notice] = []
+    in_shape = tuple(dataset.input_shape)
+    walk = _Walk(in_shape, dataset.kind)
+    rows = [ShapeRow("input", "Input", _input_text(dataset), in_shape)]
+
+    layers: list[dict | None] = []
+    for number, layer in enumerate(spec.layers, start=1):
+        try:
+            layers.append(normalize_layer(number, layer))
+        except UserError as err:
+            layers.append(None)
+            errors.append(Notice(err.code, err.template, dict(err.params), layer=number))
+
+    reads_codes = bool(layers) and layers[0] is not None and LAYERS[layers[0]["type"]].needs_integer_codes
+    rows.append(_preprocessing_row(dataset, in_shape, reads_codes))
+
+    for number, layer in enumerate(layers, start=1):
+        if layer is None:
+            rows.append(ShapeRow("layer", str(spec.layers[number - 1].get("type", "?")) if isinstance(spec.layers[number - 1], dict) else "?",
+                                 "", None, number=number, error=str(next(e for e in errors if e.layer == number))))
+            walk.shape = None
+            continue
+        rows.append(_layer_row(number, layer, walk, dataset, errors, warnings))
+
+    rows.append(_output_row(dataset, walk, layers, errors))
+
+    if spec.task and spec.task != dataset.task:
+        warnings.append(Notice(
+            "build.task_mismatch",
+            "This project was designed for {spec_task}, but the data is a {data_task} problem. "
+            "LayerLab builds the output for {data_task}.",
+            {"spec_task": spec.task, "data_task": dataset.task},
+        ))
+
+    total = sum(r.params for r in rows)
+    trainable = sum(r.trainable_params for r in rows)
+    memory = estimate_memory(rows, total, trainable, spec)
+    limit = max_params_limit(max_params)
+    if not errors and total > limit:
+        biggest = max((r for r in rows if r.role == "layer"), key=lambda r: r.params, default=rows[-1])
+        errors.append(Notice(
+            "build.too_many_params",
+            "This model has {total} parameters, more than the limit of {limit}. The biggest layer is {where} with {biggest} "
+            "parameters: make it smaller, or shrink the input before it (pooling before Flatten, fewer units).",
+            {"total": f"{total:,}", "limit": f"{limit:,}", "where": _row_name(biggest), "biggest": f"{biggest.params:,}"},
+        ))
+    memory_limit = max_memory_limit(max_memory_bytes)
+    if not errors and memory > memory_limit:
+        errors.append(Notice(
+            "build.too_much_memory",
+            "Training this model would need about {need} MB of memory, more than the limit of {limit} MB. "
+            "Lower batch_size, use fewer or smaller layers, or add pooling.",
+            {"need": f"{memory // 1024**2:,}", "limit": f"{memory_limit // 1024**2:,}"},
+        ))
+    return ShapeReport(rows, total, trainable, memory, errors, warnings, max_params=limit)
+
+
+def _row_name(row: ShapeRow) -> str:
+    return f"layer {row.number} ({row.type})" if row.number else row.type
+
+
+def _input_text(dataset: Any) -> str:
+    if dataset.kind == "images":
+        h, w = dataset.image_size or dataset.input_shape[:2]
+        channels = dataset.channels or dataset.input_shape[-1]
+        return f"{h}×{w} pixels, {channels} channel{'s' if channels != 1 else ''}"
+    return f"{dataset.input_shape[0]} input values"
+
+
+def _preprocessing_row(dataset: Any, shape: Shape, reads_codes: bool) -> ShapeRow:
+    if dataset.kind == "images":
+        return ShapeRow("preprocessing", "Rescaling", "pixels 0–255 → 0–1", shape)
+    if reads_codes:
+        return ShapeRow("preprocessing", "None", "Embedding reads the raw codes", shape)
+    # Normalization keeps a mean and a variance per input plus a sample count, none trained.
+    return ShapeRow("preprocessing", "Normalization", "mean 0, variance 1 (from the training split)", shape,
+                    params=2 * shape[-1] + 1)
+
+
+def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list[Notice], warnings: list[Notice]) -> ShapeRow:
+    entry = LAYERS[layer["type"]]
+    row = ShapeRow("layer", entry.name, entry.summary(layer), None, number=number)
+    if walk.shape is None:  # an earlier layer failed; this one's input is unknown
+        return row
+    try:
+        problem = _integer_code_problem(number, layer, dataset) if entry.needs_integer_codes else None
+        if problem:
+            raise problem
+        if entry.input_ranks and len(walk.shape) not in entry.input_ranks:
+            raise _rank_problem(entry, walk)
+        out = tuple(int(d) for d in entry.output_shape(walk.shape, layer))
+    except LayerProblem as problem:
+        notice = _layer_notice(problem.code, problem.template, number, entry.name, **problem.params)
+        errors.append(notice)
+        row.error = str(notice)
+        walk.shape = None
+        return row
+    if entry.name == "Dense" and len(walk.shape) == 3:
+        notice = _layer_notice(
+            "build.dense_on_image",
+            "Dense is applied to each pixel of the {shape} image separately. That works, but usually you want to "
+            "add Flatten or GlobalAveragePooling2D first.",
+            number, entry.name, shape=format_shape(walk.shape),
+        )
+        warnings.append(notice)
+        row.warning = str(notice)
+    total = entry.param_count(walk.shape, layer)
+    row.params, row.trainable_params = total, total - entry.non_trainable_count(walk.shape, layer)
+    row.output_shape = out
+    if len(out) < len(walk.shape) and len(out) == 1:
+        walk.flattened_by = (number, entry.name)
+    walk.shape = out
+    return row
+
+
+def _output_row(dataset: Any, walk: _Walk, layers: list[dict | None], errors: list[Notice]) -> ShapeRow:
+    classification = dataset.task == "classification"
+    units = len(dataset.classes) if classification else 1
+    settings = f"{units} classes, softmax" if classification else "1 value, linear, scaled to the target's units"
+    row = ShapeRow("output", "Dense", settings, None)
+    if walk.shape is None:
+        return row
+    if len(walk.shape) != 1:
+        last = next(((n, l["type"]) for n, l in reversed(list(enumerate(layers, start=1))) if l), None)
+        where = f"layer {last[0]} ({last[1]})" if last else "the input"
+        fix = "Flatten or GlobalAveragePooling2D" if len(walk.shape) == 3 else "Flatten or GlobalAveragePooling1D (or switch return_sequences off)"
+        notice = Notice(
+            "build.output_needs_flat",
+            "The output needs one flat list of numbers per example, but {where} gives shape {shape}. Add {fix} as the last layer.",
+            {"where": where, "shape": format_shape(walk.shape), "fix": fix},
+        )
+        errors.append(notice)
+        row.error = str(notice)
+        return row
+    row.output_shape = (units,)
+    row.params = row.trainable_params = walk.shape[0] * units + units
+    return row
+
+
+def estimate_memory(rows: list[ShapeRow], total: int, trainable: int, spec: Any) -> int:
+    """Bytes to train: weights, gradients, optimizer slots, and activations (kept and back-propagated) per batch."""
+    batch = int(spec.training.get("batch_size", 32))
+    optimizer = OPTIMIZERS.get(spec.optimizer.get("type", "Adam"), OPTIMIZERS["Adam"])
+    slots = optimizer.slots({**optimizer.defaults(), **spec.optimizer})
+    activations = sum(prod(r.output_shape) for r in rows if r.output_shape)
+    values = total + trainable * (1 + slots) + 2 * batch * activations
+    return values * BYTES_PER_VALUE
+
+
+def format_report(report: ShapeReport) -> str:
+    """A printable table: number, layer, settings, output shape, parameters; then totals and problems."""
+    table = [("#", "Layer", "Settings", "Output shape", "Parameters")]
+    for row in report.rows:
+        number = str(row.number) if row.number else {"input": "in", "preprocessing": "pre", "output": "out"}.get(row.role, "")
+        table.append((number, row.type, row.settings, format_shape(row.output_shape), f"{row.params:,}"))
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    lines = []
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(w) if j in (0, 4) else c.ljust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if i == 0:
+            lines.append("-" * len(lines[0]))
+    lines.append("-" * len(lines[0]))
+    lines.append(f"Total parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
+                 f"not trainable {report.non_trainable_params:,})")
+    lines.append(f"Estimated training memory: {report.memory_bytes / 1024**2:,.1f} MB")
+    lines += [f"Warning: {w}" for w in report.warnings]
+    lines += [f"Error: {e}" for e in report.errors]
+    return "\n".join(lines)
