@@ -1,0 +1,143 @@
+"""Reading CSV files: encodings, delimiters, decimal commas, and every refusal's message."""
+from __future__ import annotations
+
+import codecs
+
+import numpy as np
+import pytest
+
+from core.data import load_data, prepare_table, read_csv
+from core.errors import UserError
+from tests.datafiles import csv_bytes, sklearn_frame, write
+
+
+def _refusal(data: bytes, name: str = "data.csv", **prepare) -> UserError:
+    with pytest.raises(UserError) as info:
+        prepare_table(read_csv(data, name), **prepare)
+    return info.value
+
+
+def test_semicolon_file_with_decimal_commas_reads_the_numbers():
+    frame = sklearn_frame("wine")
+    raw = read_csv(csv_bytes(frame, sep=";", decimal=","), "wine.csv")
+    assert (raw.delimiter, raw.decimal) == (";", ",")
+    assert raw.frame.shape == frame.shape
+    np.testing.assert_allclose(raw.frame["alcohol"].to_numpy(), frame["alcohol"].to_numpy())
+    ds = prepare_table(raw)
+    assert ds.task == "classification" and ds.classes == ["class_0", "class_1", "class_2"]
+    assert all(f.kind == "numeric" for f in ds.features)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_each_delimiter_is_detected(sep):
+    raw = read_csv(csv_bytes(sklearn_frame("iris"), sep=sep), "iris.csv")
+    assert raw.delimiter == sep and raw.frame.shape == (150, 5)
+
+
+def test_latin1_file_keeps_accented_labels():
+    frame = sklearn_frame("iris")
+    frame["target"] = frame["target"].map({"setosa": "sétosa", "versicolor": "versicolör", "virginica": "virginica"})
+    raw = read_csv(csv_bytes(frame, encoding="latin-1"), "iris.csv")
+    assert raw.encoding in ("cp1252", "latin-1")
+    assert prepare_table(raw).classes == ["sétosa", "versicolör", "virginica"]
+
+
+def test_utf8_bom_does_not_end_up_in_the_first_column_name():
+    raw = read_csv(codecs.BOM_UTF8 + csv_bytes(sklearn_frame("iris")), "iris.csv")
+    assert raw.frame.columns[0] == "sepal length (cm)" and raw.encoding == "utf-8-sig"
+
+
+def test_utf16_file_is_read():
+    raw = read_csv(sklearn_frame("iris").to_csv(index=False).encode("utf-16"), "iris.csv")
+    assert raw.encoding == "utf-16" and raw.frame.shape == (150, 5)
+
+
+def test_one_column_of_sentences_is_not_split_on_commas():
+    data = "comment\n" + "".join(f"good, but slow, item {i}\n" for i in range(20))
+    raw = read_csv(data.encode(), "notes.csv")
+    assert list(raw.frame.columns) == ["comment"] and raw.frame.iloc[0, 0] == "good, but slow, item 0"
+
+
+def test_missing_values_and_infinities_are_counted_and_imputed(tmp_path):
+    frame = sklearn_frame("iris")
+    frame.loc[[0, 5, 60], "sepal width (cm)"] = np.nan
+    text = csv_bytes(frame).decode().splitlines()
+    text[11] = text[11].replace(text[11].split(",")[0], "inf", 1)
+    text[12] = text[12].replace(text[12].split(",")[0], "1e999", 1)
+    ds = load_data(write(tmp_path / "iris.csv", "\n".join(text).encode()))
+    by_name = {f.name: f for f in ds.features}
+    assert by_name["sepal width (cm)"].missing == 3
+    assert by_name["sepal length (cm)"].infinite == 2
+    assert np.isfinite(ds.x_train).all() and np.isfinite(ds.x_test).all()
+
+
+def test_rows_with_an_empty_target_are_dropped_and_counted():
+    frame = sklearn_frame("iris")
+    frame.loc[[3, 80, 120], "target"] = np.nan
+    ds = prepare_table(read_csv(csv_bytes(frame), "iris.csv"))
+    assert ds.dropped_rows == 3 and ds.n_rows == 147
+    assert any("3 row(s)" in w for w in ds.warnings)
+
+
+def test_empty_file_is_refused():
+    assert "empty" in _refusal(b"").render() and _refusal(b"  \n").code == "csv.empty"
+
+
+def test_header_only_is_refused():
+    err = _refusal(b"a,b,c\n")
+    assert err.code == "csv.no_rows" and "no data rows" in err.render()
+
+
+def test_binary_garbage_is_refused():
+    err = _refusal(bytes(range(256)) * 10, "photo.csv")
+    assert err.code == "csv.binary" and "photo.csv" in err.render()
+
+
+def test_excel_file_is_refused_with_advice():
+    err = _refusal(b"PK\x03\x04" + b"\x00" * 100, "sheet.csv")
+    assert "save your sheet as CSV" in err.render()
+
+
+def test_ragged_row_names_the_line():
+    lines = csv_bytes(sklearn_frame("iris")).decode().splitlines()
+    lines[7] += ",9.9"
+    err = _refusal("\n".join(lines).encode(), "iris.csv")
+    assert err.code == "csv.ragged"
+    assert "Line 8 of iris.csv has 6 values but the header has 5 columns" in err.render()
+
+
+def test_duplicate_headers_are_named():
+    err = _refusal(b"width,height,width\n1,2,3\n4,5,6\n")
+    assert err.code == "csv.duplicate_header" and "'width'" in err.render()
+
+
+def test_mixed_column_is_numeric_with_a_warning_naming_the_cell():
+    frame = sklearn_frame("iris")
+    frame["petal width (cm)"] = frame["petal width (cm)"].astype(str)
+    frame.loc[9, "petal width (cm)"] = "about 2"
+    ds = prepare_table(read_csv(csv_bytes(frame), "iris.csv"))
+    feature = next(f for f in ds.features if f.name == "petal width (cm)")
+    assert feature.kind == "numeric" and feature.missing == 1
+    assert any("'about 2' on line 11" in w for w in ds.warnings)
+
+
+def test_infinite_target_is_refused_with_its_line():
+    frame = sklearn_frame("diabetes")
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[4, "target"] = "1e999"
+    err = _refusal(csv_bytes(frame), "diabetes.csv")
+    assert err.code == "table.target_infinite" and "line 6" in err.render()
+
+
+def test_too_many_rows_is_refused_before_parsing(monkeypatch):
+    monkeypatch.setenv("LAYERLAB_MAX_ROWS", "100")
+    err = _refusal(csv_bytes(sklearn_frame("iris")), "iris.csv")
+    assert err.code == "csv.too_many_rows" and "LAYERLAB_MAX_ROWS" in err.render()
+
+
+def test_too_large_file_is_refused_before_reading(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAYERLAB_MAX_UPLOAD_BYTES", "1000")
+    path = write(tmp_path / "iris.csv", csv_bytes(sklearn_frame("iris")))
+    with pytest.raises(UserError) as info:
+        read_csv(path, "iris.csv")
+    assert info.value.code == "csv.too_large" and "1.0 KB" in info.value.render()

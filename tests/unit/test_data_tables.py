@@ -1,0 +1,165 @@
+"""Column kinds, target and task, the split and the preprocessor, on real scikit-learn tables."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data import TablePreprocessor, load_data, prepare_table, read_csv
+from core.errors import UserError
+from tests.datafiles import csv_bytes, sklearn_frame
+
+
+def _prepare(frame: pd.DataFrame, **options):
+    return prepare_table(read_csv(csv_bytes(frame), "data.csv"), **options)
+
+
+def _refusal(frame: pd.DataFrame, **options) -> UserError:
+    with pytest.raises(UserError) as info:
+        _prepare(frame, **options)
+    return info.value
+
+
+def _iris_with_extras() -> pd.DataFrame:
+    frame = sklearn_frame("iris")
+    rng = np.random.default_rng(0)
+    frame.insert(0, "id", np.arange(1000, 1150))
+    frame.insert(1, "colour", rng.choice(["red", "green", "blue"], 150))
+    frame.insert(2, "grade", rng.integers(1, 6, 150))
+    frame.insert(3, "site", "lab A")
+    frame.insert(4, "note", [f"measured by hand in the greenhouse on day {i} of the season" for i in range(150)])
+    return frame
+
+
+def test_column_kinds_come_with_reasons():
+    ds = _prepare(_iris_with_extras())
+    kinds = {f.name: f.kind for f in ds.features}
+    assert kinds == {
+        "id": "ignored", "colour": "categorical", "grade": "categorical", "site": "ignored", "note": "text",
+        "sepal length (cm)": "numeric", "sepal width (cm)": "numeric",
+        "petal length (cm)": "numeric", "petal width (cm)": "numeric",
+    }
+    reasons = {f.name: f.reason for f in ds.features}
+    assert "every row" in reasons["id"] and "same value" in reasons["site"]
+    assert ds.preprocessor.input_names[:3] == ["colour=blue", "colour=green", "colour=red"]
+    assert ds.x_train.shape[1] == 3 + 5 + 4
+
+
+def test_user_can_override_kinds_and_task():
+    frame = sklearn_frame("diabetes")
+    frame["target"] = (frame["target"] > 140).astype(int)
+    ds = _prepare(frame, kinds={"sex": "categorical", "age": "ignored"})
+    assert ds.task == "classification" and ds.classes == ["0", "1"]
+    kinds = {f.name: f.kind for f in ds.features}
+    assert kinds["sex"] == "categorical" and kinds["age"] == "ignored"
+    assert "age" not in ds.preprocessor.columns
+    assert _prepare(frame, task="regression").task == "regression"
+
+
+def test_target_defaults_to_the_last_column_and_can_be_chosen():
+    frame = sklearn_frame("iris")
+    assert _prepare(frame).target == "target"
+    ds = _prepare(frame, target="petal width (cm)")
+    assert ds.task == "regression" and ds.y_train.dtype == np.float32 and ds.classes == []
+
+
+def test_numeric_labels_are_kept_as_their_text():
+    frame = sklearn_frame("breast_cancer")
+    frame["target"] = frame["target"].map({"malignant": 0, "benign": 1})
+    ds = _prepare(frame)
+    assert ds.task == "classification" and ds.classes == ["0", "1"] and ds.y_train.dtype == np.int64
+
+
+def test_split_is_stratified_and_repeatable():
+    frame = sklearn_frame("iris")
+    a, b, c = _prepare(frame, seed=1), _prepare(frame, seed=1), _prepare(frame, seed=2)
+    assert np.array_equal(a.x_test, b.x_test) and not np.array_equal(a.x_test, c.x_test)
+    assert a.split_sizes == {"train": 102, "validation": 24, "test": 24}
+    assert np.bincount(a.y_test).tolist() == [8, 8, 8]
+
+
+def test_imputation_uses_the_training_split_only():
+    frame = sklearn_frame("iris")
+    marker = np.arange(150) + 0.5  # tells the rows apart; empty in every 10th row
+    marker[::10] = np.nan
+    frame.insert(0, "marker", marker)
+    ds = _prepare(frame)
+    fill = ds.preprocessor.to_json()["columns"][0]["fill"]
+    seen = ds.x_train[:, 0][ds.x_train[:, 0] != np.float32(fill)]
+    assert fill == pytest.approx(float(np.median(seen)))
+    assert fill != pytest.approx(float(np.nanmedian(marker)))
+    assert np.float32(fill) in ds.x_test[:, 0] or np.float32(fill) in ds.x_val[:, 0]
+
+
+def test_preprocessor_round_trips_through_json_and_handles_new_rows():
+    ds = _prepare(_iris_with_extras())
+    restored = TablePreprocessor.from_json(json.loads(json.dumps(ds.preprocessor.to_json())))
+    rows = pd.DataFrame(
+        {
+            "colour": ["red", "purple", None], "grade": [2, 5, None],
+            "sepal length (cm)": [5.1, float("inf"), None], "sepal width (cm)": [3.5, 3.0, 3.0],
+            "petal length (cm)": [1.4, 4.0, 6.0], "petal width (cm)": [0.2, 1.3, 2.0], "extra": [1, 2, 3],
+        }
+    )
+    x = restored.transform(rows)
+    assert x.dtype == np.float32 and x.shape == (3, ds.x_train.shape[1]) and np.isfinite(x).all()
+    names = restored.input_names
+    assert x[0, names.index("colour=red")] == 1.0
+    assert x[1, :3].tolist() == [0.0, 0.0, 0.0]  # an unseen colour: all zeros
+    assert x[2, :3].sum() == 1.0  # an empty colour: the most frequent one
+    fills = {c["name"]: c["fill"] for c in restored.to_json()["columns"]}
+    assert x[1, names.index("sepal length (cm)")] == pytest.approx(fills["sepal length (cm)"])
+    with pytest.raises(UserError) as info:
+        restored.transform(rows.drop(columns=["colour", "grade"]))
+    assert "'colour', 'grade'" in info.value.render()
+
+
+def test_single_class_target_is_refused():
+    frame = sklearn_frame("iris")
+    frame["target"] = "setosa"
+    err = _refusal(frame)
+    assert err.code == "split.one_class" and "same class (setosa)" in err.render()
+
+
+def test_class_with_one_row_is_refused_naming_it():
+    frame = sklearn_frame("iris")
+    frame.loc[0, "target"] = "rosa"
+    err = _refusal(frame)
+    assert err.code == "split.class_too_small" and "'rosa' (1)" in err.render()
+
+
+def test_empty_target_column_is_refused():
+    frame = sklearn_frame("iris")
+    frame["target"] = np.nan
+    err = _refusal(frame)
+    assert err.code == "table.target_empty" and "'target'" in err.render()
+
+
+def test_unknown_target_lists_the_columns():
+    err = _refusal(sklearn_frame("iris"), target="species")
+    assert err.code == "table.unknown_target" and "sepal length (cm)" in err.render()
+
+
+def test_regression_on_text_labels_is_refused_with_the_cell():
+    err = _refusal(sklearn_frame("iris"), task="regression")
+    assert err.code == "table.target_not_numeric" and "line 2 holds 'setosa'" in err.render()
+
+
+def test_classification_of_a_continuous_target_with_too_many_values_is_refused(monkeypatch):
+    monkeypatch.setenv("LAYERLAB_MAX_CLASSES", "50")
+    err = _refusal(sklearn_frame("diabetes"), task="classification")
+    assert err.code == "table.too_many_classes" and "regression" in err.render()
+
+
+def test_no_usable_feature_is_refused():
+    frame = pd.DataFrame({"id": range(30), "label": ["a", "b", "c"] * 10})
+    err = _refusal(frame)
+    assert err.code == "table.no_features" and "'id'" in err.render()
+
+
+def test_load_data_reads_a_csv_path(iris_csv):
+    ds = load_data(iris_csv, target="species")
+    assert ds.kind == "table" and ds.classes == ["setosa", "versicolor", "virginica"]
+    assert ds.x_train.dtype == np.float32 and ds.frame.shape == (150, 5)
