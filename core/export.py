@@ -5,6 +5,7 @@ them from a download button's callback.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -31,7 +32,7 @@ PREPROCESSING_FORMAT = "layerlab-preprocessing/1"
 # file: one shared int8 scale for raw columns of different ranges (e.g. 0.05 and 2500) wipes
 # out the small ones (measured on breast_cancer: 98% -> 63% test accuracy).
 _TABLE_FLOAT_OPS = ["SUB", "MUL", "DIV", "RSQRT", "SQRT", "ADD"]
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def keras_bytes(model: Any) -> bytes:
@@ -54,9 +55,11 @@ def tflite_bytes(model: Any, variant: str, dataset: Dataset) -> bytes:
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
     try:
-        if variant != "int8":
-            return converter.convert()
-        return _int8_convert(tf, converter, dataset)
+        # the converter prints "Saved artifact at ..." on stdout; keep the CLI's output clean
+        with contextlib.redirect_stdout(io.StringIO()):
+            if variant != "int8":
+                return converter.convert()
+            return _int8_convert(tf, converter, dataset)
     # The converter raises several unrelated exception types (ConverterError, ValueError,
     # RuntimeError...) for layers TFLite cannot run; all mean "this model has no TFLite form".
     except Exception as err:  # noqa: BLE001
@@ -100,9 +103,12 @@ def _calibration_samples(dataset: Dataset) -> np.ndarray:
 
 def _conversion_reason(err: Exception) -> str:
     text = str(err)
-    ops = sorted(set(re.findall(r"\btf\.([A-Z][A-Za-z0-9_]+)", text)))
+    ops = sorted(set(re.findall(r"'tf\.([A-Z][A-Za-z0-9_]+)' op is neither", text)))
     if ops:
-        return "TFLite has no built-in operation for " + ", ".join(ops)
+        # locations read fused["Op:", "<model>/<layer name>/..."]: name the Keras layers too
+        layers = sorted(set(re.findall(r'fused\["\w+:", "[^"/]+/([^"/]+)/', text)))
+        where = f" (used by layer {', '.join(layers)})" if layers else ""
+        return "TFLite has no built-in operation " + ", ".join(ops) + where
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
     return first[:300]
 
@@ -233,12 +239,15 @@ def _json_default(value: Any) -> Any:
 
 
 def safe_csv_bytes(frame: Any) -> bytes:
-    """CSV bytes with formula injection neutralised: a text cell starting with = + - @ gets a
-    leading apostrophe so spreadsheet programs show it instead of running it."""
+    """CSV bytes (UTF-8) with formula injection neutralised: a text cell or header starting with
+    = + - @ (or tab / carriage return) gets a leading apostrophe, so spreadsheet programs show
+    it as text instead of running it. Numbers, including negative ones, are left as numbers."""
+    import pandas as pd
+
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or str(safe[column].dtype).startswith("string"):
-            safe[column] = safe[column].map(_neutralise)
+        if not (pd.api.types.is_numeric_dtype(safe[column].dtype) or pd.api.types.is_bool_dtype(safe[column].dtype)):
+            safe[column] = safe[column].astype(object).map(_neutralise)
     safe.columns = [_neutralise(str(c)) for c in safe.columns]
     buffer = io.StringIO()
     safe.to_csv(buffer, index=False)
