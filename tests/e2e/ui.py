@@ -35,7 +35,7 @@ def open_app(page: Page, url: str) -> None:
 
 def go_to(page: Page, name: Text) -> None:
     """Open a step through the navigation menu, as a user would (the session is kept)."""
-    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"\b{re.escape(name)}\b", re.I)
+    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"\b{re.escape(name)}\b")
     link = page.locator(NAV_LINKS).filter(has_text=pattern).first
     expect(link).to_be_visible()
     link.click()
@@ -105,17 +105,23 @@ def download(page: Page, key: str, into: Path) -> Path:
     return target
 
 
-def plotly_figures(page: Page) -> list[dict[str, Any]]:
-    """Every Plotly chart on the page: its traces' types, names and point counts."""
+def plotly_figures(page: Page, key: str | None = None) -> list[dict[str, Any]]:
+    """The Plotly charts on the page (or in the keyed chart): each trace's type, name, x, y, z.
+
+    Reads `_fullData`, where Plotly has already decoded the base64 arrays `data` may hold.
+    """
+    selector = f".st-key-{key} .js-plotly-plot" if key else ".js-plotly-plot"
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
-            title: (el.layout && el.layout.title && (el.layout.title.text || el.layout.title)) || '',
-            traces: (el.data || []).map(t => ({
-                type: t.type || 'scatter', name: t.name || '',
-                points: t.x ? t.x.length : (t.y ? t.y.length : 0),
-                z: t.z || null, x: t.x || null, y: t.y || null,
-            })),
-        }))"""
+        """(selector) => {
+            const plain = v => (v == null ? null : ArrayBuffer.isView(v) || Array.isArray(v) ? Array.from(v, plain) : v);
+            return Array.from(document.querySelectorAll(selector)).map(el => ({
+                traces: (el._fullData || el.data || []).map(t => ({
+                    type: t.type || 'scatter', name: t.name || '',
+                    x: plain(t.x), y: plain(t.y), z: plain(t.z),
+                })),
+            }));
+        }""",
+        selector,
     )
 
 

@@ -1,0 +1,99 @@
+"""Steps several browser tests share: load data, pick a template, train, watch the run."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.ui import (
+    TRAINING_TIMEOUT_MS,
+    choose,
+    go_to,
+    press,
+    set_number,
+    upload,
+    widget,
+)
+
+RUN_ENDED = re.compile(r"Run \d+ (finished|was stopped|stopped early)")
+
+# Reads the live training chart and the Stop button in one go, so "points" and "still
+# running" describe the same moment. Plotly may keep arrays base64-encoded in `data`;
+# `_fullData` holds them decoded.
+_LIVE_STATE_JS = """() => {
+    const plot = document.querySelector('.st-key-training_curves .js-plotly-plot');
+    const traces = plot ? (plot._fullData || plot.data || []) : [];
+    const points = traces.reduce((most, t) => Math.max(most, t.x ? t.x.length : 0), 0);
+    const stop = document.querySelector('.st-key-stop_training button');
+    return {points, running: !!stop && !stop.disabled};
+}"""
+
+
+@dataclass(frozen=True)
+class LiveState:
+    points: int  # epochs drawn on the live chart (the longest curve)
+    running: bool  # the Stop button is enabled: the run has not ended
+
+
+def live_state(page: Page) -> LiveState:
+    state = page.evaluate(_LIVE_STATE_JS)
+    return LiveState(points=int(state["points"]), running=bool(state["running"]))
+
+
+def wait_for_live_points(page: Page, more_than: int, timeout_ms: int = TRAINING_TIMEOUT_MS) -> LiveState:
+    """Wait until the live chart shows more than `more_than` epochs or the run ends."""
+    page.wait_for_function(
+        f"(n) => {{ const s = ({_LIVE_STATE_JS})(); return s.points > n || (!s.running && s.points > 0); }}",
+        arg=more_than,
+        timeout=timeout_ms,
+    )
+    return live_state(page)
+
+
+def pick_sample(page: Page, name: str) -> None:
+    go_to(page, "Data")
+    choose(page, "sample_dataset", name)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(name)
+
+
+def upload_data(page: Page, path: Path) -> None:
+    go_to(page, "Data")
+    upload(page, path, key="data_upload")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(path.name)
+
+
+def pick_template(page: Page, name: str | re.Pattern[str]) -> None:
+    go_to(page, "Design")
+    choose(page, "template", name)
+
+
+def set_training(page: Page, *, epochs: int, batch_size: int | None = None) -> None:
+    go_to(page, "Train")
+    set_number(page, "epochs", epochs)
+    if batch_size is not None:
+        set_number(page, "train_batch_size", batch_size)
+
+
+def start_training(page: Page) -> float:
+    """Press Start; returns the moment it was pressed (time.monotonic())."""
+    started = time.monotonic()
+    press(page, "start_training")
+    expect(widget(page, "stop_training").get_by_role("button")).to_be_enabled()
+    return started
+
+
+def wait_run_end(page: Page, timeout_ms: int = TRAINING_TIMEOUT_MS) -> str:
+    """Wait for the sentence that says how the run ended; returns it."""
+    message = page.get_by_test_id("stMain").get_by_text(RUN_ENDED).first
+    expect(message).to_be_visible(timeout=timeout_ms)
+    expect(widget(page, "stop_training").get_by_role("button")).to_be_disabled()
+    return message.inner_text()
+
+
+def train(page: Page, *, epochs: int, batch_size: int | None = None) -> str:
+    set_training(page, epochs=epochs, batch_size=batch_size)
+    start_training(page)
+    return wait_run_end(page)

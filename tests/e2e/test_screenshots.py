@@ -1,0 +1,96 @@
+"""Flow 1: sample → template → train (watched live) → evaluate → export, in a real browser.
+
+The same walk through the app takes the README's screenshots, one per page. A plain test
+run keeps them under test-artifacts/screenshots/; `make screenshots` sets
+LAYERLAB_SCREENSHOTS=docs/screenshots to refresh the committed ones.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import Page, expect
+
+from tests.e2e import flows
+from tests.e2e.model_check import predict_in_new_process
+from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to, plotly_figures, widget
+
+SAMPLE = "breast_cancer"
+SAMPLE_CLASSES = 2
+# Enough epochs of small batches that the run lasts several seconds: long enough to see
+# the chart grow twice before the end, short enough for the suite's time budget.
+EPOCHS = 12
+BATCH_SIZE = 8
+
+
+def screenshot_folder() -> Path:
+    folder = Path(os.environ.get("LAYERLAB_SCREENSHOTS") or REPO_ROOT / "test-artifacts" / "screenshots")
+    if not folder.is_absolute():
+        folder = REPO_ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(page: Page, name: str) -> None:
+    """Screenshot of the whole page once it has settled (fonts and charts drawn)."""
+    page.evaluate("document.fonts.ready")
+    page.mouse.move(0, 0)  # no hover tooltip in the picture
+    page.screenshot(path=screenshot_folder() / f"{name}.png", full_page=True)
+
+
+def confusion_matrix_on_page(page: Page) -> tuple[list[str], np.ndarray]:
+    (figure,) = plotly_figures(page, "confusion_matrix")
+    heatmap = next(trace for trace in figure["traces"] if trace["type"] == "heatmap")
+    return [str(name) for name in heatmap["x"]], np.asarray(heatmap["z"], dtype=int)
+
+
+def test_sample_template_train_evaluate_export(page: Page, tmp_path: Path) -> None:
+    shoot(page, "1-home")
+
+    flows.pick_sample(page, SAMPLE)
+    shoot(page, "2-data")
+
+    go_to(page, "Design")
+    expect(widget(page, "template")).to_be_visible()
+    shoot(page, "3-design")
+
+    flows.set_training(page, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    flows.start_training(page)
+    # The live chart, read at two moments while the run is still going, gains points.
+    first = flows.wait_for_live_points(page, more_than=0)
+    assert first.running, f"the run ended before the live chart showed its first epoch ({first.points} points)"
+    second = flows.wait_for_live_points(page, more_than=first.points)
+    assert second.running, "the run ended before the live chart grew a second time"
+    assert first.points < second.points < EPOCHS
+    ended = flows.wait_run_end(page)
+    assert "finished" in ended, ended
+    assert flows.live_state(page).points == EPOCHS
+    shoot(page, "4-train")
+    assert_no_traceback(page)
+
+    go_to(page, "Evaluate")
+    expect(widget(page, "confusion_matrix").locator(".js-plotly-plot")).to_be_visible(timeout=60_000)
+    classes, matrix = confusion_matrix_on_page(page)
+    assert matrix.shape == (SAMPLE_CLASSES, SAMPLE_CLASSES)
+    shoot(page, "5-evaluate")
+    assert_no_traceback(page)
+
+    go_to(page, "Export")
+    model_file = download(page, "download_keras", tmp_path)
+    assert model_file.name.endswith(".keras")
+    shoot(page, "6-export")
+    assert_no_traceback(page)
+
+    # The downloaded file, loaded by plain Keras in a fresh process, makes the very
+    # predictions the Evaluate page counted in its confusion matrix.
+    from core.data import load_sample
+
+    dataset = load_sample(SAMPLE)
+    assert classes == list(dataset.classes)
+    probabilities = predict_in_new_process("keras", model_file, dataset.x_test, tmp_path)
+    predicted = probabilities.argmax(axis=1)
+    recomputed = np.zeros_like(matrix)
+    np.add.at(recomputed, (dataset.y_test, predicted), 1)
+    np.testing.assert_array_equal(recomputed, matrix)
+    assert np.trace(matrix) / matrix.sum() > 0.8  # it learned: breast cancer is easy
