@@ -10,6 +10,7 @@ import io
 import json
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,10 @@ def tflite_bytes(model: Any, variant: str, dataset: Dataset) -> bytes:
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
     try:
-        # the converter prints "Saved artifact at ..." on stdout; keep the CLI's output clean
-        with contextlib.redirect_stdout(io.StringIO()):
+        # the converter prints "Saved artifact at ..." on stdout and warns about its own
+        # internals (deprecated interpreter, input statistics): noise for a user
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             if variant != "int8":
                 return converter.convert()
             return _int8_convert(tf, converter, dataset)
