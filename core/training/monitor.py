@@ -1,0 +1,197 @@
+"""The Keras callback that reports progress and controls a run.
+
+Imported only inside the trainer (it imports Keras at module level). The per-batch work
+is kept nearly free: it uses `on_train_batch_begin`, which Keras calls with no logs to
+convert and which leaves Keras's asynchronous batch-end dispatch switched on; each batch
+checks the stop request (one shared-memory flag read) and the clock; everything else
+(progress events, the NaN check, the time limit) happens at most every `tick_s` seconds
+and at epoch ends.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+from core.training import events as ev
+
+TICK_S = 0.2  # at most this often: batch progress events, NaN check, time limit
+# best.keras is rewritten at an improvement unless the last write was very recent: saving
+# a small model costs ~30 ms, which on fast epochs would eat into training speed. The
+# weights themselves are kept in memory at every improvement, so the final model is exact.
+MIN_SAVE_INTERVAL_S = 2.0
+SAVE_COST_FACTOR = 200  # ...and at most one save per 200x its own duration (<= 0.5 % overhead)
+
+
+class RunMonitor(keras.callbacks.Callback):
+    def __init__(
+        self,
+        *,
+        epochs: int,
+        emit: Callable[[dict], None],
+        best_model_path: Path,
+        should_stop: Callable[[], bool] | None = None,
+        patience: int | None = None,
+        time_limit_s: float | None = None,
+        tick_s: float = TICK_S,
+    ) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.emit = emit
+        self.best_model_path = Path(best_model_path)
+        self.should_stop = should_stop or (lambda: False)
+        self.patience = patience or None
+        self.time_limit_s = time_limit_s or None
+        self.tick_s = tick_s
+        # What happened, read by the trainer after fit returns.
+        self.status: str = ev.FINISHED
+        self.history: list[dict[str, float | None]] = []
+        self.best_epoch: int | None = None  # 1-based
+        self.best_value = math.inf
+        self.saved_epoch: int | None = None  # the epoch whose weights best.keras holds
+        self.monitor_key = "loss"
+        self.stopped_in_epoch: int | None = None
+        self.elapsed = 0.0
+        self._best_weights: list[np.ndarray] | None = None
+        self._initial_weights: list[np.ndarray] | None = None
+        self._save_pending = False
+        self._last_save_end = -math.inf
+        self._last_save_cost = 0.0
+        self._epoch = 0
+        self._batches = 0
+        self._t0 = 0.0
+        self._next_tick = 0.0
+        self._epoch_t0 = 0.0
+
+    # ---- Keras hooks -------------------------------------------------------------------
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._t0 = time.perf_counter()
+        self._next_tick = self._t0 + self.tick_s
+        self._batches = int(self.params.get("steps") or 0)
+        self._initial_weights = self.model.get_weights()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+        self._epoch_t0 = time.perf_counter()
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self.should_stop():
+            self._end(ev.STOPPED)
+        now = time.perf_counter()
+        if now < self._next_tick:
+            return
+        self._next_tick = now + self.tick_s
+        self._tick(batch, now)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
+        clean = ev.clean_logs(logs)
+        holds_best = False  # does the model hold the best weights right now?
+        self.history.append(clean)
+        if "val_loss" in clean:
+            self.monitor_key = "val_loss"
+        value = clean.get(self.monitor_key)
+        if clean.get("loss") is None or value is None:
+            self._end(ev.DIVERGED)
+        elif value < self.best_value:
+            self.best_value = value
+            self.best_epoch = epoch + 1
+            self._best_weights = self.model.get_weights()
+            self._save_pending = True
+            holds_best = True
+        elif self.patience and epoch + 1 - (self.best_epoch or 0) >= self.patience:
+            self._end(ev.EARLY_STOPPED)
+        if self._save_pending and now - self._last_save_end >= max(
+            MIN_SAVE_INTERVAL_S, SAVE_COST_FACTOR * self._last_save_cost
+        ):
+            self._save_best(model_holds_best=holds_best)
+        elapsed = now - self._t0
+        done = epoch + 1
+        self.emit(
+            {
+                "type": "epoch",
+                "epoch": done,
+                "epochs": self.epochs,
+                "logs": clean,
+                "elapsed": round(elapsed, 3),
+                "epoch_s": round(now - self._epoch_t0, 3),
+                "eta": round(elapsed / done * (self.epochs - done), 3),
+                "best_epoch": self.best_epoch,
+                "saved_epoch": self.saved_epoch,
+            }
+        )
+        if self.time_limit_s and elapsed >= self.time_limit_s and not self.model.stop_training:
+            self._end(ev.TIMEOUT)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.elapsed = time.perf_counter() - self._t0
+        self.keep_best_weights()
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _tick(self, batch: int, now: float) -> None:
+        elapsed = now - self._t0
+        batch_logs: dict[str, float | None] = {}
+        if batch > 0:  # the metrics only exist after the epoch's first batch
+            batch_logs = ev.clean_logs(self.model.get_metrics_result())
+            if batch_logs.get("loss", 0.0) is None:
+                self._end(ev.DIVERGED)
+        fraction = (self._epoch + batch / max(self._batches, 1)) / self.epochs
+        self.emit(
+            {
+                "type": "batch",
+                "epoch": self._epoch + 1,
+                "epochs": self.epochs,
+                "batch": batch,
+                "batches": self._batches,
+                "logs": batch_logs,
+                "elapsed": round(elapsed, 3),
+                "eta": round(elapsed * (1 - fraction) / fraction, 3) if fraction > 0 else None,
+            }
+        )
+        if self.time_limit_s and elapsed >= self.time_limit_s:
+            self._end(ev.TIMEOUT)
+
+    def _end(self, status: str) -> None:
+        """Ask Keras to stop after the current batch; the first reason given wins."""
+        if not self.model.stop_training:
+            self.status = status
+            self.stopped_in_epoch = self._epoch + 1
+            self.model.stop_training = True
+
+    def keep_best_weights(self) -> None:
+        """Leave the model holding the weights the run hands back, and write best.keras.
+
+        The best epoch's weights when an epoch completed with finite values; otherwise the
+        current weights if they are finite (a stop during the first epoch), else the
+        weights the run started from (a divergence in the first epoch).
+        """
+        if self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
+        elif not _all_finite(self.model.get_weights()) and self._initial_weights is not None:
+            self.model.set_weights(self._initial_weights)
+        if self._save_pending or not self.best_model_path.exists():
+            self._save_best(model_holds_best=True)
+
+    def _save_best(self, *, model_holds_best: bool) -> None:
+        start = time.perf_counter()
+        current = None
+        if not model_holds_best and self._best_weights is not None:
+            current = self.model.get_weights()
+            self.model.set_weights(self._best_weights)
+        tmp = self.best_model_path.with_name("best.tmp.keras")
+        self.model.save(tmp)
+        tmp.replace(self.best_model_path)  # atomic: a reader never loads half a file
+        if current is not None:
+            self.model.set_weights(current)
+        self._save_pending = False
+        self.saved_epoch = self.best_epoch
+        self._last_save_end = time.perf_counter()
+        self._last_save_cost = self._last_save_end - start
+
+
+def _all_finite(weights: list[np.ndarray]) -> bool:
+    return all(np.isfinite(w).all() for w in weights if np.issubdtype(w.dtype, np.floating))

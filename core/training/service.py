@@ -1,0 +1,344 @@
+"""TrainingService and RunHandle: runs in worker processes, seen from the server.
+
+This side never imports TensorFlow. Each run gets its own worker process (multiprocessing
+"spawn": TensorFlow is not fork-safe), so a crash or an out-of-memory in training cannot
+take the server down, and the page never blocks on `fit`. Starting a worker costs a new
+interpreter and a TensorFlow import (seconds), so one worker is kept warm: imported,
+warmed up and waiting. The spare is started while no run is going, because importing
+TensorFlow next to a running fit would steal CPU from it.
+
+Progress is read from the run's events.jsonl at the reader's pace; a stop request is a
+multiprocessing Event the worker checks before every batch.
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from core.training import events as ev
+from core.training.outcome import CANCELLED, CRASHED, KILLED, SERVER_LIMIT, RunResult, render
+from core.training.rundir import RunDir, write_job, write_json
+from core.training.worker import worker_main
+
+MAX_CONCURRENT_ENV = "LAYERLAB_MAX_CONCURRENT_RUNS"
+MAX_RUN_SECONDS_ENV = "LAYERLAB_MAX_RUN_SECONDS"
+DEFAULT_MAX_CONCURRENT = 2
+PUMP_INTERVAL_S = 0.25  # how often the service checks workers and the queue on its own
+SPARE_RETRY_S = 30.0  # a spare that died on its own is not restarted more often than this
+
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+
+
+class _Worker:
+    """One worker process plus the two ends the server keeps: the job pipe and the stop flag."""
+
+    def __init__(self, ctx: Any, warm_up: bool) -> None:
+        self.ready = ctx.Event()
+        self.stop = ctx.Event()
+        receiver, self.conn = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=worker_main,
+            args=(receiver, self.ready, self.stop, os.getpid(), warm_up),
+            name="layerlab-training-worker",
+            daemon=True,  # terminated by multiprocessing when the server exits normally
+        )
+        self.process.start()
+        receiver.close()  # the child has its own copy
+        self.started_at = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def give(self, run_dir: Path, build_model: Callable | None) -> None:
+        self.conn.send((str(run_dir), build_model))
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+    def exit_reason(self) -> str:
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            reason = f"killed by signal {-code}"
+            return reason + (", often because the computer ran out of memory" if code == -9 else "")
+        return f"exit code {code}"
+
+
+class RunHandle:
+    """One run as the page sees it. Thread-safe; every method except wait() returns at once.
+
+    Lock order: the service's lock before a handle's, never the other way round."""
+
+    def __init__(self, service: TrainingService, run_dir: Path, build_model: Callable | None) -> None:
+        self.run_dir = Path(run_dir)
+        self.id = self.run_dir.name
+        self._paths = RunDir(run_dir)
+        self._service = service
+        self._build_model = build_model
+        self._lock = threading.RLock()
+        self._reader = ev.EventReader(self._paths.events)
+        self._pending: list[dict] = []  # read but not yet returned by poll()
+        self._state = QUEUED
+        self._worker: _Worker | None = None
+        self._end_override: tuple[str, str, dict] | None = None  # set by kill() / the server limit
+        self.submitted_at = time.monotonic()
+        self.started_at: float | None = None  # when a worker took the run
+        self.start_event: dict | None = None
+        self.last_progress: dict | None = None  # latest "batch" or "epoch" event
+        self.history: list[dict[str, float | None]] = []  # per-epoch logs so far
+        self.result: RunResult | None = None
+
+    # ---- reading -------------------------------------------------------------------------
+    def poll(self) -> list[dict]:
+        """Events that arrived since the previous poll (never blocks)."""
+        self._service.pump()
+        with self._lock:
+            if self._state == RUNNING:
+                self._read()
+            new, self._pending = self._pending, []
+            return new
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def queue_position(self) -> int | None:
+        """1 for the next run to start; None once it has started."""
+        return self._service.queue_position(self)
+
+    @property
+    def best_model_path(self) -> Path | None:
+        path = self._paths.best_model
+        return path if path.exists() else None
+
+    def wait(self, timeout: float | None = None, interval: float = 0.1) -> RunResult | None:
+        """Block until the run is done (CLI, tests); the result, or None on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.poll()
+            if self._state == DONE:
+                return self.result
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(interval)
+
+    # ---- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch, keeping the best weights so far.
+        A queued run is removed from the queue instead."""
+        self._service.withdraw(self)  # no-op unless still queued
+        with self._lock:
+            if self._state == RUNNING and self._worker is not None:
+                self._worker.stop.set()
+
+    cancel = stop
+
+    def kill(self) -> None:
+        """End the run now (session cleanup); best.keras keeps the best model saved so far."""
+        self._service.withdraw(self)
+        with self._lock:
+            if self._state == RUNNING and self._worker is not None:
+                self._end_override = (ev.STOPPED, KILLED, {})
+                self._worker.kill()
+                self._finish_if_exited()
+
+    # ---- used by the service (under its lock) ------------------------------------------
+    def _assign(self, worker: _Worker) -> None:
+        worker.give(self.run_dir, self._build_model)
+        with self._lock:
+            self._worker = worker
+            self._state = RUNNING
+            self.started_at = time.monotonic()
+
+    def _withdrawn(self) -> None:
+        with self._lock:
+            self._conclude(RunResult(status=ev.STOPPED, message=CANCELLED, template=CANCELLED))
+
+    def _check(self, max_run_seconds: float | None) -> bool:
+        """True once the worker has exited and the run is concluded."""
+        with self._lock:
+            if (
+                max_run_seconds
+                and self.started_at is not None
+                and time.monotonic() - self.started_at > max_run_seconds
+                and self._worker is not None
+                and self._worker.alive
+            ):
+                limit = f"{max_run_seconds:g}"
+                self._end_override = (ev.TIMEOUT, SERVER_LIMIT, {"limit": limit})
+                self._worker.kill()
+            return self._finish_if_exited()
+
+    def _finish_if_exited(self) -> bool:
+        if self._state == DONE:
+            return True
+        if self._worker is None or self._worker.alive:
+            return False
+        self._read()  # whatever the worker wrote before it exited, the end event included
+        if self._state != DONE:
+            self._conclude(self._lost_worker_result())
+        return True
+
+    # ---- internals -----------------------------------------------------------------------
+    def _read(self) -> None:
+        for event in self._reader.read_new():
+            self._pending.append(event)
+            kind = event.get("type")
+            if kind == "start":
+                self.start_event = event
+            elif kind == "batch":
+                self.last_progress = event
+            elif kind == "epoch":
+                self.last_progress = event
+                self.history.append(event["logs"])
+            elif kind == "end":
+                self.result = RunResult.from_json({**event, "history": self.history, "best_model_path": self.best_model_path})
+                self._state = DONE
+
+    def _lost_worker_result(self) -> RunResult:
+        """The worker died without an end event: a crash, kill() or the server's time limit."""
+        assert self._worker is not None
+        status, template, params = self._end_override or (ev.FAILED, CRASHED, {"reason": self._worker.exit_reason()})
+        saved = self.last_progress.get("saved_epoch") if self.last_progress else None
+        return RunResult(
+            status=status,
+            message=render(template, params),
+            best_epoch=saved if self.best_model_path else None,
+            epochs_run=len(self.history),
+            history=list(self.history),
+            best_model_path=self.best_model_path,
+            template=template,
+            params=params,
+        )
+
+    def _conclude(self, result: RunResult) -> None:
+        self.result = result
+        self._state = DONE
+        event = result.end_event()
+        self._pending.append(event)
+        try:
+            write_json(self._paths.result, result.to_json())
+        except OSError:  # the session's folder may already be gone (cleanup)
+            pass
+
+
+class TrainingService:
+    """Server-wide: runs training jobs in worker processes, at most `max_concurrent` at
+    once (then FIFO), keeping one warm worker. Holds no user data beyond the handles."""
+
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        *,
+        keep_warm: bool = True,
+        max_run_seconds: float | None = None,
+        warm_up: bool = True,
+    ) -> None:
+        self.max_concurrent = max(1, int(max_concurrent or os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT))
+        limit = max_run_seconds or os.environ.get(MAX_RUN_SECONDS_ENV)
+        self.max_run_seconds = float(limit) if limit else None
+        self.keep_warm = keep_warm
+        self._warm_up = warm_up
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.RLock()
+        self._queue: deque[RunHandle] = deque()
+        self._running: list[RunHandle] = []
+        self._spare: _Worker | None = None
+        self._spare_died_at = -SPARE_RETRY_S
+        self._closed = threading.Event()
+        self.pump()  # starts the warm worker
+        self._thread = threading.Thread(target=self._loop, name="layerlab-training-service", daemon=True)
+        self._thread.start()
+        atexit.register(self.shutdown)
+
+    def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike, *, build_model: Callable | None = None) -> RunHandle:
+        """Queue a run of `spec` on `dataset` in `run_dir` (created; old results removed).
+
+        `build_model(spec, dataset)` defaults to core.build.build_model; another builder
+        must be a module-level function (it is pickled by reference into the worker).
+        """
+        paths = RunDir(run_dir).create()
+        for stale in (paths.events, paths.result, paths.best_model):
+            stale.unlink(missing_ok=True)
+        write_job(paths, spec, dataset)
+        handle = RunHandle(self, paths.path, build_model)
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError("the training service has been shut down")
+            self._queue.append(handle)
+        self.pump()
+        return handle
+
+    def queue_position(self, handle: RunHandle) -> int | None:
+        with self._lock:
+            return self._queue.index(handle) + 1 if handle in self._queue else None
+
+    @property
+    def warm(self) -> bool:
+        """Whether a worker is imported and waiting, so the next run starts at once."""
+        spare = self._spare
+        return spare is not None and spare.alive and spare.ready.is_set()
+
+    def withdraw(self, handle: RunHandle) -> None:
+        with self._lock:
+            if handle in self._queue:
+                self._queue.remove(handle)
+                handle._withdrawn()
+
+    def pump(self) -> None:
+        """Conclude finished runs, start queued ones, keep a warm worker. Cheap; idempotent."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._running = [h for h in self._running if not h._check(self.max_run_seconds)]
+            while self._queue and len(self._running) < self.max_concurrent:
+                handle = self._queue.popleft()
+                handle._assign(self._take_worker())
+                self._running.append(handle)
+            self._keep_spare()
+
+    def shutdown(self) -> None:
+        """End every worker (server exit, tests)."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            for handle in list(self._running):
+                handle.kill()
+            for handle in list(self._queue):
+                self.withdraw(handle)
+            if self._spare is not None:
+                self._spare.kill()
+                self._spare = None
+
+    # ---- internals -----------------------------------------------------------------------
+    def _take_worker(self) -> _Worker:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.alive:
+            return spare
+        return _Worker(self._ctx, self._warm_up)
+
+    def _keep_spare(self) -> None:
+        if not self.keep_warm:
+            return
+        if self._spare is not None and not self._spare.alive:
+            self._spare.kill()  # reap it
+            self._spare = None
+            self._spare_died_at = time.monotonic()
+        idle = not self._running and not self._queue
+        retry_ok = time.monotonic() - self._spare_died_at >= SPARE_RETRY_S
+        if self._spare is None and idle and retry_ok:
+            self._spare = _Worker(self._ctx, self._warm_up)
+
+    def _loop(self) -> None:
+        while not self._closed.wait(PUMP_INTERVAL_S):
+            self.pump()

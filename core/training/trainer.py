@@ -1,0 +1,189 @@
+"""One training run: build the model, fit it with the RunMonitor, record the outcome.
+
+The same code runs in a worker process (the app) and in the caller's process (the CLI,
+tests). Keras is imported inside the functions, so importing this module stays cheap.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from core.data.dataset import Dataset
+from core.training import events as ev
+from core.training.outcome import OUT_OF_MEMORY, RunResult, end_message, render
+from core.training.rundir import RunDir, write_json
+from core.training.settings import TrainingSettings
+
+ModelBuilder = Callable[[Any, Dataset], Any]  # (spec, dataset) -> compiled keras.Model
+EventSink = Callable[[dict], None]
+
+
+def default_builder() -> ModelBuilder:
+    from core.build import build_model
+
+    return build_model
+
+
+def train_in_process(
+    spec: Any,
+    dataset: Dataset,
+    run_dir: str | os.PathLike,
+    on_event: EventSink | None = None,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    build_model: ModelBuilder | None = None,
+) -> RunResult:
+    """Train `spec` on `dataset` here and now; events go to run_dir/events.jsonl and `on_event`.
+
+    Always ends with exactly one "end" event and result.json. A UserError from the builder
+    and real bugs are re-raised after that; running out of memory is an outcome ("failed").
+    The returned result's `model` holds the kept weights (see RunMonitor.keep_best_weights).
+    """
+    import keras
+
+    from core.training.monitor import RunMonitor
+
+    settings = TrainingSettings.from_spec(spec)
+    paths = RunDir(run_dir).create()
+    with ev.EventWriter(paths.events) as writer:
+
+        def emit(event: dict) -> None:
+            writer.write(event)
+            if on_event is not None:
+                on_event(event)
+
+        monitor: RunMonitor | None = None
+        model = None
+        try:
+            if settings.seed is not None:
+                keras.utils.set_random_seed(settings.seed)
+            model = (build_model or default_builder())(spec, dataset)
+            monitor = RunMonitor(
+                epochs=settings.epochs,
+                emit=emit,
+                best_model_path=paths.best_model,
+                should_stop=should_stop,
+                patience=settings.early_stopping_patience,
+                time_limit_s=settings.time_limit_s,
+            )
+            has_val = len(dataset.x_val) > 0
+            emit(_start_event(settings, dataset, model, has_val))
+            model.fit(
+                dataset.x_train,
+                dataset.y_train,
+                batch_size=settings.batch_size,
+                epochs=settings.epochs,
+                validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
+                callbacks=[monitor],
+                shuffle=True,
+                verbose=0,
+            )
+            result = _result(monitor, settings, paths, len(dataset.x_train))
+        except BaseException as err:
+            result = _failure(err, monitor, model, settings, paths)
+            _finish(result, emit, paths, model)
+            if not _is_out_of_memory(err):
+                raise
+            return result
+        _finish(result, emit, paths, model)
+        return result
+
+
+def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_val: bool) -> dict:
+    n_train = len(dataset.x_train)
+    return {
+        "type": "start",
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "batches": -(-n_train // settings.batch_size),
+        "n_train": n_train,
+        "n_val": len(dataset.x_val) if has_val else 0,
+        "params": int(model.count_params()),
+        "seed": settings.seed,
+        "early_stopping_patience": settings.early_stopping_patience,
+        "time_limit_s": settings.time_limit_s,
+        "pid": os.getpid(),
+    }
+
+
+def _result(monitor: Any, settings: TrainingSettings, paths: RunDir, n_train: int) -> RunResult:
+    epochs_run = len(monitor.history)
+    template, params = end_message(
+        monitor.status,
+        monitor.best_epoch,
+        epochs=epochs_run,
+        epoch=monitor.stopped_in_epoch or epochs_run,
+        monitor="validation loss" if monitor.monitor_key == "val_loss" else "training loss",
+        patience=settings.early_stopping_patience,
+        limit=_plain_number(settings.time_limit_s),
+    )
+    return RunResult(
+        status=monitor.status,
+        message=render(template, params),
+        best_epoch=monitor.best_epoch,
+        epochs_run=epochs_run,
+        history=monitor.history,
+        elapsed=monitor.elapsed,
+        best_model_path=paths.best_model,
+        template=template,
+        params=params,
+        samples_per_s=round(n_train * epochs_run / monitor.elapsed, 1) if monitor.elapsed > 0 else None,
+    )
+
+
+def _failure(err: BaseException, monitor: Any, model: Any, settings: TrainingSettings, paths: RunDir) -> RunResult:
+    from core.errors import UserError
+
+    if _is_out_of_memory(err):
+        error = OUT_OF_MEMORY
+    elif isinstance(err, UserError):
+        error = str(err)
+    elif isinstance(err, KeyboardInterrupt):
+        error = "interrupted"
+    else:
+        error = f"{type(err).__name__}: {err}"
+    best_epoch = None
+    if monitor is not None and model is not None:
+        best_epoch = monitor.best_epoch
+        try:
+            monitor.keep_best_weights()  # fit did not reach on_train_end
+        except Exception:  # the model may be unusable after the failure; best.keras stays as it was
+            pass
+    template, params = end_message(ev.FAILED, best_epoch, error=error)
+    return RunResult(
+        status=ev.FAILED,
+        message=render(template, params),
+        best_epoch=best_epoch,
+        epochs_run=len(monitor.history) if monitor else 0,
+        history=monitor.history if monitor else [],
+        best_model_path=paths.best_model if paths.best_model.exists() else None,
+        template=template,
+        params=params,
+    )
+
+
+def _finish(result: RunResult, emit: EventSink, paths: RunDir, model: Any) -> None:
+    result.model = model
+    write_json(paths.result, result.to_json())
+    emit(result.end_event())
+
+
+def _is_out_of_memory(err: BaseException) -> bool:
+    if isinstance(err, MemoryError):
+        return True
+    import tensorflow as tf
+
+    return isinstance(err, tf.errors.ResourceExhaustedError)
+
+
+def _plain_number(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
+
+
+def train_job(run_dir: str | os.PathLike, *, should_stop: Callable[[], bool] | None = None, build_model: ModelBuilder | None = None) -> RunResult:
+    """Train the job stored in `run_dir` (see rundir.write_job): the worker's entry."""
+    from core.training.rundir import read_job
+
+    spec, dataset = read_job(RunDir(run_dir))
+    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop, build_model=build_model)
