@@ -6,12 +6,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from playwright.sync_api import Page, expect
 
 from tests.e2e.ui import (
     TRAINING_TIMEOUT_MS,
     choose,
     go_to,
+    plotly_figures,
     press,
     set_number,
     upload,
@@ -97,3 +99,19 @@ def train(page: Page, *, epochs: int, batch_size: int | None = None) -> str:
     set_training(page, epochs=epochs, batch_size=batch_size)
     start_training(page)
     return wait_run_end(page)
+
+
+def confusion_matrix_on_page(page: Page) -> tuple[list[str], np.ndarray]:
+    """Evaluate's heatmap: class names along the axes and the counts (rows: true class)."""
+    go_to(page, "Evaluate")
+    expect(widget(page, "confusion_matrix").locator(".js-plotly-plot")).to_be_visible(timeout=60_000)
+    (figure,) = plotly_figures(page, "confusion_matrix")
+    heatmap = next(trace for trace in figure["traces"] if trace["type"] == "heatmap")
+    return [str(name) for name in heatmap["x"]], np.asarray(heatmap["z"], dtype=int)
+
+
+def confusion_matrix(y_true: np.ndarray, outputs: np.ndarray, n_classes: int) -> np.ndarray:
+    """The same counts, from a downloaded model's outputs."""
+    matrix = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true, dtype=int), outputs.argmax(axis=1)), 1)
+    return matrix

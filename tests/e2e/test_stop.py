@@ -1,0 +1,59 @@
+"""Flow 4: Stop ends a long run within seconds; the best weights so far are kept and downloadable."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import Page
+
+from tests.e2e import flows
+from tests.e2e.model_check import predict_in_new_process
+from tests.e2e.ui import assert_no_traceback, download, go_to, plotly_figures, press
+
+SAMPLE = "iris"
+STOP_WITHIN_S = 5.0
+
+
+def validation_losses_on_chart(page: Page) -> list[float]:
+    (figure,) = plotly_figures(page, "training_curves")
+    curves = [t for t in figure["traces"] if re.search("validation", t["name"], re.I) and t["y"]]
+    # Loss comes first in the chart (then the metrics); its validation curve is the first one.
+    return [float(v) for v in curves[0]["y"]]
+
+
+def test_stop_keeps_the_best_weights(page: Page, tmp_path: Path) -> None:
+    flows.pick_sample(page, SAMPLE)
+    flows.set_training(page, epochs=1000, batch_size=1)  # minutes if nobody stops it
+    flows.start_training(page)
+    watched = flows.wait_for_live_points(page, more_than=2)
+    assert watched.running
+
+    pressed = time.monotonic()
+    press(page, "stop_training")
+    ended = flows.wait_run_end(page, timeout_ms=int(STOP_WITHIN_S * 1000) + 5_000)
+    took = time.monotonic() - pressed
+    assert took < STOP_WITHIN_S, f"the run took {took:.1f}s to stop"
+    match = re.search(r"was stopped after (\d+) epochs\. The best weights so far \(epoch (\d+)\) are kept", ended)
+    assert match, ended
+    epochs_done, best_epoch = int(match[1]), int(match[2])
+    assert 3 <= epochs_done < 1000 and 1 <= best_epoch <= epochs_done
+    val_losses = validation_losses_on_chart(page)
+    assert len(val_losses) == epochs_done
+    assert_no_traceback(page)
+
+    go_to(page, "Export")
+    model_file = download(page, "download_keras", tmp_path)
+    assert_no_traceback(page)
+
+    # The file holds the best epoch's weights: its loss on the validation split is the
+    # lowest validation loss the chart showed (and the one at the reported best epoch).
+    from core.data import load_sample
+
+    dataset = load_sample(SAMPLE)
+    probabilities = predict_in_new_process("keras", model_file, dataset.x_val, tmp_path)
+    picked = np.clip(probabilities[np.arange(len(dataset.y_val)), dataset.y_val], 1e-7, 1.0)
+    val_loss = float(-np.log(picked).mean())
+    assert abs(val_loss - min(val_losses)) < 1e-3 * max(1.0, val_loss), (val_loss, min(val_losses))
+    assert abs(val_losses[best_epoch - 1] - min(val_losses)) < 1e-6
