@@ -1,0 +1,96 @@
+"""ProjectSpec + Dataset -> a compiled keras.Model.
+
+The builder adds what the data needs around the user's hidden layers: the input, the
+preprocessing that belongs inside the model (Normalization adapted on the training split
+for tables, Rescaling for raw 0-255 pixels) and the output head for the task, so a saved
+model takes raw values and (for regression) answers in the target's own units. Only
+backend-neutral Keras APIs are used, so the same code runs with KERAS_BACKEND=jax.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
+from core.shapes import shape_report
+
+
+def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_memory_bytes: int | None = None):
+    """A compiled model for `spec` on `dataset`.
+
+    Raises the shape report's first error (UserError) before any Keras object is created
+    when the stack cannot work or is over the parameter / memory budget.
+    """
+    spec = spec.validated()  # raises UserError naming the layer and key
+    report = shape_report(spec, dataset, max_params=max_params, max_memory_bytes=max_memory_bytes)
+    if not report.ok:
+        raise report.first_error()
+
+    import keras
+
+    keras.utils.set_random_seed(int(spec.training["seed"]))
+    inputs = keras.Input(shape=tuple(dataset.input_shape), name="input")
+    x = _preprocessing(keras, dataset, spec)(inputs) if _needs_preprocessing(dataset, spec) else inputs
+    for number, layer in enumerate(spec.layers, start=1):
+        x = instantiate(keras, LAYERS[layer["type"]].keras_call(layer), name=layer_name(number, layer["type"]))(x)
+    outputs = _output_head(keras, dataset, x)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")
+    classification = dataset.task == "classification"
+    # Keywords only: positionally, Keras 3 would take the metrics list as loss_weights.
+    model.compile(
+        optimizer=make_optimizer(keras, spec.optimizer),
+        loss="sparse_categorical_crossentropy" if classification else "mse",
+        metrics=["accuracy"] if classification else ["mae"],
+    )
+    return model
+
+
+def layer_name(number: int, type_name: str) -> str:
+    """Keras name of hidden layer `number` (1-based), e.g. "layer_3_conv2d"."""
+    return f"layer_{number}_{type_name.lower()}"
+
+
+def instantiate(keras: Any, call: KerasCall, name: str | None = None):
+    """The Keras layer a catalog KerasCall describes (nested calls and regularizers included)."""
+    kwargs = {key: _keras_value(keras, value) for key, value in call.kwargs.items()}
+    if name:
+        kwargs["name"] = name
+    return getattr(keras.layers, call.class_name)(**kwargs)
+
+
+def _keras_value(keras: Any, value: Any) -> Any:
+    if isinstance(value, Regularizer):
+        return keras.regularizers.L1L2(l1=value.l1, l2=value.l2)
+    if isinstance(value, KerasCall):
+        return instantiate(keras, value)
+    return value
+
+
+def make_optimizer(keras: Any, optimizer: dict):
+    entry = OPTIMIZERS[optimizer["type"]]
+    settings = {**entry.defaults(), **{k: v for k, v in optimizer.items() if k != "type"}}
+    return getattr(keras.optimizers, entry.name)(**settings)
+
+
+def _needs_preprocessing(dataset: Any, spec: Any) -> bool:
+    # Embedding reads the raw integer codes; normalising them would destroy them.
+    return not (dataset.kind == "table" and spec.layers and LAYERS[spec.layers[0]["type"]].needs_integer_codes)
+
+
+def _preprocessing(keras: Any, dataset: Any, spec: Any):
+    if dataset.kind == "images":
+        return keras.layers.Rescaling(scale=1.0 / 255.0, name="rescaling")
+    normalization = keras.layers.Normalization(name="normalization")
+    normalization.adapt(np.asarray(dataset.x_train, dtype="float32"))
+    return normalization
+
+
+def _output_head(keras: Any, dataset: Any, x: Any):
+    if dataset.task == "classification":
+        return keras.layers.Dense(len(dataset.classes), activation="softmax", name="output")(x)
+    # The network learns a standardised target; the last Rescaling turns it back into real units.
+    y = np.asarray(dataset.y_train, dtype="float64")
+    mean, std = float(y.mean()), float(y.std())
+    x = keras.layers.Dense(1, name="output_standardised")(x)
+    return keras.layers.Rescaling(scale=std if std > 0 else 1.0, offset=mean, name="output")(x)

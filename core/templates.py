@@ -1,0 +1,143 @@
+"""Ready-made designs that train well out of the box, per data kind.
+
+The first template of a kind that fits the data is the default the designer starts with.
+Epochs, learning rate and patience are chosen so the defaults reach good scores on the
+bundled samples within seconds on a laptop CPU.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from core.spec import ProjectSpec
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+    description: str
+    kind: str  # "table" | "images"
+    spec: ProjectSpec
+
+    def fresh_spec(self, task: str | None = None) -> ProjectSpec:
+        """A copy the caller may edit, with the task filled in."""
+        spec = copy.deepcopy(self.spec)
+        spec.task = task
+        return spec
+
+
+def _template(id: str, name: str, description: str, kind: str, layers: list[dict], optimizer: dict, training: dict) -> Template:
+    return Template(id, name, description, kind, ProjectSpec.from_dict({"layers": layers, "optimizer": optimizer, "training": training}))
+
+
+def _conv(filters: int) -> dict:
+    return {"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same", "activation": "relu", "kernel_initializer": "he_normal"}
+
+
+POOL = {"type": "MaxPooling2D", "pool_size": 2}
+
+TEMPLATES: list[Template] = [
+    _template(
+        "table_mlp_small", "Small network",
+        "Two small Dense layers. A good first try for most tables.",
+        "table",
+        [{"type": "Dense", "units": 32, "activation": "relu"}, {"type": "Dense", "units": 16, "activation": "relu"}],
+        {"type": "Adam", "learning_rate": 0.01},
+        {"epochs": 100, "batch_size": 32, "early_stopping_patience": 15},
+    ),
+    _template(
+        "table_mlp_regularised", "Regularised network",
+        "Dense layers with L2 weight penalties and Dropout: less overfitting on small or noisy tables.",
+        "table",
+        [
+            {"type": "Dense", "units": 64, "activation": "relu", "kernel_initializer": "he_normal", "kernel_l2": 0.0001},
+            {"type": "Dropout", "rate": 0.3},
+            {"type": "Dense", "units": 32, "activation": "relu", "kernel_initializer": "he_normal", "kernel_l2": 0.0001},
+            {"type": "Dropout", "rate": 0.2},
+        ],
+        {"type": "Adam", "learning_rate": 0.005},
+        {"epochs": 150, "batch_size": 32, "early_stopping_patience": 20},
+    ),
+    _template(
+        "table_mlp_wide", "Wide network",
+        "One wide Dense layer with Dropout: learns fast on tables with many columns.",
+        "table",
+        [{"type": "Dense", "units": 256, "activation": "relu"}, {"type": "Dropout", "rate": 0.3}],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 80, "batch_size": 32, "early_stopping_patience": 10},
+    ),
+    _template(
+        "table_sequence_conv1d", "Columns as a sequence",
+        "Reshapes each row into a sequence and slides Conv1D filters along it; for columns in a meaningful order "
+        "(measurements over time, spectra).",
+        "table",
+        [
+            {"type": "Reshape", "target_shape": [-1, 1]},
+            {"type": "Conv1D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 32, "activation": "relu"},
+        ],
+        {"type": "Adam", "learning_rate": 0.005},
+        {"epochs": 100, "batch_size": 32, "early_stopping_patience": 15},
+    ),
+    _template(
+        "images_lenet", "LeNet-style CNN",
+        "Two convolution + pooling blocks, then Dense: small, fast and strong on small images such as digits.",
+        "images",
+        [_conv(16), POOL, _conv(32), POOL, {"type": "Flatten"}, {"type": "Dense", "units": 64, "activation": "relu"},
+         {"type": "Dropout", "rate": 0.2}],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
+    ),
+    _template(
+        "images_vgg_small", "Small VGG-style CNN",
+        "Pairs of convolutions before each pooling, then global average pooling: more capacity, still light.",
+        "images",
+        [_conv(32), _conv(32), POOL, _conv(64), _conv(64), POOL, {"type": "GlobalAveragePooling2D"},
+         {"type": "Dense", "units": 64, "activation": "relu"}, {"type": "Dropout", "rate": 0.3}],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
+    ),
+    _template(
+        "images_cnn_augmented", "CNN with augmentation",
+        "Shifts and turns the training images a little at random, so the model copes with new positions. "
+        "Add RandomFlip for photos (not for digits or letters).",
+        "images",
+        [
+            {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+            {"type": "RandomRotation", "factor": 0.03},
+            _conv(32), POOL, _conv(64), POOL, {"type": "Flatten"},
+            {"type": "Dense", "units": 64, "activation": "relu"}, {"type": "Dropout", "rate": 0.3},
+        ],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 40, "batch_size": 32, "early_stopping_patience": 8},
+    ),
+    _template(
+        "images_dense", "Dense network on pixels",
+        "Flattens the pixels into one list and uses Dense layers; works for any image size, a baseline for CNNs.",
+        "images",
+        [{"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"}, {"type": "Dropout", "rate": 0.2}],
+        {"type": "Adam", "learning_rate": 0.001},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
+    ),
+]
+
+
+def template(template_id: str) -> Template:
+    return next(t for t in TEMPLATES if t.id == template_id)
+
+
+def templates_for(dataset: Any) -> list[Template]:
+    """Templates for this kind of data whose stack fits it (e.g. tiny images rule out deep pooling)."""
+    from core.shapes import shape_report
+
+    return [t for t in TEMPLATES if t.kind == dataset.kind and shape_report(t.spec, dataset).ok]
+
+
+def default_template(dataset: Any) -> ProjectSpec:
+    """The design the designer starts with for this data (a fresh copy, task filled in)."""
+    fitting = templates_for(dataset)
+    chosen = fitting[0] if fitting else template("images_dense" if dataset.kind == "images" else "table_mlp_small")
+    return chosen.fresh_spec(dataset.task)
