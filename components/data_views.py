@@ -1,0 +1,133 @@
+"""What the Data page shows about a Dataset: preview, column table, class counts, images, splits."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components.i18n import t
+
+KINDS = ("numeric", "categorical", "text", "ignored")
+PREVIEW_ROWS = 10
+IMAGES_PER_CLASS = 6
+
+
+def split_labels() -> dict[str, str]:
+    return {"train": t("training"), "validation": t("validation"), "test": t("test")}
+
+
+def _labels_by_split(dataset) -> dict[str, np.ndarray]:
+    return {"train": dataset.y_train, "validation": dataset.y_val, "test": dataset.y_test}
+
+
+def class_counts_figure(dataset) -> go.Figure:
+    """Classification: examples per class, stacked by split. Regression: a histogram of the target."""
+    names = split_labels()
+    fig = go.Figure()
+    if dataset.task == "classification":
+        for split, y in _labels_by_split(dataset).items():
+            counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(dataset.classes))
+            fig.add_bar(x=[str(c) for c in dataset.classes], y=counts, name=names[split])
+        fig.update_layout(barmode="stack", xaxis_title=t("class"), yaxis_title=t("examples"))
+        fig.update_xaxes(type="category")
+    else:
+        for split, y in _labels_by_split(dataset).items():
+            fig.add_histogram(x=np.asarray(y, dtype=float), name=names[split])
+        fig.update_layout(barmode="stack", xaxis_title=dataset.target or t("target"), yaxis_title=t("examples"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend_title_text=t("split"))
+    return fig
+
+
+def features_frame(dataset) -> pd.DataFrame:
+    """One row per column other than the target: what the app made of it and why."""
+    return pd.DataFrame(
+        {
+            "column": [f.name for f in dataset.features],
+            "kind": [f.kind for f in dataset.features],
+            "missing": [int(f.missing) + int(f.infinite) for f in dataset.features],
+            "reason": [f.reason for f in dataset.features],
+        }
+    )
+
+
+def edit_feature_kinds(dataset, key: str) -> dict[str, str]:
+    """The column table with an editable kind per column; returns the kinds the user changed."""
+    frame = features_frame(dataset)
+    edited = st.data_editor(
+        frame,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        disabled=["column", "missing", "reason"],
+        column_config={
+            "column": st.column_config.TextColumn(t("column")),
+            "kind": st.column_config.SelectboxColumn(
+                t("kind"),
+                options=list(KINDS),
+                required=True,
+                help=t("numeric: amounts; categorical: labels from a short list; text: free text (not used); "
+                       "ignored: left out"),
+            ),
+            "missing": st.column_config.NumberColumn(t("missing values"), help=t("Filled in before training")),
+            "reason": st.column_config.TextColumn(t("why"), width="large"),
+        },
+    )
+    return {
+        name: new
+        for name, old, new in zip(frame["column"], frame["kind"], edited["kind"])
+        if new != old
+    }
+
+
+def table_preview(frame: pd.DataFrame) -> None:
+    st.caption(t("The first {n} of {total} rows", n=min(PREVIEW_ROWS, len(frame)), total=len(frame)))
+    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+
+
+def image_grid(dataset, per_class: int = IMAGES_PER_CLASS) -> None:
+    """A few training images of each class, one row per class."""
+    x, y = dataset.x_train, np.asarray(dataset.y_train)
+    for index, name in enumerate(dataset.classes):
+        picks = np.flatnonzero(y == index)[:per_class]
+        st.markdown(f"**{name}** · {t('{n} training images', n=int((y == index).sum()))}")
+        if len(picks) == 0:
+            continue
+        images = [x[i][..., 0] if x[i].shape[-1] == 1 else x[i] for i in picks]
+        st.image(images, width=72, clamp=True)
+
+
+def skipped_files_table(dataset) -> None:
+    if not dataset.skipped:
+        return
+    st.warning(t("{n} files were skipped", n=len(dataset.skipped)), icon=":material/folder_off:")
+    st.dataframe(
+        pd.DataFrame({t("file"): [s.file for s in dataset.skipped], t("reason"): [s.reason for s in dataset.skipped]}),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def split_sizes(dataset) -> None:
+    sizes = dataset.split_sizes
+    names = split_labels()
+    cols = st.columns(3)
+    for col, (split, n) in zip(cols, sizes.items()):
+        col.metric(t("{split} examples", split=names[split]), n)
+    st.caption(t("The model learns from the training examples, the validation examples show progress while it "
+                 "learns, and the test examples are kept aside for the final grade."))
+
+
+def _used_columns(dataset) -> int:
+    return sum(1 for f in dataset.features if f.kind in ("numeric", "categorical"))
+
+
+def dataset_summary(dataset) -> str:
+    if dataset.kind == "images":
+        h, w = dataset.image_size or (0, 0)
+        return t("{n} images of {h}×{w} pixels, {k} classes", n=dataset.n_rows, h=h, w=w, k=len(dataset.classes))
+    if dataset.task == "classification":
+        return t("{n} rows, {f} columns used to predict '{target}' ({k} classes)",
+                 n=dataset.n_rows, f=_used_columns(dataset), target=dataset.target, k=len(dataset.classes))
+    return t("{n} rows, {f} columns used to predict the number '{target}'",
+             n=dataset.n_rows, f=_used_columns(dataset), target=dataset.target)

@@ -1,0 +1,209 @@
+"""The designer's widgets: the layer list with its row actions, the add-layer form, totals.
+
+Everything is drawn from core.shapes.shape_report (pure Python), so each click costs
+microseconds; no Keras model is ever built here.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import streamlit as st
+
+from components import layer_edits
+from components.i18n import current_lang, error_text, show_error, t
+from components.layer_form import param_inputs
+from components.workspace import Workspace, get_workspace
+from core.catalog import LAYERS, format_shape, layers_for
+from core.errors import UserError
+from core.shapes import Notice, ShapeReport, ShapeRow
+from core.spec import ProjectSpec, normalize_layer
+
+ROLE_NAMES = {"input": "Input", "preprocessing": "Preprocessing", "output": "Output"}
+
+
+def spec_signature(spec: ProjectSpec) -> str:
+    """Short content hash: part of form keys, so forms show fresh values after any edit."""
+    return hashlib.sha1(spec.to_json().encode()).hexdigest()[:10]
+
+
+def default_design(dataset) -> tuple[ProjectSpec, str | None]:
+    """The design a new dataset starts with, and the id of the template it came from."""
+    from core import templates
+
+    fitting = templates.templates_for(dataset)
+    return templates.default_template(dataset), (fitting[0].id if fitting else None)
+
+
+def _apply(edit: Callable[..., ProjectSpec], *args) -> None:
+    """Button callback: replace the design with an edited copy (runs before the page redraws)."""
+    ws = get_workspace()
+    ws.spec = edit(ws.spec, *args)
+
+
+# ---- notices --------------------------------------------------------------------------------
+def _row_notices(report: ShapeReport, row: ShapeRow, notices: list[Notice], text: str | None) -> list[Notice]:
+    if row.number is not None:
+        return [n for n in notices if n.layer == row.number]
+    return [n for n in notices if n.layer is None and str(n) == text]
+
+
+def general_notices(report: ShapeReport) -> tuple[list[Notice], list[Notice]]:
+    """Errors and warnings about the whole model (not shown next to a row)."""
+    attached = {str(r.error) for r in report.rows if r.error} | {str(r.warning) for r in report.rows if r.warning}
+    errors = [n for n in report.errors if n.layer is None and str(n) not in attached]
+    warnings = [n for n in report.warnings if n.layer is None and str(n) not in attached]
+    return errors, warnings
+
+
+def _show_row_notices(report: ShapeReport, row: ShapeRow) -> None:
+    for notice in _row_notices(report, row, report.errors, row.error):
+        st.error(notice.render(current_lang()), icon=":material/error:")
+    for notice in _row_notices(report, row, report.warnings, row.warning):
+        st.warning(notice.render(current_lang()), icon=":material/warning:")
+
+
+# ---- rows -----------------------------------------------------------------------------------
+def _row_text(row: ShapeRow) -> tuple[str, str, str]:
+    if row.number is not None:
+        name = f"**{row.number}. {row.type}**"
+    else:
+        name = f":material/lock: {t(ROLE_NAMES.get(row.role, row.role))}: **{row.type}**"
+    params = t("{n} params", n=f"{row.params:,}") if row.params else t("no weights")
+    return name, row.settings, f"`{format_shape(row.output_shape)}` · {params}"
+
+
+def locked_row(report: ShapeReport, row: ShapeRow) -> None:
+    """Input, preprocessing and output head: added by LayerLab from the data, shown greyed."""
+    with st.container(border=True):
+        name, settings, shape = _row_text(row)
+        cols = st.columns([0.35, 0.4, 0.25], vertical_alignment="center")
+        cols[0].caption(name)
+        cols[1].caption(settings)
+        cols[2].caption(shape)
+        _show_row_notices(report, row)
+
+
+def _edit_form(ws: Workspace, index: int, sig: str) -> None:
+    layer = ws.spec.layers[index]
+    entry = LAYERS.get(layer.get("type"))
+    if entry is None:
+        st.caption(t("This layer type is unknown; delete it."))
+        return
+    with st.form(key=f"edit_form_{index + 1}_{sig}", border=False):
+        st.caption(t(entry.help))
+        values = param_inputs(entry.params, layer, key_prefix=f"edit.{index + 1}.{sig}")
+        saved = st.form_submit_button(t("Save changes"), type="primary", key=f"layer_save_{index + 1}")
+    if saved:
+        try:
+            new_layer = normalize_layer(index + 1, {"type": entry.name, **values})
+        except UserError as err:
+            show_error(err)
+            return
+        ws.spec = layer_edits.replace_layer(ws.spec, index, new_layer)
+        st.rerun()
+
+
+def layer_row(ws: Workspace, report: ShapeReport, row: ShapeRow, sig: str) -> None:
+    index, count = row.number - 1, len(ws.spec.layers)
+    n = row.number
+    with st.container(border=True):
+        name, settings, shape = _row_text(row)
+        cols = st.columns([0.3, 0.32, 0.2, 0.18], vertical_alignment="center")
+        cols[0].markdown(name)
+        cols[1].markdown(settings or "")
+        cols[2].markdown(shape)
+        with cols[3]:
+            actions = st.columns(5, gap="small")
+            with actions[0].popover("", icon=":material/edit:", help=t("Change the settings")):
+                _edit_form(ws, index, sig)
+            actions[1].button("", icon=":material/content_copy:", key=f"layer_duplicate_{n}", help=t("Duplicate"),
+                              on_click=_apply, args=(layer_edits.duplicate_layer, index))
+            actions[2].button("", icon=":material/arrow_upward:", key=f"layer_up_{n}", help=t("Move up"),
+                              disabled=index == 0, on_click=_apply, args=(layer_edits.move_layer, index, -1))
+            actions[3].button("", icon=":material/arrow_downward:", key=f"layer_down_{n}", help=t("Move down"),
+                              disabled=index == count - 1, on_click=_apply, args=(layer_edits.move_layer, index, 1))
+            actions[4].button("", icon=":material/delete:", key=f"layer_delete_{n}", help=t("Delete"),
+                              on_click=_apply, args=(layer_edits.delete_layer, index))
+        _show_row_notices(report, row)
+
+
+def layer_list(ws: Workspace, report: ShapeReport) -> None:
+    sig = spec_signature(ws.spec)
+    header = st.columns([0.3, 0.32, 0.2, 0.18])
+    for col, title in zip(header, (t("Layer"), t("Settings"), t("Output shape · parameters"), t("Actions"))):
+        col.caption(title)
+    for row in report.rows:
+        if row.role == "output" and not ws.spec.layers:
+            st.info(t("No hidden layers yet: the output is computed straight from the input. Add a layer below, "
+                      "or pick a template."), icon=":material/info:")
+        if row.role == "layer":
+            layer_row(ws, report, row, sig)
+        else:
+            locked_row(report, row)
+
+
+# ---- adding ---------------------------------------------------------------------------------
+def layer_type_options(data_kind: str) -> list[str]:
+    """Catalog types suited to the data first (catalog order), then the rest."""
+    suited = [entry.name for entry in layers_for(data_kind)]
+    return suited + [name for name in LAYERS if name not in suited]
+
+
+def add_layer_panel(ws: Workspace, data_kind: str) -> None:
+    options = layer_type_options(data_kind)
+    suited = set(options[: len(layers_for(data_kind))])
+    kind = st.selectbox(
+        t("Layer type"),
+        options=options,
+        key="add_layer_type",
+        format_func=lambda name: name if name in suited else t("{name} (not usual for this data)", name=name),
+        help=t("Layers that suit your data are listed first."),
+    )
+    entry = LAYERS[kind]
+    st.caption(t(entry.help))
+    count = len(ws.spec.layers)
+    with st.form(key=f"add_layer_form_{kind}", border=True):
+        values = param_inputs(entry.params, entry.defaults(), key_prefix=f"add.{kind}")
+        position = st.number_input(
+            t("Position in the stack"), min_value=1, max_value=count + 1, value=count + 1, step=1,
+            key=f"add_layer_position_{count}",
+            help=t("1 puts it first, right after the input; {last} puts it last, just before the output.",
+                   last=count + 1),
+        )
+        added = st.form_submit_button(t("Add layer"), type="primary", icon=":material/add:", key="add_layer")
+    if added:
+        try:
+            layer = normalize_layer(int(position), {"type": kind, **values})
+        except UserError as err:
+            show_error(err)
+            return
+        ws.spec = layer_edits.insert_layer(ws.spec, int(position), layer)
+        st.rerun()
+
+
+# ---- totals ---------------------------------------------------------------------------------
+def human_bytes(n: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n} B"
+
+
+def totals(ws: Workspace, report: ShapeReport) -> None:
+    cols = st.columns(4)
+    cols[0].metric(t("Hidden layers"), len(ws.spec.layers))
+    cols[1].metric(t("Parameters"), f"{report.total_params:,}",
+                   help=t("Numbers the model learns. Trainable: {n}.", n=f"{report.trainable_params:,}"))
+    cols[2].metric(t("Training memory"), human_bytes(report.memory_bytes),
+                   help=t("An estimate for one training step with the chosen batch size."))
+    cols[3].metric(t("Status"), t("ready") if report.ok else t("{n} to fix", n=len(report.errors)))
+    errors, warnings = general_notices(report)
+    for notice in errors:
+        st.error(notice.render(current_lang()), icon=":material/error:")
+    for notice in warnings:
+        st.warning(notice.render(current_lang()), icon=":material/warning:")
+
+
+def first_problem_text(report: ShapeReport) -> str | None:
+    return error_text(report.first_error()) if report.errors else None

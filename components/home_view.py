@@ -1,0 +1,56 @@
+"""Home: what LayerLab does, the workflow with a tick per step done, and the one-click quick start.
+
+Light on purpose (no TensorFlow): this is the landing page and must paint fast.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.i18n import show_error, t
+from components.workflow import workflow_steps
+from components.workspace import get_workspace
+from core.errors import UserError
+
+QUICK_START_SAMPLE = "iris"
+
+
+def start_with_sample() -> None:
+    """Load the quick-start sample with its default template and open the designer."""
+    from components.designer import default_design
+    from core.data import load_sample
+
+    ws = get_workspace()
+    try:
+        with st.spinner(t("Loading the sample…")):
+            dataset = load_sample(QUICK_START_SAMPLE)
+            spec, template_id = default_design(dataset)
+    except UserError as err:
+        show_error(err)
+        return
+    ws.set_dataset(dataset, f"sample:{QUICK_START_SAMPLE}")
+    ws.spec, ws.template_id = spec, template_id
+    st.switch_page("pages/design.py")
+
+
+def home() -> None:
+    ws = get_workspace()
+    st.title(t("LayerLab"))
+    st.write(
+        t(
+            "LayerLab builds a neural network for your data without any code. "
+            "Bring a table (CSV) or a zip of photos, stack layers from a menu and watch the model learn. "
+            "Then see how good it is, try it on new examples and download it for a phone or a Python program."
+        )
+    )
+    if st.button(t("Try it with a sample"), type="primary", icon=":material/rocket_launch:", key="quick_start"):
+        start_with_sample()
+    st.caption(t("Loads the iris flowers sample and a ready-made design; on the next page press Train."))
+
+    st.subheader(t("How it works"))
+    for number, step in enumerate(workflow_steps(ws), start=1):
+        with st.container(border=True):
+            cols = st.columns([0.07, 0.93], vertical_alignment="center")
+            cols[0].markdown("✅" if step.done else "⬜", help=t("done") if step.done else t("not done yet"))
+            with cols[1]:
+                st.page_link(step.page, label=t("Step {n}: {title}", n=number, title=step.title))
+                st.caption(step.detail)

@@ -1,0 +1,71 @@
+"""Widgets generated from the catalog's Param entries (used inside an st.form by the designer)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from components.i18n import t
+from core.catalog import Param
+
+
+def _float_step(value: float | None, param: Param) -> float:
+    """A step one decimal below the value's size: 0.001 -> 0.0001, 0.2 -> 0.01 (0 -> 0.0001)."""
+    size = abs(value or param.default or 0.0)
+    return 10.0 ** (math.floor(math.log10(size)) - 1) if size else 0.0001
+
+
+def _number(param: Param, value: Any, key: str) -> Any:
+    is_int = param.type == "int"
+    cast = int if is_int else float
+    kwargs: dict[str, Any] = {
+        "min_value": cast(param.min) if param.min is not None else None,
+        "max_value": cast(param.max) if param.max is not None else None,
+        "value": cast(value) if value is not None else None,
+        "step": 1 if is_int else _float_step(value, param),
+        "key": key,
+        "help": t(param.help) + (" " + t("Leave empty for automatic.") if param.optional else ""),
+    }
+    if not is_int:
+        kwargs["format"] = "%g"
+    return st.number_input(param.name, **kwargs)
+
+
+def _int_list(param: Param, value: Any, key: str) -> Any:
+    text = st.text_input(
+        param.name,
+        value=", ".join(str(v) for v in (value or [])),
+        key=key,
+        help=t(param.help) + " " + t("Whole numbers separated by commas, for example 8, 1."),
+    )
+    try:
+        return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        return text  # not numbers: core.spec's check names the setting and what it expects
+
+
+def param_input(param: Param, value: Any, key: str) -> Any:
+    """One widget for one setting, pre-filled with `value`, limited to the catalog's range or choices."""
+    if param.type == "bool":
+        return st.checkbox(param.name, value=bool(value), key=key, help=t(param.help))
+    if param.type == "choice":
+        choices = list(param.choices)
+        return st.selectbox(param.name, choices, index=choices.index(value) if value in choices else 0,
+                            key=key, help=t(param.help))
+    if param.type == "int_tuple":
+        return _int_list(param, value, key)
+    return _number(param, value, key)
+
+
+def param_inputs(params: tuple[Param, ...], values: dict, key_prefix: str, columns: int = 2) -> dict[str, Any]:
+    """Widgets for every setting, laid out in `columns` columns; returns {name: value}."""
+    out: dict[str, Any] = {}
+    if not params:
+        st.caption(t("This layer has no settings."))
+        return out
+    cols = st.columns(columns)
+    for i, param in enumerate(params):
+        with cols[i % columns]:
+            out[param.name] = param_input(param, values.get(param.name, param.default), f"{key_prefix}.{param.name}")
+    return out

@@ -1,0 +1,66 @@
+"""The five workflow steps and whether this session has done each one (Home ticks, sidebar status)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.i18n import t
+from components.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str  # "data", "design", "train", "evaluate", "export"
+    title: str
+    page: str  # page file, for st.page_link
+    done: bool
+    detail: str  # one short line: what was done or what is missing
+
+
+def design_report(ws: Workspace):
+    """The shape report of the current design on the current data (pure Python, microseconds)."""
+    if ws.dataset is None or ws.spec is None:
+        return None
+    from core.shapes import shape_report
+
+    return shape_report(ws.spec, ws.dataset)
+
+
+def _data_step(ws: Workspace) -> Step:
+    ds = ws.dataset
+    if ds is None:
+        return Step("data", t("Data"), "pages/data.py", False, t("no data yet"))
+    return Step("data", t("Data"), "pages/data.py", True, ds.name)
+
+
+def _design_step(ws: Workspace) -> Step:
+    report = design_report(ws)
+    if report is None:
+        detail = t("no design yet")
+    elif report.ok:
+        detail = t("{n} layers, ready to train", n=len(ws.spec.layers))
+    else:
+        detail = t("{n} problems to fix", n=len(report.errors))
+    return Step("design", t("Design"), "pages/design.py", bool(report and report.ok), detail)
+
+
+def _train_step(ws: Workspace) -> Step:
+    if ws.active_run is not None and getattr(ws.active_run, "state", "done") != "done":
+        return Step("train", t("Train"), "pages/train.py", bool(ws.runs), t("training now"))
+    if ws.runs:
+        return Step("train", t("Train"), "pages/train.py", True, t("{n} runs", n=len(ws.runs)))
+    return Step("train", t("Train"), "pages/train.py", False, t("no runs yet"))
+
+
+def _later_step(ws: Workspace, key: str, title: str, page: str) -> Step:
+    done = key in ws.done_steps
+    return Step(key, title, page, done, t("done") if done else (t("after training") if not ws.runs else t("not yet")))
+
+
+def workflow_steps(ws: Workspace) -> list[Step]:
+    return [
+        _data_step(ws),
+        _design_step(ws),
+        _train_step(ws),
+        _later_step(ws, "evaluate", t("Evaluate"), "pages/evaluate.py"),
+        _later_step(ws, "export", t("Export"), "pages/export.py"),
+    ]

@@ -1,0 +1,216 @@
+"""Step 1, Data: pick a sample or upload a file, see what was understood, choose target, task and kinds."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.app_frame import require_app_frame
+
+require_app_frame()
+
+from components import data_views  # noqa: E402  (after the guard: it may rerun before anything draws)
+from components.i18n import error_text, show_error, t  # noqa: E402
+from components.workspace import Workspace, get_workspace  # noqa: E402
+from core import data as core_data  # noqa: E402
+from core.errors import UserError  # noqa: E402
+
+# Page-local bookkeeping (not user data): which upload was already read, and its error if any.
+LAST_UPLOAD_KEY = "data_page.last_upload"
+UPLOAD_ERROR_KEY = "data_page.upload_error"
+SAMPLE_PICKED_KEY = "data_page.sample_picked"
+REFUSED_KEY = "data_page.refused_changes"  # counts refused target/task/kind changes
+
+
+def _sample_label(name: str) -> str:
+    return f"{name} — {t(core_data.SAMPLES[name])}"
+
+
+def _current_sample(ws: Workspace) -> str | None:
+    source = ws.data_source or ""
+    return source.removeprefix("sample:") if source.startswith("sample:") else None
+
+
+def _raw_table(ws: Workspace):
+    """The table as read, for re-running prepare_table (samples keep theirs in dataset.frame)."""
+    if ws.raw_table is None and ws.dataset is not None and ws.dataset.kind == "table" and ws.dataset.frame is not None:
+        frame = ws.dataset.frame
+        ws.raw_table = core_data.RawTable(
+            name=ws.dataset.name, frame=frame, encoding="utf-8", delimiter=",", decimal=".",
+            n_bytes=int(frame.memory_usage(deep=False).sum()),
+        )
+    return ws.raw_table
+
+
+def load_picked_sample(ws: Workspace) -> None:
+    name = st.session_state.get("sample_dataset")
+    if not name:
+        return
+    try:
+        with st.spinner(t("Loading the {name} sample…", name=name)):
+            dataset = core_data.load_sample(name)
+    except UserError as err:
+        show_error(err)
+        return
+    ws.set_dataset(dataset, f"sample:{name}")
+    st.rerun()
+
+
+def read_upload(ws: Workspace, uploaded) -> None:
+    """Read an uploaded CSV or zip; on failure remember the error and keep the earlier dataset."""
+    st.session_state[UPLOAD_ERROR_KEY] = None
+    name = uploaded.name
+    with st.status(t("Reading {file}…", file=name), expanded=False) as status:
+        try:
+            data = uploaded.getvalue()
+            if name.lower().endswith(".zip"):
+                status.update(label=t("Reading the images in {file}…", file=name))
+                dataset, raw = core_data.load_image_zip(data, name), None
+            else:
+                raw = core_data.read_csv(data, name)
+                status.update(label=t("Working out what the columns of {file} mean…", file=name))
+                dataset = core_data.prepare_table(raw)
+        except UserError as err:
+            st.session_state[UPLOAD_ERROR_KEY] = (uploaded.file_id, error_text(err))
+            status.update(label=t("{file} could not be used", file=name), state="error")
+            return
+        status.update(label=t("{file} is ready", file=name), state="complete")
+    ws.set_dataset(dataset, name, raw_table=raw)
+    st.rerun()
+
+
+def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, str]) -> None:
+    """Re-run only prepare_table on the kept table; a refusal keeps the current dataset."""
+    raw = _raw_table(ws)
+    try:
+        dataset = core_data.prepare_table(raw, target=target, task=task, kinds=kinds or None)
+    except UserError as err:
+        show_error(err)
+        # The widgets still show the refused choice: the next run redraws them from the kept dataset.
+        st.session_state[REFUSED_KEY] = st.session_state.get(REFUSED_KEY, 0) + 1
+        return
+    ws.set_dataset(dataset, ws.data_source, raw_table=raw)
+    st.rerun()
+
+
+def choose_source(ws: Workspace) -> None:
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader(t("Use a sample"))
+        _mirror("sample_dataset", _current_sample(ws), str(ws.data_version))
+        st.selectbox(
+            t("Built-in sample"),
+            options=list(core_data.SAMPLES),
+            placeholder=t("Choose a sample…"),
+            format_func=_sample_label,
+            key="sample_dataset",
+            on_change=lambda: st.session_state.update({SAMPLE_PICKED_KEY: True}),
+            help=t("Small data sets that come with the app: nothing to prepare."),
+        )
+        if st.session_state.pop(SAMPLE_PICKED_KEY, False):
+            load_picked_sample(ws)
+    with right:
+        st.subheader(t("Upload your own"))
+        uploaded = st.file_uploader(
+            t("A CSV table or a zip of images"),
+            type=["csv", "zip"],
+            key="data_upload",
+            help=t("CSV: one row per example, one column per value, a header row. "
+                   "Zip: one folder per class with the images inside."),
+        )
+        if uploaded is not None and uploaded.file_id != st.session_state.get(LAST_UPLOAD_KEY):
+            st.session_state[LAST_UPLOAD_KEY] = uploaded.file_id
+            read_upload(ws, uploaded)
+        failure = st.session_state.get(UPLOAD_ERROR_KEY)
+        if uploaded is not None and failure and failure[0] == uploaded.file_id:
+            st.error(failure[1], icon="⚠️")
+            if ws.dataset is not None:
+                st.info(t("Still using the earlier data: {name}", name=ws.dataset.name))
+
+
+def _widget_generation(ws: Workspace) -> str:
+    """Part of the keys of widgets that mirror the dataset: new data or a refused change resets them."""
+    return f"{ws.data_version}.{st.session_state.get(REFUSED_KEY, 0)}"
+
+
+def _mirror(key: str, value, generation: str) -> None:
+    """Set a fixed-key widget to the dataset's value once per generation (before the widget is drawn)."""
+    marker = f"data_page.mirrored.{key}"
+    if st.session_state.get(marker) != generation:
+        st.session_state[key] = value
+        st.session_state[marker] = generation
+
+
+def choose_target_and_task(ws: Workspace) -> None:
+    dataset, raw = ws.dataset, _raw_table(ws)
+    if raw is None:
+        return
+    generation = _widget_generation(ws)
+    _mirror("target_column", dataset.target, generation)
+    left, right = st.columns(2, gap="large")
+    target = left.selectbox(
+        t("Column to predict (target)"),
+        options=list(raw.frame.columns),
+        key="target_column",
+        help=t("The model learns to predict this column from the others."),
+    )
+    task_names = {"classification": t("classification: pick one of a few labels"),
+                  "regression": t("regression: predict a number")}
+    task = right.radio(
+        t("Kind of prediction"),
+        options=list(task_names),
+        index=list(task_names).index(dataset.task),
+        format_func=task_names.get,
+        key=f"task_{generation}",
+        help=t("Decided from the target column; change it if the guess is wrong."),
+    )
+    if target != dataset.target:
+        # A new target: the task is decided again and the columns are looked at afresh.
+        reprepare(ws, target=target, task=None, kinds={})
+    elif task != dataset.task:
+        reprepare(ws, target=target, task=task, kinds=_kinds(dataset))
+
+
+def show_table_dataset(ws: Workspace) -> None:
+    dataset = ws.dataset
+    choose_target_and_task(ws)
+    st.subheader(t("Columns"))
+    st.caption(t("What each column was understood to be. Change a kind if it is wrong."))
+    changed = data_views.edit_feature_kinds(dataset, key=f"feature_kinds_{_widget_generation(ws)}")
+    if changed:
+        kinds = _kinds(dataset) | changed
+        reprepare(ws, target=dataset.target, task=dataset.task, kinds=kinds)
+    st.subheader(t("Preview"))
+    data_views.table_preview(dataset.frame)
+
+
+def show_dataset(ws: Workspace) -> None:
+    dataset = ws.dataset
+    st.divider()
+    st.subheader(t("Your data: {name}", name=dataset.name))
+    st.write(data_views.dataset_summary(dataset))
+    for warning in dataset.warnings:
+        st.warning(warning, icon=":material/info:")
+    if dataset.kind == "table":
+        show_table_dataset(ws)
+    else:
+        st.subheader(t("Preview"))
+        data_views.image_grid(dataset)
+        data_views.skipped_files_table(dataset)
+    st.subheader(t("Class counts") if dataset.task == "classification" else t("Target values"))
+    st.plotly_chart(data_views.class_counts_figure(dataset), key="class_counts")
+    st.subheader(t("Split"))
+    data_views.split_sizes(dataset)
+    st.page_link("pages/design.py", label=t("Next: design the network"), icon=":material/arrow_forward:")
+
+
+def main() -> None:
+    ws = get_workspace()
+    st.title(t("Data"))
+    st.write(t("Choose the examples the network learns from: a built-in sample, or your own table or images."))
+    choose_source(ws)
+    if ws.dataset is None:
+        st.info(t("No data yet: choose a sample or upload a file above."), icon=":material/info:")
+        return
+    show_dataset(ws)
+
+
+main()

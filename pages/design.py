@@ -1,0 +1,134 @@
+"""Step 2, Design: pick a template, then add, edit, move, duplicate and delete layers.
+
+Every redraw computes core.shapes.shape_report (pure Python); the Keras model is only
+built when training starts, never here.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.app_frame import require_app_frame
+
+require_app_frame()
+
+from components import designer  # noqa: E402  (after the guard: it may rerun before anything draws)
+from components.i18n import error_text, show_error, t  # noqa: E402
+from components.network_diagram import network_dot  # noqa: E402
+from components.workspace import Workspace, get_workspace  # noqa: E402
+from core import templates  # noqa: E402
+from core.errors import UserError  # noqa: E402
+from core.shapes import shape_report  # noqa: E402
+from core.spec import ProjectSpec  # noqa: E402
+
+LAST_PROJECT_KEY = "design_page.last_project_file"
+PROJECT_ERROR_KEY = "design_page.project_error"
+TEMPLATE_PICKED_KEY = "design_page.template_picked"
+TEMPLATE_MIRROR_KEY = "design_page.template_mirror"
+
+
+def needs_data() -> None:
+    st.info(t("The designer needs data first: the input and output layers are made to fit it."),
+            icon=":material/info:")
+    st.page_link("pages/data.py", label=t("Go to step 1: Data"), icon=":material/table_chart:")
+
+
+def apply_template(ws: Workspace, template_id: str) -> None:
+    try:
+        spec = templates.template(template_id).fresh_spec(ws.dataset.task)
+    except UserError as err:
+        show_error(err)
+        return
+    ws.spec, ws.template_id = spec, template_id
+
+
+def template_picker(ws: Workspace) -> None:
+    options = {tpl.id: tpl for tpl in templates.templates_for(ws.dataset)}
+    if ws.template_id not in options:
+        ws.template_id = None
+    # Mirror the workspace's template into the widget whenever it changed elsewhere (Home, a loaded file).
+    if st.session_state.get(TEMPLATE_MIRROR_KEY) != (ws.data_version, ws.template_id):
+        st.session_state["template"] = ws.template_id
+        st.session_state[TEMPLATE_MIRROR_KEY] = (ws.data_version, ws.template_id)
+    st.selectbox(
+        t("Start from a template"),
+        options=list(options),
+        format_func=lambda key: t(options[key].name),
+        placeholder=t("Choose a template…"),
+        key="template",
+        on_change=lambda: st.session_state.update({TEMPLATE_PICKED_KEY: True}),
+        help=t("A ready-made stack of layers for this kind of data. Choosing one replaces the current layers."),
+    )
+    if st.session_state.pop(TEMPLATE_PICKED_KEY, False) and st.session_state.get("template"):
+        apply_template(ws, st.session_state["template"])
+        st.session_state[TEMPLATE_MIRROR_KEY] = (ws.data_version, ws.template_id)
+    chosen = options.get(ws.template_id)
+    if chosen is not None:
+        st.caption(t(chosen.description))
+
+
+def project_file_panel(ws: Workspace) -> None:
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.download_button(
+            t("Save the project file"),
+            data=ws.spec.to_json(),
+            file_name="project.json",
+            mime="application/json",
+            key="save_project",
+            icon=":material/save:",
+            on_click="ignore",
+            help=t("The design and training settings as a small JSON file: load it later to get them back."),
+        )
+    with right:
+        uploaded = st.file_uploader(t("Load a project file"), type=["json"], key="load_project")
+        if uploaded is not None and uploaded.file_id != st.session_state.get(LAST_PROJECT_KEY):
+            st.session_state[LAST_PROJECT_KEY] = uploaded.file_id
+            st.session_state[PROJECT_ERROR_KEY] = None
+            try:
+                spec = ProjectSpec.from_json(uploaded.getvalue())
+            except UserError as err:
+                st.session_state[PROJECT_ERROR_KEY] = (uploaded.file_id, error_text(err))
+            else:
+                ws.spec, ws.template_id = spec, None
+                st.rerun()
+        failure = st.session_state.get(PROJECT_ERROR_KEY)
+        if uploaded is not None and failure and failure[0] == uploaded.file_id:
+            st.error(failure[1], icon="⚠️")
+            st.caption(t("Your design was not changed."))
+
+
+def main() -> None:
+    ws = get_workspace()
+    st.title(t("Design"))
+    st.write(t("Stack layers between the input and the output. Each row shows what comes out of the layer and how "
+               "many numbers it learns."))
+    if ws.dataset is None:
+        needs_data()
+        return
+    if ws.spec is None:
+        ws.spec, ws.template_id = designer.default_design(ws.dataset)
+
+    template_picker(ws)
+    report = shape_report(ws.spec, ws.dataset)
+
+    layers_tab, diagram_tab = st.columns([0.62, 0.38], gap="large")
+    with layers_tab:
+        st.subheader(t("Layers"))
+        designer.layer_list(ws, report)
+        designer.totals(ws, report)
+        with st.expander(t("Add a layer"), expanded=not ws.spec.layers, icon=":material/add:"):
+            designer.add_layer_panel(ws, ws.dataset.kind)
+    with diagram_tab:
+        st.subheader(t("Diagram"))
+        st.graphviz_chart(network_dot(report), width="stretch")
+
+    st.subheader(t("Project file"))
+    project_file_panel(ws)
+    st.divider()
+    if report.ok:
+        st.page_link("pages/train.py", label=t("Next: train the network"), icon=":material/arrow_forward:")
+    else:
+        st.warning(t("Fix the problems marked above before training."), icon=":material/warning:")
+
+
+main()
