@@ -19,10 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import CurveSeries, training_curves
-from components.i18n import show_error, t
+from components.i18n import error_text, show_error, t
 from components.training_service import get_training_service
 from components.workspace import Workspace
 from core.errors import UserError
+from core.training.rundir import RunDir
 
 POLL_INTERVAL_S = 0.75  # fast enough to feel live, slow enough to cost the worker nothing
 EARLIER_RUNS_OVERLAID = 5
@@ -42,7 +43,7 @@ class SessionRun:
     run_dir: Path
     spec: Any  # core.spec.ProjectSpec snapshot the run was started with
     dataset: Any  # core.data.Dataset the run trained on (evaluation and export need the same one)
-    handle: Any  # core.training.RunHandle
+    handle: Any = None  # core.training.RunHandle while the worker owns the run
     history: list[dict] = field(default_factory=list)  # Keras logs per finished epoch
     status: str = "queued"  # "queued" | "running" | one of ENDED_STATUSES
     message: str = ""  # English end message; `template` + `params` let the UI translate it
@@ -64,8 +65,9 @@ class SessionRun:
 
     @property
     def best_model_path(self) -> Path | None:
-        path = self.handle.best_model_path
-        return Path(path) if path is not None and Path(path).exists() else None
+        """best.keras in the run directory (written by our worker), once it exists."""
+        path = RunDir(self.run_dir).best_model
+        return path if path.exists() else None
 
     @property
     def has_model(self) -> bool:
@@ -123,7 +125,9 @@ def sync_active_run(ws: Workspace) -> SessionRun | None:
         return None
     run.absorb(handle.poll())
     if handle.state == "queued":
-        run.status = "queued"
+        run.status = "queued"  # waiting for a free slot (the server's concurrent-run cap)
+    elif handle.state == "running" and run.status == "queued":
+        run.status = "running"  # a worker took it; its first event follows once TensorFlow is loaded
     elif handle.state == "done" and not run.ended:
         # the worker went away without an "end" event: it crashed
         run.status = "failed"
@@ -153,121 +157,81 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
         return [(t("There is no data yet. Pick a sample or upload your own first."), DATA_PAGE, t("Go to Data"))]
     if ws.spec is None:
         return [(t("There is no network design yet. Pick a template first."), DESIGN_PAGE, t("Go to Design"))]
-    report = _shape_report(ws)
-    if report is not None and not report.ok:
-        first = report.errors[0] if report.errors else t("The design has an error.")
-        return [(t("The design has an error: {error}", error=str(first)), DESIGN_PAGE, t("Fix it on the Design page"))]
-    return []
-
-
-def _shape_report(ws: Workspace) -> Any:
     from core.shapes import shape_report
 
-    try:
-        return shape_report(ws.spec, ws.dataset)
-    except UserError as err:
-        return _FailedReport(errors=[str(err.render())])
-
-
-@dataclass
-class _FailedReport:
-    errors: list[str]
-    ok: bool = False
+    report = shape_report(ws.spec, ws.dataset)
+    if not report.ok:
+        first = error_text(report.first_error())
+        return [(t("The design has an error: {error}", error=first), DESIGN_PAGE, t("Fix it on the Design page"))]
+    return []
 
 
 # --- settings ------------------------------------------------------------------------------
 
 
+# Training settings shown on this page, in order, with their labels; the ranges, defaults
+# and help texts come from the catalog (core.catalog.TRAINING_PARAMS).
+TRAINING_FIELDS = {
+    "epochs": ("Epochs", "epochs"),  # (English label, widget key: "epochs" is a stable automation key)
+    "batch_size": ("Batch size", "train_batch_size"),
+    "early_stopping_patience": ("Early stopping patience (0 = off)", "train_patience"),
+    "seed": ("Seed", "train_seed"),
+}
+
+
 def settings_form(ws: Workspace) -> None:
     """Optimizer and training settings; every change is written back to the spec at once."""
-    from core.catalog import OPTIMIZERS
+    from core.catalog import OPTIMIZERS, TRAINING_PARAMS
 
     spec = ws.spec
     optimizer = dict(spec.optimizer or {})
     training = dict(spec.training or {})
     names = list(OPTIMIZERS)
     current = optimizer.get("type") if optimizer.get("type") in names else names[0]
-    locked = ws.active_run is not None
+    locked = ws.active_run is not None  # a running job keeps the settings it started with
 
-    col1, col2, col3 = st.columns(3)
-    with col1:
-        chosen = st.selectbox(
-            t("Optimizer"),
-            names,
-            index=names.index(current),
-            key="train_optimizer",
-            help=t("How the network adjusts its weights. Adam is a good default."),
-            disabled=locked,
-        )
+    cols = st.columns(3)
+    with cols[0]:
+        chosen = st.selectbox(t("Optimizer"), names, index=names.index(current), key="train_optimizer", disabled=locked)
         st.caption(t(OPTIMIZERS[chosen].help))
-        # Each optimizer has its own sensible learning rate: switching resets it to that default.
+        # Each optimizer has its own sensible learning rate: switching resets it to that default
+        # (the widget key includes the optimizer, so a new widget starts from the new default).
         same = chosen == optimizer.get("type")
         defaults = OPTIMIZERS[chosen].defaults()
-        start_rate = optimizer.get("learning_rate") if same and optimizer.get("learning_rate") else defaults.get("learning_rate", 0.001)
+        rate_param = next(p for p in OPTIMIZERS[chosen].params if p.name == "learning_rate")
         learning_rate = st.number_input(
             t("Learning rate"),
-            min_value=1e-6,
-            max_value=1.0,
-            value=float(start_rate),
+            min_value=float(rate_param.min),
+            max_value=float(rate_param.max),
+            value=float(optimizer.get("learning_rate") if same and optimizer.get("learning_rate") else rate_param.default),
             format="%.5f",
-            step=1e-4,
+            step=float(rate_param.default) / 10,
             key=f"train_learning_rate_{chosen}",
-            help=t("How big each adjustment is. If training diverges, make it smaller."),
+            help=t(rate_param.help),
             disabled=locked,
         )
-    with col2:
-        epochs = st.number_input(
-            t("Epochs"),
-            min_value=1,
-            max_value=1000,
-            value=int(training.get("epochs") or 20),
-            step=1,
-            key="epochs",
-            help=t("How many times the network sees the whole training data."),
-            disabled=locked,
-        )
-        batch_size = st.number_input(
-            t("Batch size"),
-            min_value=1,
-            max_value=4096,
-            value=int(training.get("batch_size") or 32),
-            step=1,
-            key="train_batch_size",
-            help=t("How many examples the network looks at before each adjustment."),
-            disabled=locked,
-        )
-    with col3:
-        patience = st.number_input(
-            t("Early stopping patience (0 = off)"),
-            min_value=0,
-            max_value=1000,
-            value=int(training.get("early_stopping_patience") or 0),
-            step=1,
-            key="train_patience",
-            help=t("Stop when the validation loss has not improved for this many epochs. The best weights are kept."),
-            disabled=locked,
-        )
-        seed = st.number_input(
-            t("Seed"),
-            min_value=0,
-            max_value=2**31 - 1,
-            value=int(training.get("seed") if training.get("seed") is not None else 42),
-            step=1,
-            key="train_seed",
-            help=t("The same seed gives the same starting weights, so runs can be compared fairly."),
-            disabled=locked,
-        )
+    values: dict[str, int] = {}
+    for k, (name, (label, key)) in enumerate(TRAINING_FIELDS.items()):
+        param = TRAINING_PARAMS[name]
+        current_value = training.get(name)
+        with cols[1 + k // 2]:
+            values[name] = int(
+                st.number_input(
+                    t(label),
+                    min_value=int(param.min),
+                    max_value=int(param.max),
+                    value=int(current_value if current_value is not None else param.default),
+                    step=1,
+                    key=key,
+                    help=t(param.help),
+                    disabled=locked,
+                )
+            )
     if locked:
         return
     base = optimizer if same else defaults  # keep the other optimizer settings made on the Design page
     spec.optimizer = {**base, "type": chosen, "learning_rate": float(learning_rate)}
-    spec.training = {
-        **training,
-        "epochs": int(epochs),
-        "batch_size": int(batch_size),
-        "early_stopping_patience": int(patience),
-        "seed": int(seed),
-    }
+    spec.training = {**training, **values}
 
 
 # --- start / stop --------------------------------------------------------------------------
@@ -342,7 +306,7 @@ def _live_progress_body(ws: Workspace) -> None:
 
 def _progress_bar(run: SessionRun) -> None:
     if run.status == "queued":
-        position = getattr(run.handle, "queue_position", None)
+        position = run.handle.queue_position
         st.info(
             t("Waiting for a free training slot: the server is busy. Position in the queue: {n}.", n=position or 1),
             icon="⏳",
@@ -351,19 +315,20 @@ def _progress_bar(run: SessionRun) -> None:
     epochs = run.epochs_planned
     done = len(run.history)
     batch = run.last_batch_event
-    batch_fraction = 0.0
-    batch_text = ""
+    eta = t("about {eta} left", eta=_duration(run.eta_s)) if run.eta_s is not None else ""
     if batch and int(batch.get("epoch", 0)) > done and batch.get("batches"):
-        batch_fraction = min(1.0, int(batch["batch"]) / int(batch["batches"]))
-        batch_text = t("batch {b} of {n}", b=int(batch["batch"]), n=int(batch["batches"]))
-    eta = run.eta_s
-    if done == 0 and not batch_text:
-        text = t("Starting… (the first run of a session takes a few seconds)")
-    elif eta is not None:
-        text = t("Epoch {done} of {total} · {batch} · about {eta} left", done=done, total=epochs, batch=batch_text or "—", eta=_duration(eta))
+        fraction = min(1.0, int(batch["batch"]) / int(batch["batches"]))
+        text = t(
+            "Epoch {epoch} of {total} · batch {b} of {n} · {eta}",
+            epoch=done + 1, total=epochs, b=int(batch["batch"]), n=int(batch["batches"]), eta=eta,
+        )
+    elif done:
+        fraction = 0.0
+        text = t("{done} of {total} epochs done · {eta}", done=done, total=epochs, eta=eta)
     else:
-        text = t("Epoch {done} of {total} · {batch}", done=done, total=epochs, batch=batch_text or "—")
-    st.progress(min(1.0, (done + batch_fraction) / epochs), text=text)
+        fraction = 0.0
+        text = t("Starting… (loading TensorFlow can take a few seconds)")
+    st.progress(min(1.0, (done + fraction) / epochs), text=text)
 
 
 def _duration(seconds: float) -> str:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from components.app_frame import require_app_frame
 from components.i18n import t
+from components.training_service import get_training_service
 from components.training_view import live_progress, run_controls, runs_table, settings_form, sync_active_run
 from components.workspace import get_workspace
 
@@ -12,6 +13,8 @@ st.header(t("Train"))
 st.caption(t("The network learns from the training data; the validation data shows whether it also works on examples it has not seen."))
 
 sync_active_run(ws)  # a run that ended while this page was closed shows as ended right away
+if ws.dataset is not None:
+    get_training_service()  # warms a worker (TensorFlow import) while the settings are chosen
 if ws.spec is not None:
     settings_form(ws)
 run_controls(ws)
