@@ -1,0 +1,69 @@
+"""Home: the landing page, the workflow ticks, the quick start, the frame every page shares."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.app.conftest import APP, ROOT, exceptions, new_app, open_page
+
+
+def ticks(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value in ("✅", "⬜")]
+
+
+def test_home_explains_the_app_and_lists_the_steps_none_done(app):
+    at = app.run()
+    assert not exceptions(at)
+    assert at.title[0].value == "LayerLab"
+    assert "without any code" in at.markdown[0].value
+    assert ticks(at) == ["⬜"] * 5
+    assert [b.label for b in at.button] == ["Try it with a sample"]
+    # The shared frame: language switch and session status in the sidebar.
+    assert at.sidebar.selectbox(key="lang").value == "en"
+    assert any("no data yet" in m.value for m in at.sidebar.markdown)
+
+
+def test_quick_start_loads_iris_with_a_template_and_opens_the_designer(app):
+    at = app.run()
+    at.button(key="quick_start").click().run()
+    assert not exceptions(at)
+    assert at.title[0].value == "Design"
+    ws = at.session_state["workspace"]
+    assert ws.dataset.name == "sample:iris" and ws.spec.layers
+    assert at.selectbox(key="template").value == ws.template_id
+    assert not at.error  # the default design is valid: ready to train
+    # Home (a fresh script run with the same workspace) ticks the first two steps.
+    home = new_app()
+    home.session_state["workspace"] = ws
+    assert ticks(home.run()) == ["✅", "✅", "⬜", "⬜", "⬜"]
+
+
+def test_browser_language_is_the_default_language():
+    at = new_app()
+    at.context = {"locale": "zh-CN"}
+    assert at.run().sidebar.selectbox(key="lang").value == "zh"
+    at = new_app()
+    at.context = {"locale": "fr-FR"}  # no French table: English
+    assert at.run().sidebar.selectbox(key="lang").value == "en"
+
+
+def test_a_page_opened_directly_is_drawn_inside_the_app_frame(app):
+    # AppTest opens pages through Streamlit's legacy pages/ mode (like a direct URL on a
+    # fresh server); the page must still get the frame's sidebar.
+    at = open_page(app, "pages/data.py")
+    assert at.title[0].value == "Data"
+    assert at.sidebar.selectbox(key="lang").value == "en"
+    assert len(at.title) == 1  # drawn once, not once bare and once framed
+
+
+def test_home_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False"
