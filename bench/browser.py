@@ -1,0 +1,149 @@
+"""A real `streamlit run` server and headless Chromium, for the cases a user feels in the browser.
+
+The server gets a private TMPDIR, so each session's Workspace folder (and the training run
+directories inside it, with their events.jsonl) can be found from outside. Process CPU
+time is read from /proc, to wait until the server and its workers are idle (a warm spare
+worker importing TensorFlow must not overlap a measurement) and to tell whether the
+server process has TensorFlow loaded.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.harness import CHROMIUM, CHROMIUM_ARGS, REPO, child_env
+
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run SCRIPT` on a free loopback port; `started_at` is taken just before the spawn."""
+
+    def __init__(self, script: Path, tmpdir: Path, log_path: Path) -> None:
+        self.script = script
+        self.tmpdir = tmpdir
+        self.log_path = log_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+
+    def start(self) -> "StreamlitServer":
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        env = child_env({"TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"})
+        command = [
+            str(REPO / ".venv" / "bin" / "streamlit"), "run", str(self.script),
+            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
+            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+        ]
+        with self.log_path.open("w") as log:
+            self.started_at = time.perf_counter()
+            self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> float:
+        """Poll the health endpoint every 20 ms; return the seconds since the spawn."""
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - self.started_at
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"streamlit did not answer within {timeout_s} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def has_tensorflow_loaded(self) -> bool:
+        """Whether TensorFlow's native library is mapped into the server process."""
+        maps = Path(f"/proc/{self.process.pid}/maps").read_text()
+        return "tensorflow" in maps
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (alive ones)."""
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        stack += _children(current)
+    return total
+
+
+def wait_quiet(pids: list[int], *, window_s: float = 1.0, busy_fraction: float = 0.05, timeout_s: float = 90.0) -> float:
+    """Wait until the process trees use less than `busy_fraction` of one core over a window."""
+    start = time.perf_counter()
+    previous = sum(tree_cpu_seconds(p) for p in pids)
+    while time.perf_counter() - start < timeout_s:
+        time.sleep(window_s)
+        now = sum(tree_cpu_seconds(p) for p in pids)
+        if now - previous < busy_fraction * window_s:
+            return time.perf_counter() - start
+        previous = now
+    return time.perf_counter() - start
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_idle(page, timeout_ms: int = 120_000) -> None:
+    """Wait for the script run an action triggered to finish (it may start a moment later)."""
+    page.wait_for_timeout(150)
+    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+
+
+def wait_painted(page) -> None:
+    """Two animation frames: what is in the DOM has been painted."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def go_to(page, title: str) -> None:
+    page.locator(NAV_LINKS).filter(has_text=title).first.click()
+    wait_idle(page)
