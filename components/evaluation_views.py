@@ -76,7 +76,7 @@ def run_caption(run: SessionRun) -> str:
 
 def run_model(ws: Workspace, run: SessionRun) -> Any:
     """The run's best model, loaded once. best.keras is written by our own worker, never uploaded."""
-    key = ("model", run.run_id)
+    key = ("model", run.id)
     if key not in ws.cache:
         import keras
 
@@ -87,7 +87,7 @@ def run_model(ws: Workspace, run: SessionRun) -> Any:
 
 def run_evaluation(ws: Workspace, run: SessionRun) -> Any:
     """core.evaluate.evaluate on the run's test split, once per run (None after a user error)."""
-    key = ("evaluation", run.run_id)
+    key = ("evaluation", run.id)
     if key not in ws.cache:
         from core.evaluate import evaluate
 
@@ -95,6 +95,7 @@ def run_evaluation(ws: Workspace, run: SessionRun) -> Any:
         try:
             with st.spinner(t("Measuring the model on the test data…")):
                 ws.cache[key] = evaluate(model, run.dataset)
+            run.metrics = ws.cache[key].metrics()  # the Train page's runs table shows them
         except UserError as err:
             show_error(err)
             return None
@@ -219,7 +220,7 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
         t("Upload one or more images (any size; they are resized like the training images)"),
         type=IMAGE_TYPES,
         accept_multiple_files=True,
-        key=f"try_images_{run.run_id}",
+        key=f"try_images_{run.id}",
     )
     if not files:
         return
@@ -235,7 +236,7 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
         left.image(file.getvalue(), caption=file.name, width="stretch")
         with right:
             _show_prediction(predictions, item, key=f"try_image_{file.file_id}")
-    _predictions_download(predictions, key=f"download_image_predictions_{run.run_id}")
+    _predictions_download(predictions, key=f"download_image_predictions_{run.id}")
 
 
 def typical_values(dataset: Any) -> dict[str, Any]:
@@ -262,7 +263,7 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
     dataset = run.dataset
     features = {f.name: f for f in dataset.features}
     defaults = typical_values(dataset)
-    with st.form(key=f"try_row_{run.run_id}"):
+    with st.form(key=f"try_row_{run.id}"):
         st.caption(t("Prefilled with typical values from the data. Change any of them and press Predict."))
         cols = st.columns(3)
         row: dict[str, Any] = {}
@@ -272,13 +273,13 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
                 if feature is not None and feature.kind == "categorical" and feature.categories:
                     choices = list(feature.categories)
                     default = defaults[name] if defaults[name] in choices else choices[0]
-                    row[name] = st.selectbox(name, choices, index=choices.index(default), key=f"try_{run.run_id}_{name}")
+                    row[name] = st.selectbox(name, choices, index=choices.index(default), key=f"try_{run.id}_{name}")
                 else:
-                    row[name] = st.number_input(name, value=float(defaults[name]), format="%.4g", key=f"try_{run.run_id}_{name}")
+                    row[name] = st.number_input(name, value=float(defaults[name]), format="%.4g", key=f"try_{run.id}_{name}")
         submitted = st.form_submit_button(t("Predict"), type="primary")
     if submitted:
-        ws.cache[("try_row", run.run_id)] = pd.DataFrame([row])
-    frame = ws.cache.get(("try_row", run.run_id))
+        ws.cache[("try_row", run.id)] = pd.DataFrame([row])
+    frame = ws.cache.get(("try_row", run.id))
     if frame is None:
         return
     from core.predict import predict_rows
@@ -288,14 +289,14 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
     except UserError as err:
         show_error(err)
         return
-    _show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.run_id}")
+    _show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.id}")
 
 
 def _try_csv(ws: Workspace, run: SessionRun) -> None:
     upload = st.file_uploader(
         t("A CSV with the same columns as the training data (the target column may be left out)"),
         type=["csv", "txt", "tsv"],
-        key=f"try_csv_{run.run_id}",
+        key=f"try_csv_{run.id}",
     )
     if upload is None:
         return
@@ -311,8 +312,8 @@ def _try_csv(ws: Workspace, run: SessionRun) -> None:
     for warning in predictions.warnings:
         st.warning(warning)
     table = predictions.to_frame()
-    st.dataframe(table, hide_index=True, key=f"csv_predictions_{run.run_id}")
-    _predictions_download(predictions, key=f"download_csv_predictions_{run.run_id}")
+    st.dataframe(table, hide_index=True, key=f"csv_predictions_{run.id}")
+    _predictions_download(predictions, key=f"download_csv_predictions_{run.id}")
 
 
 def _show_prediction(predictions: Any, item: Any, *, key: str) -> None:

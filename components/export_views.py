@@ -45,7 +45,7 @@ def download_row(title: str, explanation: str, **button: Any) -> None:
 def keras_download(ws: Workspace, run: SessionRun) -> None:
     from core.export import keras_bytes
 
-    data = cached_file(ws, ("keras_bytes", run.run_id), lambda: keras_bytes(run_model(ws, run)))
+    data = cached_file(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
     download_row(
         t("Keras model"),
         t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=_size(len(data))),
@@ -69,7 +69,7 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
         key="tflite_variant",
         help=t("Smaller variants store the weights with fewer bits. Measure them below to see what that costs."),
     )
-    key = ("tflite_bytes", run.run_id, variant)
+    key = ("tflite_bytes", run.id, variant)
     if key not in ws.cache:
         try:
             with st.spinner(t("Converting the model to TFLite ({variant})…", variant=variant)):
@@ -95,7 +95,7 @@ def tflite_table(ws: Workspace, run: SessionRun) -> None:
     """Size, test score and largest difference from Keras per variant, measured on request."""
     from core.export import tflite_report
 
-    key = ("tflite_report", run.run_id)
+    key = ("tflite_report", run.id)
     st.markdown(f"**{t('Compare the TFLite variants')}**")
     if key not in ws.cache:
         st.caption(t("Converts every variant and runs it on the test data (takes a few seconds)."))
@@ -130,7 +130,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "labels.json",
         t("What the model's outputs mean: the class names in output order, or the predicted column."),
         label=t("Download labels.json"),
-        data=cached_file(ws, ("labels_json", run.run_id), lambda: labels_json(run.dataset)),
+        data=cached_file(ws, ("labels_json", run.id), lambda: labels_json(run.dataset)),
         file_name="labels.json",
         mime="application/json",
         key="download_labels",
@@ -139,7 +139,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "preprocessing.json",
         t("How to turn raw values or images into the model's input."),
         label=t("Download preprocessing.json"),
-        data=cached_file(ws, ("preprocessing_json", run.run_id), lambda: preprocessing_json(run.dataset)),
+        data=cached_file(ws, ("preprocessing_json", run.id), lambda: preprocessing_json(run.dataset)),
         file_name="preprocessing.json",
         mime="application/json",
         key="download_preprocessing",
@@ -155,16 +155,16 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
             mime="text/x-python",
             key="download_script",
         )
-    project_download(run.spec, t("The design and training settings of this model; open it on the Design page to continue."))
+    project_download(run.project, t("The design and training settings of this model; open it on the Design page to continue."))
 
 
 def _training_script(ws: Workspace, run: SessionRun) -> str | None:
     from core.codegen import training_script
 
-    key = ("training_script", run.run_id)
+    key = ("training_script", run.id)
     if key not in ws.cache:
         try:
-            ws.cache[key] = training_script(run.spec, run.dataset)
+            ws.cache[key] = training_script(run.project, run.dataset)
         except UserError as err:
             st.warning(error_text(err), icon="⚠️")
             return None

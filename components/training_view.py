@@ -9,7 +9,6 @@ Workspace, so leaving the page neither loses nor stops the run.
 from __future__ import annotations
 
 import copy
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,8 @@ from components.i18n import error_text, show_error, t
 from components.training_service import get_training_service
 from components.workspace import Workspace
 from core.errors import UserError
+from core.training.events import END_STATUSES, FAILED
+from core.training.records import RunRecord
 from core.training.rundir import RunDir
 
 POLL_INTERVAL_S = 0.75  # fast enough to feel live, slow enough to cost the worker nothing
@@ -31,42 +32,35 @@ DATA_PAGE = "pages/data.py"
 DESIGN_PAGE = "pages/design.py"
 TRAIN_PAGE = "pages/train.py"
 
-ENDED_STATUSES = ("finished", "stopped", "early_stopped", "diverged", "timeout", "failed")
+@dataclass(eq=False)  # identity: two runs are never "equal" (and the dataset holds arrays)
+class SessionRun(RunRecord):
+    """core.training's RunRecord plus what the pages need while and after it runs.
 
+    Kept newest last in Workspace.runs. `spec` (inherited) is the design as a dict;
+    `project` is the same design as a ProjectSpec, for the files the Export page writes.
+    """
 
-@dataclass(eq=False)  # identity: a run is the same run even when its fields match another
-class SessionRun:
-    """One training run of this session, as the pages see it (newest last in Workspace.runs)."""
-
-    number: int  # 1, 2, ... in this session
-    run_id: str  # stable key for caches (loaded model, evaluation, exports)
-    run_dir: Path
-    spec: Any  # core.spec.ProjectSpec snapshot the run was started with
-    dataset: Any  # core.data.Dataset the run trained on (evaluation and export need the same one)
+    run_dir: Path | None = None
+    project: Any = None  # core.spec.ProjectSpec snapshot the run was started with
+    dataset: Any = None  # core.data.Dataset it trained on: evaluation and export need the same one
     handle: Any = None  # core.training.RunHandle while the worker owns the run
-    history: list[dict] = field(default_factory=list)  # Keras logs per finished epoch
-    status: str = "queued"  # "queued" | "running" | one of ENDED_STATUSES
-    message: str = ""  # English end message; `template` + `params` let the UI translate it
-    template: str = ""
+    template: str = ""  # the end message as an English template + params, for translation
     params: dict = field(default_factory=dict)
-    best_epoch: int | None = None
-    last_epoch_event: dict | None = None  # carries elapsed / eta
     last_batch_event: dict | None = None
     eta_s: float | None = None  # from the newest batch or epoch event
-    started_at: float = field(default_factory=time.time)
 
     @property
     def ended(self) -> bool:
-        return self.status in ENDED_STATUSES
+        return self.status in END_STATUSES
 
     @property
     def epochs_planned(self) -> int:
-        return int(self.spec.training.get("epochs") or 1)
+        return self.settings.epochs
 
     @property
     def best_model_path(self) -> Path | None:
-        """best.keras in the run directory (written by our worker), once it exists."""
-        path = RunDir(self.run_dir).best_model
+        """best.keras in the run directory (written by our own worker), once it exists."""
+        path = Path(self.model_path) if self.model_path else RunDir(self.run_dir).best_model
         return path if path.exists() else None
 
     @property
@@ -78,26 +72,26 @@ class SessionRun:
         return t("Run {n}", n=self.number)
 
     def absorb(self, events: list[dict]) -> None:
-        """Fold newly read progress events into this record (only the new ones: cheap)."""
+        """Fold newly read progress events into the record (only the new ones: cheap)."""
         for event in events:
             kind = event.get("type")
-            if kind == "start" and self.status == "queued":
+            if kind in ("start", "batch"):
                 self.status = "running"
-            elif kind == "batch":
-                self.status = "running"
-                self.last_batch_event = event
-                self.eta_s = event.get("eta", self.eta_s)
+                if kind == "batch":
+                    self.last_batch_event = event
+                    self.eta_s = event.get("eta", self.eta_s)
             elif kind == "epoch":
                 self.status = "running"
                 self.history.append(dict(event.get("logs") or {}))
-                self.last_epoch_event = event
                 self.eta_s = event.get("eta", self.eta_s)
+                self.elapsed = float(event.get("elapsed") or self.elapsed)
             elif kind == "end":
-                self.status = str(event.get("status") or "failed")
+                self.status = str(event.get("status") or FAILED)
                 self.message = str(event.get("message") or "")
                 self.template = str(event.get("template") or "")
                 self.params = dict(event.get("params") or {})
                 self.best_epoch = event.get("best_epoch")
+                self.elapsed = float(event.get("elapsed") or self.elapsed)
 
     def best_logs(self) -> dict:
         """The metrics of the epoch whose weights were kept (the last epoch if unknown)."""
@@ -128,9 +122,10 @@ def sync_active_run(ws: Workspace) -> SessionRun | None:
         run.status = "queued"  # waiting for a free slot (the server's concurrent-run cap)
     elif handle.state == "running" and run.status == "queued":
         run.status = "running"  # a worker took it; its first event follows once TensorFlow is loaded
+    if handle.state == "done" and handle.result is not None:
+        run.update_from(handle.result)  # the service's final word, also when the worker crashed
     elif handle.state == "done" and not run.ended:
-        # the worker went away without an "end" event: it crashed
-        run.status = "failed"
+        run.status = FAILED  # the worker went away without saying how
     if run.ended:
         ws.active_run = None
         ws.selected_run = ws.runs.index(run)  # Evaluate and Export open on the newest model
@@ -264,7 +259,8 @@ def run_controls(ws: Workspace) -> None:
 
 def start_run(ws: Workspace) -> SessionRun | None:
     """Hand the current design and data to the worker; the page never waits for it."""
-    run_id = f"run{len(ws.runs) + 1}-{uuid.uuid4().hex[:8]}"
+    number = len(ws.runs) + 1
+    run_id = f"run{number}-{uuid.uuid4().hex[:8]}"
     run_dir = ws.run_dir(run_id)
     spec = copy.deepcopy(ws.spec)  # later design edits must not change what this run trained
     try:
@@ -272,7 +268,10 @@ def start_run(ws: Workspace) -> SessionRun | None:
     except UserError as err:
         show_error(err)
         return None
-    run = SessionRun(number=len(ws.runs) + 1, run_id=run_id, run_dir=run_dir, spec=spec, dataset=ws.dataset, handle=handle)
+    run = SessionRun(
+        id=run_id, number=number, spec=spec.to_dict(), status="queued",
+        run_dir=run_dir, project=spec, dataset=ws.dataset, handle=handle,
+    )
     ws.runs.append(run)
     ws.active_run = handle
     return run
@@ -382,27 +381,36 @@ def _curves(ws: Workspace, run: SessionRun) -> None:
 
 
 def runs_table(ws: Workspace) -> None:
-    """Every run of this session with its settings and the metrics of its best epoch."""
+    """Every run of this session: its settings, how it ended, the metrics of its best epoch
+    (whose weights are kept) and its test metrics once it has been evaluated."""
     runs = [r for r in ws.runs if isinstance(r, SessionRun)]
     if not runs:
         return
     st.subheader(t("Runs"))
     rows = []
     for run in reversed(runs):
+        summary = run.summary()
         row = {
             t("Run"): run.number,
             t("Status"): status_text(run.status),
-            t("Optimizer"): run.spec.optimizer.get("type"),
-            t("Learning rate"): run.spec.optimizer.get("learning_rate"),
-            t("Epochs"): f"{len(run.history)}/{run.epochs_planned}",
-            t("Batch size"): run.spec.training.get("batch_size"),
-            t("Best epoch"): run.best_epoch,
+            t("Layers"): summary["layers"],
+            t("Optimizer"): summary["optimizer"],
+            t("Learning rate"): summary["learning_rate"],
+            t("Epochs"): f"{summary['epochs_run']}/{summary['epochs']}",
+            t("Batch size"): summary["batch_size"],
+            t("Seed"): summary["seed"],
+            t("Best epoch"): summary["best_epoch"],
+            t("Seconds"): summary["seconds"],
         }
-        for key, value in run.best_logs().items():
-            row[key] = None if value is None else round(float(value), 4)
+        row.update({key: _rounded(value) for key, value in run.best_logs().items()})
+        row.update({key: _rounded(value) for key, value in summary.items() if key.startswith("test_")})
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption(t("Metrics are those of the best epoch, whose weights are kept."))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_table")
+    st.caption(t("Training and validation metrics are those of the best epoch; test metrics appear once a run is evaluated."))
+
+
+def _rounded(value: Any) -> Any:
+    return round(float(value), 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def status_text(status: str) -> str:
