@@ -139,6 +139,11 @@ def _mirror(key: str, value, generation: str) -> None:
         st.session_state[marker] = generation
 
 
+def _kinds(dataset) -> dict[str, str]:
+    """The current kind of every column, so a task change keeps the user's kind choices."""
+    return {f.name: f.kind for f in dataset.features}
+
+
 def choose_target_and_task(ws: Workspace) -> None:
     dataset, raw = ws.dataset, _raw_table(ws)
     if raw is None:
