@@ -10,10 +10,12 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
 
 from core.data.limits import current_limits, human_size
 from core.errors import UserError
@@ -22,6 +24,9 @@ DELIMITERS = (",", ";", "\t", "|")
 NO_DELIMITER = "\x1f"  # a one-column file is parsed with a separator that never occurs in it
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_LINES = 200
+SCAN_CHUNK = 8 << 20
+# pandas' own list of cells that mean "missing" ("", "NA", "N/A", "NaN", "null", "#N/A", ...)
+NULL_VALUES = sorted(STR_NA_VALUES)
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 # What a user may upload by mistake, recognised by the first bytes.
 _MAGIC = {
@@ -51,16 +56,7 @@ class RawTable:
         return len(self.frame)
 
 
-def _read_bytes(source: Path | str | bytes, name: str, max_bytes: int) -> bytes:
-    """The file's bytes, refusing an oversized file before reading it."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)  # no copy when it already is bytes
-        size = len(data)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise UserError("csv.not_found", "The file {file} does not exist. Check the path.", file=str(path))
-        size = path.stat().st_size
+def _check_size(size: int, name: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise UserError(
             "csv.too_large",
@@ -68,63 +64,84 @@ def _read_bytes(source: Path | str | bytes, name: str, max_bytes: int) -> bytes:
             "or ask the administrator to raise LAYERLAB_MAX_UPLOAD_BYTES.",
             file=name, size=human_size(size), limit=human_size(max_bytes),
         )
-    return data if isinstance(source, (bytes, bytearray, memoryview)) else path.read_bytes()
 
 
-def _is_utf8(data: bytes) -> bool:
-    """Validate UTF-8 in chunks so a big file is not decoded into one huge string."""
-    if data.isascii():
-        return True
+def _is_utf8(chunks: Iterable[bytes]) -> bool:
+    """Validate UTF-8 chunk by chunk, so a big file is never decoded into one huge string."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    step = 1 << 20
     try:
-        for start in range(0, len(data), step):
-            decoder.decode(data[start : start + step], final=start + step >= len(data))
+        for chunk in chunks:
+            if not chunk.isascii():
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
-def _to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
-    """Return the bytes as UTF-8 (what the parser reads) and the encoding they came in."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16").encode("utf-8"), "utf-16"
-        except UnicodeDecodeError:
-            raise UserError(
-                "csv.bad_encoding",
-                "{file} starts like a UTF-16 text file but is damaged. Save it again as CSV (UTF-8).",
-                file=name,
-            ) from None
-    head = data[:8192]
+def _chunks(source: Path | bytes) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        view = memoryview(source)
+        for start in range(0, len(source), SCAN_CHUNK):
+            yield bytes(view[start : start + SCAN_CHUNK])
+        return
+    with open(source, "rb") as handle:
+        while chunk := handle.read(SCAN_CHUNK):
+            yield chunk
+
+
+def _scan(source: Path | bytes) -> tuple[int, bool]:
+    """(line count, is valid UTF-8) in one streaming pass."""
+    lines, last = 0, b""
+
+    def counted() -> Iterator[bytes]:
+        nonlocal lines, last
+        for chunk in _chunks(source):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+            yield chunk
+
+    valid = _is_utf8(counted())
+    return lines + (last not in (b"\n", b"")), valid
+
+
+def _check_content(head: bytes, name: str) -> None:
+    """Refuse files that are obviously not text tables, by their first bytes."""
+    if not head.strip():
+        raise UserError("csv.empty", "{file} is empty. Upload a CSV file with a header row and data rows.", file=name)
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
-            raise UserError(
-                "csv.binary", "{file} is not a CSV file: it looks like {what}.", file=name, what=what
-            )
-    if b"\x00" in head:
+            raise UserError("csv.binary", "{file} is not a CSV file: it looks like {what}.", file=name, what=what)
+    if b"\x00" in head[:8192]:
         raise UserError(
             "csv.binary",
             "{file} is not a text file (it contains binary data). Upload a CSV file: a spreadsheet "
             "saved as 'CSV (comma separated)'.",
             file=name,
         )
-    bom = data.startswith(codecs.BOM_UTF8)
-    if bom:
+
+
+def _transcode(data: bytes, encoding: str, name: str) -> tuple[bytes, str]:
+    """Other encodings -> UTF-8 (what the parser reads), and the encoding actually used."""
+    if encoding == "cp1252" and data.startswith(codecs.BOM_UTF8):
         data = data[3:]
-    if _is_utf8(data):
-        return data, "utf-8-sig" if bom else "utf-8"
-    # Old Excel on Windows writes CP1252; bytes CP1252 leaves undefined are read as Latin-1.
     try:
-        return data.decode("cp1252").encode("utf-8"), "cp1252"
+        return data.decode(encoding).encode("utf-8"), encoding
     except UnicodeDecodeError:
-        return data.decode("latin-1").encode("utf-8"), "latin-1"
+        if encoding == "cp1252":  # bytes CP1252 leaves undefined: plain Latin-1 decodes anything
+            return data.decode("latin-1").encode("utf-8"), "latin-1"
+        raise UserError(
+            "csv.bad_encoding",
+            "{file} starts like a UTF-16 text file but is damaged. Save it again as CSV (UTF-8).",
+            file=name,
+        ) from None
 
 
-def _sample_lines(data: bytes) -> list[str]:
-    sample = data[:SAMPLE_BYTES]
-    if len(data) > SAMPLE_BYTES and b"\n" in sample:
-        sample = sample[: sample.rindex(b"\n")]
+def _sample_lines(head: bytes, complete: bool) -> list[str]:
+    """The first non-blank lines; an incomplete last line is dropped unless `head` is the whole file."""
+    sample = head if complete or b"\n" not in head else head[: head.rindex(b"\n")]
+    if sample.startswith(codecs.BOM_UTF8):
+        sample = sample[3:]
     text = sample.decode("utf-8", errors="replace")
     return [line for line in text.splitlines() if line.strip()][:SAMPLE_LINES]
 
@@ -188,12 +205,28 @@ def _find_ragged_row(data: bytes, delimiter: str, n_columns: int) -> tuple[int, 
     return None
 
 
-def _parse(data: bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:
-    sep = delimiter or NO_DELIMITER
+def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str) -> pd.DataFrame:
+    """pyarrow's multi-threaded reader, converted column by column so the table is not held twice."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    table = pa_csv.read_csv(
+        pa.BufferReader(source) if isinstance(source, bytes) else str(source),
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter or NO_DELIMITER),
+        convert_options=pa_csv.ConvertOptions(
+            null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal
+        ),
+    )
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:
     try:
-        return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="pyarrow")
-    except (pd.errors.ParserError, ValueError, TypeError):
-        pass  # pyarrow is strict (e.g. about quoting); the C parser may still manage
+        return _parse_with_arrow(source, delimiter, decimal)
+    except (ValueError, TypeError, OSError):
+        pass  # pyarrow is strict (quoted newlines, odd quoting); the C parser may still manage
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    sep = delimiter or NO_DELIMITER
     try:
         return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="c", low_memory=False)
     except (pd.errors.ParserError, ValueError) as err:
@@ -213,17 +246,44 @@ def _parse(data: bytes, name: str, delimiter: str, decimal: str, names: list[str
         ) from None
 
 
+def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple[Path | bytes, bytes]:
+    """(path or bytes, first bytes), refusing a missing or oversized file before reading it all."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)  # no copy when it already is bytes
+        _check_size(len(data), name, max_bytes)
+        return data, data[:SAMPLE_BYTES]
+    path = Path(source)
+    if not path.is_file():
+        raise UserError("csv.not_found", "The file {file} does not exist. Check the path.", file=str(path))
+    _check_size(path.stat().st_size, name, max_bytes)
+    with open(path, "rb") as handle:
+        return path, handle.read(SAMPLE_BYTES)
+
+
 def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
-    """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table."""
+    """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table.
+
+    A UTF-8 file on disk is parsed straight from the disk; only other encodings are loaded
+    into memory to be converted.
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded file")
     limits = current_limits()
-    data = _read_bytes(source, name, limits.upload_bytes)
-    n_bytes = len(data)
-    if not data[:65536].strip() and not data.strip():
-        raise UserError("csv.empty", "{file} is empty. Upload a CSV file with a header row and data rows.", file=name)
-    data, encoding = _to_utf8(data, name)
+    src, head = _open_source(source, name, limits.upload_bytes)
+    n_bytes = len(src) if isinstance(src, bytes) else src.stat().st_size
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        _check_content(head, name)
+        n_lines, valid = _scan(src)
+        encoding = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8") if valid else "cp1252"
+    if encoding in ("utf-16", "cp1252"):
+        data = src if isinstance(src, bytes) else src.read_bytes()
+        src, encoding = _transcode(data, encoding, name)
+        del data
+        n_lines = src.count(b"\n") + (not src.endswith(b"\n"))
+        head = src[:SAMPLE_BYTES]
+        _check_content(head, name)
     # Cheap cap before parsing: one line per row (quoted newlines only make this an overestimate).
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if n_lines - 1 > limits.rows:
         raise UserError(
             "csv.too_many_rows",
@@ -231,18 +291,15 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
             "or ask the administrator to raise LAYERLAB_MAX_ROWS.",
             file=name, n=f"{n_lines - 1:,}", limit=f"{limits.rows:,}",
         )
-    lines = _sample_lines(data)
+    lines = _sample_lines(head, complete=len(head) < SAMPLE_BYTES)
     delimiter = detect_delimiter(lines)
     decimal = _detect_decimal(lines, delimiter)
     names = _header(lines, delimiter, name, limits.columns)
     if len(lines) < 2:
         raise UserError(
-            "csv.no_rows",
-            "{file} has a header row but no data rows. Add rows of data below the header.",
-            file=name,
+            "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
         )
-    frame = _parse(data, name, delimiter, decimal, names)
-    del data
+    frame = _parse(src, name, delimiter, decimal, names)
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

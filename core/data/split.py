@@ -73,9 +73,11 @@ def split_indices(
             "Each class needs at least {minimum}. Add more examples of these classes or remove them.",
             file=where, classes=listed, unit=unit, minimum=min_per_class,
         )
-    # Group rows by class in a random order, then cut each group the same way.
-    perm = rng.permutation(n)
-    grouped = perm[np.argsort(y[perm], kind="stable")]
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    parts = [_cut(grouped[bounds[i] : bounds[i + 1]]) for i in range(len(classes)) if counts[i]]
-    return Split(*(np.sort(np.concatenate([p[k] for p in parts])) for k in range(3)))
+    # Shuffle each class on its own and cut it the same way; a mark per row keeps indices sorted.
+    part = np.zeros(n, dtype=np.int8)  # 0 train, 1 validation, 2 test
+    for label in range(len(classes)):
+        members = np.flatnonzero(y == label)
+        if members.size:
+            _, val, test = _cut(rng.permutation(members))
+            part[val], part[test] = 1, 2
+    return Split(*(np.flatnonzero(part == k) for k in range(3)))

@@ -44,7 +44,17 @@ def _as_float(series: pd.Series) -> np.ndarray:
     """Numbers as float64 (missing -> NaN); text that is not a number becomes NaN."""
     if _is_text(series):
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype == np.float64:
+        return series.to_numpy()  # a view: nothing here writes into it
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def category_codes(texts: pd.Series, categories: list[str]) -> np.ndarray:
+    """Index of each value in `categories`; -1 for missing or unknown values (hashing, not sorting)."""
+    codes, uniques = pd.factorize(texts)
+    position = {c: i for i, c in enumerate(categories)}
+    lookup = np.array([position.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]  # factorize marks missing values -1, which picks the trailing -1
 
 
 def _integer_valued(values: np.ndarray) -> bool:
@@ -126,7 +136,8 @@ class TablePreprocessor:
 
     def encode(self, columns: dict[str, Any], rows: np.ndarray) -> np.ndarray:
         """Encode `rows` of prepared columns (numeric: float64 arrays, categorical: text Series)."""
-        out = np.zeros((len(rows), self.n_inputs), dtype=np.float32)
+        # Filled column by column in Fortran order (contiguous writes), handed out in C order.
+        out = np.zeros((len(rows), self.n_inputs), dtype=np.float32, order="F")
         offset = 0
         for enc in self.encodings:
             data = columns[enc.name]
@@ -136,12 +147,12 @@ class TablePreprocessor:
                 out[:, offset] = values
             else:
                 texts = data.iloc[rows]
-                codes = pd.Categorical(texts, categories=enc.categories).codes.astype(np.int64)
+                codes = category_codes(texts, enc.categories)
                 codes[texts.isna().to_numpy()] = enc.categories.index(enc.fill)
                 seen = np.flatnonzero(codes >= 0)
                 out[seen, offset + codes[seen]] = 1.0
             offset += enc.width
-        return out
+        return np.ascontiguousarray(out)
 
     def to_json(self) -> dict:
         return {
@@ -171,9 +182,11 @@ class TablePreprocessor:
         for feat in features:
             data = columns[feat.name]
             if feat.kind == NUMERIC:
-                values = data[train]
-                finite = values[np.isfinite(values)]
-                encodings.append(ColumnEncoding(feat.name, NUMERIC, float(np.median(finite)) if finite.size else 0.0))
+                values = data[train].astype(np.float32)  # the model sees float32; a copy the median may reorder
+                finite_mask = np.isfinite(values)
+                finite = values if finite_mask.all() else values[finite_mask]
+                median = float(np.median(finite, overwrite_input=True)) if finite.size else 0.0
+                encodings.append(ColumnEncoding(feat.name, NUMERIC, median))
             elif feat.kind == CATEGORICAL:
                 counts = data.iloc[train].value_counts(dropna=True)
                 if counts.empty:  # nothing in training: fall back to the whole column
@@ -306,8 +319,8 @@ class _Target:
 
 
 def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file: str, max_classes: int) -> _Target:
-    texts = as_text(series.iloc[keep])
-    classes = sort_labels([str(c) for c in texts.unique()])
+    texts = as_text(series if len(keep) == len(series) else series.iloc[keep])
+    classes = sort_labels([str(c) for c in texts.dropna().unique()])
     if len(classes) > max_classes:
         raise UserError(
             "table.too_many_classes",
@@ -315,7 +328,7 @@ def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file:
             "{limit}). If it holds amounts, choose the task 'regression'; otherwise pick another target.",
             column=name, file=file, n=len(classes), limit=max_classes,
         )
-    y = pd.Categorical(texts, categories=classes).codes.astype(np.int64)
+    y = category_codes(texts, classes)
     return _Target("classification", keep, y, classes)
 
 
@@ -337,10 +350,14 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
             column=name, file=file, line=_line(pos),
         )
     keep = np.flatnonzero(present)
-    if numbers is None and task != "classification":
+    sample = series.iloc[keep[:PROFILE_SAMPLE]]
+    if numbers is None and (task == "regression" or (
+        task is None and pd.to_numeric(sample, errors="coerce").notna().mean() >= MIXED_NUMERIC_SHARE
+    )):
         converted = _as_float(series.iloc[keep])
         share = float(np.isfinite(converted).mean())
-        wants_numbers = task == "regression" or (share >= MIXED_NUMERIC_SHARE and series.iloc[keep].nunique() > MAX_INTEGER_CLASSES)
+        many_values = series.iloc[keep].nunique() > MAX_INTEGER_CLASSES
+        wants_numbers = task == "regression" or (share >= MIXED_NUMERIC_SHARE and many_values)
         if wants_numbers and share < 1.0:
             pos = int(keep[np.flatnonzero(~np.isfinite(converted))[0]])
             raise UserError(
