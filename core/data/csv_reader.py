@@ -306,4 +306,8 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         )
     if len(frame.columns) == len(names):
         frame.columns = names
+        # A trailing delimiter on every line (common in spreadsheet exports) makes an unnamed, empty column.
+        blank = [c for i, c in enumerate(names) if c == f"column {i + 1}" and frame[c].isna().all()]
+        if blank:
+            frame = frame.drop(columns=blank)
     return RawTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, decimal=decimal, n_bytes=n_bytes)
