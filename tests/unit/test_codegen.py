@@ -1,0 +1,124 @@
+"""train_model.py: generated from the design, it prepares data like LayerLab and actually trains."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.build import build_model
+from core.codegen import training_script
+from core.data import load_image_folder, prepare_table, read_csv
+from core.templates import TEMPLATES, default_template, template
+from tests.unit.trained_models import sample
+
+
+def _script_namespace(source: str) -> dict:
+    """The generated script's functions, without running its main()."""
+    namespace = {"__name__": "train_model"}
+    exec(compile(source, "train_model.py", "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace
+
+
+def _run(script: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=300, cwd=script.parent
+    )
+
+
+def _iris_csv(path: Path) -> Path:
+    """Iris as a user's CSV: a categorical column, empty cells and a decimal comma free layout."""
+    frame = sample("iris").frame.rename(columns={"target": "species"}).copy()
+    frame["size"] = np.where(frame["petal length (cm)"] > 4.0, "large", "small")
+    frame.loc[[3, 50, 120], "sepal width (cm)"] = np.nan
+    frame.loc[[7, 99], "size"] = None
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_the_script_prepares_sample_data_exactly_like_layerlab():
+    dataset = sample("iris")
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    (x_train, y_train), (x_val, _), (x_test, y_test) = ns["split"](*ns["load_data"](None))
+    assert x_train == pytest.approx(dataset.x_train) and (y_train == dataset.y_train).all()
+    assert x_test == pytest.approx(dataset.x_test) and (y_test == dataset.y_test).all()
+    assert len(x_val) == len(dataset.x_val)
+
+
+@pytest.mark.parametrize("template_id", [t.id for t in TEMPLATES])
+def test_the_script_builds_the_same_network_as_layerlab(template_id):
+    entry = template(template_id)
+    dataset = sample("digits" if entry.kind == "images" else "wine")
+    spec = entry.fresh_spec(dataset.task)
+    ns = _script_namespace(training_script(spec, dataset))
+    scripted = ns["build_model"](dataset.x_train.astype("float32"), dataset.y_train)
+    built = build_model(spec, dataset)
+    assert scripted.count_params() == built.count_params()
+    assert [type(layer).__name__ for layer in scripted.layers] == [type(layer).__name__ for layer in built.layers]
+    assert scripted.output_shape == built.output_shape
+
+
+def test_regularisation_appears_as_keras_regularizers():
+    dataset = sample("iris")
+    source = training_script(template("table_mlp_regularised").fresh_spec("classification"), dataset)
+    assert "kernel_regularizer=keras.regularizers.L1L2(l1=0.0, l2=0.0001)" in source
+    assert "kernel_l2" not in source.split("def build_model")[1]
+
+
+def test_the_script_trains_on_a_csv_and_saves_a_model_that_takes_raw_rows(tmp_path):
+    import keras
+
+    csv = _iris_csv(tmp_path / "flowers.csv")
+    dataset = prepare_table(read_csv(csv), target="species")
+    spec = default_template(dataset)
+    source = training_script(spec, dataset)
+    ns = _script_namespace(source)
+    raw = read_csv(csv).frame
+    assert ns["encode"](raw) == pytest.approx(dataset.preprocessor.transform(raw))  # same one-hot and filling
+
+    script = tmp_path / "train_model.py"
+    script.write_text(source, encoding="utf-8")
+    done = _run(script, "--data", str(csv), "--epochs", "3", "--out", str(tmp_path / "model.keras"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "saved" in done.stdout and "test: " in done.stdout
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    probabilities = model.predict(dataset.x_test, verbose=0)
+    assert probabilities.shape == (len(dataset.x_test), 3)
+    assert probabilities.sum(axis=1) == pytest.approx(np.ones(len(dataset.x_test)), abs=1e-4)
+
+
+def test_the_script_trains_on_an_image_folder(tmp_path):
+    import keras
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    folder = tmp_path / "digits"
+    for label in (0, 1, 7):
+        (folder / str(label)).mkdir(parents=True)
+        for i in np.flatnonzero(digits.target == label)[:12]:
+            pixels = np.round(digits.images[i] * (255 / 16)).astype(np.uint8)
+            Image.fromarray(pixels, "L").convert("RGB").resize((16, 16)).save(folder / str(label) / f"{i}.png")
+    dataset = load_image_folder(folder)
+    source = training_script(default_template(dataset), dataset)
+    x, y = _script_namespace(source)["load_data"](str(folder))
+    assert x.shape[1:] == dataset.input_shape and len(x) == dataset.n_rows
+
+    script = tmp_path / "train_model.py"
+    script.write_text(source, encoding="utf-8")
+    done = _run(script, "--data", str(folder), "--epochs", "1", "--out", str(tmp_path / "model.keras"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert model.predict(dataset.x_test.astype("float32"), verbose=0).shape == (len(dataset.x_test), 3)
+
+
+def test_a_missing_data_file_is_a_plain_message(tmp_path):
+    dataset = sample("diabetes")
+    script = tmp_path / "train_model.py"
+    script.write_text(training_script(default_template(dataset), dataset), encoding="utf-8")
+    done = _run(script, "--data", str(tmp_path / "nowhere.csv"), "--epochs", "1")
+    assert done.returncode != 0
+    assert "nowhere.csv does not exist" in done.stderr and "Traceback" not in done.stderr
