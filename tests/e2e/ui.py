@@ -17,6 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
 TRAINING_TIMEOUT_MS = 120_000
+# The uploader's "Upload" button, or its "+" (icon "add") once it already holds a file.
+CHOOSE_FILE_BUTTON = re.compile(r"^\W*(upload\W*)?(browse|upload|add)", re.I)
 
 Text = str | re.Pattern[str]
 
@@ -35,7 +37,7 @@ def open_app(page: Page, url: str) -> None:
 
 def go_to(page: Page, name: Text) -> None:
     """Open a step through the navigation menu, as a user would (the session is kept)."""
-    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"\b{re.escape(name)}\b")
+    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"{re.escape(name)}\s*$")
     link = page.locator(NAV_LINKS).filter(has_text=pattern).first
     expect(link).to_be_visible()
     link.click()
@@ -87,7 +89,7 @@ def upload(page: Page, path: Path, key: str | None = None) -> None:
     uploader = widget(page, key) if key else page.get_by_test_id("stFileUploader").first
     expect(uploader).to_be_visible()
     with page.expect_file_chooser() as chooser:
-        uploader.get_by_role("button", name=re.compile("browse|upload", re.I)).first.click()
+        uploader.locator("button").filter(has_text=CHOOSE_FILE_BUTTON).first.click()
     chooser.value.set_files(str(path))
     # The file appears in the uploader's list once it reached the server.
     expect(uploader.get_by_text(path.name)).to_be_visible()
