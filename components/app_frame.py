@@ -70,5 +70,4 @@ def session_status(ws: Workspace) -> None:
     """A compact list of the workflow steps and where this session stands on each."""
     st.caption(t("This session"))
     for step in workflow_steps(ws):
-        mark = "✅" if step.done else "⬜"
-        st.markdown(f"{mark} **{step.title}** · {step.detail}")
+        st.markdown(f"{step.icon} **{step.title}** · {step.detail}")

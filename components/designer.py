@@ -20,6 +20,8 @@ from core.shapes import Notice, ShapeReport, ShapeRow
 from core.spec import ProjectSpec, normalize_layer
 
 ROLE_NAMES = {"input": "Input", "preprocessing": "Preprocessing", "output": "Output"}
+# Widths of the layer list's columns: layer, settings, output shape · parameters, actions.
+ROW_COLUMNS = [0.22, 0.3, 0.2, 0.28]
 
 
 def spec_signature(spec: ProjectSpec) -> str:
@@ -77,10 +79,11 @@ def locked_row(report: ShapeReport, row: ShapeRow) -> None:
     """Input, preprocessing and output head: added by LayerLab from the data, shown greyed."""
     with st.container(border=True):
         name, settings, shape = _row_text(row)
-        cols = st.columns([0.35, 0.4, 0.25], vertical_alignment="center")
+        cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
         cols[0].caption(name)
         cols[1].caption(settings)
         cols[2].caption(shape)
+        cols[3].caption(t("added for you"), help=t("LayerLab adds this from your data; it cannot be edited."))
         _show_row_notices(report, row)
 
 
@@ -109,7 +112,7 @@ def layer_row(ws: Workspace, report: ShapeReport, row: ShapeRow, sig: str) -> No
     n = row.number
     with st.container(border=True):
         name, settings, shape = _row_text(row)
-        cols = st.columns([0.3, 0.32, 0.2, 0.18], vertical_alignment="center")
+        cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
         cols[0].markdown(name)
         cols[1].markdown(settings or "")
         cols[2].markdown(shape)
@@ -130,7 +133,7 @@ def layer_row(ws: Workspace, report: ShapeReport, row: ShapeRow, sig: str) -> No
 
 def layer_list(ws: Workspace, report: ShapeReport) -> None:
     sig = spec_signature(ws.spec)
-    header = st.columns([0.3, 0.32, 0.2, 0.18])
+    header = st.columns(ROW_COLUMNS)
     for col, title in zip(header, (t("Layer"), t("Settings"), t("Output shape · parameters"), t("Actions"))):
         col.caption(title)
     for row in report.rows:

@@ -47,10 +47,9 @@ def home() -> None:
     st.caption(t("Loads the iris flowers sample and a ready-made design; on the next page press Train."))
 
     st.subheader(t("How it works"))
-    for number, step in enumerate(workflow_steps(ws), start=1):
-        with st.container(border=True):
-            cols = st.columns([0.07, 0.93], vertical_alignment="center")
-            cols[0].markdown("✅" if step.done else "⬜", help=t("done") if step.done else t("not done yet"))
-            with cols[1]:
-                st.page_link(step.page, label=t("Step {n}: {title}", n=number, title=step.title))
-                st.caption(step.detail)
+    with st.container(border=True):
+        for number, step in enumerate(workflow_steps(ws), start=1):
+            icon, link, detail = st.columns([0.05, 0.25, 0.7], vertical_alignment="center")
+            icon.markdown(step.icon)
+            link.page_link(step.page, label=t("Step {n}: {title}", n=number, title=step.title))
+            detail.caption(step.detail)

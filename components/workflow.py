@@ -7,6 +7,10 @@ from components.i18n import t
 from components.workspace import Workspace
 
 
+DONE_ICON = ":material/check_circle:"
+TODO_ICON = ":material/radio_button_unchecked:"
+
+
 @dataclass(frozen=True)
 class Step:
     key: str  # "data", "design", "train", "evaluate", "export"
@@ -14,6 +18,10 @@ class Step:
     page: str  # page file, for st.page_link
     done: bool
     detail: str  # one short line: what was done or what is missing
+
+    @property
+    def icon(self) -> str:
+        return DONE_ICON if self.done else TODO_ICON
 
 
 def design_report(ws: Workspace):
@@ -25,11 +33,16 @@ def design_report(ws: Workspace):
     return shape_report(ws.spec, ws.dataset)
 
 
+def dataset_label(name: str) -> str:
+    """"sample:iris" -> "iris (sample)"; file names stay as they are."""
+    return t("{name} (sample)", name=name.removeprefix("sample:")) if name.startswith("sample:") else name
+
+
 def _data_step(ws: Workspace) -> Step:
     ds = ws.dataset
     if ds is None:
         return Step("data", t("Data"), "pages/data.py", False, t("no data yet"))
-    return Step("data", t("Data"), "pages/data.py", True, ds.name)
+    return Step("data", t("Data"), "pages/data.py", True, dataset_label(ds.name))
 
 
 def _design_step(ws: Workspace) -> Step:

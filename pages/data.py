@@ -9,6 +9,7 @@ require_app_frame()
 
 from components import data_views  # noqa: E402  (after the guard: it may rerun before anything draws)
 from components.i18n import error_text, show_error, t  # noqa: E402
+from components.workflow import dataset_label  # noqa: E402
 from components.workspace import Workspace, get_workspace  # noqa: E402
 from core import data as core_data  # noqa: E402
 from core.errors import UserError  # noqa: E402
@@ -123,7 +124,7 @@ def choose_source(ws: Workspace) -> None:
         if uploaded is not None and failure and failure[0] == uploaded.file_id:
             st.error(failure[1], icon="⚠️")
             if ws.dataset is not None:
-                st.info(t("Still using the earlier data: {name}", name=ws.dataset.name))
+                st.info(t("Still using the earlier data: {name}", name=dataset_label(ws.dataset.name)))
 
 
 def _widget_generation(ws: Workspace) -> str:
@@ -190,7 +191,7 @@ def show_table_dataset(ws: Workspace) -> None:
 def show_dataset(ws: Workspace) -> None:
     dataset = ws.dataset
     st.divider()
-    st.subheader(t("Your data: {name}", name=dataset.name))
+    st.subheader(t("Your data: {name}", name=dataset_label(dataset.name)))
     st.write(data_views.dataset_summary(dataset))
     for warning in dataset.warnings:
         st.warning(warning, icon=":material/info:")

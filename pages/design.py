@@ -66,6 +66,17 @@ def template_picker(ws: Workspace) -> None:
         st.caption(t(chosen.description))
 
 
+def offer_default_design(ws: Workspace) -> None:
+    """A design that does not fit (often: it was made for other data) can be swapped in one click."""
+    spec, template_id = designer.default_design(ws.dataset)
+    if spec.layers == ws.spec.layers:
+        return
+    if st.button(t("Replace with a design that fits this data"), icon=":material/auto_fix_high:",
+                 key="use_default_design"):
+        ws.spec, ws.template_id = spec, template_id
+        st.rerun()
+
+
 def project_file_panel(ws: Workspace) -> None:
     left, right = st.columns(2, gap="large")
     with left:
@@ -111,7 +122,9 @@ def main() -> None:
     template_picker(ws)
     report = shape_report(ws.spec, ws.dataset)
 
-    layers_tab, diagram_tab = st.columns([0.62, 0.38], gap="large")
+    if not report.ok:
+        offer_default_design(ws)
+    layers_tab, diagram_tab = st.columns([0.7, 0.3], gap="medium")
     with layers_tab:
         st.subheader(t("Layers"))
         designer.layer_list(ws, report)

@@ -96,7 +96,7 @@ def test_an_empty_csv_shows_an_error_and_keeps_the_earlier_data(app):
     assert not exceptions(at)
     assert any("empty.csv is empty" in e for e in errors(at))
     assert at.session_state["workspace"].dataset.name == "sample:iris"
-    assert "Still using the earlier data: sample:iris" in [i.value for i in at.info]
+    assert "Still using the earlier data: iris (sample)" in [i.value for i in at.info]
     # The error stays while the file is there (another rerun does not read it again).
     at.run()
     assert any("empty.csv is empty" in e for e in errors(at))

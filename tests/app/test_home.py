@@ -7,8 +7,14 @@ import sys
 from tests.app.conftest import APP, ROOT, exceptions, new_app, open_page
 
 
+from components.workflow import DONE_ICON, TODO_ICON
+
+DONE, TODO = "done", "todo"
+
+
 def ticks(at) -> list[str]:
-    return [m.value for m in at.markdown if m.value in ("✅", "⬜")]
+    marks = {DONE_ICON: DONE, TODO_ICON: TODO}
+    return [marks[m.value] for m in at.main.markdown if m.value in marks]
 
 
 def test_home_explains_the_app_and_lists_the_steps_none_done(app):
@@ -16,7 +22,7 @@ def test_home_explains_the_app_and_lists_the_steps_none_done(app):
     assert not exceptions(at)
     assert at.title[0].value == "LayerLab"
     assert "without any code" in at.markdown[0].value
-    assert ticks(at) == ["⬜"] * 5
+    assert ticks(at) == [TODO] * 5
     assert [b.label for b in at.button] == ["Try it with a sample"]
     # The shared frame: language switch and session status in the sidebar.
     assert at.sidebar.selectbox(key="lang").value == "en"
@@ -35,7 +41,7 @@ def test_quick_start_loads_iris_with_a_template_and_opens_the_designer(app):
     # Home (a fresh script run with the same workspace) ticks the first two steps.
     home = new_app()
     home.session_state["workspace"] = ws
-    assert ticks(home.run()) == ["✅", "✅", "⬜", "⬜", "⬜"]
+    assert ticks(home.run()) == [DONE, DONE, TODO, TODO, TODO]
 
 
 def test_browser_language_is_the_default_language():
