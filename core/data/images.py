@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core.data.archive import ArchiveFiles, read_folder, read_zip
 from core.data.dataset import Dataset, SkippedFile
@@ -89,6 +89,8 @@ def _decode(data: bytes, size: tuple[int, int], channels: int, max_pixels: int) 
             if im.format == "JPEG":  # let libjpeg decode at a reduced scale when shrinking
                 im.draft("L" if channels == 1 else "RGB", (width, height))
             im.load()
+            if im.format in ("JPEG", "WEBP"):  # phone photos store their rotation in EXIF
+                im = ImageOps.exif_transpose(im)
             im = _flatten(im, channels)
             if im.size != (width, height):
                 im = im.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)

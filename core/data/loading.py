@@ -8,6 +8,8 @@ from core.data.dataset import Dataset
 from core.errors import UserError
 
 SAMPLE_PREFIX = "sample:"
+# Read as tables whatever their content, so an Excel file gets the "save it as CSV" advice.
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods"}
 
 
 def load_data(
@@ -33,6 +35,7 @@ def load_data(
         return load_image_folder(path, image_size=image_size, seed=seed)
     if not path.is_file():
         raise UserError("data.not_found", "{file} does not exist. Check the path.", file=text)
-    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+    suffix = path.suffix.lower()
+    if suffix == ".zip" or (suffix not in TABLE_SUFFIXES and zipfile.is_zipfile(path)):
         return load_image_zip(path, path.name, image_size=image_size, seed=seed)
     return prepare_table(read_csv(path, path.name), target=target, task=task, kinds=kinds, seed=seed)

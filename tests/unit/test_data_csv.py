@@ -141,3 +141,22 @@ def test_too_large_file_is_refused_before_reading(monkeypatch, tmp_path):
     with pytest.raises(UserError) as info:
         read_csv(path, "iris.csv")
     assert info.value.code == "csv.too_large" and "1.0 KB" in info.value.render()
+
+
+def test_quoted_line_breaks_and_a_trailing_delimiter_are_read():
+    rows = "".join(f'{i * 0.5},"first line\nsecond line {i % 3}",{"yes" if i % 2 else "no"},\n' for i in range(30))
+    raw = read_csv(("size,comment,label,\n" + rows).encode(), "notes.csv")
+    assert list(raw.frame.columns) == ["size", "comment", "label"] and len(raw.frame) == 30
+    assert raw.frame["comment"].iloc[1] == "first line\nsecond line 1"
+    assert prepare_table(raw).classes == ["no", "yes"]
+
+
+def test_excel_file_named_xlsx_gets_the_csv_advice(tmp_path):
+    import zipfile
+
+    path = tmp_path / "sales.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(UserError) as info:
+        load_data(path)
+    assert info.value.code == "csv.binary" and "save your sheet as CSV" in info.value.render()

@@ -182,3 +182,15 @@ def test_image_folder_loads_like_a_zip_and_skips_links(tmp_path):
     assert ds.classes == ["one", "two", "zero"] and ds.n_rows == 18
     assert [s.file for s in ds.skipped] == ["one/link.png"]
     assert load_image_folder(tmp_path).classes == ["one", "two", "zero"]
+
+
+def test_phone_photo_rotation_is_applied():
+    im = Image.new("RGB", (16, 8), (255, 0, 0))  # stored sideways: left half red, right half blue
+    im.paste((0, 0, 255), (8, 0, 16, 8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display": the left half ends up on top
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=95, exif=exif.tobytes())
+    upright = decode_image(buf.getvalue(), (16, 8), 3).astype(int)
+    assert np.abs(upright[2, :] - [255, 0, 0]).max() < 40
+    assert np.abs(upright[13, :] - [0, 0, 255]).max() < 40
