@@ -77,15 +77,32 @@ class Predictions:
         return pd.DataFrame(rows)
 
 
+@dataclass
+class ModelInputs:
+    """Inputs ready for the model, checked before any model is loaded."""
+
+    x: np.ndarray  # float32 table vectors or uint8 pixels
+    sources: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: "ModelInputs") -> None:
+        self.x = np.concatenate([self.x, other.x])
+        self.sources += other.sources
+        self.warnings += [w for w in other.warnings if w not in self.warnings]
+
+
 def predict_rows(model: Any, dataset: Dataset, frame: Any) -> Predictions:
-    return predict_table(model, InputContract.from_dataset(dataset), frame)
+    contract = InputContract.from_dataset(dataset)
+    return predict_inputs(model, contract, table_inputs(contract, frame))
 
 
 def predict_images(model: Any, dataset: Dataset, images: list[bytes], names: list[str] | None = None) -> Predictions:
-    return predict_image_files(model, InputContract.from_dataset(dataset), images, names)
+    contract = InputContract.from_dataset(dataset)
+    return predict_inputs(model, contract, image_inputs(contract, images, names))
 
 
-def predict_table(model: Any, contract: InputContract, frame: Any) -> Predictions:
+def table_inputs(contract: InputContract, frame: Any) -> ModelInputs:
+    """Raw rows -> model inputs; missing training columns are an error, extra ones a note."""
     if contract.kind != "table" or contract.preprocessor is None:
         raise UserError(
             "predict.needs_images",
@@ -113,12 +130,12 @@ def predict_table(model: Any, contract: InputContract, frame: Any) -> Prediction
             + ", ".join(f"'{c}'" for c in extra)
             + ". Check the names if you expected them to be used."
         )
-    x = contract.preprocessor.transform(frame)
     sources = [f"row {k + 1}" for k in range(len(frame))]
-    return _predictions(model, contract, x, sources, warnings)
+    return ModelInputs(contract.preprocessor.transform(frame), sources, warnings)
 
 
-def predict_image_files(model: Any, contract: InputContract, images: list[bytes], names: list[str] | None = None) -> Predictions:
+def image_inputs(contract: InputContract, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
+    """Image files of any size and mode -> pixels at the training size and colour mode."""
     from core.data import decode_image
 
     if contract.kind != "images":
@@ -129,14 +146,24 @@ def predict_image_files(model: Any, contract: InputContract, images: list[bytes]
     if not images:
         raise UserError("predict.no_images", "No images were given. Choose one or more image files.")
     names = names or [f"image {k + 1}" for k in range(len(images))]
-    x = np.stack([decode_image(data, contract.image_size, contract.channels) for data in images])
-    return _predictions(model, contract, x, names, [])
+    pixels = []
+    for name, data in zip(names, images):
+        try:
+            pixels.append(decode_image(data, contract.image_size, contract.channels))
+        except UserError as err:
+            raise UserError(
+                "predict.image_unreadable",
+                "{file} cannot be used as an image: it is {reason}. Use a PNG, JPEG, BMP, GIF or WebP image.",
+                file=name,
+                reason=err.params.get("reason", err.render()),
+            ) from None
+    return ModelInputs(np.stack(pixels), list(names))
 
 
-def _predictions(model: Any, contract: InputContract, x: np.ndarray, sources: list[str], warnings: list[str]) -> Predictions:
-    outputs = np.asarray(model.predict(np.asarray(x, dtype=np.float32), verbose=0), dtype=np.float64)
+def predict_inputs(model: Any, contract: InputContract, inputs: ModelInputs) -> Predictions:
+    outputs = np.asarray(model.predict(np.asarray(inputs.x, dtype=np.float32), verbose=0), dtype=np.float64)
     items = []
-    for source, out in zip(sources, outputs):
+    for source, out in zip(inputs.sources, outputs):
         if contract.task == "classification":
             best = int(np.argmax(out))
             items.append(
@@ -149,4 +176,4 @@ def _predictions(model: Any, contract: InputContract, x: np.ndarray, sources: li
             )
         else:
             items.append(Prediction(source=source, value=float(np.reshape(out, -1)[0])))
-    return Predictions(task=contract.task, classes=list(contract.classes), items=items, warnings=warnings)
+    return Predictions(task=contract.task, classes=list(contract.classes), items=items, warnings=list(inputs.warnings))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.predict import InputContract, Predictions, predict_image_files, predict_table
+from core.predict import InputContract, ModelInputs, image_inputs, predict_inputs, table_inputs
 
 MODEL_FILES = ("model.keras", "labels.json", "preprocessing.json")
 
@@ -20,15 +20,16 @@ MODEL_FILES = ("model.keras", "labels.json", "preprocessing.json")
 def predict_from_folder(args: argparse.Namespace) -> int:
     folder = Path(args.model_dir)
     contract = read_contract(folder)
-    inputs = [Path(p) for p in args.input]
-    for path in inputs:
+    paths = [Path(p) for p in args.input]
+    for path in paths:
         if not path.is_file():
             raise UserError("predict.input_missing", "The input file {file} does not exist. Check the path.", file=str(path))
-    model = load_folder_model(folder)
+    # read and check every input first: a user error should not wait for Keras to load
     if contract.kind == "table":
-        predictions = _predict_csv_files(model, contract, inputs)
+        inputs = _csv_inputs(contract, paths)
     else:
-        predictions = predict_image_files(model, contract, [p.read_bytes() for p in inputs], [p.name for p in inputs])
+        inputs = image_inputs(contract, [p.read_bytes() for p in paths], [p.name for p in paths])
+    predictions = predict_inputs(load_folder_model(folder), contract, inputs)
     for warning in predictions.warnings:
         print(f"Note: {warning}", file=sys.stderr)
     for item in predictions.items:
@@ -76,10 +77,10 @@ def load_folder_model(folder: Path) -> Any:
     return keras.saving.load_model(folder / "model.keras", safe_mode=True)
 
 
-def _predict_csv_files(model: Any, contract: InputContract, paths: list[Path]) -> Predictions:
+def _csv_inputs(contract: InputContract, paths: list[Path]) -> ModelInputs:
     from core.data.csv_reader import read_csv
 
-    combined: Predictions | None = None
+    combined: ModelInputs | None = None
     for path in paths:
         if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
             raise UserError(
@@ -87,16 +88,14 @@ def _predict_csv_files(model: Any, contract: InputContract, paths: list[Path]) -
                 "{file} is not a CSV file. This model was trained on a table: give a CSV with the training columns.",
                 file=str(path),
             )
-        result = predict_table(model, contract, read_csv(path, path.name).frame)
+        inputs = table_inputs(contract, read_csv(path, path.name).frame)
         if len(paths) > 1:
-            for item in result.items:
-                item.source = f"{path.name} {item.source}"
+            inputs.sources = [f"{path.name} {source}" for source in inputs.sources]
         if combined is None:
-            combined = result
+            combined = inputs
         else:
-            combined.items.extend(result.items)
-            combined.warnings.extend(w for w in result.warnings if w not in combined.warnings)
-    assert combined is not None  # argparse guarantees at least one input
+            combined.extend(inputs)
+    assert combined is not None  # argparse requires at least one input
     return combined
 
 
