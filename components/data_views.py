@@ -11,6 +11,7 @@ from components.i18n import t
 KINDS = ("numeric", "categorical", "text", "ignored")
 PREVIEW_ROWS = 10
 IMAGES_PER_CLASS = 6
+GRID_COLUMNS = 2  # classes side by side in the image preview
 
 
 def split_labels() -> dict[str, str]:
@@ -86,21 +87,24 @@ def table_preview(frame: pd.DataFrame) -> None:
 
 
 def image_grid(dataset, per_class: int = IMAGES_PER_CLASS) -> None:
-    """A few training images of each class, one row per class."""
+    """A few training images of each class, classes side by side."""
     x, y = dataset.x_train, np.asarray(dataset.y_train)
+    columns = st.columns(GRID_COLUMNS, gap="large")
     for index, name in enumerate(dataset.classes):
         picks = np.flatnonzero(y == index)[:per_class]
-        st.markdown(f"**{name}** · {t('{n} training images', n=int((y == index).sum()))}")
-        if len(picks) == 0:
-            continue
-        images = [x[i][..., 0] if x[i].shape[-1] == 1 else x[i] for i in picks]
-        st.image(images, width=72, clamp=True)
+        with columns[index % GRID_COLUMNS]:
+            st.markdown(f"**{name}** · {t('{n} training images', n=int((y == index).sum()))}")
+            if len(picks):
+                images = [x[i][..., 0] if x[i].shape[-1] == 1 else x[i] for i in picks]
+                st.image(images, width=64, clamp=True)
 
 
 def skipped_files_table(dataset) -> None:
     if not dataset.skipped:
         return
-    st.warning(t("{n} files were skipped", n=len(dataset.skipped)), icon=":material/folder_off:")
+    count = len(dataset.skipped)
+    st.warning(t("1 file was skipped") if count == 1 else t("{n} files were skipped", n=count),
+               icon=":material/folder_off:")
     st.dataframe(
         pd.DataFrame({t("file"): [s.file for s in dataset.skipped], t("reason"): [s.reason for s in dataset.skipped]}),
         hide_index=True,
@@ -125,9 +129,9 @@ def _used_columns(dataset) -> int:
 def dataset_summary(dataset) -> str:
     if dataset.kind == "images":
         h, w = dataset.image_size or (0, 0)
-        return t("{n} images of {h}×{w} pixels, {k} classes", n=dataset.n_rows, h=h, w=w, k=len(dataset.classes))
+        return t("{n} images of {h}×{w} pixels, {k} classes", n=f"{dataset.n_rows:,}", h=h, w=w, k=len(dataset.classes))
     if dataset.task == "classification":
         return t("{n} rows, {f} columns used to predict '{target}' ({k} classes)",
-                 n=dataset.n_rows, f=_used_columns(dataset), target=dataset.target, k=len(dataset.classes))
+                 n=f"{dataset.n_rows:,}", f=_used_columns(dataset), target=dataset.target, k=len(dataset.classes))
     return t("{n} rows, {f} columns used to predict the number '{target}'",
-             n=dataset.n_rows, f=_used_columns(dataset), target=dataset.target)
+             n=f"{dataset.n_rows:,}", f=_used_columns(dataset), target=dataset.target)

@@ -50,9 +50,10 @@ def _design_step(ws: Workspace) -> Step:
     if report is None:
         detail = t("no design yet")
     elif report.ok:
-        detail = t("{n} layers, ready to train", n=len(ws.spec.layers))
+        detail = t("1 layer, ready to train") if len(ws.spec.layers) == 1 else t(
+            "{n} layers, ready to train", n=len(ws.spec.layers))
     else:
-        detail = t("{n} problems to fix", n=len(report.errors))
+        detail = t("1 problem to fix") if len(report.errors) == 1 else t("{n} problems to fix", n=len(report.errors))
     return Step("design", t("Design"), "pages/design.py", bool(report and report.ok), detail)
 
 
@@ -60,7 +61,7 @@ def _train_step(ws: Workspace) -> Step:
     if ws.active_run is not None and getattr(ws.active_run, "state", "done") != "done":
         return Step("train", t("Train"), "pages/train.py", bool(ws.runs), t("training now"))
     if ws.runs:
-        return Step("train", t("Train"), "pages/train.py", True, t("{n} runs", n=len(ws.runs)))
+        return Step("train", t("Train"), "pages/train.py", True, t("1 run") if len(ws.runs) == 1 else t("{n} runs", n=len(ws.runs)))
     return Step("train", t("Train"), "pages/train.py", False, t("no runs yet"))
 
 
