@@ -24,6 +24,7 @@ from core.errors import UserError
 
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 MIN_IMAGES_PER_CLASS = 5
+AUTO_SIDE = 128  # longest side chosen automatically: photos shrink to a size a CPU can train on
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".ico"}
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _MAGIC = (
@@ -136,7 +137,7 @@ def _class_of(paths: list[str]) -> list[str | None]:
     return [d[depth] if len(d) > depth else None for d in dirs]
 
 
-def _choose_size(sizes: list[tuple[int, int]], side_cap: int) -> tuple[int, int]:
+def _choose_size(sizes: list[tuple[int, int]], side_cap: int = AUTO_SIDE) -> tuple[int, int]:
     """The most common size if most images share it, else the median; the longer side capped."""
     (common, count), = Counter(sizes).most_common(1)
     height, width = common if count * 2 >= len(sizes) else (
@@ -171,6 +172,28 @@ def _candidates(found: ArchiveFiles, limits: Limits) -> tuple[list[_Candidate], 
                 limit=f"{limits.images:,}",
             )
     return kept, skipped, others
+
+
+def _checked_size(image_size, n_images: int, channels: int, limits: Limits) -> tuple[int, int]:
+    """A size the user asked for, if it is sensible and fits in memory."""
+    try:
+        height, width = (int(v) for v in image_size)
+    except (TypeError, ValueError):
+        height = width = 0
+    if not (1 <= height <= limits.image_side and 1 <= width <= limits.image_side):
+        raise UserError(
+            "images.bad_size",
+            "The image size {size} is not possible: height and width must be whole numbers from 1 to {limit}.",
+            size=str(image_size), limit=limits.image_side,
+        )
+    if n_images * height * width * channels > limits.pixel_bytes:
+        raise UserError(
+            "images.too_much_memory",
+            "{n} images of {height}×{width} pixels would need more memory than this server allows. "
+            "Choose a smaller image size or use fewer images.",
+            n=n_images, height=height, width=width,
+        )
+    return height, width
 
 
 def build_image_dataset(
@@ -211,8 +234,17 @@ def build_image_dataset(
     split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
                   min_per_class=MIN_IMAGES_PER_CLASS)  # refuse early, before decoding everything
 
-    size = tuple(int(s) for s in image_size) if image_size else _choose_size([c.size for c in kept], limits.image_side)
     channels = 1 if all(c.gray for c in kept) else 3
+    notes = []
+    if image_size:
+        size = _checked_size(image_size, len(kept), channels, limits)
+    else:
+        size = _choose_size([c.size for c in kept])
+        budget = limits.pixel_bytes / (len(kept) * channels)
+        if size[0] * size[1] > budget:  # shrink to fit the memory cap, keeping the shape
+            scale = (budget / (size[0] * size[1])) ** 0.5
+            size = (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
+            notes.append(f"There are many images, so they were made smaller ({size[0]}×{size[1]}) to fit in memory.")
     pixels = np.empty((len(kept), size[0], size[1], channels), dtype=np.uint8)
     good = np.zeros(len(kept), dtype=bool)
     for i, cand in enumerate(kept):
@@ -226,7 +258,6 @@ def build_image_dataset(
         pixels, y, kept = pixels[keep], y[keep], [kept[i] for i in keep]
     split = split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
                           min_per_class=MIN_IMAGES_PER_CLASS)
-    notes = []
     if len({c.size for c in kept}) > 1 or (image_size and any(c.size != size for c in kept)):
         notes.append(f"The images have different sizes; all were resized to {size[0]}×{size[1]} pixels.")
     if others:

@@ -23,7 +23,8 @@ class Limits:
     uncompressed_bytes: int = 500 * MB  # sum of decompressed zip entries
     compression_ratio: int = 100  # decompressed / compressed, per entry
     image_pixels: int = 40_000_000  # one image; bigger is treated as a decompression bomb
-    image_side: int = 512  # largest height/width the images are resized to
+    image_side: int = 512  # largest height/width a user may ask images to be resized to
+    pixel_bytes: int = 2_000 * MB  # decoded pixels of one image dataset (n × H × W × C bytes)
     categories: int = 1_000  # one-hot width of a single categorical column
     classes: int = 200  # classes of a classification target
 

@@ -5,6 +5,7 @@ is fitted on the training split only, so validation and test scores stay honest.
 """
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,7 +282,22 @@ def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
     return _Column(Feature(name, IGNORED, f"too many different values ({distinct}) to use as categories", missing), None)
 
 
+def _is_temporal(series: pd.Series) -> bool:
+    """Dates, times or durations (pyarrow recognises them while parsing)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        return True
+    if series.dtype != object:
+        return False
+    first = series.dropna().iloc[:1]
+    return not first.empty and isinstance(first.iloc[0], (datetime.date, datetime.time, datetime.timedelta))
+
+
 def _profile(name: str, series: pd.Series, file: str) -> _Column:
+    if _is_temporal(series):
+        reason = "dates or times; not used by the model (add a numeric column, such as the month, if it matters)"
+        return _Column(Feature(name, IGNORED, reason, int(series.isna().sum())), None)
+    if series.dtype == object:  # anything else unusual: judge it by its text
+        series = series.astype("str")
     if _is_text(series):
         return _profile_text(name, series, file)
     values = _as_float(series)

@@ -194,3 +194,22 @@ def test_phone_photo_rotation_is_applied():
     upright = decode_image(buf.getvalue(), (16, 8), 3).astype(int)
     assert np.abs(upright[2, :] - [255, 0, 0]).max() < 40
     assert np.abs(upright[13, :] - [0, 0, 255]).max() < 40
+
+
+def test_big_photos_shrink_by_default_and_sizes_are_checked(monkeypatch):
+    entries = {
+        f"{label}/{i}.jpg": encode_image(pixels, "JPEG", mode="RGB", size=(400, 300))
+        for i, (label, pixels) in enumerate(digit_images(5, classes=(1, 2)))
+    }
+    data = zip_bytes(entries)
+    assert load_image_zip(data, "photos.zip").image_size == (96, 128)
+    with pytest.raises(UserError) as info:
+        load_image_zip(data, "photos.zip", image_size=(0, 64))
+    assert info.value.code == "images.bad_size"
+    monkeypatch.setenv("LAYERLAB_MAX_PIXEL_BYTES", "30000")
+    small = load_image_zip(data, "photos.zip")
+    assert small.image_size[0] * small.image_size[1] * 3 * 10 <= 30000
+    assert any("smaller" in w for w in small.warnings)
+    with pytest.raises(UserError) as info:
+        load_image_zip(data, "photos.zip", image_size=(64, 64))
+    assert info.value.code == "images.too_much_memory" and "10 images of 64×64" in info.value.render()

@@ -163,3 +163,13 @@ def test_load_data_reads_a_csv_path(iris_csv):
     ds = load_data(iris_csv, target="species")
     assert ds.kind == "table" and ds.classes == ["setosa", "versicolor", "virginica"]
     assert ds.x_train.dtype == np.float32 and ds.frame.shape == (150, 5)
+
+
+def test_date_and_time_columns_are_ignored_with_a_reason():
+    frame = sklearn_frame("iris")
+    frame.insert(0, "measured", pd.date_range("2024-01-01", periods=150, freq="D").strftime("%Y-%m-%d"))
+    frame.insert(1, "at", pd.date_range("2024-01-01", periods=150, freq="h").strftime("%Y-%m-%d %H:%M:%S"))
+    ds = _prepare(frame)
+    reasons = {f.name: (f.kind, f.reason) for f in ds.features}
+    assert reasons["measured"][0] == "ignored" and "dates or times" in reasons["measured"][1]
+    assert reasons["at"][0] == "ignored" and ds.x_train.shape[1] == 4
