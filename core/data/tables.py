@@ -134,18 +134,21 @@ class TablePreprocessor:
         columns = {
             e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else as_text(frame[e.name]) for e in self.encodings
         }
-        return self.encode(columns, np.arange(len(frame)))
+        return self.encode(columns, np.arange(len(frame)))[0]
 
-    def encode(self, columns: dict[str, Any], rows: np.ndarray) -> np.ndarray:
-        """Encode `rows` of prepared columns (numeric: float64 arrays, categorical: text Series)."""
+    def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
+        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: text Series)."""
         inputs = [
             columns[e.name] if e.kind == NUMERIC else self._category_index(e, columns[e.name]) for e in self.encodings
         ]
-        out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
-        for start in range(0, len(rows), ENCODE_BLOCK):
-            block = rows[start : start + ENCODE_BLOCK]
-            out[start : start + len(block)] = self._encode_block(inputs, block)
-        return out
+        results = []
+        for rows in row_sets:
+            out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
+            for start in range(0, len(rows), ENCODE_BLOCK):
+                block = rows[start : start + ENCODE_BLOCK]
+                out[start : start + len(block)] = self._encode_block(inputs, block)
+            results.append(out)
+        return results
 
     @staticmethod
     def _category_index(enc: ColumnEncoding, texts: pd.Series) -> np.ndarray:
@@ -490,7 +493,7 @@ def prepare_table(
     split = split_indices(tgt.y, task=tgt.task, classes=tgt.classes, seed=seed, where=file)
     rows = [tgt.keep[s] for s in (split.train, split.val, split.test)]
     pre = TablePreprocessor.fit(used, columns, rows[0])
-    x_train, x_val, x_test = (pre.encode(columns, r) for r in rows)
+    x_train, x_val, x_test = pre.encode(columns, *rows)
     return Dataset(
         name=file, kind="table", task=tgt.task,
         x_train=x_train, y_train=tgt.y[split.train], x_val=x_val, y_val=tgt.y[split.val],
