@@ -1,0 +1,91 @@
+"""Export: every file downloads from memory; a TFLite problem never blocks the .keras file."""
+from __future__ import annotations
+
+import ast
+import json
+
+import numpy as np
+import pytest
+
+from core.errors import UserError
+from core.spec import ProjectSpec
+from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import downloads, load_keras_bytes, workspace_with_trained_run  # noqa: F401 (fixture)
+
+PAGE = "pages/export.py"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """One iris model trained for 3 epochs, shared by the tests of this file."""
+    return workspace_with_trained_run("iris", epochs=3)
+
+
+def export_page(ws):
+    at = new_app()
+    at.session_state["workspace"] = ws
+    return open_page(at, PAGE)
+
+
+def test_without_a_dataset_it_links_to_the_data_page(app):
+    at = open_page(app, PAGE)
+    assert not exceptions(at)
+    assert "no data yet" in at.info[0].value
+    assert not at.download_button  # nothing to download yet
+    assert [link.proto.page for link in at.get("page_link")] == ["data"]
+
+
+def test_with_a_design_but_no_run_it_links_to_train_and_offers_the_project_file(downloads):
+    at = export_page(workspace_with_sample("iris"))
+    assert not exceptions(at)
+    assert "No model has been trained yet" in at.info[0].value
+    assert [b.key for b in at.download_button] == ["download_project"]
+    spec = ProjectSpec.from_json(downloads(at, "download_project"))
+    assert spec.layers == at.session_state["workspace"].spec.layers
+
+
+def test_every_file_downloads_and_the_keras_file_predicts_like_the_trained_model(trained, downloads, tmp_path):
+    ws, model = trained
+    at = export_page(ws)
+    assert not exceptions(at)
+    keys = [b.key for b in at.download_button]
+    for key in ("download_keras", "download_tflite", "download_script", "download_project", "download_labels", "download_preprocessing"):
+        assert key in keys
+    loaded = load_keras_bytes(downloads(at, "download_keras"), tmp_path)
+    x = ws.dataset.x_test[:10]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+    assert json.loads(downloads(at, "download_labels"))["classes"] == ws.dataset.classes
+    assert ProjectSpec.from_json(downloads(at, "download_project")).layers == ws.spec.layers
+    ast.parse(downloads(at, "download_script").decode("utf-8"))  # a Python script, not an error text
+    assert downloads(at, "download_tflite")[4:8] == b"TFL3"  # the TFLite flatbuffer identifier
+    assert "export" in ws.done_steps
+
+
+def test_tflite_variants_table_is_measured_on_request_and_kept(trained):
+    ws, _ = trained
+    at = export_page(ws)
+    assert not at.dataframe  # nothing measured until asked
+    at.button(key="measure_tflite").click().run()
+    assert not exceptions(at)
+    table = at.dataframe[0].value
+    assert len(table) == 5  # model.keras + four TFLite variants
+    float32 = table.iloc[1]
+    assert float(float32["Largest difference from Keras"]) < 1e-4
+    at.run()  # a rerun shows the kept table without converting again
+    assert at.dataframe[0].value.equals(table)
+
+
+def test_a_failed_tflite_conversion_is_a_message_and_the_keras_file_still_downloads(trained, monkeypatch):
+    ws, _ = trained
+
+    def refuse(model, variant, dataset):
+        raise UserError("export.tflite_failed", "The model could not be converted to TFLite ({variant}): test.", variant=variant)
+
+    monkeypatch.setattr("core.export.tflite_bytes", refuse)
+    ws.cache.pop(("tflite_bytes", ws.runs[0].id, "float32"), None)
+    at = export_page(ws)
+    assert not exceptions(at)
+    assert any("could not be converted to TFLite" in e.value for e in at.error)
+    keys = [b.key for b in at.download_button]
+    assert "download_keras" in keys and "download_tflite" not in keys
+    ws.cache.pop(("tflite_bytes", ws.runs[0].id, "float32"), None)  # later tests convert for real
