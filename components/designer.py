@@ -11,7 +11,7 @@ from typing import Callable
 import streamlit as st
 
 from components import layer_edits
-from components.i18n import current_lang, error_text, show_error, t
+from components.i18n import current_lang, show_error, t
 from components.layer_form import param_inputs
 from components.workspace import Workspace, get_workspace
 from core.catalog import LAYERS, format_shape, layers_for
@@ -44,7 +44,7 @@ def _apply(edit: Callable[..., ProjectSpec], *args) -> None:
 
 
 # ---- notices --------------------------------------------------------------------------------
-def _row_notices(report: ShapeReport, row: ShapeRow, notices: list[Notice], text: str | None) -> list[Notice]:
+def _row_notices(row: ShapeRow, notices: list[Notice], text: str | None) -> list[Notice]:
     if row.number is not None:
         return [n for n in notices if n.layer == row.number]
     return [n for n in notices if n.layer is None and str(n) == text]
@@ -59,9 +59,9 @@ def general_notices(report: ShapeReport) -> tuple[list[Notice], list[Notice]]:
 
 
 def _show_row_notices(report: ShapeReport, row: ShapeRow) -> None:
-    for notice in _row_notices(report, row, report.errors, row.error):
+    for notice in _row_notices(row, report.errors, row.error):
         st.error(notice.render(current_lang()), icon=":material/error:")
-    for notice in _row_notices(report, row, report.warnings, row.warning):
+    for notice in _row_notices(row, report.warnings, row.warning):
         st.warning(notice.render(current_lang()), icon=":material/warning:")
 
 
@@ -206,7 +206,3 @@ def totals(ws: Workspace, report: ShapeReport) -> None:
         st.error(notice.render(current_lang()), icon=":material/error:")
     for notice in warnings:
         st.warning(notice.render(current_lang()), icon=":material/warning:")
-
-
-def first_problem_text(report: ShapeReport) -> str | None:
-    return error_text(report.first_error()) if report.errors else None

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import data_views
 from components.app_frame import require_app_frame
+from components.i18n import error_text, show_error, t
+from components.workflow import dataset_label
+from components.workspace import Workspace, get_workspace
+from core import data as core_data
+from core.errors import UserError
 
-require_app_frame()
-
-from components import data_views  # noqa: E402  (after the guard: it may rerun before anything draws)
-from components.i18n import error_text, show_error, t  # noqa: E402
-from components.workflow import dataset_label  # noqa: E402
-from components.workspace import Workspace, get_workspace  # noqa: E402
-from core import data as core_data  # noqa: E402
-from core.errors import UserError  # noqa: E402
+require_app_frame()  # before anything is drawn: see components.app_frame
 
 # Page-local bookkeeping (not user data): which upload was already read, and its error if any.
 LAST_UPLOAD_KEY = "data_page.last_upload"

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import designer
 from components.app_frame import require_app_frame
+from components.i18n import error_text, show_error, t
+from components.network_diagram import network_dot
+from components.workspace import Workspace, get_workspace
+from core import templates
+from core.errors import UserError
+from core.shapes import shape_report
+from core.spec import ProjectSpec
 
-require_app_frame()
-
-from components import designer  # noqa: E402  (after the guard: it may rerun before anything draws)
-from components.i18n import error_text, show_error, t  # noqa: E402
-from components.network_diagram import network_dot  # noqa: E402
-from components.workspace import Workspace, get_workspace  # noqa: E402
-from core import templates  # noqa: E402
-from core.errors import UserError  # noqa: E402
-from core.shapes import shape_report  # noqa: E402
-from core.spec import ProjectSpec  # noqa: E402
+require_app_frame()  # before anything is drawn: see components.app_frame
 
 LAST_PROJECT_KEY = "design_page.last_project_file"
 PROJECT_ERROR_KEY = "design_page.project_error"
