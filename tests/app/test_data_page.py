@@ -145,3 +145,26 @@ def test_a_refused_task_change_shows_why_and_keeps_the_data(app):
     at.run()  # the next redraw shows the kept choice again
     task = next(k for k in at.session_state if k.startswith("task_") and k != task)
     assert at.radio(key=task).value == "classification"
+
+
+def test_changing_a_column_kind_prepares_the_table_again(app, monkeypatch):
+    import streamlit as st
+
+    real_editor = st.data_editor
+
+    def user_ignores_alcohol(frame, **kwargs):
+        """What the kinds table returns after the user sets 'alcohol' to ignored."""
+        real_editor(frame, **kwargs)
+        edited = frame.copy()
+        edited.loc[edited["column"] == "alcohol", "kind"] = "ignored"
+        return edited
+
+    at = open_page(app, DATA)
+    upload(at, "wine.csv", csv_bytes(wine_frame()))
+    assert any("14 columns used" in t for t in texts(at))
+    monkeypatch.setattr(st, "data_editor", user_ignores_alcohol)
+    at.run()
+    assert not exceptions(at) and not errors(at)
+    features = {f.name: f.kind for f in at.session_state["workspace"].dataset.features}
+    assert features["alcohol"] == "ignored"
+    assert any("13 columns used" in t for t in texts(at))
