@@ -14,6 +14,17 @@ from core.errors import UserError
 QUICK_START_SAMPLE = "iris"
 
 
+def step_purpose(key: str) -> str:
+    """What the user does in a workflow step, in a few words."""
+    return {
+        "data": t("Pick a sample, or upload a table or a zip of photos."),
+        "design": t("Stack layers, starting from a ready-made template."),
+        "train": t("Watch the network learn, live."),
+        "evaluate": t("See how good it is and try it on new examples."),
+        "export": t("Download the model for Keras, a phone (TFLite) or Python."),
+    }[key]
+
+
 def start_with_sample() -> None:
     """Load the quick-start sample with its default template and open the designer."""
     from components.designer import default_design
@@ -49,7 +60,8 @@ def home() -> None:
     st.subheader(t("How it works"))
     with st.container(border=True):
         for number, step in enumerate(workflow_steps(ws), start=1):
-            icon, link, detail = st.columns([0.05, 0.25, 0.7], vertical_alignment="center")
+            icon, link, purpose, detail = st.columns([0.05, 0.2, 0.5, 0.25], vertical_alignment="center")
             icon.markdown(step.icon)
             link.page_link(step.page, label=t("Step {n}: {title}", n=number, title=step.title))
+            purpose.markdown(step_purpose(step.key))
             detail.caption(step.detail)
