@@ -68,11 +68,13 @@ def as_text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.map({True: "True", False: "False"}).astype("str")
     if not _is_text(series):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = _as_float(series)
         finite = np.isfinite(values)
-        out = np.full(len(values), None, dtype=object)
         kept = values[finite]
-        out[finite] = (kept.astype(np.int64) if _integer_valued(kept) else kept).astype(str)
+        # Format each distinct value once (a column of codes has few), then spread the strings.
+        codes, uniques = pd.factorize(kept.astype(np.int64) if _integer_valued(kept) else kept)
+        out = np.full(len(values), None, dtype=object)
+        out[finite] = np.asarray([str(u) for u in uniques], dtype=object)[codes]
         return pd.Series(out, index=series.index, dtype="str")
     return series.astype("str")
 
@@ -143,10 +145,9 @@ class TablePreprocessor:
         ]
         results = []
         for rows in row_sets:
-            out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
-            for start in range(0, len(rows), ENCODE_BLOCK):
-                block = rows[start : start + ENCODE_BLOCK]
-                out[start : start + len(block)] = self._encode_block(inputs, block)
+            out = np.zeros((len(rows), self.n_inputs), dtype=np.float32)
+            for start in range(0, len(rows), ENCODE_BLOCK):  # a block of rows stays in the CPU cache
+                self._encode_block(inputs, rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK])
             results.append(out)
         return results
 
@@ -157,10 +158,7 @@ class TablePreprocessor:
         codes[texts.isna().to_numpy()] = enc.categories.index(enc.fill)
         return codes
 
-    def _encode_block(self, inputs: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-        # Column by column into a small Fortran-order block (contiguous writes, cache-sized);
-        # the caller copies it into the C-order result.
-        out = np.zeros((len(rows), self.n_inputs), dtype=np.float32, order="F")
+    def _encode_block(self, inputs: list[np.ndarray], rows: np.ndarray, out: np.ndarray) -> None:
         offset = 0
         for enc, data in zip(self.encodings, inputs):
             if enc.kind == NUMERIC:
@@ -172,7 +170,6 @@ class TablePreprocessor:
                 seen = np.flatnonzero(codes >= 0)
                 out[seen, offset + codes[seen]] = 1.0
             offset += enc.width
-        return out
 
     def to_json(self) -> dict:
         return {
