@@ -250,8 +250,8 @@ def run_controls(ws: Workspace) -> None:
         stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon="⏹️")
     for message, page, link_label in blockers:
         missing_step(message, page, link_label)
-    if start and not blockers and not running:
-        start_run(ws)
+    if start and not blockers and not running and start_run(ws) is not None:
+        st.rerun()  # redraw the settings and buttons above in their "running" state
     if stop and running:
         ws.active_run.stop()
         st.toast(t("Stopping after the current batch. The best weights so far are kept."))

@@ -15,7 +15,7 @@ RUN_TIMEOUT_S = 150  # a cold worker imports TensorFlow first; the shared 2-core
 POLL_S = 0.5
 
 
-def workspace_with_trained_run(sample: str = "iris", epochs: int = 3):
+def workspace_with_trained_run(sample: str = "iris", epochs: int = 3, optimizer: dict | None = None):
     """A workspace whose design was trained once, in this process (no worker: fast).
 
     The run record is built from the run directory the trainer wrote, exactly as the
@@ -28,6 +28,8 @@ def workspace_with_trained_run(sample: str = "iris", epochs: int = 3):
 
     ws = workspace_with_sample(sample)
     ws.spec.training.update(epochs=epochs, early_stopping_patience=0)
+    if optimizer is not None:
+        ws.spec.optimizer = optimizer
     run_id = "run1-test"
     run_dir = ws.run_dir(run_id)
     result = train_in_process(ws.spec, ws.dataset, run_dir)

@@ -1,0 +1,105 @@
+"""Train: settings from the design, start in a worker, live progress, runs table, messages."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from core.spec import ProjectSpec
+from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
+
+PAGE = "pages/train.py"
+
+
+def train_page(ws):
+    at = new_app()
+    at.session_state["workspace"] = ws
+    return open_page(at, PAGE)
+
+
+def curve_traces(at) -> list[str]:
+    """Legend names of the training-curve traces ("Run 1 · training", ...)."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [trace["name"] for trace in spec["data"]]
+
+
+def test_without_data_start_is_disabled_and_the_data_page_is_linked(app):
+    at = open_page(app, PAGE)
+    assert not exceptions(at)
+    assert at.button(key="start_training").disabled
+    assert at.button(key="stop_training").disabled
+    assert "no data yet" in at.info[0].value
+    assert [link.proto.page for link in at.get("page_link")] == ["data"]
+
+
+def test_a_design_error_disables_start_and_links_to_the_design_page():
+    ws = workspace_with_sample("iris")
+    ws.spec = ProjectSpec.from_dict({"layers": [{"type": "Conv2D", "filters": 8, "kernel_size": 3}]})
+    at = train_page(ws)
+    assert not exceptions(at)
+    assert at.button(key="start_training").disabled
+    message = at.info[0].value
+    assert message.startswith("The design has an error:") and "1" in message  # names the layer
+    assert [link.proto.page for link in at.get("page_link")] == ["design"]
+
+
+def test_settings_start_from_the_design_and_are_written_back():
+    ws = workspace_with_sample("iris")
+    at = train_page(ws)
+    assert not exceptions(at)
+    assert at.number_input(key="epochs").value == ws.spec.training["epochs"]
+    assert not at.button(key="start_training").disabled
+    at.number_input(key="epochs").set_value(7).run()
+    at.selectbox(key="train_optimizer").set_value("SGD").run()
+    assert ws.spec.training["epochs"] == 7
+    assert ws.spec.optimizer["type"] == "SGD"
+    # switching optimizer starts from that optimizer's own default learning rate
+    assert at.number_input(key="train_learning_rate_SGD").value == ws.spec.optimizer["learning_rate"] == 0.01
+    ProjectSpec.from_dict(ws.spec.to_dict())  # still a valid project
+
+
+def test_a_run_trains_in_the_background_and_survives_leaving_the_page():
+    ws = workspace_with_sample("iris")
+    ws.spec.training.update(epochs=2, early_stopping_patience=0)
+    at = train_page(ws)
+    at.button(key="start_training").click().run()
+    assert not exceptions(at)
+    assert ws.active_run is not None and len(ws.runs) == 1
+    assert at.button(key="stop_training").disabled is False
+    assert at.number_input(key="epochs").disabled  # the settings of a running job are fixed
+    assert at.get("progress") or at.info  # progress bar (or the queue notice) right away
+
+    at.switch_page("pages/evaluate.py").run()  # leave the page while it trains...
+    assert not exceptions(at)
+    assert "still training" in at.info[0].value
+    at.switch_page(PAGE).run()  # ...and come back: the same run, still there
+    assert len(ws.runs) == 1
+
+    run_until_ended(at)
+    run = ws.runs[0]
+    assert run.status == "finished" and len(run.history) == 2
+    assert at.success[0].value.startswith("Run 1: Training finished after 2 epochs")
+    assert {"Run 1 · training", "Run 1 · validation"} <= set(curve_traces(at))
+    table = at.dataframe[0].value
+    assert table.iloc[0]["Run"] == 1 and table.iloc[0]["Status"] == "finished"
+    assert "val_accuracy" in table.columns
+    assert not at.button(key="start_training").disabled  # ready for the next run
+
+
+def test_earlier_runs_are_overlaid_and_listed():
+    ws, _ = workspace_with_trained_run("iris", epochs=2)
+    ws.runs.append(dataclasses.replace(ws.runs[0], id="run2-test", number=2))  # a second run to compare
+    at = train_page(ws)
+    assert not exceptions(at)
+    traces = curve_traces(at)
+    assert "Run 1 · training" in traces and "Run 2 · training" in traces
+    assert list(at.dataframe[0].value["Run"]) == [2, 1]  # newest first
+
+
+def test_a_diverged_run_says_to_lower_the_learning_rate():
+    sgd_far_too_fast = {"type": "SGD", "learning_rate": 10.0, "momentum": 0.9, "nesterov": False}
+    ws, _ = workspace_with_trained_run("diabetes", epochs=2, optimizer=sgd_far_too_fast)
+    assert ws.runs[0].status == "diverged"
+    at = train_page(ws)
+    assert not exceptions(at)
+    assert at.error[0].value.startswith("Run 1: Training diverged — try a lower learning rate.")
