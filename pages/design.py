@@ -63,6 +63,8 @@ def template_picker(ws: Workspace) -> None:
     chosen = options.get(ws.template_id)
     if chosen is not None:
         st.caption(t(chosen.description))
+        if chosen.spec.layers != ws.spec.layers:
+            st.caption(t("You have changed its layers since; choose it again to start over."))
 
 
 def offer_default_design(ws: Workspace) -> None:

@@ -112,6 +112,10 @@ def test_choosing_a_template_replaces_the_layers():
     assert ws.template_id == second.id
     assert ws.spec.layers == second.spec.layers
     assert len(layer_names(at)) == len(second.spec.layers)
+    changed = "You have changed its layers since; choose it again to start over."
+    assert changed not in [c.value for c in at.caption]
+    at.button(key="layer_delete_1").click().run()
+    assert changed in [c.value for c in at.caption]
 
 
 def test_a_bad_project_file_shows_an_error_and_keeps_the_design():
