@@ -71,6 +71,15 @@ def _open(source: Path | str | bytes, name: str, limits: Limits) -> zipfile.ZipF
         ) from None
 
 
+def _too_big(name: str, limits: Limits) -> UserError:
+    return UserError(
+        "archive.too_big_uncompressed",
+        "{file} unpacks to more than {limit}. Use fewer or smaller images, or ask the administrator "
+        "to raise LAYERLAB_MAX_UNCOMPRESSED_BYTES.",
+        file=name, limit=human_size(limits.uncompressed_bytes),
+    )
+
+
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, used: int) -> bytes:
     """Decompress one entry, stopping as soon as a cap is crossed."""
     parts, total = [], 0
@@ -79,12 +88,7 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
             total += len(chunk)
             parts.append(chunk)
             if used + total > limits.uncompressed_bytes:
-                raise UserError(
-                    "archive.too_big_uncompressed",
-                    "{file} unpacks to more than {limit}. Use fewer or smaller images, or ask the administrator "
-                    "to raise LAYERLAB_MAX_UNCOMPRESSED_BYTES.",
-                    file=name, limit=human_size(limits.uncompressed_bytes),
-                )
+                raise _too_big(name, limits)
             if total > RATIO_FLOOR and total > limits.compression_ratio * max(info.compress_size, 1):
                 raise UserError(
                     "archive.bomb",
@@ -114,6 +118,9 @@ def read_zip(source: Path | str | bytes, name: str, limits: Limits) -> ArchiveFi
                     "It was not opened. Zip your image folders again with a normal tool.",
                     file=name, entry=info.filename,
                 )
+        declared = sum(info.file_size for info in infos)
+        if declared > limits.uncompressed_bytes:  # headers may understate, never trusted to be small
+            raise _too_big(name, limits)
         used = 0
         for info in infos:
             path = info.filename

@@ -213,3 +213,14 @@ def test_big_photos_shrink_by_default_and_sizes_are_checked(monkeypatch):
     with pytest.raises(UserError) as info:
         load_image_zip(data, "photos.zip", image_size=(64, 64))
     assert info.value.code == "images.too_much_memory" and "10 images of 64×64" in info.value.render()
+
+
+def test_an_entry_whose_header_understates_its_size_is_not_trusted():
+    entries = digits_zip_entries(per_class=6)
+    entries["my photos/one/liar.bmp"] = b"BM" + bytes(500_000)
+    data = bytearray(zip_bytes(entries))
+    central = data.rindex(b"PK\x01\x02")  # the last entry's central directory record
+    data[central + 24 : central + 28] = (100).to_bytes(4, "little")  # claims 100 bytes uncompressed
+    ds = load_image_zip(bytes(data), "photos.zip")
+    assert ds.n_rows == 18
+    assert [s.file for s in ds.skipped] == ["my photos/one/liar.bmp"] and "damaged" in ds.skipped[0].reason
