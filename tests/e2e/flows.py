@@ -20,24 +20,25 @@ from tests.e2e.ui import (
     widget,
 )
 
-RUN_ENDED = re.compile(r"Run \d+ (finished|was stopped|stopped early)")
+# "Run 1: Training finished after 12 epochs. …", "Run 2: Training stopped at your request …"
+RUN_ENDED = re.compile(r"Run \d+: (Training (finished|stopped|diverged|reached|failed)|Stopped early|The training)")
 
-# Reads the live training chart and the Stop button in one go, so "points" and "still
+# Reads the live training chart and the progress bar in one go, so "points" and "still
 # running" describe the same moment. Plotly may keep arrays base64-encoded in `data`;
 # `_fullData` holds them decoded.
 _LIVE_STATE_JS = """() => {
     const plot = document.querySelector('.st-key-training_curves .js-plotly-plot');
     const traces = plot ? (plot._fullData || plot.data || []) : [];
     const points = traces.reduce((most, t) => Math.max(most, t.x ? t.x.length : 0), 0);
-    const stop = document.querySelector('.st-key-stop_training button');
-    return {points, running: !!stop && !stop.disabled};
+    const progress = document.querySelector("[data-testid='stMain'] [data-testid='stProgress']");
+    return {points, running: !!progress};
 }"""
 
 
 @dataclass(frozen=True)
 class LiveState:
     points: int  # epochs drawn on the live chart (the longest curve)
-    running: bool  # the Stop button is enabled: the run has not ended
+    running: bool  # the epoch progress bar is shown: the run has not ended
 
 
 def live_state(page: Page) -> LiveState:
@@ -83,7 +84,7 @@ def start_training(page: Page) -> float:
     """Press Start; returns the moment it was pressed (time.monotonic())."""
     started = time.monotonic()
     press(page, "start_training")
-    expect(widget(page, "stop_training").get_by_role("button")).to_be_enabled()
+    expect(page.get_by_test_id("stMain").get_by_test_id("stProgress")).to_be_visible()
     return started
 
 

@@ -28,7 +28,7 @@ def test_uploaded_csv_trains_and_its_tflite_runs_on_litert(page: Page, tmp_path:
     go_to(page, "Design")
     expect(widget(page, "template")).to_be_visible()
     ended = flows.train(page, epochs=15, batch_size=8)
-    assert "finished" in ended, ended
+    assert "Training finished" in ended, ended
 
     classes, matrix = flows.confusion_matrix_on_page(page)
     assert classes == CLASSES

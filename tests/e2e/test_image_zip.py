@@ -27,7 +27,7 @@ def test_image_zip_trains_a_cnn_and_predicts_a_new_image(page: Page, tmp_path: P
 
     flows.pick_template(page, re.compile("CNN|convolution", re.I))
     ended = flows.train(page, epochs=4, batch_size=16)
-    assert "finished" in ended, ended
+    assert "Training finished" in ended, ended
 
     go_to(page, "Evaluate")
     new_image = datafiles.new_digit_image(tmp_path, label=1)

@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import assert_no_traceback, download, go_to, plotly_figures, press
+from tests.e2e.ui import assert_no_traceback, download, go_to, plotly_figures, press, widget
 
 SAMPLE = "iris"
 STOP_WITHIN_S = 5.0
@@ -29,15 +29,16 @@ def test_stop_keeps_the_best_weights(page: Page, tmp_path: Path) -> None:
     flows.start_training(page)
     watched = flows.wait_for_live_points(page, more_than=2)
     assert watched.running
+    expect(widget(page, "stop_training").get_by_role("button")).to_be_enabled(timeout=5_000)
 
     pressed = time.monotonic()
     press(page, "stop_training")
     ended = flows.wait_run_end(page, timeout_ms=int(STOP_WITHIN_S * 1000) + 5_000)
     took = time.monotonic() - pressed
     assert took < STOP_WITHIN_S, f"the run took {took:.1f}s to stop"
-    match = re.search(r"was stopped after (\d+) epochs\. The best weights so far \(epoch (\d+)\) are kept", ended)
+    match = re.search(r"stopped at your request during epoch (\d+)\. The best model so far \(epoch (\d+)\) is kept", ended)
     assert match, ended
-    epochs_done, best_epoch = int(match[1]), int(match[2])
+    epochs_done, best_epoch = int(match[1]) - 1, int(match[2])
     assert 3 <= epochs_done < 1000 and 1 <= best_epoch <= epochs_done
     val_losses = validation_losses_on_chart(page)
     assert len(val_losses) == epochs_done

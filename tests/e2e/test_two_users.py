@@ -49,7 +49,7 @@ def test_two_users_never_see_each_other(new_user: Callable[[], Page], tmp_path: 
         flows.wait_for_live_points(user.page, more_than=0)
         assert_sees_only_own(user, other)
     for user in (a, b):
-        assert "Run 1 finished" in flows.wait_run_end(user.page)
+        assert "Run 1: Training finished" in flows.wait_run_end(user.page)
         expect(user.page.get_by_test_id("stMain")).not_to_contain_text("Run 2")
     for user, other in pairs:
         assert_sees_only_own(user, other)
