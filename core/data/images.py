@@ -196,9 +196,23 @@ def _checked_size(image_size, n_images: int, channels: int, limits: Limits) -> t
     return height, width
 
 
+def _target_size(
+    kept: list[_Candidate], channels: int, image_size: tuple[int, int] | None, limits: Limits
+) -> tuple[tuple[int, int], list[str]]:
+    """The size every image is resized to, and a note when it had to shrink to fit in memory."""
+    if image_size:
+        return _checked_size(image_size, len(kept), channels, limits), []
+    size = _choose_size([c.size for c in kept])
+    budget = limits.pixel_bytes / (len(kept) * channels)
+    if size[0] * size[1] <= budget:
+        return size, []
+    scale = (budget / (size[0] * size[1])) ** 0.5  # keep the shape
+    size = (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
+    return size, [f"There are many images, so they were made smaller ({size[0]}×{size[1]}) to fit in memory."]
+
+
 def build_image_dataset(
-    name: str, found: ArchiveFiles, *, image_size: tuple[int, int] | None = None, seed: int = 42,
-    class_names: dict[str, str] | None = None,
+    name: str, found: ArchiveFiles, *, image_size: tuple[int, int] | None = None, seed: int = 42
 ) -> Dataset:
     """Files from a zip or folder -> an image Dataset (one size, one colour mode, split with `seed`)."""
     limits = current_limits()
@@ -221,7 +235,7 @@ def build_image_dataset(
             "PNG, JPEG, BMP, GIF or WebP images inside, and zip them.",
             file=name,
         )
-    classes = sort_labels(sorted(set(labels)))
+    classes = sort_labels(list(set(labels)))
     if len(classes) < 2:
         raise UserError(
             "images.one_class",
@@ -231,44 +245,39 @@ def build_image_dataset(
         )
     index = {label: i for i, label in enumerate(classes)}
     y = np.array([index[label] for label in labels], dtype=np.int64)
-    split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
-                  min_per_class=MIN_IMAGES_PER_CLASS)  # refuse early, before decoding everything
+    split = split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
+                          min_per_class=MIN_IMAGES_PER_CLASS)  # refuses before anything is decoded
 
     channels = 1 if all(c.gray for c in kept) else 3
-    notes = []
-    if image_size:
-        size = _checked_size(image_size, len(kept), channels, limits)
-    else:
-        size = _choose_size([c.size for c in kept])
-        budget = limits.pixel_bytes / (len(kept) * channels)
-        if size[0] * size[1] > budget:  # shrink to fit the memory cap, keeping the shape
-            scale = (budget / (size[0] * size[1])) ** 0.5
-            size = (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
-            notes.append(f"There are many images, so they were made smaller ({size[0]}×{size[1]}) to fit in memory.")
-    pixels = np.empty((len(kept), size[0], size[1], channels), dtype=np.uint8)
-    good = np.zeros(len(kept), dtype=bool)
-    for i, cand in enumerate(kept):
+    size, notes = _target_size(kept, channels, image_size, limits)
+    # Decode in split order into one array, so the three splits are views, not copies.
+    order = np.concatenate([split.train, split.val, split.test])
+    parts = np.cumsum([0, len(split.train), len(split.val), len(split.test)])
+    pixels = np.empty((len(order), size[0], size[1], channels), dtype=np.uint8)
+    good = np.ones(len(order), dtype=bool)
+    for slot, i in enumerate(order):
         try:
-            pixels[i] = _decode(cand.data, size, channels, limits.image_pixels)
-            good[i] = True
+            pixels[slot] = _decode(kept[i].data, size, channels, limits.image_pixels)
         except _Unusable as err:
-            skipped.append(SkippedFile(cand.path, str(err)))
-    if not good.all():
-        keep = np.flatnonzero(good)
-        pixels, y, kept = pixels[keep], y[keep], [kept[i] for i in keep]
-    split = split_indices(y, task="classification", classes=classes, seed=seed, where=name, unit="images",
-                          min_per_class=MIN_IMAGES_PER_CLASS)
+            good[slot] = False
+            skipped.append(SkippedFile(kept[i].path, str(err)))
+    if not good.all():  # rare: drop what failed to decode; each split stays one block
+        parts = np.array([0, *np.cumsum([good[parts[k] : parts[k + 1]].sum() for k in range(3)])])
+        pixels, order = pixels[good], order[good]
+        split_indices(y[order], task="classification", classes=classes, seed=seed, where=name, unit="images",
+                      min_per_class=MIN_IMAGES_PER_CLASS)
+    x_train, x_val, x_test = (pixels[parts[k] : parts[k + 1]] for k in range(3))
+    y_train, y_val, y_test = (y[order[parts[k] : parts[k + 1]]] for k in range(3))
+    kept = [kept[i] for i in order]
     if len({c.size for c in kept}) > 1 or (image_size and any(c.size != size for c in kept)):
         notes.append(f"The images have different sizes; all were resized to {size[0]}×{size[1]} pixels.")
     if others:
         notes.append(f"{others} file(s) that are not images were ignored.")
-    names = [class_names.get(c, c) for c in classes] if class_names else classes
     return Dataset(
         name=name, kind="images", task="classification",
-        x_train=pixels[split.train], y_train=y[split.train], x_val=pixels[split.val], y_val=y[split.val],
-        x_test=pixels[split.test], y_test=y[split.test],
-        classes=names, skipped=skipped, image_size=size, channels=channels,
-        files_test=[kept[i].path for i in split.test], warnings=notes,
+        x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test, y_test=y_test,
+        classes=classes, skipped=skipped, image_size=size, channels=channels,
+        files_test=[c.path for c in kept[parts[2] :]], warnings=notes,
     )
 
 
