@@ -5,6 +5,7 @@ microseconds; no Keras model is ever built here.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Callable
 
@@ -35,6 +36,25 @@ def default_design(dataset) -> tuple[ProjectSpec, str | None]:
 
     fitting = templates.templates_for(dataset)
     return templates.default_template(dataset), (fitting[0].id if fitting else None)
+
+
+def fit_design_to_data(ws: Workspace) -> None:
+    """After new data: start a design if there is none; an untouched template follows the data
+    (the task is updated, or the data's default replaces it when it no longer fits). A design
+    the user edited is kept as it is: the designer shows what no longer fits."""
+    from core import templates
+    from core.shapes import shape_report
+
+    if ws.spec is None:
+        ws.spec, ws.template_id = default_design(ws.dataset)
+        return
+    chosen = next((tpl for tpl in templates.TEMPLATES if tpl.id == ws.template_id), None)
+    if chosen is None or chosen.spec.layers != ws.spec.layers:
+        return
+    if chosen.kind == ws.dataset.kind and shape_report(ws.spec, ws.dataset).ok:
+        ws.spec = dataclasses.replace(ws.spec, task=ws.dataset.task)
+    else:
+        ws.spec, ws.template_id = default_design(ws.dataset)
 
 
 def _apply(edit: Callable[..., ProjectSpec], *args) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from components import data_views
 from components.app_frame import require_app_frame
+from components.designer import fit_design_to_data
 from components.i18n import error_text, show_error, t
 from components.workflow import dataset_label
 from components.workspace import Workspace, get_workspace
@@ -40,6 +41,13 @@ def _raw_table(ws: Workspace):
     return ws.raw_table
 
 
+def use_dataset(ws: Workspace, dataset, source: str, raw=None) -> None:
+    """Make `dataset` the current data, fit the design to it, and redraw the page from it."""
+    ws.set_dataset(dataset, source, raw_table=raw)
+    fit_design_to_data(ws)
+    st.rerun()
+
+
 def load_picked_sample(ws: Workspace) -> None:
     name = st.session_state.get("sample_dataset")
     if not name:
@@ -50,8 +58,7 @@ def load_picked_sample(ws: Workspace) -> None:
     except UserError as err:
         show_error(err)
         return
-    ws.set_dataset(dataset, f"sample:{name}")
-    st.rerun()
+    use_dataset(ws, dataset, f"sample:{name}")
 
 
 def read_upload(ws: Workspace, uploaded) -> None:
@@ -73,8 +80,7 @@ def read_upload(ws: Workspace, uploaded) -> None:
             status.update(label=t("{file} could not be used", file=name), state="error")
             return
         status.update(label=t("{file} is ready", file=name), state="complete")
-    ws.set_dataset(dataset, name, raw_table=raw)
-    st.rerun()
+    use_dataset(ws, dataset, name, raw)
 
 
 def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, str]) -> None:
@@ -87,8 +93,7 @@ def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, 
         # The widgets still show the refused choice: the next run redraws them from the kept dataset.
         st.session_state[REFUSED_KEY] = st.session_state.get(REFUSED_KEY, 0) + 1
         return
-    ws.set_dataset(dataset, ws.data_source, raw_table=raw)
-    st.rerun()
+    use_dataset(ws, dataset, ws.data_source, raw)
 
 
 def choose_source(ws: Workspace) -> None:

@@ -168,3 +168,21 @@ def test_changing_a_column_kind_prepares_the_table_again(app, monkeypatch):
     features = {f.name: f.kind for f in at.session_state["workspace"].dataset.features}
     assert features["alcohol"] == "ignored"
     assert any("13 columns used" in t for t in texts(at))
+
+
+def test_new_data_gets_a_design_that_fits_unless_the_user_edited_it(app):
+    at = open_page(app, DATA)
+    at.selectbox(key="sample_dataset").set_value("iris").run()
+    ws = at.session_state["workspace"]
+    table_template = ws.template_id
+    assert ws.spec is not None and table_template  # Train is one click away
+    at.selectbox(key="sample_dataset").set_value("digits").run()
+    ws = at.session_state["workspace"]
+    assert ws.template_id != table_template  # the untouched table template gave way to an image one
+    from core.shapes import shape_report
+
+    assert shape_report(ws.spec, ws.dataset).ok
+    ws.spec.layers = ws.spec.layers[:-1]  # the user edits the design...
+    edited = list(ws.spec.layers)
+    at.selectbox(key="sample_dataset").set_value("wine").run()
+    assert at.session_state["workspace"].spec.layers == edited  # ...and it is kept

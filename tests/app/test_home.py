@@ -62,11 +62,13 @@ def test_a_page_opened_directly_is_drawn_inside_the_app_frame(app):
     assert len(at.title) == 1  # drawn once, not once bare and once framed
 
 
-def test_home_does_not_import_tensorflow():
+def test_home_and_data_do_not_import_tensorflow():
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "at.switch_page('pages/data.py').run()\n"
+        "at.selectbox(key='sample_dataset').set_value('iris').run()\n"
         "assert not at.exception, at.exception\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
