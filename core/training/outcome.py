@@ -24,9 +24,18 @@ _TEMPLATES: dict[tuple[str, bool], str] = {
     (ev.FAILED, False): "Training failed: {error}.",
 }
 OUT_OF_MEMORY = "the computer ran out of memory — try a smaller batch size or a smaller model"
+# A worker that died without its "end" event: (status key, a model was saved) -> template.
 CRASHED = "The training process stopped unexpectedly ({reason}). The best model so far is kept."
+CRASHED_NO_MODEL = "The training process stopped unexpectedly ({reason}) before any model was saved."
 KILLED = "The training run was ended before it finished. The best model so far is kept."
+KILLED_NO_MODEL = "The training run was ended before it finished, before any model was saved."
 SERVER_LIMIT = "The training run took longer than the server allows ({limit} seconds) and was ended. The best model so far is kept."
+SERVER_LIMIT_NO_MODEL = "The training run took longer than the server allows ({limit} seconds) and was ended before any model was saved."
+LOST_WORKER_TEMPLATES = {
+    "crashed": (CRASHED, CRASHED_NO_MODEL),
+    "killed": (KILLED, KILLED_NO_MODEL),
+    "server_limit": (SERVER_LIMIT, SERVER_LIMIT_NO_MODEL),
+}
 CANCELLED = "The training run was cancelled before it started."
 
 

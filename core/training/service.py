@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.training import events as ev
-from core.training.outcome import CANCELLED, CRASHED, KILLED, SERVER_LIMIT, RunResult, render
+from core.training.outcome import CANCELLED, LOST_WORKER_TEMPLATES, RunResult, render
 from core.training.rundir import RunDir, write_job, write_json
 from core.training.worker import worker_main
 
@@ -88,13 +88,14 @@ class RunHandle:
         self._pending: list[dict] = []  # read but not yet returned by poll()
         self._state = QUEUED
         self._worker: _Worker | None = None
-        self._end_override: tuple[str, str, dict] | None = None  # set by kill() / the server limit
+        self._end_override: tuple[str, str, dict] | None = None  # (status, reason, params): kill() / server limit
         self.submitted_at = time.monotonic()
         self.started_at: float | None = None  # when a worker took the run
         self.start_event: dict | None = None
         self.last_progress: dict | None = None  # latest "batch" or "epoch" event
         self.history: list[dict[str, float | None]] = []  # per-epoch logs so far
         self.result: RunResult | None = None
+        self._saved_epoch: int | None = None  # the epoch whose weights best.keras holds
 
     # ---- reading -------------------------------------------------------------------------
     def poll(self) -> list[dict]:
@@ -147,7 +148,7 @@ class RunHandle:
         self._service.withdraw(self)
         with self._lock:
             if self._state == RUNNING and self._worker is not None:
-                self._end_override = (ev.STOPPED, KILLED, {})
+                self._end_override = (ev.STOPPED, "killed", {})
                 self._worker.kill()
                 self._finish_if_exited()
 
@@ -170,22 +171,24 @@ class RunHandle:
                 max_run_seconds
                 and self.started_at is not None
                 and time.monotonic() - self.started_at > max_run_seconds
+                and self._state != DONE
                 and self._worker is not None
                 and self._worker.alive
             ):
                 limit = f"{max_run_seconds:g}"
-                self._end_override = (ev.TIMEOUT, SERVER_LIMIT, {"limit": limit})
+                self._end_override = (ev.TIMEOUT, "server_limit", {"limit": limit})
                 self._worker.kill()
             return self._finish_if_exited()
 
     def _finish_if_exited(self) -> bool:
-        if self._state == DONE:
-            return True
-        if self._worker is None or self._worker.alive:
-            return False
-        self._read()  # whatever the worker wrote before it exited, the end event included
+        worker = self._worker
+        if worker is not None and worker.alive:
+            return False  # still training, or exiting just after its end event
         if self._state != DONE:
-            self._conclude(self._lost_worker_result())
+            self._read()  # whatever the worker wrote before it exited, the end event included
+        if self._state != DONE and worker is not None:
+            self._conclude(self._lost_worker_result(worker))
+        self._worker = None  # reaped; drop its pipe and semaphores
         return True
 
     # ---- internals -----------------------------------------------------------------------
@@ -200,19 +203,20 @@ class RunHandle:
             elif kind == "epoch":
                 self.last_progress = event
                 self.history.append(event["logs"])
+                self._saved_epoch = event.get("saved_epoch")
             elif kind == "end":
-                self.result = RunResult.from_json({**event, "history": self.history, "best_model_path": self.best_model_path})
+                self.result = RunResult.from_json({**event, "history": list(self.history), "best_model_path": self.best_model_path})
                 self._state = DONE
 
-    def _lost_worker_result(self) -> RunResult:
+    def _lost_worker_result(self, worker: _Worker) -> RunResult:
         """The worker died without an end event: a crash, kill() or the server's time limit."""
-        assert self._worker is not None
-        status, template, params = self._end_override or (ev.FAILED, CRASHED, {"reason": self._worker.exit_reason()})
-        saved = self.last_progress.get("saved_epoch") if self.last_progress else None
+        status, reason, params = self._end_override or (ev.FAILED, "crashed", {"reason": worker.exit_reason()})
+        with_model, without_model = LOST_WORKER_TEMPLATES[reason]
+        template = with_model if self.best_model_path else without_model
         return RunResult(
             status=status,
             message=render(template, params),
-            best_epoch=saved if self.best_model_path else None,
+            best_epoch=self._saved_epoch if self.best_model_path else None,
             epochs_run=len(self.history),
             history=list(self.history),
             best_model_path=self.best_model_path,

@@ -36,8 +36,12 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
     if job is None:
         return
     run_dir, build_model = job
+    from core.errors import UserError
+
     try:
         train_job(run_dir, should_stop=stop.is_set, build_model=build_model)
+    except UserError:
+        return  # already reported to the page as the run's "failed" end event
     except BaseException:
         _record_crash(Path(run_dir))
         raise

@@ -1,0 +1,132 @@
+"""`python -m core train DATA ... --out DIR`: train in this process and write the results.
+
+DIR gets model.keras, model.tflite (float32), metrics.json (test metrics plus how training
+ended), history.json (per-epoch values, Keras History style), project.json, labels.json,
+preprocessing.json and train_model.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserError
+from core.training import events as ev
+
+
+def train_to_folder(args: argparse.Namespace) -> int:
+    from core.cli import read_spec_file
+    from core.data import load_data
+    from core.templates import default_template
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError("cli.out_not_folder", "{out} is a file, not a folder. Give a folder for --out.", out=str(out))
+    dataset = load_data(args.data, target=args.target)
+    spec = read_spec_file(args.spec) or default_template(dataset)
+    spec = with_overrides(spec, epochs=args.epochs, seed=args.seed)
+
+    from core.training.trainer import train_in_process
+
+    print(f"Training on {dataset.name}: {len(dataset.x_train)} training and {len(dataset.x_val)} validation examples.", flush=True)
+    with tempfile.TemporaryDirectory(prefix="layerlab-run-") as run_dir:
+        result = train_in_process(spec, dataset, run_dir, on_event=print_progress)
+    print(result.message, flush=True)
+    if result.status == ev.FAILED:
+        raise UserError("training.failed", "{message}", message=result.message)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_outputs(out, spec, dataset, result)
+    print(f"Wrote {', '.join(written)} to {out}", flush=True)
+    return 0
+
+
+def with_overrides(spec: Any, *, epochs: int | None, seed: int | None) -> Any:
+    """The spec with --epochs / --seed applied, validated like a project file."""
+    if epochs is None and seed is None:
+        return spec
+    from core.spec import ProjectSpec
+
+    data = spec.to_dict()
+    if epochs is not None:
+        data["training"]["epochs"] = epochs
+    if seed is not None:
+        data["training"]["seed"] = seed
+    return ProjectSpec.from_dict(data)
+
+
+def print_progress(event: dict) -> None:
+    if event["type"] == "epoch":
+        print(format_epoch(event), flush=True)
+
+
+def format_epoch(event: dict) -> str:
+    width = len(str(event["epochs"]))
+    values = "  ".join(f"{name} {_number(value)}" for name, value in event["logs"].items())
+    return (
+        f"Epoch {event['epoch']:>{width}}/{event['epochs']}  {values}  "
+        f"({event['elapsed']:.1f} s, about {event['eta']:.0f} s left)"
+    )
+
+
+def _number(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.4f}"
+
+
+def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
+    from core import codegen, export
+    from core.evaluate import evaluate
+
+    model = result.model
+    evaluation = evaluate(model, dataset)
+    metrics = {
+        **evaluation.metrics(),
+        "training": {
+            "status": result.status,
+            "message": result.message,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "seconds": round(result.elapsed, 2),
+        },
+    }
+    files: dict[str, bytes | str] = {
+        "model.keras": export.keras_bytes(model),
+        "model.tflite": export.tflite_bytes(model, "float32", dataset),
+        "metrics.json": _json(metrics),
+        "history.json": _json(keras_style_history(result.history)),
+        "project.json": spec.to_json(),
+        "labels.json": export.labels_json(dataset),
+        "preprocessing.json": export.preprocessing_json(dataset),
+        "train_model.py": codegen.training_script(spec, dataset),
+    }
+    for name, content in files.items():
+        path = out / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return list(files)
+
+
+def keras_style_history(history: list[dict[str, float | None]]) -> dict[str, list[float | None]]:
+    """Per-epoch logs as Keras's History.history: {"loss": [...], "val_loss": [...]}."""
+    names: list[str] = []
+    for logs in history:
+        names.extend(n for n in logs if n not in names)
+    return {name: [logs.get(name) for logs in history] for name in names}
+
+
+def _json(data: Any) -> str:
+    return json.dumps(_strict(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _strict(data: Any) -> Any:
+    """NaN and infinities as null: strict JSON has neither."""
+    if isinstance(data, float):
+        return ev.finite_or_none(data)
+    if isinstance(data, dict):
+        return {k: _strict(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_strict(v) for v in data]
+    return data
