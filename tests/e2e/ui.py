@@ -61,6 +61,10 @@ def choose(page: Page, key: str, option: Text) -> None:
         if isinstance(option, str):
             combo.fill(option)  # filters the list, so long lists need no scrolling
         page.get_by_role("option").filter(has_text=option).first.click()
+        wait_idle(page)
+        pattern = option if isinstance(option, re.Pattern) else re.compile(re.escape(option), re.I)
+        expect(box.get_by_role("combobox")).to_have_value(pattern)
+        return
     elif box.get_by_test_id("stRadio").count():
         box.locator("label").filter(has_text=option).first.click()
     else:
