@@ -5,6 +5,7 @@ session's workspace.cache (keyed by run id), so a rerun of the page costs no Ten
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,13 @@ def run_caption(run: SessionRun) -> str:
 
 
 # --- model and evaluation, computed once per run -------------------------------------------
+
+
+def cached(ws: Workspace, key: tuple, make: Callable[[], Any]) -> Any:
+    """A per-session derived result, computed once per key and kept in workspace.cache."""
+    if key not in ws.cache:
+        ws.cache[key] = make()
+    return ws.cache[key]
 
 
 def run_model(ws: Workspace, run: SessionRun) -> Any:
@@ -226,10 +234,9 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
         return
     from core.predict import predict_images
 
-    try:
-        predictions = predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files])
-    except UserError as err:
-        show_error(err)
+    key = ("try_images", run.id, tuple(f.file_id for f in files))
+    predictions = predict_once(ws, key, lambda: predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files]))
+    if predictions is None:
         return
     for file, item in zip(files, predictions.items):
         left, right = st.columns([1, 3])
@@ -262,7 +269,7 @@ def typical_values(dataset: Any) -> dict[str, Any]:
 def _try_row_form(ws: Workspace, run: SessionRun) -> None:
     dataset = run.dataset
     features = {f.name: f for f in dataset.features}
-    defaults = typical_values(dataset)
+    defaults = cached(ws, ("typical_values", run.id), lambda: typical_values(dataset))
     with st.form(key=f"try_row_{run.id}"):
         st.caption(t("Prefilled with typical values from the data. Change any of them and press Predict."))
         cols = st.columns(3)
@@ -277,17 +284,14 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
                 else:
                     row[name] = st.number_input(name, value=float(defaults[name]), format="%.4g", key=f"try_{run.id}_{name}")
         submitted = st.form_submit_button(t("Predict"), type="primary")
+    key = ("try_row", run.id)
     if submitted:
-        ws.cache[("try_row", run.id)] = pd.DataFrame([row])
-    frame = ws.cache.get(("try_row", run.id))
-    if frame is None:
-        return
-    from core.predict import predict_rows
+        from core.predict import predict_rows
 
-    try:
-        predictions = predict_rows(run_model(ws, run), dataset, frame)
-    except UserError as err:
-        show_error(err)
+        ws.cache.pop(key, None)
+        predict_once(ws, key, lambda: predict_rows(run_model(ws, run), dataset, pd.DataFrame([row])))
+    predictions = predict_once(ws, key, None)
+    if predictions is None:
         return
     _show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.id}")
 
@@ -303,17 +307,34 @@ def _try_csv(ws: Workspace, run: SessionRun) -> None:
     from core.data import read_csv
     from core.predict import predict_rows
 
-    try:
-        raw = read_csv(upload.getvalue(), upload.name)
-        predictions = predict_rows(run_model(ws, run), run.dataset, raw.frame)
-    except UserError as err:
-        show_error(err)
+    def predict_csv() -> Any:
+        return predict_rows(run_model(ws, run), run.dataset, read_csv(upload.getvalue(), upload.name).frame)
+
+    predictions = predict_once(ws, ("try_csv", run.id, upload.file_id), predict_csv)
+    if predictions is None:
         return
     for warning in predictions.warnings:
         st.warning(warning)
     table = predictions.to_frame()
     st.dataframe(table, hide_index=True, key=f"csv_predictions_{run.id}")
     _predictions_download(predictions, key=f"download_csv_predictions_{run.id}")
+
+
+def predict_once(ws: Workspace, key: tuple, compute: Callable[[], Any] | None) -> Any:
+    """Predictions for one input, computed once and kept (a rerun does no TensorFlow work).
+
+    A UserError is kept too and shown each time. With `compute` None, only what is kept.
+    """
+    if key not in ws.cache and compute is not None:
+        try:
+            ws.cache[key] = compute()
+        except UserError as err:
+            ws.cache[key] = err
+    result = ws.cache.get(key)
+    if isinstance(result, UserError):
+        show_error(result)
+        return None
+    return result
 
 
 def _show_prediction(predictions: Any, item: Any, *, key: str) -> None:

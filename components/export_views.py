@@ -7,13 +7,12 @@ message next to the TFLite button and leaves the .keras download untouched.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import run_model
+from components.evaluation_views import cached, run_model
 from components.i18n import error_text, show_error, t
 from components.training_view import SessionRun
 from components.workspace import Workspace
@@ -27,13 +26,6 @@ VARIANT_NAMES_EN = {
 }
 
 
-def cached_file(ws: Workspace, key: tuple, make: Callable[[], Any]) -> Any:
-    """Produce a file once per key and keep it in the session's cache."""
-    if key not in ws.cache:
-        ws.cache[key] = make()
-    return ws.cache[key]
-
-
 def download_row(title: str, explanation: str, **button: Any) -> None:
     """One line per file: what it is on the left, its button on the right."""
     left, right = st.columns([3, 2], vertical_alignment="center")
@@ -45,7 +37,7 @@ def download_row(title: str, explanation: str, **button: Any) -> None:
 def keras_download(ws: Workspace, run: SessionRun) -> None:
     from core.export import keras_bytes
 
-    data = cached_file(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
+    data = cached(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
     download_row(
         t("Keras model"),
         t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=_size(len(data))),
@@ -130,7 +122,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "labels.json",
         t("What the model's outputs mean: the class names in output order, or the predicted column."),
         label=t("Download labels.json"),
-        data=cached_file(ws, ("labels_json", run.id), lambda: labels_json(run.dataset)),
+        data=cached(ws, ("labels_json", run.id), lambda: labels_json(run.dataset)),
         file_name="labels.json",
         mime="application/json",
         key="download_labels",
@@ -139,7 +131,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "preprocessing.json",
         t("How to turn raw values or images into the model's input."),
         label=t("Download preprocessing.json"),
-        data=cached_file(ws, ("preprocessing_json", run.id), lambda: preprocessing_json(run.dataset)),
+        data=cached(ws, ("preprocessing_json", run.id), lambda: preprocessing_json(run.dataset)),
         file_name="preprocessing.json",
         mime="application/json",
         key="download_preprocessing",

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import CurveSeries, training_curves
-from components.i18n import error_text, show_error, t
+from components.i18n import current_lang, error_text, show_error, t
 from components.training_service import get_training_service
 from components.workspace import Workspace
 from core.errors import UserError
@@ -363,18 +363,28 @@ def run_status_message(run: SessionRun) -> None:
     getattr(st, kind)(t("{run}: {message}", run=run.label, message=end_text(run)), icon=icon)
 
 
+CURVES_CACHE_KEY = "training_curves"  # one entry: (what it shows, the figure)
 CURVE_TITLES_EN = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}
 
 
 def _curves(ws: Workspace, run: SessionRun) -> None:
+    """Loss and metric curves of `run`, earlier runs faint behind it.
+
+    Building the figure costs ~20 ms, so it is rebuilt only when an epoch was added (or
+    the language changed), not on every refresh between epochs.
+    """
     if not run.history:
         return
     earlier = [r for r in ws.runs if r is not run and r.history][-EARLIER_RUNS_OVERLAID:]
-    series = [CurveSeries(r.label, r.history, r.number - 1, faint=True) for r in earlier]
-    series.append(CurveSeries(run.label, run.history, run.number - 1))
-    titles = {name: t(text) for name, text in CURVE_TITLES_EN.items()}
-    fig = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"), epoch_label=t("Epoch"))
-    st.plotly_chart(fig, key="training_curves", config={"displayModeBar": False})
+    signature = (current_lang(), run.id, len(run.history), tuple((r.id, len(r.history)) for r in earlier))
+    cached = ws.cache.get(CURVES_CACHE_KEY)
+    if cached is None or cached[0] != signature:
+        series = [CurveSeries(r.label, r.history, r.number - 1, faint=True) for r in earlier]
+        series.append(CurveSeries(run.label, run.history, run.number - 1))
+        titles = {name: t(text) for name, text in CURVE_TITLES_EN.items()}
+        figure = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"), epoch_label=t("Epoch"))
+        cached = ws.cache[CURVES_CACHE_KEY] = (signature, figure)
+    st.plotly_chart(cached[1], key="training_curves", config={"displayModeBar": False})
 
 
 # --- runs table ----------------------------------------------------------------------------

@@ -103,3 +103,26 @@ def test_a_diverged_run_says_to_lower_the_learning_rate():
     at = train_page(ws)
     assert not exceptions(at)
     assert at.error[0].value.startswith("Run 1: Training diverged — try a lower learning rate.")
+
+
+def test_a_second_run_waits_in_the_queue_when_the_server_is_busy(monkeypatch):
+    from core.training import TrainingService
+
+    service = TrainingService(max_concurrent=1, keep_warm=False)
+    monkeypatch.setattr("components.training_view.get_training_service", lambda: service)
+    try:
+        first, second = workspace_with_sample("iris"), workspace_with_sample("iris")
+        first.spec.training.update(epochs=2000, early_stopping_patience=0)
+        busy = train_page(first)
+        busy.button(key="start_training").click().run()
+        waiting = train_page(second)  # another user, while the only slot is taken
+        waiting.button(key="start_training").click().run()
+        assert not exceptions(waiting)
+        assert second.runs[0].status == "queued"
+        assert "Position in the queue: 1" in waiting.info[0].value
+
+        waiting.button(key="stop_training").click().run()  # leaving the queue cancels the run
+        run_until_ended(waiting, timeout=10)
+        assert second.runs[0].status == "stopped" and not second.runs[0].has_model
+    finally:
+        service.shutdown()
