@@ -32,8 +32,9 @@ class ArchiveFiles:
 
 def is_junk(path: str) -> bool:
     """macOS resource forks, dotfiles and files inside dot-folders."""
-    parts = PurePosixPath(path).parts
-    return any(p == "__MACOSX" or p.startswith(".") for p in parts) or parts[-1] in ("Thumbs.db", "desktop.ini")
+    parts = [p for p in path.split("/") if p not in ("", ".")]  # "./cats/x.png" is a normal path
+    return not parts or any(p == "__MACOSX" or p.startswith(".") for p in parts) or parts[-1] in (
+        "Thumbs.db", "desktop.ini")
 
 
 def _unsafe(name: str) -> bool:

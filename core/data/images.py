@@ -7,10 +7,13 @@ reason; the rest are kept.
 from __future__ import annotations
 
 import io
+import os
+import struct
 import warnings
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -43,6 +46,10 @@ def sniff_format(data: bytes) -> str | None:
     return next((fmt for magic, fmt in _MAGIC if data.startswith(magic)), None)
 
 
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, ZeroDivisionError)
+DECODE_THREADS = 4  # Pillow releases the GIL while decoding and resizing
+
+
 class _Unusable(Exception):
     """An image that cannot be used; the message is the reason shown to the user."""
 
@@ -58,7 +65,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             im = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise _Unusable("too many pixels (a possible decompression bomb)") from None
-    except (OSError, SyntaxError, ValueError) as err:
+    except _DECODE_ERRORS as err:
         raise _Unusable(f"cannot be decoded as {fmt} ({err})") from None
     width, height = im.size
     if width * height > max_pixels:
@@ -81,24 +88,25 @@ def _flatten(im: Image.Image, channels: int) -> Image.Image:
     return im if im.mode == target else im.convert(target)
 
 
-def _decode(data: bytes, size: tuple[int, int], channels: int, max_pixels: int) -> np.ndarray:
+def _pixels(im: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
+    """Decode an opened image to uint8 (H, W, C) at `size` (height, width)."""
     height, width = size
-    im = _open(data, max_pixels)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if im.format == "JPEG":  # let libjpeg decode at a reduced scale when shrinking
-                im.draft("L" if channels == 1 else "RGB", (width, height))
-            im.load()
-            if im.format in ("JPEG", "WEBP"):  # phone photos store their rotation in EXIF
-                im = ImageOps.exif_transpose(im)
-            im = _flatten(im, channels)
-            if im.size != (width, height):
-                im = im.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as err:
+        if im.format == "JPEG":  # let libjpeg decode at a reduced scale when shrinking
+            im.draft("L" if channels == 1 else "RGB", (width, height))
+        im.load()
+        if im.format in ("JPEG", "WEBP"):  # phone photos store their rotation in EXIF
+            im = ImageOps.exif_transpose(im)
+        im = _flatten(im, channels)
+        if im.size != (width, height):
+            im = im.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    except _DECODE_ERRORS as err:  # a malformed file can upset a decoder in many ways
         raise _Unusable(f"damaged or truncated ({err})") from None
-    arr = np.asarray(im, dtype=np.uint8)
-    return arr.reshape(height, width, channels)
+    return np.asarray(im, dtype=np.uint8).reshape(height, width, channels)
+
+
+def _decode(data: bytes, size: tuple[int, int], channels: int, max_pixels: int) -> np.ndarray:
+    return _pixels(_open(data, max_pixels), size, channels)
 
 
 def decode_image(data: bytes, image_size: tuple[int, int], channels: int) -> np.ndarray:
@@ -115,7 +123,7 @@ def decode_image(data: bytes, image_size: tuple[int, int], channels: int) -> np.
 @dataclass
 class _Candidate:
     path: str
-    data: bytes
+    image: Image.Image | None  # opened (header read), decoded later; None once decoded
     size: tuple[int, int]  # (height, width)
     gray: bool
 
@@ -126,7 +134,7 @@ def _class_of(paths: list[str]) -> list[str | None]:
     `my photos/cats/a.jpg` and `my photos/dogs/b.jpg` give cats and dogs; an archive whose
     images all sit in one folder gives that folder's name (one class).
     """
-    dirs = [PurePosixPath(p).parent.parts for p in paths]
+    dirs = [tuple(part for part in p.split("/")[:-1] if part not in ("", ".")) for p in paths]
     common: tuple[str, ...] = ()
     if dirs:
         first = dirs[0]
@@ -150,7 +158,7 @@ def _choose_size(sizes: list[tuple[int, int]], side_cap: int = AUTO_SIDE) -> tup
 def _candidates(found: ArchiveFiles, limits: Limits) -> tuple[list[_Candidate], list[SkippedFile], int]:
     skipped, kept, others = list(found.skipped), [], 0
     for path, data in found.files:
-        suffix = PurePosixPath(path).suffix.lower()
+        suffix = os.path.splitext(path)[1].lower()
         if sniff_format(data) is None:
             if data[:4] == b"PK\x03\x04" or suffix == ".zip":
                 skipped.append(SkippedFile(path, "a zip inside the zip; nested archives are not opened"))
@@ -164,7 +172,7 @@ def _candidates(found: ArchiveFiles, limits: Limits) -> tuple[list[_Candidate], 
         except _Unusable as err:
             skipped.append(SkippedFile(path, str(err)))
             continue
-        kept.append(_Candidate(path, data, (im.size[1], im.size[0]), im.mode in GRAY_MODES))
+        kept.append(_Candidate(path, im, (im.size[1], im.size[0]), im.mode in GRAY_MODES))
         if len(kept) > limits.images:
             raise UserError(
                 "images.too_many",
@@ -194,6 +202,32 @@ def _checked_size(image_size, n_images: int, channels: int, limits: Limits) -> t
             n=n_images, height=height, width=width,
         )
     return height, width
+
+
+def _decode_all(
+    candidates: list[_Candidate], size: tuple[int, int], channels: int
+) -> tuple[np.ndarray, list[str | None]]:
+    """Decode every candidate into one preallocated array, a few threads at a time.
+
+    Returns the pixels and, per image, None or the reason it could not be decoded.
+    """
+    pixels = np.empty((len(candidates), size[0], size[1], channels), dtype=np.uint8)
+    reasons: list[str | None] = [None] * len(candidates)
+
+    def decode_range(slots: range) -> None:
+        for slot in slots:
+            cand = candidates[slot]
+            try:
+                pixels[slot] = _pixels(cand.image, size, channels)
+            except _Unusable as err:
+                reasons[slot] = str(err)
+            cand.image = None  # let the decoded copy go
+
+    threads = max(1, min(DECODE_THREADS, os.cpu_count() or 1))
+    bounds = np.linspace(0, len(candidates), threads * 4 + 1).astype(int)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(decode_range, [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
+    return pixels, reasons
 
 
 def _target_size(
@@ -253,14 +287,9 @@ def build_image_dataset(
     # Decode in split order into one array, so the three splits are views, not copies.
     order = np.concatenate([split.train, split.val, split.test])
     parts = np.cumsum([0, len(split.train), len(split.val), len(split.test)])
-    pixels = np.empty((len(order), size[0], size[1], channels), dtype=np.uint8)
-    good = np.ones(len(order), dtype=bool)
-    for slot, i in enumerate(order):
-        try:
-            pixels[slot] = _decode(kept[i].data, size, channels, limits.image_pixels)
-        except _Unusable as err:
-            good[slot] = False
-            skipped.append(SkippedFile(kept[i].path, str(err)))
+    pixels, reasons = _decode_all([kept[i] for i in order], size, channels)
+    good = np.array([r is None for r in reasons], dtype=bool)
+    skipped += [SkippedFile(kept[i].path, r) for i, r in zip(order, reasons) if r is not None]
     if not good.all():  # rare: drop what failed to decode; each split stays one block
         parts = np.array([0, *np.cumsum([good[parts[k] : parts[k + 1]].sum() for k in range(3)])])
         pixels, order = pixels[good], order[good]

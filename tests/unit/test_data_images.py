@@ -49,9 +49,9 @@ def test_images_are_accepted_by_content_not_by_name():
     entries = {}
     for i, (label, pixels) in enumerate(digit_images(6, classes=(3, 4))):
         fmt = ["PNG", "JPEG", "BMP", "GIF", "WEBP", "PNG"][i % 6]
-        entries[f"{label}/picture{i}.dat"] = encode_image(pixels, fmt)
+        entries[f"./{label}/picture{i}.dat"] = encode_image(pixels, fmt)
     ds = load_image_zip(zip_bytes(entries), "mixed.zip")
-    assert ds.n_rows == 12 and ds.skipped == []
+    assert ds.n_rows == 12 and ds.skipped == [] and ds.classes == ["3", "4"]
 
 
 def test_mixed_sizes_and_modes_become_one_size_in_colour():
