@@ -1,0 +1,187 @@
+"""Case 2: live-view overhead, and the time from pressing Start to the first progress shown.
+
+Browser side: `streamlit run app.py` and headless Chromium; a user uploads the benchmark
+CSV, opens Design (which sets the default template) and Train, sets the epochs and turns
+early stopping off, and presses Start while the page's live progress fragment and chart
+refresh. Before each press the server and its workers must be idle (so the warm spare
+worker has finished importing TensorFlow: "once the app is warm"); the first run is a
+warm-up. Its samples/s comes from the run's own events.jsonl (found through the server's
+private TMPDIR): training samples x epochs / the trainer's elapsed time.
+
+Headless side: the same spec and arrays (read back from that run's directory), started
+through the same `core.training.TrainingService` in a plain Python process that polls
+like the page does, but with no server or browser.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Context, median, metric, ratio, run_child
+
+NAME = "live_view"
+TITLE = "2. Live-view overhead"
+TARGET_RATIO = 0.9
+FIRST_PROGRESS_TARGET_S = 2.0
+POLL_S = 0.75  # as the Train page polls
+# Progress that came from the worker: a batch counter or at least one finished epoch.
+_REAL_PROGRESS_JS = r"""() => {
+    const bar = document.querySelector('[data-testid="stProgress"]');
+    const text = bar ? bar.innerText : '';
+    return /batch \d+ of \d+/.test(text) || /Epoch [1-9]\d* of/.test(text);
+}"""
+
+
+def rate_from_events(run_dir: Path) -> dict[str, Any]:
+    from core.training.events import read_all
+
+    events = read_all(run_dir / "events.jsonl")
+    start = next(e for e in events if e["type"] == "start")
+    epochs = [e for e in events if e["type"] == "epoch"]
+    end = next(e for e in events if e["type"] == "end")
+    if end["status"] != "finished" or not epochs:
+        raise RuntimeError(f"run in {run_dir} ended {end['status']}: {end.get('message')}")
+    elapsed = epochs[-1]["elapsed"]
+    return {"n_train": start["n_train"], "epochs": len(epochs), "batch_size": start["batch_size"],
+            "elapsed_s": elapsed, "samples_per_s": start["n_train"] * len(epochs) / elapsed,
+            "progress_events": sum(e["type"] == "batch" for e in events), "worker_pid": start.get("pid")}
+
+
+def child_headless(run_dir: str, work: str, runs: int) -> dict[str, Any]:
+    """The browser run's job again, through TrainingService, polled at the page's pace."""
+    from core.training import TrainingService
+    from core.training.rundir import RunDir, read_job
+
+    spec, dataset = read_job(RunDir(run_dir))
+    service = TrainingService(max_concurrent=1)
+    results = []
+    try:
+        for i in range(runs):
+            _wait_for(lambda: service.warm, 180, "a warm training worker")
+            target = Path(work) / f"headless{i}"
+            pressed = time.perf_counter()
+            handle = service.start(spec, dataset, target)
+            first = None
+            while handle.state != "done":
+                if first is None and any(e["type"] in ("batch", "epoch") for e in handle.poll()):
+                    first = time.perf_counter() - pressed
+                time.sleep(POLL_S if first is not None else 0.05)
+            results.append({**rate_from_events(target), "first_progress_s": first})
+    finally:
+        service.shutdown()
+    return {"runs": results}
+
+
+def _wait_for(condition, timeout_s: float, what: str) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _new_run_dir(tmpdir: Path, known: set[Path]) -> Path:
+    """The run directory the press created (the server's Workspace lives under its TMPDIR)."""
+    found: list[Path] = []
+
+    def appeared() -> bool:
+        found[:] = [p for p in tmpdir.glob("layerlab-*/runs/*") if p.is_dir() and p not in known]
+        return bool(found)
+
+    _wait_for(appeared, 60, "the run directory")
+    if len(found) != 1:
+        raise RuntimeError(f"expected one new run directory under {tmpdir}, found {found}")
+    return found[0]
+
+
+def _ended(run_dir: Path) -> bool:
+    from core.training.events import read_all
+
+    return any(e["type"] == "end" for e in read_all(run_dir / "events.jsonl"))
+
+
+def browser_runs(ctx: Context, csv_path: Path, epochs: int, runs: int) -> dict[str, Any]:
+    """One user in Chromium: upload, default design, `runs` + 1 timed trainings on the Train page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from bench.browser import StreamlitServer, launch_chromium, wait_quiet
+    from bench.harness import REPO
+    from tests.e2e.flows import set_training, upload_data
+    from tests.e2e.ui import go_to, open_app, set_number, widget
+
+    expect.set_options(timeout=120_000)
+    tmpdir = ctx.work / "live-tmp"
+    results, known = [], set()
+    with sync_playwright() as playwright, \
+            StreamlitServer(REPO / "app.py", tmpdir, ctx.work / "live-server.log") as server:
+        server.wait_healthy()
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            open_app(page, server.url)
+            upload_data(page, csv_path)
+            go_to(page, "Design")
+            set_training(page, epochs=epochs)
+            set_number(page, "train_patience", 0)
+            start_button = widget(page, "start_training").get_by_role("button").first
+            for i in range(runs + 1):  # run 0 warms up the worker and the page
+                quiet_after_s = wait_quiet([server.process.pid])
+                expect(start_button).to_be_enabled()
+                pressed_wall, pressed = time.time(), time.perf_counter()
+                start_button.click()
+                page.wait_for_function(_REAL_PROGRESS_JS, polling="raf", timeout=180_000)
+                first_progress = time.perf_counter() - pressed
+                run_dir = _new_run_dir(tmpdir, known)
+                known.add(run_dir)
+                job_written_s = (run_dir / "spec.json").stat().st_mtime - pressed_wall
+                _wait_for(lambda: _ended(run_dir), 900, "the end of the run")
+                expect(start_button).to_be_enabled()  # the page has seen the end too
+                points = page.evaluate(
+                    "() => { const p = document.querySelector('.st-key-training_curves .js-plotly-plot');"
+                    " return p ? Math.max(0, ...(p._fullData || []).map(t => t.x ? t.x.length : 0)) : 0; }")
+                # keep the job: the session's folder goes when the server stops
+                job = ctx.work / f"live-job{i}"
+                shutil.copytree(run_dir, job, ignore=shutil.ignore_patterns("*.keras"))
+                results.append({**rate_from_events(job), "first_progress_s": first_progress,
+                                "chart_points": points, "run_dir": str(job), "warm_up": i == 0,
+                                "quiet_after_s": quiet_after_s, "job_written_after_press_s": job_written_s})
+        finally:
+            browser.close()
+    return {"runs": results}
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    from bench import synthetic
+
+    rows, epochs, runs = ctx.size(40_000, 100_000), ctx.size(3, 5), ctx.size(1, 3)
+    csv_path = ctx.work / f"live_{rows}.csv"
+    synthetic.write_table_csv(csv_path, rows, seed=1)
+    ctx.log(f"  browser: {rows:,}-row CSV, {epochs} epochs, {runs} timed runs after a warm-up ...")
+    browser = browser_runs(ctx, csv_path, epochs, runs)
+    timed = [r for r in browser["runs"] if not r["warm_up"]]
+    ctx.log("  headless: the same job through TrainingService ...")
+    headless = run_child("bench.live_view:child_headless",
+                         {"run_dir": timed[0]["run_dir"], "work": str(ctx.work), "runs": runs})
+    browser_rate = median(r["samples_per_s"] for r in timed)
+    headless_rate = median(r["samples_per_s"] for r in headless["runs"])
+    first = median(r["first_progress_s"] for r in timed)
+    job = timed[0]
+    return {
+        "browser": browser,
+        "headless": headless,
+        "browser_samples_per_s": browser_rate,
+        "headless_samples_per_s": headless_rate,
+        "metrics": [
+            metric("samples/s with the Train page open / headless", ratio(browser_rate, headless_rate), "x",
+                   at_least=TARGET_RATIO,
+                   note=f"{browser_rate:,.0f} vs {headless_rate:,.0f} samples/s; {job['n_train']:,} training rows, "
+                        f"batch {job['batch_size']}, {job['epochs']} epochs, page polls every {POLL_S} s"),
+            metric("press Start -> first progress on the page (warm)", first, "s", at_most=FIRST_PROGRESS_TARGET_S),
+            metric("same, first run of the session (worker warming)", browser["runs"][0]["first_progress_s"], "s"),
+            metric("headless: start -> first progress event", median(r["first_progress_s"] for r in headless["runs"]),
+                   "s"),
+        ],
+    }

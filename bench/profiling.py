@@ -1,0 +1,153 @@
+"""`python -m bench.profiling CASE [--rows N]`: where the time of a missed target goes.
+
+py-spy is not installed here, so this carries a small sampling profiler of the same kind:
+a thread that looks at every other thread's Python stack every millisecond and counts, per
+function, the samples in which it was on the stack (inclusive time). It sees Streamlit's
+script thread, which cProfile (one thread only) cannot; cProfile is used where the work
+stays in the calling thread.
+
+Cases: `designer` (one Add-layer click on the Design page with a big table loaded),
+`csv` (core.data.load_data on the benchmark CSV, plus what the Dataset holds in memory),
+`engine` (train_in_process against a plain fit of the tabular MLP, cProfile).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import collections
+import io
+import pstats
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.harness import REPO
+
+
+class StackSampler:
+    """Counts, per function, the samples whose stack (any thread but this one) contains it."""
+
+    def __init__(self, interval_s: float = 0.001) -> None:
+        self.interval_s = interval_s
+        self.inclusive: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="stack-sampler", daemon=True)
+
+    def _loop(self) -> None:
+        me = threading.get_ident()
+        while not self._stop.is_set():
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                seen: set[str] = set()
+                while frame is not None:
+                    code = frame.f_code
+                    name = f"{_short(code.co_filename)}:{code.co_firstlineno}({code.co_name})"
+                    seen.add(name)
+                    frame = frame.f_back
+                self.inclusive.update(seen)
+            self.samples += 1
+            time.sleep(self.interval_s)
+
+    def __enter__(self) -> "StackSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def report(self, top: int = 30, only: str = "") -> str:
+        rows = [(n, c) for n, c in self.inclusive.most_common() if only in n][:top]
+        return "\n".join(f"{c / max(self.samples, 1):6.1%}  {n}" for n, c in rows)
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", str(REPO) + "/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+def _cprofile(func: Callable[[], Any], top: int = 30) -> str:
+    profile = cProfile.Profile()
+    profile.enable()
+    func()
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def profile_designer(csv_path: Path, clicks: int = 3) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from bench.synthetic import TARGET
+    from components.workspace import WORKSPACE_KEY, Workspace
+    from core.data import prepare_table, read_csv
+    from core.templates import default_template
+
+    raw = read_csv(csv_path)
+    dataset = prepare_table(raw, target=TARGET)
+    workspace = Workspace()
+    workspace.set_dataset(dataset, csv_path.name, raw_table=raw)
+    workspace.spec = default_template(dataset)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
+    at.session_state[WORKSPACE_KEY] = workspace
+    at.run()
+    at.switch_page("pages/design.py").run()
+    with StackSampler() as sampler:
+        start = time.perf_counter()
+        for _ in range(clicks):
+            at.button(key="add_layer").click().run()
+        seconds = (time.perf_counter() - start) / clicks
+    print(f"{clicks} Add-layer clicks, {seconds * 1e3:.0f} ms each; inclusive share of samples:")
+    print(sampler.report(top=45))
+
+
+def profile_csv(csv_path: Path) -> None:
+    from bench.synthetic import TARGET
+    from core.data import load_data
+
+    holder: dict[str, Any] = {}
+    print(_cprofile(lambda: holder.update(dataset=load_data(csv_path, target=TARGET)), top=40))
+    dataset = holder["dataset"]
+    size = csv_path.stat().st_size
+    frame_bytes = int(dataset.frame.memory_usage(deep=True).sum()) if dataset.frame is not None else 0
+    arrays = {name: getattr(dataset, name).nbytes for name in ("x_train", "x_val", "x_test", "y_train", "y_val", "y_test")}
+    print(f"file {size / 2**20:.0f} MiB; the Dataset keeps: raw frame {frame_bytes / 2**20:.0f} MiB "
+          f"({frame_bytes / size:.2f}x the file), arrays {sum(arrays.values()) / 2**20:.0f} MiB "
+          f"({sum(arrays.values()) / size:.2f}x; x has {dataset.input_shape[0]} float32 inputs per row)")
+
+
+def profile_engine(rows: int) -> None:
+    from bench.training_overhead import _engine_fit, _plain_fit, make_dataset, make_spec
+
+    dataset, spec = make_dataset("mlp", rows), make_spec("mlp", 3, 256)
+    _plain_fit(make_spec("mlp", 1, 256), dataset)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("plain fit:\n" + _cprofile(lambda: print(_plain_fit(spec, dataset)), top=25))
+        print("engine:\n" + _cprofile(lambda: print(_engine_fit(spec, dataset, Path(tmp), 0)), top=40))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profiling", description=__doc__.splitlines()[0])
+    parser.add_argument("case", choices=["designer", "csv", "engine"])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    if args.case == "engine":
+        profile_engine(args.rows)
+        return
+    from bench.synthetic import write_table_csv
+
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        csv_path = write_table_csv(Path(tmp) / f"table_{args.rows}.csv", args.rows)
+        (profile_designer if args.case == "designer" else profile_csv)(csv_path)
+
+
+if __name__ == "__main__":
+    main()
