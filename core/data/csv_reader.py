@@ -224,21 +224,21 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
     try:
         return _parse_with_arrow(source, delimiter, decimal)
     except (ValueError, TypeError, OSError):
-        pass  # pyarrow is strict (quoted newlines, odd quoting); the C parser may still manage
+        pass  # find out why below; pyarrow also refuses line breaks inside quoted values
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     sep = delimiter or NO_DELIMITER
+    ragged = _find_ragged_row(data, sep, len(names))
+    if ragged:  # said plainly, rather than letting a lenient parser pad short rows with empty cells
+        line, got = ragged
+        raise UserError(
+            "csv.ragged",
+            "Line {line} of {file} has {got} values but the header has {expected} columns. Fix that line "
+            "(a missing or extra '{delimiter}', or an unclosed quote) and upload again.",
+            file=name, line=line, got=got, expected=len(names), delimiter=sep if delimiter else ",",
+        )
     try:
         return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="c", low_memory=False)
     except (pd.errors.ParserError, ValueError) as err:
-        ragged = _find_ragged_row(data, sep, len(names))
-        if ragged:
-            line, got = ragged
-            raise UserError(
-                "csv.ragged",
-                "Line {line} of {file} has {got} values but the header has {expected} columns. Fix that line "
-                "(a missing or extra '{delimiter}', or an unclosed quote) and upload again.",
-                file=name, line=line, got=got, expected=len(names), delimiter=sep if delimiter else ",",
-            ) from None
         raise UserError(
             "csv.unreadable",
             "{file} could not be read as a CSV table ({detail}). Save it again as 'CSV (comma separated)'.",

@@ -160,3 +160,10 @@ def test_excel_file_named_xlsx_gets_the_csv_advice(tmp_path):
     with pytest.raises(UserError) as info:
         load_data(path)
     assert info.value.code == "csv.binary" and "save your sheet as CSV" in info.value.render()
+
+
+def test_short_row_is_refused_not_padded():
+    lines = csv_bytes(sklearn_frame("iris")).decode().splitlines()
+    lines[20] = lines[20].rsplit(",", 1)[0]
+    err = _refusal("\n".join(lines).encode(), "iris.csv")
+    assert "Line 21 of iris.csv has 4 values but the header has 5 columns" in err.render()
