@@ -22,6 +22,7 @@ from core.errors import UserError
 NUMERIC, CATEGORICAL, TEXT, IGNORED = "numeric", "categorical", "text", "ignored"
 KINDS = (NUMERIC, CATEGORICAL, TEXT, IGNORED)
 TASKS = ("classification", "regression")
+MIN_TABLE_ROWS = 10
 MAX_INTEGER_CLASSES = 20  # an integer target with at most this many values is a class label
 ALWAYS_CATEGORIES = 20  # a text column with at most this many values is categorical
 MAX_AUTO_CATEGORIES = 100  # ...and up to this many when values repeat a lot (<= 5% distinct)
@@ -457,6 +458,13 @@ def prepare_table(
     limits = current_limits()
     target = _check_choices(frame, target, task, kinds, file)
     tgt = _infer_target(target, frame[target], task, file, limits.classes)
+    if len(tgt.keep) < MIN_TABLE_ROWS:
+        raise UserError(
+            "table.too_few_rows",
+            "{file} has only {n} row(s) with a value in '{target}'; at least {minimum} are needed to train, "
+            "validate and test a model. Add more rows.",
+            file=file, n=len(tgt.keep), target=target, minimum=MIN_TABLE_ROWS,
+        )
 
     columns: dict[str, Any] = {}
     features: list[Feature] = []

@@ -173,3 +173,8 @@ def test_date_and_time_columns_are_ignored_with_a_reason():
     reasons = {f.name: (f.kind, f.reason) for f in ds.features}
     assert reasons["measured"][0] == "ignored" and "dates or times" in reasons["measured"][1]
     assert reasons["at"][0] == "ignored" and ds.x_train.shape[1] == 4
+
+
+def test_a_handful_of_rows_is_refused():
+    err = _refusal(sklearn_frame("iris").iloc[[0, 60, 120, 1, 61, 121]])
+    assert err.code == "table.too_few_rows" and "only 6 row(s)" in err.render()
