@@ -45,21 +45,36 @@ def keras_bytes(model: Any) -> bytes:
 
 
 def tflite_bytes(model: Any, variant: str, dataset: Dataset) -> bytes:
-    """Convert `model` to a TFLite flatbuffer; raises UserError export.tflite_failed when it cannot."""
+    """Convert `model` to a TFLite flatbuffer; raises UserError export.tflite_failed when it cannot.
+
+    Inputs and outputs are float32 in every variant: raw values in, probabilities or target
+    values out, like the .keras file. Recurrent models are converted for one example at a time
+    (batch 1), because TFLite needs a static shape for their loop.
+    """
     import tensorflow as tf
 
     if variant not in TFLITE_VARIANTS:
         raise ValueError(f"unknown TFLite variant {variant!r}; expected one of {TFLITE_VARIANTS}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if variant != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if variant == "float16":
-        converter.target_spec.supported_types = [tf.float16]
+    if variant == "int8" and _recurrent(model):
+        # TF 2.21's int8 calibration crashes the whole process (segfault) on LSTM/GRU loops
+        raise UserError(
+            "export.int8_recurrent",
+            "The int8 TFLite file is not available for models with LSTM or GRU layers: TFLite cannot "
+            "calibrate their loops. Use the dynamic_range file instead: it also stores the weights as "
+            "8-bit integers. The .keras file and the other TFLite files are not affected.",
+        )
     try:
         # the converter prints "Saved artifact at ..." on stdout and warns about its own
         # internals (deprecated interpreter, input statistics): noise for a user
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), tempfile.TemporaryDirectory(
+            prefix="layerlab-tflite-"
+        ) as workdir:
             warnings.simplefilter("ignore")
+            converter = _converter(tf, model, Path(workdir))
+            if variant != "float32":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            if variant == "float16":
+                converter.target_spec.supported_types = [tf.float16]
             if variant != "int8":
                 return converter.convert()
             return _int8_convert(tf, converter, dataset)
@@ -74,6 +89,27 @@ def tflite_bytes(model: Any, variant: str, dataset: Dataset) -> bytes:
             variant=variant,
             reason=_conversion_reason(err),
         ) from None
+
+
+def _recurrent(model: Any) -> bool:
+    import keras
+
+    return any(isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)) for layer in model.layers)
+
+
+def _converter(tf: Any, model: Any, workdir: Path) -> Any:
+    import keras
+
+    if not _recurrent(model):
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+    # What from_keras_model does, but with a batch of exactly 1: LSTM/GRU loops only convert
+    # with static shapes.
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    signature = [tf.TensorSpec([1, *model.input_shape[1:]], tf.float32)]
+    archive.add_endpoint("serve", lambda x: model(x, training=False), signature)
+    archive.write_out(str(workdir / "saved_model"))
+    return tf.lite.TFLiteConverter.from_saved_model(str(workdir / "saved_model"))
 
 
 def _int8_convert(tf: Any, converter: Any, dataset: Dataset) -> bytes:
@@ -106,41 +142,46 @@ def _calibration_samples(dataset: Dataset) -> np.ndarray:
 
 def _conversion_reason(err: Exception) -> str:
     text = str(err)
-    ops = sorted(set(re.findall(r"'tf\.([A-Z][A-Za-z0-9_]+)' op is neither", text)))
-    if ops:
-        # locations read fused["Op:", "<model>/<layer name>/..."]: name the Keras layers too
-        layers = sorted(set(re.findall(r'fused\["\w+:", "[^"/]+/([^"/]+)/', text)))
-        where = f" (used by layer {', '.join(layers)})" if layers else ""
-        return "TFLite has no built-in operation " + ", ".join(ops) + where
-    first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
-    return first[:300]
+    ops = sorted(set(re.findall(r"'tf\.([A-Z][A-Za-z0-9_]+)' op", text)))
+    if not ops:
+        first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
+        return first[:300]
+    return "TFLite has no built-in operation " + ", ".join(ops) + _layers_named_in(text)
+
+
+def _layers_named_in(text: str) -> str:
+    """' (used by layer 2 (LSTM))' from converter locations such as fused["Op:", "model/layer_2_lstm_1/..."]."""
+    from core.catalog import LAYERS
+
+    types = {name.lower(): name for name in LAYERS}
+    found: dict[str, str] = {}
+    for name in re.findall(r'fused\["\w+:", "[^"/]+/([^"/]+)/', text):
+        match = re.fullmatch(r"layer_(\d+)_([a-z0-9]+?)(?:_\d+)?", name)
+        found[name] = f"layer {match.group(1)} ({types.get(match.group(2), match.group(2))})" if match else f"layer '{name}'"
+    return f" (used by {', '.join(sorted(set(found.values())))})" if found else ""
 
 
 def run_tflite(model_content: bytes, x: np.ndarray) -> np.ndarray:
-    """Run a TFLite flatbuffer on a batch with the LiteRT interpreter; returns float outputs."""
+    """Run a TFLite flatbuffer (float32 input and output) with the LiteRT interpreter."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model_content)
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
+    x = np.asarray(x, dtype=np.float32)
+    if inp["shape_signature"][0] != -1:  # a batch-1 file (recurrent models): one example at a time
+        interpreter.allocate_tensors()
+        results = []
+        for row in x:
+            interpreter.set_tensor(inp["index"], row[None])
+            interpreter.invoke()
+            results.append(interpreter.get_tensor(out["index"])[0])
+        return np.asarray(results, dtype=np.float32).reshape(len(x), *out["shape"][1:])
     interpreter.resize_tensor_input(inp["index"], list(x.shape))
     interpreter.allocate_tensors()
-    interpreter.set_tensor(inp["index"], _to_input_dtype(x, inp))
+    interpreter.set_tensor(inp["index"], x)
     interpreter.invoke()
-    result = interpreter.get_tensor(out["index"])
-    scale, zero_point = out["quantization"]
-    if np.issubdtype(result.dtype, np.integer) and scale:
-        return (result.astype(np.float32) - zero_point) * scale
-    return result.astype(np.float32)
-
-
-def _to_input_dtype(x: np.ndarray, detail: dict) -> np.ndarray:
-    dtype = detail["dtype"]
-    if np.issubdtype(dtype, np.integer):
-        scale, zero_point = detail["quantization"]
-        info = np.iinfo(dtype)
-        return np.clip(np.round(np.asarray(x, np.float32) / scale + zero_point), info.min, info.max).astype(dtype)
-    return np.asarray(x, dtype=dtype)
+    return interpreter.get_tensor(out["index"]).astype(np.float32)
 
 
 def tflite_report(model: Any, dataset: Dataset, variants: tuple[str, ...] = TFLITE_VARIANTS) -> list[dict]:

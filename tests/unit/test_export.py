@@ -139,3 +139,16 @@ def test_safe_csv_neutralises_formulas_but_keeps_numbers():
     assert back["input"].tolist() == ["'=1+2", "'+cmd", "'-x", "'@SUM(A1)", "plain"]
     assert back["value"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0]
     assert list(pd.read_csv(io.BytesIO(export.safe_csv_bytes(pd.DataFrame({"=evil": ["a"]})))).columns) == ["'=evil"]
+
+
+def test_recurrent_models_export_for_one_example_at_a_time_and_int8_is_refused_plainly():
+    from core.build import build_model
+    from core.spec import ProjectSpec
+
+    dataset = sample("wine")
+    spec = ProjectSpec.from_dict({"layers": [{"type": "Reshape", "target_shape": [-1, 1]}, {"type": "LSTM", "units": 4}]})
+    model = build_model(spec, dataset)
+    rows = {row["variant"]: row for row in export.tflite_report(model, dataset, variants=("float32", "int8"))}
+    assert rows["float32"]["error"] is None and rows["float32"]["max_abs_diff"] < 1e-5
+    assert rows["float32"]["accuracy"] == rows["keras"]["accuracy"]
+    assert "LSTM" in rows["int8"]["error"] and "dynamic_range" in rows["int8"]["error"]

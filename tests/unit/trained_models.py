@@ -19,29 +19,12 @@ def sample(name: str) -> Dataset:
 
 @lru_cache(maxsize=None)
 def trained(name: str, epochs: int = 30):
-    """A small model for sample `name`, built as LayerLab builds one and fitted briefly."""
-    import keras
+    """LayerLab's default design for sample `name` (core.build), fitted briefly."""
+    from core.build import build_model
+    from core.templates import default_template
 
     dataset = sample(name)
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input(dataset.input_shape)
-    if dataset.kind == "images":
-        x = keras.layers.Rescaling(1.0 / 255)(inputs)
-        x = keras.layers.Conv2D(8, 3, activation="relu")(x)
-        x = keras.layers.Flatten()(x)
-    else:
-        normalization = keras.layers.Normalization()
-        normalization.adapt(dataset.x_train)
-        x = keras.layers.Dense(16, activation="relu")(normalization(inputs))
-    if dataset.task == "classification":
-        outputs = keras.layers.Dense(len(dataset.classes), activation="softmax")(x)
-        loss = "sparse_categorical_crossentropy"
-    else:
-        mean, std = float(dataset.y_train.mean()), float(dataset.y_train.std())
-        outputs = keras.layers.Rescaling(std, offset=mean)(keras.layers.Dense(1)(x))
-        loss = "mse"
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
+    model = build_model(default_template(dataset), dataset)
     model.fit(dataset.x_train.astype("float32"), dataset.y_train, epochs=epochs, batch_size=32, verbose=0)
     return model
 
