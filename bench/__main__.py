@@ -47,6 +47,8 @@ def _run_case(name: str, ctx: Context) -> dict[str, Any]:
         result = {"error": "\n".join(tail), "metrics": []}
     result.update(title=module.TITLE, seconds=round(time.perf_counter() - start, 1),
                   date_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    if result.get("not_run"):
+        _log("  " + result["not_run"])
     for row in result["metrics"]:
         _log("  " + format_row(row))
     _log(f"  ({result['seconds']} s)")
