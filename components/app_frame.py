@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.i18n import LANG_KEY, LANGUAGES, t
 from components.workflow import workflow_steps
 from components.workspace import Workspace, get_workspace
+
+CHOSEN_LANG_KEY = "frame.chosen_lang"
 
 
 def require_app_frame() -> None:
@@ -29,7 +32,21 @@ def require_app_frame() -> None:
 
 
 def run_app() -> None:
-    """The frame of every page: page setup, sidebar, and the navigation that runs the chosen page."""
+    """The frame of every page: page setup, sidebar, and the navigation that runs the chosen page.
+
+    Widget ids include the "active script". In legacy mode (see above) that is a page's or the
+    legacy main page's id, so the frame is drawn under app.py's own id, as in a normal run:
+    the sidebar's widgets (the language) then keep their ids and values from run to run.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:  # bare mode (plain `python app.py`): nothing to align
+        _frame_and_page()
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        _frame_and_page()
+
+
+def _frame_and_page() -> None:
     from components.home_view import home
 
     st.set_page_config(page_title="LayerLab", page_icon="🧱", layout="wide")
@@ -56,14 +73,16 @@ def browser_language() -> str:
 
 
 def language_switch() -> None:
+    # Streamlit drops a widget's value when the page changes; a plain key keeps the choice.
     if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = browser_language()
+        st.session_state[LANG_KEY] = st.session_state.get(CHOSEN_LANG_KEY) or browser_language()
     st.selectbox(
         t("Language"),
         options=list(LANGUAGES),
         format_func=LANGUAGES.get,
         key=LANG_KEY,
     )
+    st.session_state[CHOSEN_LANG_KEY] = st.session_state[LANG_KEY]
 
 
 def session_status(ws: Workspace) -> None:

@@ -137,9 +137,10 @@ def _widget_generation(ws: Workspace) -> str:
 
 
 def _mirror(key: str, value, generation: str) -> None:
-    """Set a fixed-key widget to the dataset's value once per generation (before the widget is drawn)."""
+    """Set a fixed-key widget to the dataset's value (before the widget is drawn) once per
+    generation, and again whenever Streamlit dropped the widget's value (it does on page switches)."""
     marker = f"data_page.mirrored.{key}"
-    if st.session_state.get(marker) != generation:
+    if key not in st.session_state or st.session_state.get(marker) != generation:
         st.session_state[key] = value
         st.session_state[marker] = generation
 

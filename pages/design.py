@@ -44,8 +44,11 @@ def template_picker(ws: Workspace) -> None:
     options = {tpl.id: tpl for tpl in templates.templates_for(ws.dataset)}
     if ws.template_id not in options:
         ws.template_id = None
-    # Mirror the workspace's template into the widget whenever it changed elsewhere (Home, a loaded file).
-    if st.session_state.get(TEMPLATE_MIRROR_KEY) != (ws.data_version, ws.template_id):
+    # Mirror the workspace's template into the widget whenever it changed elsewhere (Home, a loaded
+    # file) or Streamlit dropped the widget's value (it does on page switches).
+    if "template" not in st.session_state or st.session_state.get(TEMPLATE_MIRROR_KEY) != (
+        ws.data_version, ws.template_id
+    ):
         st.session_state["template"] = ws.template_id
         st.session_state[TEMPLATE_MIRROR_KEY] = (ws.data_version, ws.template_id)
     st.selectbox(

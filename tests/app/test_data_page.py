@@ -186,3 +186,19 @@ def test_new_data_gets_a_design_that_fits_unless_the_user_edited_it(app):
     edited = list(ws.spec.layers)
     at.selectbox(key="sample_dataset").set_value("wine").run()
     assert at.session_state["workspace"].spec.layers == edited  # ...and it is kept
+
+
+def test_leaving_the_page_and_coming_back_keeps_the_choices(app):
+    at = open_page(app, DATA)
+    upload(at, "wine.csv", csv_bytes(wine_frame()))
+    at.selectbox(key="target_column").set_value("strength").run()
+    at.switch_page("pages/design.py").run()
+    at.switch_page(DATA).run()
+    assert not exceptions(at)
+    ws = at.session_state["workspace"]
+    assert ws.dataset.target == "strength"
+    assert at.selectbox(key="target_column").value == "strength"
+    at.selectbox(key="sample_dataset").set_value("wine").run()
+    at.switch_page("pages/design.py").run()
+    at.switch_page(DATA).run()
+    assert at.selectbox(key="sample_dataset").value == "wine"

@@ -145,3 +145,12 @@ def test_a_saved_project_file_loads_back():
     assert layer_names(at) == ["1. Dense", "2. Dropout"]
     assert shapes(at)[0] == "(9,)"
     assert at.download_button(key="save_project") is not None
+
+
+def test_leaving_the_page_and_coming_back_keeps_the_template_shown():
+    at = design_app(workspace_with_sample("iris"))
+    at.selectbox(key="template").select_index(1).run()
+    chosen = at.session_state["workspace"].template_id
+    at.switch_page("pages/data.py").run()
+    at.switch_page(DESIGN).run()
+    assert at.selectbox(key="template").value == chosen

@@ -75,3 +75,13 @@ def test_home_and_data_do_not_import_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_switching_the_language_redraws_every_step_without_errors(app):
+    at = app.run()
+    at.sidebar.selectbox(key="lang").set_value("zh").run()
+    assert not exceptions(at) and at.session_state["lang"] == "zh"
+    at.button(key="quick_start").click().run()  # Design, with iris
+    assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
+    at.switch_page("pages/data.py").run()
+    assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
