@@ -30,6 +30,7 @@ CODE_RANGE = 20  # whole numbers within 0..20 with 3-10 distinct values are code
 TEXT_MEAN_LENGTH = 30  # long strings are free text, not categories
 MIXED_NUMERIC_SHARE = 0.9  # a text column whose cells are >= 90% numbers is a numeric column with typos
 PROFILE_SAMPLE = 10_000
+PROBE_SAMPLE = 200
 ENCODE_BLOCK = 32_768  # rows encoded at a time: small enough to stay in the CPU cache
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
 
@@ -52,12 +53,41 @@ def _as_float(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def category_codes(texts: pd.Series, categories: list[str]) -> np.ndarray:
-    """Index of each value in `categories`; -1 for missing or unknown values (hashing, not sorting)."""
-    codes, uniques = pd.factorize(texts)
-    position = {c: i for i, c in enumerate(categories)}
-    lookup = np.array([position.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
-    return lookup[codes]  # factorize marks missing values -1, which picks the trailing -1
+@dataclass
+class Labels:
+    """A column as text labels, factorised once: `codes[i]` indexes `labels`, -1 where the cell is empty."""
+
+    codes: np.ndarray  # int64 per row
+    labels: list[str]  # distinct non-empty values, as the user wrote them
+
+    def index_in(self, categories: list[str], missing: int = -1) -> np.ndarray:
+        """Per row: position of its label in `categories` (-1 if absent), `missing` for empty cells."""
+        position = {c: i for i, c in enumerate(categories)}
+        lookup = np.array([position.get(label, -1) for label in self.labels] + [missing], dtype=np.int64)
+        return lookup[self.codes]  # code -1 picks the trailing `missing`
+
+    def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
+        codes = self.codes if rows is None else self.codes[rows]
+        return np.bincount(codes[codes >= 0], minlength=len(self.labels))
+
+
+def factorize_text(series: pd.Series) -> Labels:
+    """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells are missing."""
+    if series.dtype == object:
+        series = series.astype("str")
+    if _is_text(series):
+        codes, uniques = pd.factorize(series)
+        return Labels(codes.astype(np.int64, copy=False), [str(u) for u in uniques])
+    values = _as_float(series)
+    finite = np.isfinite(values)
+    kept = values[finite]
+    integers = pd.api.types.is_bool_dtype(series.dtype) or _integer_valued(kept)
+    kept_codes, uniques = pd.factorize(kept.astype(np.int64) if integers else kept)
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[finite] = kept_codes
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return Labels(codes, ["True" if u else "False" for u in uniques])
+    return Labels(codes, [str(u) for u in uniques])
 
 
 def _integer_valued(values: np.ndarray) -> bool:
@@ -66,18 +96,9 @@ def _integer_valued(values: np.ndarray) -> bool:
 
 def as_text(series: pd.Series) -> pd.Series:
     """Values as the user wrote them, as strings (missing stays missing): 3.0 -> "3", True -> "True"."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.map({True: "True", False: "False"}).astype("str")
-    if not _is_text(series):
-        values = _as_float(series)
-        finite = np.isfinite(values)
-        kept = values[finite]
-        # Format each distinct value once (a column of codes has few), then spread the strings.
-        codes, uniques = pd.factorize(kept.astype(np.int64) if _integer_valued(kept) else kept)
-        out = np.full(len(values), None, dtype=object)
-        out[finite] = np.asarray([str(u) for u in uniques], dtype=object)[codes]
-        return pd.Series(out, index=series.index, dtype="str")
-    return series.astype("str")
+    labels = factorize_text(series)
+    text = np.asarray(labels.labels + [None], dtype=object)[labels.codes]
+    return pd.Series(text, index=series.index, dtype="str")
 
 
 def sort_labels(labels: list[str]) -> list[str]:
@@ -135,14 +156,20 @@ class TablePreprocessor:
                 columns=", ".join(f"'{c}'" for c in missing),
             )
         columns = {
-            e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else as_text(frame[e.name]) for e in self.encodings
+            e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else factorize_text(frame[e.name])
+            for e in self.encodings
         }
         return self.encode(columns, np.arange(len(frame)))[0]
 
     def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
-        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: text Series)."""
+        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: Labels).
+
+        Categorical cells: their category's slot, the most frequent category's when empty,
+        no slot (all zeros) when the category was never seen in training.
+        """
         inputs = [
-            columns[e.name] if e.kind == NUMERIC else self._category_index(e, columns[e.name]) for e in self.encodings
+            columns[e.name] if e.kind == NUMERIC else columns[e.name].index_in(e.categories, e.categories.index(e.fill))
+            for e in self.encodings
         ]
         results = []
         for rows in row_sets:
@@ -151,13 +178,6 @@ class TablePreprocessor:
                 self._encode_block(inputs, rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK])
             results.append(out)
         return results
-
-    @staticmethod
-    def _category_index(enc: ColumnEncoding, texts: pd.Series) -> np.ndarray:
-        """Per row: index of its category, the most frequent one when empty, -1 when never seen in training."""
-        codes = category_codes(texts, enc.categories)
-        codes[texts.isna().to_numpy()] = enc.categories.index(enc.fill)
-        return codes
 
     def _encode_block(self, inputs: list[np.ndarray], rows: np.ndarray, out: np.ndarray) -> None:
         offset = 0
@@ -206,12 +226,13 @@ class TablePreprocessor:
                 median = float(np.median(finite, overwrite_input=True)) if finite.size else 0.0
                 encodings.append(ColumnEncoding(feat.name, NUMERIC, median))
             elif feat.kind == CATEGORICAL:
-                counts = data.iloc[train].value_counts(dropna=True)
-                if counts.empty:  # nothing in training: fall back to the whole column
-                    counts = data.value_counts(dropna=True)
-                categories = sort_labels([str(c) for c in counts.index])
+                counts = data.counts(train)
+                if not counts.any():  # nothing in training: fall back to the whole column
+                    counts = data.counts()
+                categories = sort_labels([label for label, n in zip(data.labels, counts) if n])
                 feat.categories = categories
-                encodings.append(ColumnEncoding(feat.name, CATEGORICAL, str(counts.index[0]), categories))
+                fill = data.labels[int(np.argmax(counts))]
+                encodings.append(ColumnEncoding(feat.name, CATEGORICAL, fill, categories))
         return cls(encodings)
 
 
@@ -221,7 +242,7 @@ class TablePreprocessor:
 @dataclass
 class _Column:
     feature: Feature
-    data: Any  # float64 array (numeric) or text Series (categorical), None when unused
+    data: Any  # float64 array (numeric) or Labels (categorical), None when unused
     warning: str | None = None
 
 
@@ -250,19 +271,31 @@ def _numeric_kind(name: str, values: np.ndarray, integer_dtype: bool) -> tuple[s
     return NUMERIC, "whole numbers"
 
 
+def _mostly_numbers(values: pd.Series) -> bool:
+    """Whether at least MIXED_NUMERIC_SHARE of these (non-empty) cells read as numbers; a small probe first."""
+    for size in (PROBE_SAMPLE, PROFILE_SAMPLE):
+        part = values.iloc[:size]
+        if pd.to_numeric(part, errors="coerce").notna().mean() < MIXED_NUMERIC_SHARE:
+            return False
+        if len(part) == len(values):
+            break
+    return True
+
+
 def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
-    present = series.dropna()
-    missing = len(series) - len(present)
-    if present.empty:
+    labels = factorize_text(series)
+    missing = int(np.count_nonzero(labels.codes < 0))
+    n_present = len(series) - missing
+    if n_present == 0:
         return _Column(Feature(name, IGNORED, "empty: no value in any row", missing), None)
-    sample = present.iloc[:PROFILE_SAMPLE]
-    if pd.to_numeric(sample, errors="coerce").notna().mean() >= MIXED_NUMERIC_SHARE:
+    sample = series.iloc[:PROFILE_SAMPLE].dropna()
+    if _mostly_numbers(sample):
         numbers = _as_float(series)
         parsed = int(np.isfinite(numbers).sum() + np.isinf(numbers).sum())
-        if parsed >= MIXED_NUMERIC_SHARE * len(present):
+        if parsed >= MIXED_NUMERIC_SHARE * n_present:
             pos, value = _first_bad_cell(series, numbers)
             warning = (
-                f"Column '{name}' in {file} holds numbers, but {len(present) - parsed} cell(s) are text "
+                f"Column '{name}' in {file} holds numbers, but {n_present - parsed} cell(s) are text "
                 f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
                 "file if they matter."
             )
@@ -270,15 +303,15 @@ def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
             feat = Feature(name, kind, reason + " (some cells were text)", int(np.isnan(numbers).sum()),
                            int(np.isinf(numbers).sum()))
             return _Column(feat, numbers if kind == NUMERIC else None, warning)
-    distinct = int(present.nunique())
+    distinct = len(labels.labels)
     if distinct == 1:
-        return _Column(Feature(name, IGNORED, f"the same value ('{present.iloc[0]}') in every row", missing), None)
-    if distinct <= ALWAYS_CATEGORIES or (distinct <= MAX_AUTO_CATEGORIES and distinct <= 0.05 * len(present)):
-        return _Column(Feature(name, CATEGORICAL, f"text with {distinct} different values", missing), series)
+        return _Column(Feature(name, IGNORED, f"the same value ('{labels.labels[0]}') in every row", missing), None)
+    if distinct <= ALWAYS_CATEGORIES or (distinct <= MAX_AUTO_CATEGORIES and distinct <= 0.05 * n_present):
+        return _Column(Feature(name, CATEGORICAL, f"text with {distinct} different values", missing), labels)
     if float(sample.str.len().mean()) >= TEXT_MEAN_LENGTH:
         return _Column(Feature(name, TEXT, "free text (sentences); the model does not read text, so it is not used",
                                missing), None)
-    if distinct == len(present):
+    if distinct == n_present:
         return _Column(Feature(name, IGNORED, "different in every row, like an id or a name", missing), None)
     return _Column(Feature(name, IGNORED, f"too many different values ({distinct}) to use as categories", missing), None)
 
@@ -309,7 +342,7 @@ def _profile(name: str, series: pd.Series, file: str) -> _Column:
             IGNORED, "the same yes/no value in every row")
     else:
         kind, reason = _numeric_kind(name, values, pd.api.types.is_integer_dtype(series.dtype))
-    data = values if kind == NUMERIC else as_text(series) if kind == CATEGORICAL else None
+    data = values if kind == NUMERIC else factorize_text(series) if kind == CATEGORICAL else None
     return _Column(Feature(name, kind, reason, missing, n_inf), data)
 
 
@@ -327,8 +360,8 @@ def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: 
             )
         return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", int(np.isnan(values).sum()),
                                int(np.isinf(values).sum())), values)
-    texts = as_text(series)
-    distinct = int(texts.nunique())
+    labels = factorize_text(series)
+    distinct = len(labels.labels)
     if distinct > max_categories:
         raise UserError(
             "table.too_many_categories",
@@ -337,7 +370,7 @@ def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: 
             column=name, file=file, n=distinct, limit=max_categories,
         )
     return _Column(Feature(name, CATEGORICAL, f"categories (chosen by you), {distinct} different values",
-                           int(texts.isna().sum())), texts)
+                           int(np.count_nonzero(labels.codes < 0))), labels)
 
 
 # ---------------------------------------------------------------- target
@@ -352,8 +385,9 @@ class _Target:
 
 
 def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file: str, max_classes: int) -> _Target:
-    texts = as_text(series if len(keep) == len(series) else series.iloc[keep])
-    classes = sort_labels([str(c) for c in texts.dropna().unique()])
+    labels = factorize_text(series)
+    present = labels.counts(keep)
+    classes = sort_labels([label for label, n in zip(labels.labels, present) if n])
     if len(classes) > max_classes:
         raise UserError(
             "table.too_many_classes",
@@ -361,8 +395,7 @@ def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file:
             "{limit}). If it holds amounts, choose the task 'regression'; otherwise pick another target.",
             column=name, file=file, n=len(classes), limit=max_classes,
         )
-    y = category_codes(texts, classes)
-    return _Target("classification", keep, y, classes)
+    return _Target("classification", keep, labels.index_in(classes)[keep], classes)
 
 
 def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max_classes: int) -> _Target:
@@ -383,10 +416,7 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
             column=name, file=file, line=_line(pos),
         )
     keep = np.flatnonzero(present)
-    sample = series.iloc[keep[:PROFILE_SAMPLE]]
-    if numbers is None and (task == "regression" or (
-        task is None and pd.to_numeric(sample, errors="coerce").notna().mean() >= MIXED_NUMERIC_SHARE
-    )):
+    if numbers is None and (task == "regression" or (task is None and _mostly_numbers(series.iloc[keep[:PROFILE_SAMPLE]]))):
         converted = _as_float(series.iloc[keep])
         share = float(np.isfinite(converted).mean())
         many_values = series.iloc[keep].nunique() > MAX_INTEGER_CLASSES
