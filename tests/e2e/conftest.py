@@ -69,7 +69,8 @@ def server_log() -> Path:
 def app_url(server_log: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port, as a user would start it."""
     port = _free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    # NO_COLOR: tracebacks in the kept server log stay readable as plain text.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     command = [
         str(REPO_ROOT / ".venv/bin/streamlit"), "run", "app.py",
         "--server.headless", "true",
