@@ -15,9 +15,10 @@ from components import layer_edits
 from components.i18n import current_lang, show_error, t
 from components.layer_form import param_inputs
 from components.workspace import Workspace, get_workspace
+from core import templates
 from core.catalog import LAYERS, format_shape, layers_for
 from core.errors import UserError
-from core.shapes import Notice, ShapeReport, ShapeRow
+from core.shapes import Notice, ShapeReport, ShapeRow, shape_report
 from core.spec import ProjectSpec, normalize_layer
 
 ROLE_NAMES = {"input": "Input", "preprocessing": "Preprocessing", "output": "Output"}
@@ -32,8 +33,6 @@ def spec_signature(spec: ProjectSpec) -> str:
 
 def default_design(dataset) -> tuple[ProjectSpec, str | None]:
     """The design a new dataset starts with, and the id of the template it came from."""
-    from core import templates
-
     fitting = templates.templates_for(dataset)
     return templates.default_template(dataset), (fitting[0].id if fitting else None)
 
@@ -42,9 +41,6 @@ def fit_design_to_data(ws: Workspace) -> None:
     """After new data: start a design if there is none; an untouched template follows the data
     (the task is updated, or the data's default replaces it when it no longer fits). A design
     the user edited is kept as it is: the designer shows what no longer fits."""
-    from core import templates
-    from core.shapes import shape_report
-
     if ws.spec is None:
         ws.spec, ws.template_id = default_design(ws.dataset)
         return
