@@ -1,0 +1,121 @@
+"""TrainingService: runs in warm worker processes, read by polling, stopped, queued, killed.
+
+One service for the module (each worker imports TensorFlow: seconds on this machine). The
+tests run in file order so each finds the warm worker the previous run left behind.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.spec import ProjectSpec
+from core.training import TrainingService
+from tests.unit.trained_models import sample
+
+WORKER_START_S = 240  # a cold worker on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def service():
+    svc = TrainingService(max_concurrent=1)
+    yield svc
+    svc.shutdown()
+
+
+def long_spec(epochs: int = 2000) -> ProjectSpec:
+    return ProjectSpec.from_dict(
+        {
+            "layers": [{"type": "Dense", "units": 16, "activation": "relu"}],
+            "training": {"epochs": epochs, "batch_size": 4, "seed": 1, "early_stopping_patience": 0},
+        }
+    )
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def polled(handle):
+    handle.poll()  # reads the new events into handle.history / handle.result
+    return handle
+
+
+def load(path: Path):
+    import keras
+
+    return keras.saving.load_model(path)
+
+
+def test_a_warm_worker_starts_at_once_and_stops_on_request(service: TrainingService, tmp_path: Path) -> None:
+    iris = sample("iris")
+    wait_until(lambda: service.warm, WORKER_START_S, "the warm worker")
+
+    started = time.monotonic()
+    handle = service.start(long_spec(), iris, tmp_path / "run")
+    assert handle.state == "running" and handle.queue_position is None
+    events: list[dict] = []
+    wait_until(lambda: events.extend(handle.poll()) or events, 60, "the first event")
+    first_event_s = time.monotonic() - started
+    wait_until(lambda: events.extend(handle.poll()) or any(e["type"] == "batch" for e in events), 60, "a batch event")
+    first_batch_s = time.monotonic() - started
+    print(f"\nwarm worker: first event after {first_event_s:.2f} s, first batch event after {first_batch_s:.2f} s")
+    assert events[0]["type"] == "start" and events[0]["pid"] != os.getpid()
+
+    wait_until(lambda: len(polled(handle).history) >= 2, 120, "two epochs")
+    handle.stop()
+    stop_asked = time.monotonic()
+    result = handle.wait(timeout=60)
+    print(f"stop honoured after {time.monotonic() - stop_asked:.2f} s")
+
+    assert handle.state == "done"
+    assert result.status == "stopped" and "stopped at your request" in result.message
+    assert result.best_epoch is not None and len(result.history) >= 2
+    probabilities = load(handle.best_model_path).predict(iris.x_test, verbose=0)
+    assert probabilities.shape == (len(iris.x_test), 3) and np.isfinite(probabilities).all()
+
+
+def test_runs_beyond_the_cap_wait_in_line_and_can_be_cancelled(service: TrainingService, tmp_path: Path) -> None:
+    iris = sample("iris")
+    wait_until(lambda: service.warm, WORKER_START_S, "a new warm worker after the previous run")
+    first = service.start(long_spec(), iris, tmp_path / "first")
+    second = service.start(long_spec(), iris, tmp_path / "second")
+    third = service.start(long_spec(), iris, tmp_path / "third")
+    assert first.state == "running"
+    assert (second.state, second.queue_position) == ("queued", 1)
+    assert (third.state, third.queue_position) == ("queued", 2)
+
+    second.cancel()
+    assert second.state == "done" and second.result.status == "stopped"
+    assert "cancelled before it started" in second.result.message
+    assert third.queue_position == 1
+
+    third.cancel()
+    first.stop()
+    assert first.wait(timeout=120).status == "stopped"
+
+
+def test_a_killed_worker_is_reported_and_its_best_model_kept(service: TrainingService, tmp_path: Path) -> None:
+    iris = sample("iris")
+    wait_until(lambda: service.warm, WORKER_START_S, "a new warm worker after the previous run")
+    handle = service.start(long_spec(), iris, tmp_path / "run")
+    wait_until(lambda: len(polled(handle).history) >= 2, 180, "two epochs")
+
+    os.kill(handle.start_event["pid"], signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    result = wait_until(lambda: polled(handle).result, 30, "the run to be reported")
+
+    assert result.status == "failed"
+    assert result.message.startswith("The training process stopped unexpectedly (killed by signal 9")
+    assert result.message.endswith("The best model so far is kept.")
+    assert result.best_epoch is not None and len(result.history) >= 2
+    assert load(handle.best_model_path).predict(iris.x_test[:2], verbose=0).shape == (2, 3)
