@@ -216,8 +216,10 @@ def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str) -> pd.
         convert_options=pa_csv.ConvertOptions(
             null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal
         ),
+        # The system allocator hands the parser's freed buffers back for the numpy arrays that follow.
+        memory_pool=pa.system_memory_pool(),
     )
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+    return table.to_pandas(self_destruct=True, split_blocks=True, memory_pool=pa.system_memory_pool())
 
 
 def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:
