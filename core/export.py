@@ -236,19 +236,18 @@ def preprocessing_info(dataset: Dataset) -> dict[str, Any]:
     """What a developer must do to raw values before calling the model (preprocessing.json)."""
     info: dict[str, Any] = {"format": PREPROCESSING_FORMAT, "kind": dataset.kind, "task": dataset.task}
     if dataset.kind == "table":
-        pre = dataset.preprocessor
+        # the fitted TablePreprocessor's own description (how, columns with kind / fill /
+        # categories, input_names) is the heart of it; TablePreprocessor.from_json reads it back
+        info.update(dataset.preprocessor.to_json())
         info.update(
+            format=PREPROCESSING_FORMAT,
             target=dataset.target,
-            columns=list(pre.columns) if pre is not None else [],
             ignored_columns=[f.name for f in dataset.features if f.kind not in ("numeric", "categorical")],
-            input_names=list(pre.input_names) if pre is not None else [],
-            table=pre.to_json() if pre is not None else {},
             model_input={
                 "dtype": "float32",
                 "shape": [None, *dataset.input_shape],
-                "feed": "one row per example: the columns in 'columns' order after filling missing values and "
-                "one-hot encoding categories as described in 'table' (vector order: 'input_names'). "
-                "Do not standardise: the model does that itself (Normalization layer).",
+                "feed": "one float32 vector per row, built from the raw columns as 'how' says, in "
+                "'input_names' order. Do not standardise: the model does that itself (Normalization layer).",
             },
         )
     else:

@@ -57,7 +57,7 @@ def read_contract(folder: Path) -> InputContract:
             task=labels["task"],
             classes=list(labels.get("classes", [])),
             target=info.get("target"),
-            preprocessor=TablePreprocessor.from_json(info["table"]),
+            preprocessor=TablePreprocessor.from_json(info),
             known_columns=list(info.get("ignored_columns", [])),
         )
     height, width = info["image_size"]

@@ -117,8 +117,9 @@ def test_preprocessing_json_is_enough_to_feed_raw_rows():
 
     dataset = sample("iris")
     info = json.loads(export.preprocessing_json(dataset))
-    assert info["kind"] == "table" and info["columns"] == dataset.preprocessor.columns
-    rebuilt = TablePreprocessor.from_json(info["table"])
+    assert info["kind"] == "table" and [c["name"] for c in info["columns"]] == dataset.preprocessor.columns
+    assert info["input_names"] == dataset.preprocessor.input_names and info["target"] == "target"
+    rebuilt = TablePreprocessor.from_json(json.loads(json.dumps(info)))
     raw = dataset.frame.drop(columns=[dataset.target]).head(5)
     assert rebuilt.transform(raw) == pytest.approx(dataset.preprocessor.transform(raw))
     assert "Normalization" in info["model_input"]["feed"]
