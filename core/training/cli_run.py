@@ -63,7 +63,9 @@ def print_progress(event: dict) -> None:
 
 def format_epoch(event: dict) -> str:
     width = len(str(event["epochs"]))
-    values = "  ".join(f"{name} {_number(value)}" for name, value in event["logs"].items())
+    # loss first, then the other metrics, validation values after the training ones
+    names = sorted(event["logs"], key=lambda n: (n.startswith("val_"), n.removeprefix("val_") != "loss", n))
+    values = "  ".join(f"{name} {_number(event['logs'][name])}" for name in names)
     return (
         f"Epoch {event['epoch']:>{width}}/{event['epochs']}  {values}  "
         f"({event['elapsed']:.1f} s, about {event['eta']:.0f} s left)"
