@@ -27,10 +27,10 @@ def training_script(spec: Any, dataset: Dataset) -> str:
     images = dataset.kind == "images"
     parts = [
         _HEADER.format(
-            name=dataset.name,
+            name=_docstring_safe(dataset.name),
             version=__version__,
             data_help="a folder (or .zip) with one sub-folder of images per class" if images else "a CSV file",
-            default_usage="" if sample else " --data " + _shell_word(dataset.name),
+            default_usage="" if sample else " --data " + _docstring_safe(_shell_word(dataset.name)),
             needs="numpy pandas pillow" if images else "numpy pandas",
             sklearn=" scikit-learn" if sample else "",
             epochs=int(spec.training["epochs"]),
@@ -219,6 +219,11 @@ def _split_top_level(text: str) -> list[str]:
     if current.strip():
         parts.append(current.strip())
     return parts
+
+
+def _docstring_safe(text: str) -> str:
+    """Text that cannot end or break the script's docstring (a file name is user input)."""
+    return "".join(ch for ch in text if ch.isprintable() and ch not in '"\\')
 
 
 def _shell_word(text: str) -> str:

@@ -25,7 +25,8 @@ TFLITE_VARIANT_HELP = {
     "float16": "Weights stored as 16-bit floats: about half the size, practically the same results.",
     "dynamic_range": "Weights stored as 8-bit integers, computed in float: about a quarter of the size.",
     "int8": "Weights and activations as 8-bit integers (calibrated on training samples) for small devices; "
-    "inputs and outputs stay float32, so you feed it the same values as the other files.",
+    "inputs and outputs stay float32, so you feed it the same values as the other files "
+    "(for tables, the input standardisation also stays float32).",
 }
 CALIBRATION_SAMPLES = 200
 PREPROCESSING_FORMAT = "layerlab-preprocessing/1"

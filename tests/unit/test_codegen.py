@@ -122,3 +122,12 @@ def test_a_missing_data_file_is_a_plain_message(tmp_path):
     done = _run(script, "--data", str(tmp_path / "nowhere.csv"), "--epochs", "1")
     assert done.returncode != 0
     assert "nowhere.csv does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_hostile_file_name_cannot_break_out_of_the_script():
+    import dataclasses
+
+    dataset = dataclasses.replace(sample("iris"), name='C:\\New """\nimport shutil; shutil.rmtree(".")\n""".csv')
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    assert ns["DEFAULT_DATA"] == dataset.name  # kept exactly, as a string literal
+    assert "shutil" not in ns  # nothing from the name ran
