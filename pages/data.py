@@ -19,6 +19,7 @@ LAST_UPLOAD_KEY = "data_page.last_upload"
 UPLOAD_ERROR_KEY = "data_page.upload_error"
 SAMPLE_PICKED_KEY = "data_page.sample_picked"
 REFUSED_KEY = "data_page.refused_changes"  # counts refused target/task/kind changes
+KIND_CHOICES_KEY = "data_page.kind_choices"  # (data_version, {column: kind the user chose})
 
 
 def _sample_label(name: str) -> str:
@@ -41,9 +42,10 @@ def _raw_table(ws: Workspace):
     return ws.raw_table
 
 
-def use_dataset(ws: Workspace, dataset, source: str, raw=None) -> None:
+def use_dataset(ws: Workspace, dataset, source: str, raw=None, kind_choices: dict | None = None) -> None:
     """Make `dataset` the current data, fit the design to it, and redraw the page from it."""
     ws.set_dataset(dataset, source, raw_table=raw)
+    st.session_state[KIND_CHOICES_KEY] = (ws.data_version, dict(kind_choices or {}))
     fit_design_to_data(ws)
     st.rerun()
 
@@ -93,7 +95,7 @@ def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, 
         # The widgets still show the refused choice: the next run redraws them from the kept dataset.
         st.session_state[REFUSED_KEY] = st.session_state.get(REFUSED_KEY, 0) + 1
         return
-    use_dataset(ws, dataset, ws.data_source, raw)
+    use_dataset(ws, dataset, ws.data_source, raw, kind_choices=kinds)
 
 
 def choose_source(ws: Workspace) -> None:
@@ -145,9 +147,10 @@ def _mirror(key: str, value, generation: str) -> None:
         st.session_state[marker] = generation
 
 
-def _kinds(dataset) -> dict[str, str]:
-    """The current kind of every column, so a task change keeps the user's kind choices."""
-    return {f.name: f.kind for f in dataset.features}
+def _kind_choices(ws: Workspace) -> dict[str, str]:
+    """The column kinds the user chose for the current data (only those: the app decides the rest)."""
+    version, choices = st.session_state.get(KIND_CHOICES_KEY) or (None, {})
+    return dict(choices) if version == ws.data_version else {}
 
 
 def choose_target_and_task(ws: Workspace) -> None:
@@ -177,7 +180,7 @@ def choose_target_and_task(ws: Workspace) -> None:
         # A new target: the task is decided again and the columns are looked at afresh.
         reprepare(ws, target=target, task=None, kinds={})
     elif task != dataset.task:
-        reprepare(ws, target=target, task=task, kinds=_kinds(dataset))
+        reprepare(ws, target=target, task=task, kinds=_kind_choices(ws))
 
 
 def show_table_dataset(ws: Workspace) -> None:
@@ -187,8 +190,7 @@ def show_table_dataset(ws: Workspace) -> None:
     st.caption(t("What each column was understood to be. Change a kind if it is wrong."))
     changed = data_views.edit_feature_kinds(dataset, key=f"feature_kinds_{_widget_generation(ws)}")
     if changed:
-        kinds = _kinds(dataset) | changed
-        reprepare(ws, target=dataset.target, task=dataset.task, kinds=kinds)
+        reprepare(ws, target=dataset.target, task=dataset.task, kinds=_kind_choices(ws) | changed)
     st.subheader(t("Preview"))
     data_views.table_preview(dataset.frame)
 

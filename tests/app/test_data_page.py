@@ -165,9 +165,11 @@ def test_changing_a_column_kind_prepares_the_table_again(app, monkeypatch):
     monkeypatch.setattr(st, "data_editor", user_ignores_alcohol)
     at.run()
     assert not exceptions(at) and not errors(at)
-    features = {f.name: f.kind for f in at.session_state["workspace"].dataset.features}
-    assert features["alcohol"] == "ignored"
+    features = {f.name: f for f in at.session_state["workspace"].dataset.features}
+    assert features["alcohol"].kind == "ignored"
     assert any("13 columns used" in t for t in texts(at))
+    # Only the column the user changed says so; the others keep the app's own reasons.
+    assert [name for name, f in features.items() if "chosen by you" in f.reason] == ["alcohol"]
 
 
 def test_new_data_gets_a_design_that_fits_unless_the_user_edited_it(app):
