@@ -193,13 +193,10 @@ def _source(dataset: Dataset, index: int) -> str:
 
 
 def _inputs(dataset: Dataset, index: int) -> dict[str, float]:
-    if dataset.kind != "table":
+    if dataset.kind != "table" or dataset.preprocessor is None:
         return {}
-    names = list(dataset.preprocessor.input_names) if dataset.preprocessor is not None else []
     values = np.asarray(dataset.x_test[index]).reshape(-1)
-    if len(names) != len(values):
-        names = [f"input {k + 1}" for k in range(len(values))]
-    return {name: float(v) for name, v in zip(names, values)}
+    return {name: float(v) for name, v in zip(dataset.preprocessor.input_names, values)}
 
 
 def _mean(values: list[float]) -> float | None:
