@@ -154,3 +154,39 @@ def test_leaving_the_page_and_coming_back_keeps_the_template_shown():
     at.switch_page("pages/data.py").run()
     at.switch_page(DESIGN).run()
     assert at.selectbox(key="template").value == chosen
+
+
+def test_forms_take_lists_choices_and_automatic_values():
+    """Reshape (a list of numbers), Conv1D (choices) and MaxPooling1D (strides left automatic)
+    added through the forms turn the 4 iris measurements into a sequence."""
+    ws = workspace_with_sample("iris")
+    ws.spec.layers = []
+    at = design_app(ws)
+    at.selectbox(key="add_layer_type").set_value("Reshape").run()
+    at.text_input(key="add.Reshape.target_shape").input("4, 1")
+    at.button(key="add_layer").click().run()
+    at.selectbox(key="add_layer_type").set_value("Conv1D").run()
+    at.number_input(key="add.Conv1D.filters").set_value(6)
+    at.selectbox(key="add.Conv1D.padding").set_value("valid")
+    at.button(key="add_layer").click().run()
+    at.selectbox(key="add_layer_type").set_value("MaxPooling1D").run()
+    assert at.number_input(key="add.MaxPooling1D.strides").value is None  # automatic
+    at.button(key="add_layer").click().run()
+    at.selectbox(key="add_layer_type").set_value("Flatten").run()
+    at.button(key="add_layer").click().run()
+    assert not exceptions(at) and not errors(at)
+    assert layer_names(at) == ["1. Reshape", "2. Conv1D", "3. MaxPooling1D", "4. Flatten"]
+    assert shapes(at) == ["(4, 1)", "(2, 6)", "(1, 6)", "(6,)"]
+    assert at.session_state["workspace"].spec.layers[2]["strides"] is None
+
+
+def test_a_list_that_is_not_numbers_is_refused_with_a_message():
+    ws = workspace_with_sample("iris")
+    at = design_app(ws)
+    before = list(ws.spec.layers)
+    at.selectbox(key="add_layer_type").set_value("Reshape").run()
+    at.text_input(key="add.Reshape.target_shape").input("four, one")
+    at.button(key="add_layer").click().run()
+    assert not exceptions(at)
+    assert any("target_shape" in e for e in errors(at))
+    assert at.session_state["workspace"].spec.layers == before
