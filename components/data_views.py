@@ -7,8 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.i18n import t
-
-KINDS = ("numeric", "categorical", "text", "ignored")
+from core.data.tables import KINDS
 PREVIEW_ROWS = 10
 IMAGES_PER_CLASS = 6
 GRID_COLUMNS = 2  # classes side by side in the image preview
