@@ -216,10 +216,17 @@ def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str) -> pd.
         convert_options=pa_csv.ConvertOptions(
             null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal
         ),
-        # The system allocator hands the parser's freed buffers back for the numpy arrays that follow.
-        memory_pool=pa.system_memory_pool(),
     )
-    return table.to_pandas(self_destruct=True, split_blocks=True, memory_pool=pa.system_memory_pool())
+    # Column by column, dropping each from the table once converted, so the parsed table and
+    # the frame are never both fully in memory. The freed memory stays in Arrow's pool, where
+    # prepare_table's input arrays are allocated next (see tables.empty_float32).
+    columns = {}
+    for name in table.column_names:
+        column = table.column(0)
+        table = table.remove_column(0)
+        columns[name] = column.to_pandas()
+        del column
+    return pd.DataFrame(columns, copy=False)
 
 
 def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:

@@ -90,6 +90,22 @@ def factorize_text(series: pd.Series) -> Labels:
     return Labels(codes, [str(u) for u in uniques])
 
 
+def empty_float32(shape: tuple[int, int]) -> np.ndarray:
+    """An uninitialised float32 array taken from Arrow's memory pool.
+
+    Right after a CSV parse that pool holds the parser's freed buffers; reusing them spares
+    the operating system handing out (and zeroing) fresh pages, which on big tables costs
+    more than the encoding itself.
+    """
+    import pyarrow as pa
+
+    n_bytes = int(np.prod(shape)) * 4
+    if n_bytes == 0:
+        return np.empty(shape, dtype=np.float32)
+    buffer = pa.allocate_buffer(n_bytes, memory_pool=pa.default_memory_pool())
+    return np.frombuffer(buffer, dtype=np.float32).reshape(shape)
+
+
 def _integer_valued(values: np.ndarray) -> bool:
     return bool(np.array_equal(values, np.trunc(values)))
 
@@ -173,7 +189,7 @@ class TablePreprocessor:
         ]
         results = []
         for rows in row_sets:
-            out = np.zeros((len(rows), self.n_inputs), dtype=np.float32)
+            out = empty_float32((len(rows), self.n_inputs))
             for start in range(0, len(rows), ENCODE_BLOCK):  # a block of rows stays in the CPU cache
                 self._encode_block(inputs, rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK])
             results.append(out)
@@ -189,6 +205,7 @@ class TablePreprocessor:
             else:
                 codes = data[rows]
                 seen = np.flatnonzero(codes >= 0)
+                out[:, offset : offset + enc.width] = 0.0
                 out[seen, offset + codes[seen]] = 1.0
             offset += enc.width
 
