@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES
 
@@ -224,7 +225,10 @@ def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str) -> pd.
     for name in table.column_names:
         column = table.column(0)
         table = table.remove_column(0)
-        columns[name] = column.to_pandas()
+        # An entirely empty column has Arrow's null type; pandas reads it as float NaN.
+        columns[name] = (
+            pd.Series(np.full(len(column), np.nan)) if pa.types.is_null(column.type) else column.to_pandas()
+        )
         del column
     return pd.DataFrame(columns, copy=False)
 
