@@ -25,7 +25,6 @@ from core.data.split import split_indices
 from core.data.tables import sort_labels
 from core.errors import UserError
 
-FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 MIN_IMAGES_PER_CLASS = 5
 AUTO_SIDE = 128  # longest side chosen automatically: photos shrink to a size a CPU can train on
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".ico"}
