@@ -1,26 +1,85 @@
 """Translation tables for the UI and for user errors (no Streamlit here).
 
-Tables live in `locales/<lang>.json`: {"messages": {English text: translation},
-"errors": {error code: translated template}}. English is the source language, so an
-English lookup is the identity.
+One plain JSON table per language, `locales/<lang>.json`:
+    {"messages": {English text: translation}, "errors": {error code: translated template}}
+(a code raised with several English templates has one key per template: "code", "code#2", ...).
+English is the source language: en.json maps each message to itself and each error code to
+its English template, so both tables have the same keys (scripts/i18n_extract.py writes
+en.json from the source and reports what zh.json lacks). English lookups are the identity.
+
+Core builds a few English pieces into rows and error parameters ("layer 3 (Dense)", "a whole
+number"). They are listed in CORE_FRAGMENTS and translated back by pattern, so a Chinese
+error message never carries an English fragment.
 """
 from __future__ import annotations
 
 import json
+import re
+import string
 from functools import lru_cache
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
+SOURCE_LANG = "en"
+
+# English pieces core builds into shape-report rows and error parameters (see the modules
+# named). A {placeholder} matches any text; what it matched is translated in turn.
+CORE_FRAGMENTS = (
+    # core.spec: where a setting lives
+    "Layer {layer} ({type})",
+    "Optimizer ({name})",
+    "Training settings",
+    "Training",
+    "no settings",
+    # core.layers.base: Param.describe_type, ranges
+    "{expected} or null",  # before "one of {choices}", which would swallow " or null"
+    "a whole number",
+    "a number",
+    "true or false",
+    "one of {choices}",
+    "a list of whole numbers such as [8, 1]",
+    "any",
+    # core.shapes: rows and notice parameters
+    "{n} input values",
+    "{h}×{w} pixels, 1 channel",
+    "{h}×{w} pixels, {channels} channels",
+    "pixels 0–255 → 0–1",
+    "Embedding reads the raw codes",
+    "mean 0, variance 1 (from the training split)",
+    "{n} classes, softmax",
+    "1 value, linear, scaled to the target's units",
+    "layer {n} ({type})",
+    "the input",
+    "Flatten or GlobalAveragePooling2D",
+    "Flatten or GlobalAveragePooling1D (or switch return_sequences off)",
+    # core.layers: the key settings shown in each row ("32 filters 3×3, relu, same")
+    "{filters} filters {k}×{k}",
+    "{filters} filters of {k}",
+    "{units} units",
+    "all steps",
+    "last step",
+    "stride {n}",
+    "{n} codes → {m} values",
+    "to [{shape}]",
+    # core.training.outcome: the {error} of a failed run
+    "the computer ran out of memory — try a smaller batch size or a smaller model",
+)
+_FRAGMENT_DEPTH = 3  # "one of a, b or null" nests two patterns; more would be a table mistake
+
+
+def read_table(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {"messages": {}, "errors": {}}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {"messages": dict(data.get("messages", {})), "errors": dict(data.get("errors", {}))}
 
 
 @lru_cache(maxsize=None)
 def load_table(lang: str) -> dict[str, dict[str, str]]:
-    path = LOCALES_DIR / f"{lang}.json"
-    if lang == "en" or not path.exists():
+    if lang == SOURCE_LANG or lang not in LANGUAGES:
         return {"messages": {}, "errors": {}}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {"messages": data.get("messages", {}), "errors": data.get("errors", {})}
+    return read_table(LOCALES_DIR / f"{lang}.json")
 
 
 def _fill(template: str, params: dict) -> str:
@@ -30,12 +89,71 @@ def _fill(template: str, params: dict) -> str:
         return template
 
 
-def translate(text: str, lang: str = "en", **params: object) -> str:
+def translate(text: str, lang: str = SOURCE_LANG, **params: object) -> str:
     """Render an English UI string in `lang`, filling `{named}` placeholders."""
     table = load_table(lang)["messages"]
     return _fill(table.get(text, text), params)
 
 
-def translate_error(code: str, template: str, lang: str = "en", **params: object) -> str:
+def translate_error(code: str, template: str, lang: str = SOURCE_LANG, **params: object) -> str:
+    """A UserError's message in `lang`: the table's template for `code`, English pieces in the
+    parameters translated too (a column name or a number stays as it is)."""
+    if lang == SOURCE_LANG:
+        return _fill(template, params)
     table = load_table(lang)["errors"]
-    return _fill(table.get(code, template), params)
+    translated = {key: translate_fragment(value, lang) if isinstance(value, str) else value
+                  for key, value in params.items()}
+    return _fill(table.get(error_key(code, template), template), translated)
+
+
+@lru_cache(maxsize=None)
+def _variant_keys() -> dict[tuple[str, str], str]:
+    """(code, English template) -> "code#N", for codes raised with several templates (en.json)."""
+    english = read_table(LOCALES_DIR / f"{SOURCE_LANG}.json")["errors"]
+    return {(key.split("#")[0], template): key for key, template in english.items() if "#" in key}
+
+
+def error_key(code: str, template: str) -> str:
+    """The table key of an error: its code, or "code#N" when the code has several templates."""
+    return _variant_keys().get((code, template), code)
+
+
+@lru_cache(maxsize=None)
+def _fragment_patterns(lang: str) -> tuple[tuple[re.Pattern, str], ...]:
+    """CORE_FRAGMENTS with placeholders, as anchored regexes (a repeated name must match the same text)."""
+    table = load_table(lang)["messages"]
+    patterns = []
+    for english in CORE_FRAGMENTS:
+        if "{" not in english or english not in table:
+            continue
+        seen: set[str] = set()
+        regex = ""
+        for literal, name, _, _ in string.Formatter().parse(english):
+            regex += re.escape(literal)
+            if name:
+                regex += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+                seen.add(name)
+        patterns.append((re.compile(regex + r"\Z", re.DOTALL), table[english]))
+    return tuple(patterns)
+
+
+@lru_cache(maxsize=4096)
+def translate_fragment(text: str, lang: str = SOURCE_LANG, depth: int = 0) -> str:
+    """An English piece built by core, in `lang`: an exact table entry, a CORE_FRAGMENTS pattern
+    (its parts translated in turn), or comma-separated parts each translated; else unchanged."""
+    if lang == SOURCE_LANG or not text or depth > _FRAGMENT_DEPTH:
+        return text
+    messages = load_table(lang)["messages"]
+    if text in messages:
+        return messages[text]
+    for pattern, template in _fragment_patterns(lang):
+        match = pattern.match(text)
+        if match:
+            parts = {k: translate_fragment(v, lang, depth + 1) for k, v in match.groupdict().items()}
+            return _fill(template, parts)
+    if ", " in text and depth == 0:
+        parts = text.split(", ")
+        translated = [translate_fragment(part, lang, depth + 1) for part in parts]
+        if translated != parts:
+            return "，".join(translated)
+    return text
