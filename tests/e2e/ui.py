@@ -23,7 +23,7 @@ CHOOSE_FILE_BUTTON = re.compile(r"^\W*(upload\W*)?(browse|upload|add)", re.I)
 Text = str | re.Pattern[str]
 
 
-def wait_idle(page: Page, timeout_ms: int = 60_000) -> None:
+def wait_idle(page: Page, timeout_ms: int = TRAINING_TIMEOUT_MS) -> None:
     """Wait for the script run an action triggered to finish (it may start a moment later)."""
     page.wait_for_timeout(150)
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
