@@ -222,7 +222,8 @@ def _decode_all(
                 reasons[slot] = str(err)
             cand.image = None  # let the decoded copy go
 
-    threads = max(1, min(DECODE_THREADS, os.cpu_count() or 1))
+    # Twice the cores: while one thread runs Python (holding the GIL) another decodes without it.
+    threads = max(1, min(DECODE_THREADS, 2 * (os.cpu_count() or 1)))
     bounds = np.linspace(0, len(candidates), threads * 4 + 1).astype(int)
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(decode_range, [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
