@@ -62,9 +62,26 @@ CORE_FRAGMENTS = (
     "stride {n}",
     "{n} codes → {m} values",
     "to [{shape}]",
-    # core.training.outcome: the {error} of a failed run
+    # core.data: tasks, units and file kinds named in messages
+    "classification",
+    "regression",
+    "rows",
+    "images",
+    "row",
+    "image",
+    "a zip archive (an Excel .xlsx file is one too): save your sheet as CSV",
+    "a PDF document: export the table as CSV",
+    "a PNG image",
+    "a JPEG image",
+    "an old Excel/Word file: save your sheet as CSV",
+    "a GIF image",
+    "a gzip-compressed file: decompress it first",
+    # core.training: the {monitor} and {error} of a run's end message
+    "validation loss",
+    "training loss",
     "the computer ran out of memory — try a smaller batch size or a smaller model",
 )
+_FRAGMENT_SET = frozenset(CORE_FRAGMENTS)
 _FRAGMENT_DEPTH = 3  # "one of a, b or null" nests two patterns; more would be a table mistake
 
 
@@ -90,8 +107,16 @@ def _fill(template: str, params: dict) -> str:
 
 
 def translate(text: str, lang: str = SOURCE_LANG, **params: object) -> str:
-    """Render an English UI string in `lang`, filling `{named}` placeholders."""
+    """Render an English UI string in `lang`, filling `{named}` placeholders.
+
+    A parameter that is exactly one of CORE_FRAGMENTS ("validation loss") is translated too;
+    anything else (file names, numbers, the user's labels) stays as it is."""
+    if lang == SOURCE_LANG:
+        return _fill(text, params)
     table = load_table(lang)["messages"]
+    if params:
+        params = {key: table.get(value, value) if isinstance(value, str) and value in _FRAGMENT_SET else value
+                  for key, value in params.items()}
     return _fill(table.get(text, text), params)
 
 
@@ -144,8 +169,8 @@ def translate_fragment(text: str, lang: str = SOURCE_LANG, depth: int = 0) -> st
     if lang == SOURCE_LANG or not text or depth > _FRAGMENT_DEPTH:
         return text
     messages = load_table(lang)["messages"]
-    if text in messages:
-        return messages[text]
+    if text in _FRAGMENT_SET:
+        return messages.get(text, text)
     for pattern, template in _fragment_patterns(lang):
         match = pattern.match(text)
         if match:
