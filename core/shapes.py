@@ -210,9 +210,11 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     rows.append(_preprocessing_row(dataset, in_shape, reads_codes))
 
     for number, layer in enumerate(layers, start=1):
-        if layer is None:
-            rows.append(ShapeRow("layer", str(spec.layers[number - 1].get("type", "?")) if isinstance(spec.layers[number - 1], dict) else "?",
-                                 "", None, number=number, error=str(next(e for e in errors if e.layer == number))))
+        if layer is None:  # settings invalid: the error is already listed
+            raw = spec.layers[number - 1]
+            type_name = str(raw.get("type", "?")) if isinstance(raw, dict) else "?"
+            error = next(str(e) for e in errors if e.layer == number)
+            rows.append(ShapeRow("layer", type_name, "", None, number=number, error=error))
             walk.shape = None
             continue
         rows.append(_layer_row(number, layer, walk, dataset, errors, warnings))
@@ -357,7 +359,9 @@ def format_report(report: ShapeReport) -> str:
     lines.append("-" * len(lines[0]))
     lines.append(f"Total parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
                  f"not trainable {report.non_trainable_params:,})")
-    lines.append(f"Estimated training memory: {report.memory_bytes / 1024**2:,.1f} MB")
+    megabytes = report.memory_bytes / 1024**2
+    lines.append(f"Estimated training memory: {megabytes:,.1f} MB" if megabytes >= 0.1 else
+                 f"Estimated training memory: {report.memory_bytes / 1024:,.0f} KB")
     lines += [f"Warning: {w}" for w in report.warnings]
     lines += [f"Error: {e}" for e in report.errors]
     return "\n".join(lines)
