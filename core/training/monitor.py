@@ -3,9 +3,10 @@
 Imported only inside the trainer (it imports Keras at module level). The per-batch work
 is kept nearly free: it uses `on_train_batch_begin`, which Keras calls with no logs to
 convert and which leaves Keras's asynchronous batch-end dispatch switched on; each batch
-checks the stop request (one shared-memory flag read) and the clock; everything else
-(progress events, the NaN check, the time limit) happens at most every `tick_s` seconds
-and at epoch ends.
+checks the stop request (one shared-memory flag read) and the clock. Batch progress events
+and the time limit are handled at most every `tick_s` seconds, the running metrics (a
+live loss, and the NaN check within an epoch) read at most once a second, and everything
+else at epoch ends.
 """
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ import numpy as np
 
 from core.training import events as ev
 
-TICK_S = 0.2  # at most this often: batch progress events, NaN check, time limit
-# best.keras is rewritten at an improvement unless the last write was very recent: saving
-# a small model costs ~30 ms, which on fast epochs would eat into training speed. The
-# weights themselves are kept in memory at every improvement, so the final model is exact.
-MIN_SAVE_INTERVAL_S = 2.0
-SAVE_COST_FACTOR = 200  # ...and at most one save per 200x its own duration (<= 0.5 % overhead)
+TICK_S = 0.2  # at most this often: batch progress events, time limit
+METRICS_EVERY_S = 1.0  # reading the running metrics (live loss, NaN check) costs ~1 ms: less often
+# Writing best.keras costs ~30 ms for a small model (several times that on a busy machine),
+# which on sub-second epochs would eat into training speed. So an improvement is written
+# only while the writes so far stay within this share of the training time; with slow
+# epochs that is every improvement. The weights themselves are kept in memory at every
+# improvement, so the model the run hands back is always the exact best one, and the last
+# pending improvement is written when training ends.
+SAVE_BUDGET = 0.005  # at most 0.5 % of the training time; with ~30 ms saves, one every ~6 s at most
+FIRST_SAVE_ESTIMATE_S = 0.05
 
 
 class RunMonitor(keras.callbacks.Callback):
@@ -59,12 +64,14 @@ class RunMonitor(keras.callbacks.Callback):
         self._best_weights: list[np.ndarray] | None = None
         self._initial_weights: list[np.ndarray] | None = None
         self._save_pending = False
-        self._last_save_end = -math.inf
-        self._last_save_cost = 0.0
+        self._save_seconds = 0.0  # spent writing best.keras so far
+        self._last_save_cost = FIRST_SAVE_ESTIMATE_S
         self._epoch = 0
         self._batches = 0
         self._t0 = 0.0
         self._next_tick = 0.0
+        self._next_metrics = 0.0
+        self._batch_logs: dict[str, float | None] = {}
         self._epoch_t0 = 0.0
 
     # ---- Keras hooks -------------------------------------------------------------------
@@ -77,6 +84,7 @@ class RunMonitor(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
         self._epoch_t0 = time.perf_counter()
+        self._batch_logs = {}
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if self.should_stop():
@@ -105,11 +113,9 @@ class RunMonitor(keras.callbacks.Callback):
             holds_best = True
         elif self.patience and epoch + 1 - (self.best_epoch or 0) >= self.patience:
             self._end(ev.EARLY_STOPPED)
-        if self._save_pending and now - self._last_save_end >= max(
-            MIN_SAVE_INTERVAL_S, SAVE_COST_FACTOR * self._last_save_cost
-        ):
-            self._save_best(model_holds_best=holds_best)
         elapsed = now - self._t0
+        if self._save_pending and self._save_seconds + self._last_save_cost <= SAVE_BUDGET * elapsed:
+            self._save_best(model_holds_best=holds_best)
         done = epoch + 1
         self.emit(
             {
@@ -134,10 +140,10 @@ class RunMonitor(keras.callbacks.Callback):
     # ---- helpers -----------------------------------------------------------------------
     def _tick(self, batch: int, now: float) -> None:
         elapsed = now - self._t0
-        batch_logs: dict[str, float | None] = {}
-        if batch > 0:  # the metrics only exist after the epoch's first batch
-            batch_logs = ev.clean_logs(self.model.get_metrics_result())
-            if batch_logs.get("loss", 0.0) is None:
+        if batch > 0 and now >= self._next_metrics:  # the metrics exist after the epoch's first batch
+            self._next_metrics = now + METRICS_EVERY_S
+            self._batch_logs = ev.clean_logs(self.model.get_metrics_result())
+            if self._batch_logs.get("loss", 0.0) is None:
                 self._end(ev.DIVERGED)
         fraction = (self._epoch + batch / max(self._batches, 1)) / self.epochs
         self.emit(
@@ -147,7 +153,7 @@ class RunMonitor(keras.callbacks.Callback):
                 "epochs": self.epochs,
                 "batch": batch,
                 "batches": self._batches,
-                "logs": batch_logs,
+                "logs": self._batch_logs,  # running means over the epoch so far
                 "elapsed": round(elapsed, 3),
                 "eta": round(elapsed * (1 - fraction) / fraction, 3) if fraction > 0 else None,
             }
@@ -189,8 +195,8 @@ class RunMonitor(keras.callbacks.Callback):
             self.model.set_weights(current)
         self._save_pending = False
         self.saved_epoch = self.best_epoch
-        self._last_save_end = time.perf_counter()
-        self._last_save_cost = self._last_save_end - start
+        self._last_save_cost = time.perf_counter() - start
+        self._save_seconds += self._last_save_cost
 
 
 def _all_finite(weights: list[np.ndarray]) -> bool:

@@ -58,8 +58,10 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def _warm_up() -> None:
-    """Fit a tiny model once so the first real run does not pay Keras's one-off setup
-    (tf.function tracing machinery, tf.data, optimizer code paths)."""
+    """Fit and save a tiny model once so the first real run does not pay Keras's one-off
+    setup (tf.function tracing machinery, tf.data, optimizer code, the .keras writer)."""
+    import tempfile
+
     import keras
     import numpy as np
 
@@ -69,6 +71,8 @@ def _warm_up() -> None:
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
     model.predict(x, verbose=0)
+    with tempfile.TemporaryDirectory(prefix="layerlab-warm-up-") as tmp:
+        model.save(Path(tmp) / "warm-up.keras")
 
 
 def _record_crash(run_dir: Path) -> None:
