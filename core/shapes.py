@@ -166,16 +166,19 @@ def _integer_code_problem(number: int, params: dict, dataset: Any) -> LayerProbl
             "build.embedding_on_images",
             "Embedding reads whole-number codes from a table, but this data is images. Remove it and use Conv2D layers.",
         )
-    values = np.concatenate([np.ravel(a) for a in (dataset.x_train, dataset.x_val, dataset.x_test) if len(a)])
-    odd = values[(values != np.round(values)) | (values < 0) | ~np.isfinite(values)]
-    if odd.size:
-        return LayerProblem(
-            "build.embedding_needs_codes",
-            "Embedding needs every input value to be a whole-number code (0, 1, 2, ...), but this table has values such as {value}. "
-            "Remove Embedding (start with Dense), or use a table of codes.",
-            value=f"{float(odd[0]):g}",
-        )
-    largest = int(values.max()) if values.size else 0
+    largest = 0
+    for values in (dataset.x_train, dataset.x_val, dataset.x_test):
+        if not np.size(values):
+            continue
+        odd = values[(values != np.round(values)) | (values < 0) | ~np.isfinite(values)]
+        if odd.size:
+            return LayerProblem(
+                "build.embedding_needs_codes",
+                "Embedding needs every input value to be a whole-number code (0, 1, 2, ...), but this table has values "
+                "such as {value}. Remove Embedding (start with Dense), or use a table of codes.",
+                value=f"{float(odd[0]):g}",
+            )
+        largest = max(largest, int(values.max()))
     if largest >= params["input_dim"]:
         return LayerProblem(
             "build.embedding_input_dim",
