@@ -93,7 +93,9 @@ def wait_run_end(page: Page, timeout_ms: int = TRAINING_TIMEOUT_MS) -> str:
     message = page.get_by_test_id("stMain").get_by_text(RUN_ENDED).first
     expect(message).to_be_visible(timeout=timeout_ms)
     expect(widget(page, "stop_training").get_by_role("button")).to_be_disabled()
-    return message.inner_text()
+    text = message.inner_text()
+    wait_idle(page)  # the page reruns once when a run ends
+    return text
 
 
 def train(page: Page, *, epochs: int, batch_size: int | None = None) -> str:
@@ -106,7 +108,7 @@ def confusion_matrix_on_page(page: Page) -> tuple[list[str], np.ndarray]:
     """Evaluate's heatmap: class names along the axes and the counts (rows: true class)."""
     go_to(page, "Evaluate")
     expect(widget(page, "confusion_matrix").locator(".js-plotly-plot")).to_be_visible(timeout=60_000)
-    (figure,) = plotly_figures(page, "confusion_matrix")
+    figure = plotly_figures(page, "confusion_matrix")[-1]
     heatmap = next(trace for trace in figure["traces"] if trace["type"] == "heatmap")
     return [str(name) for name in heatmap["x"]], np.asarray(heatmap["z"], dtype=int)
 

@@ -116,7 +116,9 @@ def plotly_figures(page: Page, key: str | None = None) -> list[dict[str, Any]]:
 
     Reads `_fullData`, where Plotly has already decoded the base64 arrays `data` may hold.
     """
-    selector = f".st-key-{key} .js-plotly-plot" if key else ".js-plotly-plot"
+    # A chart redrawn by a rerun can briefly exist twice: the stale copy is left out.
+    fresh = ":not([data-stale='true'])"
+    selector = f".st-key-{key}{fresh} .js-plotly-plot" if key else f"[data-testid='stElementContainer']{fresh} .js-plotly-plot"
     return page.evaluate(
         """(selector) => {
             const plain = v => (v == null ? null : ArrayBuffer.isView(v) || Array.isArray(v) ? Array.from(v, plain) : v);
