@@ -17,6 +17,7 @@ from tests.e2e.ui import (
     press,
     set_number,
     upload,
+    wait_idle,
     widget,
 )
 
