@@ -30,6 +30,7 @@ class Workspace:
     data_version: int = 0  # bumped by set_dataset: a cache/widget key that changes with the data
     done_steps: set = field(default_factory=set)  # "evaluate"/"export" once shown (Home ticks them)
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
+    closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
     def set_dataset(self, dataset: Any, source: str, raw_table: Any = None) -> None:
         """A new dataset invalidates everything derived from the old one, not the design."""
@@ -49,19 +50,42 @@ class Workspace:
         return path
 
     def cleanup(self) -> None:
-        if self.active_run is not None:
+        """End the session's training worker, delete its files and let go of its data.
+
+        Called by components.session_cleanup once the browser tab is gone for good (the
+        object itself may stay referenced by Streamlit for a while, hence the data is
+        dropped here rather than left to garbage collection)."""
+        handle, self.active_run = self.active_run, None
+        if handle is not None:
             try:
-                self.active_run.kill()
+                handle.kill()
             except Exception:  # the worker may already be gone; cleanup must not fail
                 pass
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+        self.closed = True
+        self.dataset = self.raw_table = None
+        self.runs = []
+        self.cache = {}
 
     def __del__(self) -> None:
-        # Streamlit drops session_state when a session ends: free its worker and files.
+        # A fallback: Streamlit may drop a session's state without any hook being called.
         self.cleanup()
 
 
 def get_workspace() -> Workspace:
-    if WORKSPACE_KEY not in st.session_state:
-        st.session_state[WORKSPACE_KEY] = Workspace()
-    return st.session_state[WORKSPACE_KEY]
+    workspace = st.session_state.get(WORKSPACE_KEY)
+    if workspace is None or workspace.closed:
+        workspace = st.session_state[WORKSPACE_KEY] = Workspace()
+    _watch_session(workspace)
+    return workspace
+
+
+def _watch_session(workspace: Workspace) -> None:
+    """Have the server's reaper clean the workspace up once this tab is gone (weakly held)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from components.session_cleanup import session_reaper
+
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        session_reaper().watch(ctx.session_id, workspace)
