@@ -292,6 +292,12 @@ class TrainingService:
         spare = self._spare
         return spare is not None and spare.alive and spare.ready.is_set()
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of this service's live workers: the warm spare and the running ones."""
+        with self._lock:
+            workers = [h._worker for h in self._running] + [self._spare]
+            return [w.process.pid for w in workers if w is not None and w.alive]
+
     def withdraw(self, handle: RunHandle) -> None:
         with self._lock:
             if handle in self._queue:

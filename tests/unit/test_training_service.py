@@ -119,3 +119,42 @@ def test_a_killed_worker_is_reported_and_its_best_model_kept(service: TrainingSe
     assert result.message.endswith("The best model so far is kept.")
     assert result.best_epoch is not None and len(result.history) >= 2
     assert load(handle.best_model_path).predict(iris.x_test[:2], verbose=0).shape == (2, 3)
+
+
+def test_a_run_past_the_servers_hard_limit_is_ended_with_its_model(service: TrainingService, tmp_path: Path, monkeypatch) -> None:
+    iris = sample("iris")
+    wait_until(lambda: service.warm, WORKER_START_S, "a new warm worker after the previous run")
+    monkeypatch.setattr(service, "max_run_seconds", 12.0)
+    handle = service.start(long_spec(), iris, tmp_path / "run")
+    result = wait_until(lambda: polled(handle).result, 90, "the server to end the run")
+
+    assert result.status == "timeout"
+    assert result.message.startswith("The training run took longer than the server allows (12 seconds)")
+    assert handle.start_event["pid"] not in service.worker_pids()
+    if handle.best_model_path:  # a model is written once training has run long enough to afford it
+        assert load(handle.best_model_path).predict(iris.x_test[:2], verbose=0).shape == (2, 3)
+
+
+def test_a_worker_exits_when_the_server_process_dies(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    server = (
+        "import os, time\n"
+        "from core.training import TrainingService\n"
+        "svc = TrainingService()\n"
+        "while not svc.warm: time.sleep(0.1)\n"
+        "print(svc.worker_pids()[0], flush=True)\n"
+        "os._exit(0)  # no cleanup at all, like a server that was killed\n"
+    )
+    done = subprocess.run([sys.executable, "-c", server], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=WORKER_START_S)
+    worker_pid = int(done.stdout.split()[-1])
+
+    def gone() -> bool:  # exited (a zombie waiting for its new parent to reap it counts)
+        try:
+            return Path(f"/proc/{worker_pid}/stat").read_text().split(") ")[1].startswith("Z")
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+
+    wait_until(gone, 15, "the orphaned worker to exit", interval=0.2)
