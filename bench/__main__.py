@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -38,6 +39,7 @@ def _log(message: str) -> None:
 def _run_case(name: str, ctx: Context) -> dict[str, Any]:
     module = importlib.import_module(f"bench.{name}")
     _log(f"== {module.TITLE}")
+    load = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews timings
     start = time.perf_counter()
     try:
         result = module.run(ctx)
@@ -45,7 +47,7 @@ def _run_case(name: str, ctx: Context) -> dict[str, Any]:
         tail = traceback.format_exc().strip().splitlines()[-12:]
         _log(f"  FAILED: {type(err).__name__}: {err}")
         result = {"error": "\n".join(tail), "metrics": []}
-    result.update(title=module.TITLE, seconds=round(time.perf_counter() - start, 1),
+    result.update(title=module.TITLE, seconds=round(time.perf_counter() - start, 1), load_average_before=load,
                   date_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     if result.get("not_run"):
         _log("  " + result["not_run"])
@@ -92,17 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: finishes in under 5 minutes")
     parser.add_argument("--only", help=f"comma-separated cases: {', '.join(CASES)}")
     parser.add_argument("--keep", action="store_true", help="keep the generated data folder")
+    parser.add_argument("--table", action="store_true", help="only print the saved results as a Markdown table")
     args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    out_path = RESULTS / f"{mode}.json"
+    if args.table:
+        print(table(json.loads(out_path.read_text())))
+        return 0
     selected = args.only.split(",") if args.only else CASES
     unknown = [c for c in selected if c not in CASES]
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
 
-    mode = "quick" if args.quick else "full"
-    out_path = RESULTS / f"{mode}.json"
     previous = json.loads(out_path.read_text()) if args.only and out_path.exists() else {"cases": {}}
     work = Path(tempfile.mkdtemp(prefix="layerlab-bench-"))
     ctx = Context(quick=args.quick, work=work, log=_log)
+    env = environment()
     started = time.perf_counter()
     _log(f"LayerLab benchmarks ({mode} mode), scratch folder {work}")
     try:
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     results = {
         "mode": mode,
-        "environment": environment(),
+        "environment": env,
         "seconds": round(time.perf_counter() - started, 1),
         "cases": {**previous.get("cases", {}), **cases},
     }

@@ -102,28 +102,39 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and all its descendants (alive ones)."""
-    total, stack = 0.0, [pid]
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of a process and each of its live descendants, by pid."""
+    found, stack = {}, [pid]
     while stack:
         current = stack.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        found[current] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
         stack += _children(current)
-    return total
+    return found
 
 
-def wait_quiet(pids: list[int], *, window_s: float = 1.0, busy_fraction: float = 0.05, timeout_s: float = 90.0) -> float:
-    """Wait until the process trees use less than `busy_fraction` of one core over a window."""
+def wait_quiet(pids: list[int], *, window_s: float = 1.0, busy_fraction: float = 0.05, timeout_s: float = 120.0) -> float:
+    """Wait until the process trees use less than `busy_fraction` of one core over a window.
+
+    CPU is compared per process, so a process that exits during the window (a finished
+    training worker) cannot hide the work of one that started (the next warm spare).
+    """
+    def snapshot() -> dict[int, float]:
+        merged: dict[int, float] = {}
+        for pid in pids:
+            merged.update(tree_cpu_seconds(pid))
+        return merged
+
     start = time.perf_counter()
-    previous = sum(tree_cpu_seconds(p) for p in pids)
+    previous = snapshot()
     while time.perf_counter() - start < timeout_s:
         time.sleep(window_s)
-        now = sum(tree_cpu_seconds(p) for p in pids)
-        if now - previous < busy_fraction * window_s:
+        now = snapshot()
+        used = sum(max(0.0, cpu - previous.get(pid, 0.0)) for pid, cpu in now.items())
+        if used < busy_fraction * window_s:
             return time.perf_counter() - start
         previous = now
     return time.perf_counter() - start

@@ -98,7 +98,7 @@ def child_export(epochs: int, latency_repeats: int) -> dict[str, Any]:
 
 def run(ctx: Context) -> dict[str, Any]:
     r = run_child("bench.export_tflite:child_export",
-                  {"epochs": ctx.size(10, 30), "latency_repeats": ctx.size(200, 1000)})
+                  {"epochs": ctx.size(5, 30), "latency_repeats": ctx.size(200, 1000)})
     rows = [metric("Keras model: test accuracy", r["keras_accuracy"], "",
                    note=f"{r['params']:,} parameters; .keras file {r['keras_file_bytes'] / 1024:.0f} KiB; "
                         f"predict() {r['keras_predict_latency_s'] * 1e3:.1f} ms, model(x) "

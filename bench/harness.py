@@ -184,7 +184,7 @@ def environment() -> dict[str, Any]:
         "packages": {name: _version(name) for name in packages},
         "chromium": _chromium_version(),
         "git_commit": _git_commit(),
-        "load_average_at_start": os.getloadavg(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 

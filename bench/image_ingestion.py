@@ -61,7 +61,7 @@ def child_keras(folder: str) -> dict[str, Any]:
 def run(ctx: Context) -> dict[str, Any]:
     from bench import synthetic
 
-    n = ctx.size(2_000, 10_000)
+    n = ctx.size(1_000, 10_000)
     folder, zip_path = ctx.work / f"images_{n}", ctx.work / f"images_{n}.zip"
     ctx.log(f"  generating {n:,} PNGs ({SIZE}x{SIZE}) ...")
     synthetic.write_image_folder_and_zip(folder, zip_path, n, SIZE)

@@ -109,7 +109,7 @@ def measure_startup(ctx: Context) -> dict[str, Any]:
 
     hello = ctx.work / "hello_app.py"
     hello.write_text(HELLO_PAGE)
-    repeats = ctx.size(2, 5)
+    repeats = ctx.size(1, 5)
     runs: dict[str, list[dict[str, Any]]] = {"hello": [], "app": []}
     with sync_playwright() as playwright:
         for i in range(repeats + 1):  # the first round only warms caches (.pyc, page cache)
