@@ -3,7 +3,7 @@
 Imported only inside the trainer (it imports Keras at module level). The per-batch work
 is kept nearly free: it uses `on_train_batch_begin`, which Keras calls with no logs to
 convert and which leaves Keras's asynchronous batch-end dispatch switched on; each batch
-checks the stop request (one shared-memory flag read) and the clock. Batch progress events
+checks the stop request (a multiprocessing Event, about a microsecond) and the clock. Batch progress events
 and the time limit are handled at most every `tick_s` seconds, the running metrics (a
 live loss, and the NaN check within an epoch) read at most once a second, and everything
 else at epoch ends.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import keras
 import numpy as np
@@ -130,7 +130,7 @@ class RunMonitor(keras.callbacks.Callback):
                 "saved_epoch": self.saved_epoch,
             }
         )
-        if self.time_limit_s and elapsed >= self.time_limit_s and not self.model.stop_training:
+        if self.time_limit_s and elapsed >= self.time_limit_s:
             self._end(ev.TIMEOUT)
 
     def on_train_end(self, logs: dict | None = None) -> None:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from core.training import events as ev
 from core.training.outcome import CANCELLED, LOST_WORKER_TEMPLATES, RunResult, render
@@ -56,8 +56,8 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def give(self, run_dir: Path, build_model: Callable | None) -> None:
-        self.conn.send((str(run_dir), build_model))
+    def give(self, run_dir: Path) -> None:
+        self.conn.send(str(run_dir))
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -77,12 +77,11 @@ class RunHandle:
 
     Lock order: the service's lock before a handle's, never the other way round."""
 
-    def __init__(self, service: TrainingService, run_dir: Path, build_model: Callable | None) -> None:
+    def __init__(self, service: TrainingService, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
         self.id = self.run_dir.name
         self._paths = RunDir(run_dir)
         self._service = service
-        self._build_model = build_model
         self._lock = threading.RLock()
         self._reader = ev.EventReader(self._paths.events)
         self._pending: list[dict] = []  # read but not yet returned by poll()
@@ -154,7 +153,7 @@ class RunHandle:
 
     # ---- used by the service (under its lock) ------------------------------------------
     def _assign(self, worker: _Worker) -> None:
-        worker.give(self.run_dir, self._build_model)
+        worker.give(self.run_dir)
         with self._lock:
             self._worker = worker
             self._state = RUNNING
@@ -264,17 +263,13 @@ class TrainingService:
         self._thread.start()
         atexit.register(self.shutdown)
 
-    def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike, *, build_model: Callable | None = None) -> RunHandle:
-        """Queue a run of `spec` on `dataset` in `run_dir` (created; old results removed).
-
-        `build_model(spec, dataset)` defaults to core.build.build_model; another builder
-        must be a module-level function (it is pickled by reference into the worker).
-        """
+    def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike) -> RunHandle:
+        """Queue a run of `spec` (a ProjectSpec) on `dataset` in `run_dir` (created; old results removed)."""
         paths = RunDir(run_dir).create()
         for stale in (paths.events, paths.result, paths.best_model):
             stale.unlink(missing_ok=True)
         write_job(paths, spec, dataset)
-        handle = RunHandle(self, paths.path, build_model)
+        handle = RunHandle(self, paths.path)
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError("the training service has been shut down")

@@ -15,14 +15,7 @@ from core.training.outcome import OUT_OF_MEMORY, RunResult, end_message, render
 from core.training.rundir import RunDir, write_json
 from core.training.settings import TrainingSettings
 
-ModelBuilder = Callable[[Any, Dataset], Any]  # (spec, dataset) -> compiled keras.Model
 EventSink = Callable[[dict], None]
-
-
-def default_builder() -> ModelBuilder:
-    from core.build import build_model
-
-    return build_model
 
 
 def train_in_process(
@@ -32,7 +25,6 @@ def train_in_process(
     on_event: EventSink | None = None,
     *,
     should_stop: Callable[[], bool] | None = None,
-    build_model: ModelBuilder | None = None,
 ) -> RunResult:
     """Train `spec` on `dataset` here and now; events go to run_dir/events.jsonl and `on_event`.
 
@@ -42,6 +34,7 @@ def train_in_process(
     """
     import keras
 
+    from core.build import build_model
     from core.training.monitor import RunMonitor
 
     settings = TrainingSettings.from_spec(spec)
@@ -58,7 +51,7 @@ def train_in_process(
         try:
             if settings.seed is not None:
                 keras.utils.set_random_seed(settings.seed)
-            model = (build_model or default_builder())(spec, dataset)
+            model = build_model(spec, dataset)
             monitor = RunMonitor(
                 epochs=settings.epochs,
                 emit=emit,
@@ -181,9 +174,9 @@ def _plain_number(value: float | None) -> str | None:
     return None if value is None else f"{value:g}"
 
 
-def train_job(run_dir: str | os.PathLike, *, should_stop: Callable[[], bool] | None = None, build_model: ModelBuilder | None = None) -> RunResult:
+def train_job(run_dir: str | os.PathLike, *, should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Train the job stored in `run_dir` (see rundir.write_job): the worker's entry."""
     from core.training.rundir import read_job
 
     spec, dataset = read_job(RunDir(run_dir))
-    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop, build_model=build_model)
+    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop)

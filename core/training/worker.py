@@ -18,7 +18,7 @@ PARENT_CHECK_S = 1.0
 
 
 def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool = True) -> None:
-    """Process entry. `conn` receives one job `(run_dir, build_model or None)`; `ready` and
+    """Process entry. `conn` receives one job: a run directory (or None: exit); `ready` and
     `stop` are multiprocessing Events (ready: imports done; stop: the user asked to stop)."""
     _exit_with_parent(parent_pid)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -35,11 +35,11 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
         return
     if job is None:
         return
-    run_dir, build_model = job
+    run_dir = job
     from core.errors import UserError
 
     try:
-        train_job(run_dir, should_stop=stop.is_set, build_model=build_model)
+        train_job(run_dir, should_stop=stop.is_set)
     except UserError:
         return  # already reported to the page as the run's "failed" end event
     except BaseException:
