@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import t, t_core
 from core.data.tables import KINDS
 PREVIEW_ROWS = 10
 IMAGES_PER_CLASS = 6
@@ -46,7 +46,7 @@ def features_frame(dataset) -> pd.DataFrame:
             "column": [f.name for f in dataset.features],
             "kind": [f.kind for f in dataset.features],
             "missing": [int(f.missing) + int(f.infinite) for f in dataset.features],
-            "reason": [f.reason for f in dataset.features],
+            "reason": [t_core(f.reason) for f in dataset.features],
         }
     )
 
@@ -105,7 +105,7 @@ def skipped_files_table(dataset) -> None:
     st.warning(t("1 file was skipped") if count == 1 else t("{n} files were skipped", n=count),
                icon=":material/folder_off:")
     st.dataframe(
-        pd.DataFrame({t("file"): [s.file for s in dataset.skipped], t("reason"): [s.reason for s in dataset.skipped]}),
+        pd.DataFrame({t("file"): [s.file for s in dataset.skipped], t("reason"): [t_core(s.reason) for s in dataset.skipped]}),
         hide_index=True,
         width="stretch",
     )

@@ -12,7 +12,7 @@ from typing import Callable
 import streamlit as st
 
 from components import layer_edits
-from components.i18n import current_lang, show_error, t
+from components.i18n import current_lang, option_labels, show_error, t, t_core
 from components.layer_form import param_inputs
 from components.workspace import Workspace, get_workspace
 from core import templates
@@ -88,7 +88,7 @@ def _row_text(row: ShapeRow) -> tuple[str, str, str]:
     else:
         name = f":material/lock: {t(ROLE_NAMES.get(row.role, row.role))}: **{row.type}**"
     params = t("{n} params", n=f"{row.params:,}") if row.params else t("no weights")
-    return name, row.settings, f"`{format_shape(row.output_shape)}` · {params}"
+    return name, t_core(row.settings), f"`{format_shape(row.output_shape)}` · {params}"
 
 
 def locked_row(report: ShapeReport, row: ShapeRow) -> None:
@@ -176,7 +176,8 @@ def add_layer_panel(ws: Workspace, data_kind: str) -> None:
         t("Layer type"),
         options=options,
         key="add_layer_type",
-        format_func=lambda name: name if name in suited else t("{name} (not usual for this data)", name=name),
+        format_func=option_labels(
+            options, lambda name: name if name in suited else t("{name} (not usual for this data)", name=name)),
         help=t("Layers that suit your data are listed first."),
     )
     entry = LAYERS[kind]

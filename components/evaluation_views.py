@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
-from components.i18n import show_error, t
+from components.i18n import option_labels, show_error, t
 from components.training_view import DATA_PAGE, TRAIN_PAGE, SessionRun, missing_step, runs_with_model, status_text, sync_active_run
 from components.workspace import Workspace
 from core.errors import UserError
@@ -50,7 +50,7 @@ def choose_run(ws: Workspace, runs: list[SessionRun], key: str) -> SessionRun:
         t("Model"),
         options,
         index=options.index(default),
-        format_func=lambda n: run_caption(by_number[n]),
+        format_func=option_labels(options, lambda n: run_caption(by_number[n])),
         key=key,
         help=t("Each training run keeps its best model. The latest one is picked for you."),
     )
@@ -171,7 +171,7 @@ def regression_details(evaluation: Any) -> None:
 def worst_mistakes(evaluation: Any, dataset: Any) -> None:
     st.subheader(t("Worst mistakes"))
     if not evaluation.worst:
-        st.success(t("No mistakes on the test data."), icon="🎯")
+        st.success(t("No mistakes on the test data."), icon=":material/target:")
         return
     if dataset.kind == "images":
         _mistake_images(evaluation, dataset)

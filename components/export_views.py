@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components.evaluation_views import cached, run_model
-from components.i18n import error_text, show_error, t
+from components.i18n import error_text, option_labels, show_error, t
 from components.training_view import SessionRun
 from components.workspace import Workspace
 from core.errors import UserError
@@ -56,7 +56,7 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
     variant = st.radio(
         t("TFLite variant"),
         TFLITE_VARIANTS,
-        format_func=lambda v: t(VARIANT_NAMES_EN[v]),
+        format_func=option_labels(TFLITE_VARIANTS, lambda v: t(VARIANT_NAMES_EN[v])),
         horizontal=True,
         key="tflite_variant",
         help=t("Smaller variants store the weights with fewer bits. Measure them below to see what that costs."),
@@ -158,7 +158,7 @@ def _training_script(ws: Workspace, run: SessionRun) -> str | None:
         try:
             ws.cache[key] = training_script(run.project, run.dataset)
         except UserError as err:
-            st.warning(error_text(err), icon="⚠️")
+            st.warning(error_text(err), icon=":material/warning:")
             return None
     return ws.cache[key]
 

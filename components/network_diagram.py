@@ -1,7 +1,7 @@
 """The network as a Graphviz diagram (a DOT string for st.graphviz_chart: no extra package needed)."""
 from __future__ import annotations
 
-from components.i18n import t
+from components.i18n import t, t_core
 from core.catalog import format_shape
 from core.shapes import ShapeReport, ShapeRow
 
@@ -26,7 +26,7 @@ def _label(row: ShapeRow) -> str:
     title = _title(row)
     lines = [title]
     if row.settings:
-        lines.append(row.settings)
+        lines.append(t_core(row.settings))
     lines.append(f"→ {format_shape(row.output_shape)}" + (" · " + t("{n} params", n=f"{row.params:,}") if row.params else ""))
     return "\\n".join(line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
 

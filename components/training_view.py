@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import CurveSeries, training_curves
-from components.i18n import current_lang, error_text, show_error, t
+from components.i18n import N_, current_lang, error_text, show_error, t
 from components.training_service import get_training_service
 from components.workspace import Workspace
 from core.errors import UserError
@@ -140,10 +140,10 @@ def runs_with_model(ws: Workspace) -> list[SessionRun]:
 # --- what is missing -----------------------------------------------------------------------
 
 
-def missing_step(message: str, page: str, link_label: str, icon: str = "👉") -> None:
+def missing_step(message: str, page: str, link_label: str) -> None:
     """Say what an earlier step lacks and link to the page that fixes it."""
-    st.info(message, icon="ℹ️")
-    st.page_link(page, label=link_label, icon=icon)
+    st.info(message, icon=":material/info:")
+    st.page_link(page, label=link_label, icon=":material/arrow_forward:")
 
 
 def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
@@ -167,10 +167,10 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
 # Training settings shown on this page, in order, with their labels; the ranges, defaults
 # and help texts come from the catalog (core.catalog.TRAINING_PARAMS).
 TRAINING_FIELDS = {
-    "epochs": ("Epochs", "epochs"),  # (English label, widget key: "epochs" is a stable automation key)
-    "batch_size": ("Batch size", "train_batch_size"),
-    "early_stopping_patience": ("Early stopping patience (0 = off)", "train_patience"),
-    "seed": ("Seed", "train_seed"),
+    "epochs": (N_("Epochs"), "epochs"),  # (English label, widget key: "epochs" is a stable automation key)
+    "batch_size": (N_("Batch size"), "train_batch_size"),
+    "early_stopping_patience": (N_("Early stopping patience (0 = off)"), "train_patience"),
+    "seed": (N_("Seed"), "train_seed"),
 }
 
 
@@ -244,10 +244,10 @@ def run_controls(ws: Workspace) -> None:
             type="primary",
             disabled=bool(blockers) or running,
             help=blockers[0][0] if blockers else None,
-            icon="▶️",
+            icon=":material/play_arrow:",
         )
     with col_stop:
-        stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon="⏹️")
+        stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon=":material/stop:")
     for message, page, link_label in blockers:
         missing_step(message, page, link_label)
     if start and not blockers and not running and start_run(ws) is not None:
@@ -292,7 +292,8 @@ def _live_progress_body(ws: Workspace) -> None:
     if run is None:
         run = ws.runs[-1] if ws.runs else None
     if run is None:
-        st.caption(t("No training run yet. Choose the settings and press Start training."))
+        if ws.dataset is not None:
+            st.caption(t("No training run yet. Choose the settings and press Start training."))
         return
     if not run.ended:
         _progress_bar(run)
@@ -308,7 +309,7 @@ def _progress_bar(run: SessionRun) -> None:
         position = run.handle.queue_position
         st.info(
             t("Waiting for a free training slot: the server is busy. Position in the queue: {n}.", n=position or 1),
-            icon="⏳",
+            icon=":material/hourglass_top:",
         )
         return
     epochs = run.epochs_planned
@@ -316,10 +317,11 @@ def _progress_bar(run: SessionRun) -> None:
     batch = run.last_batch_event
     eta = t("about {eta} left", eta=_duration(run.eta_s)) if run.eta_s is not None else ""
     if batch and int(batch.get("epoch", 0)) > done and batch.get("batches"):
+        # sent as batch number `batch` (0-based) begins: that many batches of the epoch are done
         fraction = min(1.0, int(batch["batch"]) / int(batch["batches"]))
         text = t(
             "Epoch {epoch} of {total} · batch {b} of {n} · {eta}",
-            epoch=done + 1, total=epochs, b=int(batch["batch"]), n=int(batch["batches"]), eta=eta,
+            epoch=done + 1, total=epochs, b=int(batch["batch"]) + 1, n=int(batch["batches"]), eta=eta,
         )
     elif done:
         fraction = 0.0
@@ -339,12 +341,12 @@ def _duration(seconds: float) -> str:
 
 # How each ending is shown: the worker's own message says what happened and what was kept.
 _STATUS_STYLE = {
-    "finished": ("success", "✅"),
-    "early_stopped": ("success", "✅"),
-    "stopped": ("info", "⏹️"),
-    "timeout": ("warning", "⏱️"),
-    "diverged": ("error", "⚠️"),
-    "failed": ("error", "⚠️"),
+    "finished": ("success", ":material/check_circle:"),
+    "early_stopped": ("success", ":material/check_circle:"),
+    "stopped": ("info", ":material/stop_circle:"),
+    "timeout": ("warning", ":material/timer:"),
+    "diverged": ("error", ":material/warning:"),
+    "failed": ("error", ":material/error:"),
 }
 
 
@@ -359,7 +361,7 @@ def end_text(run: SessionRun) -> str:
 
 def run_status_message(run: SessionRun) -> None:
     """One plain sentence about how the run ended."""
-    kind, icon = _STATUS_STYLE.get(run.status, ("info", "ℹ️"))
+    kind, icon = _STATUS_STYLE.get(run.status, ("info", ":material/info:"))
     getattr(st, kind)(t("{run}: {message}", run=run.label, message=end_text(run)), icon=icon)
 
 
@@ -393,7 +395,7 @@ def _curves(ws: Workspace, run: SessionRun) -> None:
 def runs_table(ws: Workspace) -> None:
     """Every run of this session: its settings, how it ended, the metrics of its best epoch
     (whose weights are kept) and its test metrics once it has been evaluated."""
-    runs = [r for r in ws.runs if isinstance(r, SessionRun)]
+    runs = [r for r in ws.runs if isinstance(r, SessionRun) and r.ended]  # the live one is shown above
     if not runs:
         return
     st.subheader(t("Runs"))
@@ -412,11 +414,24 @@ def runs_table(ws: Workspace) -> None:
             t("Best epoch"): summary["best_epoch"],
             t("Seconds"): summary["seconds"],
         }
-        row.update({key: _rounded(value) for key, value in run.best_logs().items()})
-        row.update({key: _rounded(value) for key, value in summary.items() if key.startswith("test_")})
+        row.update({metric_header(key): _rounded(value) for key, value in run.best_logs().items()})
+        row.update({metric_header(key): _rounded(value) for key, value in summary.items() if key.startswith("test_")})
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_table")
     st.caption(t("Training and validation metrics are those of the best epoch; test metrics appear once a run is evaluated."))
+
+
+# Runs-table headers for the metric columns (Keras log names and test_ + core.evaluate's names).
+METRIC_HEADERS_EN = {
+    "loss": "Training loss", "val_loss": "Validation loss", "test_loss": "Test loss",
+    "accuracy": "Training accuracy", "val_accuracy": "Validation accuracy", "test_accuracy": "Test accuracy",
+    "mae": "Training MAE", "val_mae": "Validation MAE", "test_mae": "Test MAE",
+    "test_rmse": "Test RMSE", "test_r2": "Test R²", "test_macro_f1": "Test average F1", "test_n_test": "Test examples",
+}
+
+
+def metric_header(key: str) -> str:
+    return t(METRIC_HEADERS_EN[key]) if key in METRIC_HEADERS_EN else key
 
 
 def _rounded(value: Any) -> Any:

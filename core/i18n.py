@@ -76,6 +76,43 @@ CORE_FRAGMENTS = (
     "an old Excel/Word file: save your sheet as CSV",
     "a GIF image",
     "a gzip-compressed file: decompress it first",
+    # core.data.tables: why a column got its kind (the Data page's column table), load warnings
+    "empty: no numbers in any row",
+    "the same value ({value}) in every row, so it tells the model nothing",
+    "numbers",
+    "a different whole number in every row, like a row number or an id",
+    "whole-number codes ({n} different values), used as categories",
+    "whole numbers",
+    "{reason} (some cells were text)",
+    "empty: no value in any row",
+    "the same value ('{value}') in every row",
+    "text with {n} different values",
+    "free text (sentences); the model does not read text, so it is not used",
+    "different in every row, like an id or a name",
+    "too many different values ({n}) to use as categories",
+    "dates or times; not used by the model (add a numeric column, such as the month, if it matters)",
+    "yes/no values, used as 1/0",
+    "the same yes/no value in every row",
+    "chosen by you; not used by the model",
+    "numbers (chosen by you)",
+    "categories (chosen by you), {n} different values",
+    "Column '{name}' in {file} holds numbers, but {n} cell(s) are text (first: '{value}' on line {line}). Those cells are treated as empty; fix them in the file if they matter.",
+    "{n} row(s) of {file} have an empty target '{target}' and were left out.",
+    "The images have different sizes; all were resized to {h}×{w} pixels.",
+    "{n} file(s) that are not images were ignored.",
+    "There are many images, so they were made smaller ({h}×{w}) to fit in memory.",
+    # core.data.images / archive: why a file was skipped, why an image cannot be used
+    "a zip inside the zip; nested archives are not opened",
+    "not a PNG, JPEG, BMP, GIF or WebP image (judged by its content)",
+    "not inside a class folder",
+    "a symbolic link; links are not followed",
+    "password-protected; zip without a password",
+    "damaged inside the zip ({error})",
+    "too many pixels (a possible decompression bomb)",
+    "cannot be decoded as {fmt} ({error})",
+    "too many pixels ({w}×{h}, a possible decompression bomb)",
+    "has no pixels",
+    "damaged or truncated ({error})",
     # core.training: the {monitor} and {error} of a run's end message
     "validation loss",
     "training loss",
@@ -83,6 +120,12 @@ CORE_FRAGMENTS = (
 )
 _FRAGMENT_SET = frozenset(CORE_FRAGMENTS)
 _FRAGMENT_DEPTH = 3  # "one of a, b or null" nests two patterns; more would be a table mistake
+
+
+def N_(text: str) -> str:
+    """Mark an English text kept in a table for translation later (gettext's N_): the
+    extractor collects it; whoever shows it calls t() / translate() on it."""
+    return text
 
 
 def read_table(path: Path) -> dict[str, dict[str, str]]:

@@ -6,7 +6,7 @@ import streamlit as st
 from components import data_views
 from components.app_frame import require_app_frame
 from components.designer import fit_design_to_data
-from components.i18n import error_text, show_error, t
+from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.workflow import dataset_label
 from components.workspace import Workspace, get_workspace
 from core import data as core_data
@@ -107,7 +107,7 @@ def choose_source(ws: Workspace) -> None:
             t("Built-in sample"),
             options=list(core_data.SAMPLES),
             placeholder=t("Choose a sample…"),
-            format_func=_sample_label,
+            format_func=option_labels(core_data.SAMPLES, _sample_label),
             key="sample_dataset",
             on_change=lambda: st.session_state.update({SAMPLE_PICKED_KEY: True}),
             help=t("Small data sets that come with the app: nothing to prepare."),
@@ -201,7 +201,7 @@ def show_dataset(ws: Workspace) -> None:
     st.subheader(t("Your data: {name}", name=dataset_label(dataset.name)))
     st.write(data_views.dataset_summary(dataset))
     for warning in dataset.warnings:
-        st.warning(warning, icon=":material/info:")
+        st.warning(t_core(warning), icon=":material/info:")
     if dataset.kind == "table":
         show_table_dataset(ws)
     else:

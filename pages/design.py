@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import designer
 from components.app_frame import require_app_frame
-from components.i18n import error_text, show_error, t
+from components.i18n import error_text, option_labels, show_error, t
 from components.network_diagram import network_dot
 from components.workspace import Workspace, get_workspace
 from core import templates
@@ -54,7 +54,7 @@ def template_picker(ws: Workspace) -> None:
     st.selectbox(
         t("Start from a template"),
         options=list(options),
-        format_func=lambda key: t(options[key].name),
+        format_func=option_labels(options, lambda key: t(options[key].name)),
         placeholder=t("Choose a template…"),
         key="template",
         on_change=lambda: st.session_state.update({TEMPLATE_PICKED_KEY: True}),

@@ -5,8 +5,9 @@
     .venv/bin/python scripts/i18n_extract.py --sync-zh  # also rewrite zh.json in en.json's order, dropping stale keys
 
 Where strings come from:
-- the source (AST, no import): `t("…")` literals in app.py, pages/, components/; module-level
-  dicts read through `t(NAME[...])` / `t(NAME.get(...))` and dicts named `*_EN`; error templates
+- the source (AST): `t("…")` and `N_("…")` literals in app.py, pages/, components/; dicts read
+  through `t(NAME[...])` / `t(NAME.get(...))` (module-level, or imported from core: then read by
+  import) and module-level dicts named `*_EN`; error templates
   `UserError(code, "…")`, `ParamProblem`, `LayerProblem` (shown as "Layer N (Type): …"),
   shape-report `Notice(code, "…")` / `_layer_notice(code, "…")` anywhere in the tree;
 - the catalog and other core tables, by import (pure Python, no Keras): layer, setting and
@@ -132,26 +133,46 @@ def _dict_read_by_t(arg: ast.AST) -> str | None:
     return None
 
 
+def _imported_names(tree: ast.Module) -> dict[str, str]:
+    """name -> module for every `from module import name` in the file (also inside functions)."""
+    return {alias.asname or alias.name: node.module
+            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names}
+
+
+def _imported_dict_values(module: str, name: str) -> list[str]:
+    """String values of a dict another module defines (imported: core tables are plain data)."""
+    import importlib
+
+    value = getattr(importlib.import_module(module), name, None)
+    return [v for v in value.values() if isinstance(v, str)] if isinstance(value, dict) else []
+
+
 def scan_ui_file(path: Path, catalog: Catalog) -> None:
     rel = path.relative_to(ROOT).as_posix()
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
     dicts = _module_dicts(tree)
+    imported = _imported_names(tree)
     for name, node in dicts.items():
         if name.endswith("_EN"):
             for text in _strings_in(node):
                 catalog.message(text, f"{rel} ({name})")
     for node in sorted(ast.walk(tree), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
-        if not (isinstance(node, ast.Call) and _call_name(node) == "t" and node.args):
+        if not (isinstance(node, ast.Call) and _call_name(node) in ("t", "N_") and node.args):
             continue
         arg = node.args[0]
         text = _literal(arg)
+        name = _dict_read_by_t(arg)
         if text is not None:
             catalog.message(text, f"{rel}:{node.lineno}")
         elif isinstance(arg, ast.JoinedStr):
             catalog.problems.append(f"{rel}:{node.lineno}: t() is given an f-string; use a {{placeholder}} instead")
-        elif (name := _dict_read_by_t(arg)) in dicts:
+        elif name in dicts:
             for value in _strings_in(dicts[name]):
                 catalog.message(value, f"{rel} ({name})")
+        elif name in imported:
+            for value in _imported_dict_values(imported[name], name):
+                catalog.message(value, f"{imported[name]} ({name})")
 
 
 def scan_error_file(path: Path, catalog: Catalog) -> None:

@@ -1,0 +1,132 @@
+"""Every text a page shows (AppTest element tree) and a test for "this is still English".
+
+Used by test_i18n_pages: with Chinese selected, a visible text that still holds English words
+(beyond Keras names, file names, units and the user's own data) was not translated.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+
+from streamlit.testing.v1 import AppTest
+
+# Proto fields that hold text a person reads.
+TEXT_FIELDS = {"label", "help", "body", "placeholder", "options", "text", "title", "caption", "captions"}
+
+# Words that stay English in the Chinese UI: product and format names, Keras and metric names, units.
+ALLOWED_WORDS = {
+    "LayerLab", "Keras", "keras", "TensorFlow", "TFLite", "LiteRT", "Python", "CSV", "JSON", "zip", "Zip", "UTF",
+    "PNG", "JPEG", "BMP", "GIF", "WebP", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "F1", "R²",
+    "KB", "MB", "GB", "B", "ms", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
+    "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
+    "English",  # the language switch names each language in itself
+}
+_DROP = [
+    re.compile(r":material/[a-z_]+:"),  # icons
+    re.compile(r"`[^`]*`"),  # code spans: shapes, file names, settings
+    re.compile(r"\b[\w.-]+\.(?:keras|tflite|json|py|csv|zip|png|jpe?g)\b"),  # file names
+    re.compile(r"https?://\S+"),
+]
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def keras_words() -> set[str]:
+    """Layer, optimizer and setting names and their choice values (never translated)."""
+    from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
+
+    from core.data.samples import SAMPLES
+
+    words: set[str] = set(LAYERS) | set(OPTIMIZERS) | {"Input", "Rescaling", "Normalization", "None"}
+    words |= set(SAMPLES)  # sample ids name data sets, like file names
+    params = [p for entry in (*LAYERS.values(), *OPTIMIZERS.values()) for p in entry.params]
+    for param in [*params, *TRAINING_PARAMS.values()]:
+        words.add(param.name)
+        words.update(param.choices)
+    return words
+
+
+def data_words(dataset) -> set[str]:
+    """The user's own data: column and class names and the data set's name stay as they are."""
+    words: set[str] = set()
+    names = [dataset.name, *(getattr(dataset, "classes", None) or [])]
+    for attr in ("feature_names", "columns", "target"):
+        value = getattr(dataset, attr, None)
+        names += [value] if isinstance(value, str) else list(value or [])
+    features = getattr(dataset, "features", None) or []
+    names += [getattr(f, "name", f) for f in features]
+    for name in names:
+        words.update(_WORD.findall(str(name)))
+    return words
+
+
+def english_words(text: str, allowed: set[str]) -> list[str]:
+    for pattern in _DROP:
+        text = pattern.sub(" ", text)
+    allowed = allowed | ALLOWED_WORDS
+    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in allowed and w.strip("_") not in allowed]
+
+
+def _proto_texts(message) -> Iterator[str]:
+    for field, value in message.ListFields():
+        if field.message_type is not None:
+            for item in [value] if hasattr(value, "ListFields") else value:
+                if hasattr(item, "ListFields"):  # not a map entry's plain value
+                    yield from _proto_texts(item)
+        elif field.name in TEXT_FIELDS:
+            yield from [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+
+
+def _chart_texts(spec: str) -> Iterator[str]:
+    """Plotly: the titles of the figure and its axes, and the legend names."""
+    figure = json.loads(spec)
+    layout = figure.get("layout", {})
+    for key, part in layout.items():
+        if isinstance(part, dict) and isinstance(part.get("title"), dict):
+            yield part["title"].get("text") or ""
+    if isinstance(layout.get("title"), dict):
+        yield layout["title"].get("text") or ""
+    for annotation in layout.get("annotations", []):
+        yield annotation.get("text") or ""
+    for trace in figure.get("data", []):
+        if trace.get("showlegend", True) is not False and trace.get("name"):
+            yield trace["name"]
+
+
+def _table_headers(node) -> list[str]:
+    """Column headers as shown: a column_config label where one is set, else the column's name."""
+    config = json.loads(node.proto.columns or "{}") if getattr(node.proto, "columns", "") else {}
+    headers = []
+    for column in getattr(node.value, "columns", []):
+        label = (config.get(str(column)) or config.get(f"_pos:{column}") or {}).get("label")
+        headers.append(str(label or column))
+    return headers
+
+
+def _nodes(node) -> Iterator:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def visible_texts(at: AppTest) -> list[str]:
+    """Texts of every element on the page and in the sidebar, including chart and table headers."""
+    texts: list[str] = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None:
+            continue
+        kind = getattr(node, "type", "")
+        if kind == "plotly_chart":
+            texts += _chart_texts(proto.spec)
+        elif kind == "graphviz_chart":
+            texts += [label.replace("\\n", "\n") for label in re.findall(r'label="((?:[^"\\]|\\.)*)"', proto.spec)]
+        elif kind in ("dataframe", "arrow_data_frame", "table"):
+            texts += _table_headers(node)
+        else:
+            texts += list(_proto_texts(proto))
+    return [t for t in texts if t and t.strip()]
+
+
+def untranslated(texts: Iterable[str], allowed: set[str]) -> list[tuple[str, list[str]]]:
+    return [(text, words) for text in texts if (words := english_words(text, allowed))]
