@@ -24,6 +24,7 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # noqa: F401  (the import is the point: pay it before any job arrives)
 
+    import core.build  # noqa: F401  (and LayerLab's own modules the job will need)
     from core.training.trainer import train_job
 
     if warm_up:
