@@ -27,6 +27,7 @@ _DROP = [
     re.compile(r"`[^`]*`"),  # code spans: shapes, file names, settings
     re.compile(r"\b[\w.-]+\.(?:keras|tflite|json|py|csv|zip|png|jpe?g)\b"),  # file names
     re.compile(r"https?://\S+"),
+    re.compile(r"\{[a-z_]*\}"),  # {placeholders} of table entries (never on a drawn page)
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
