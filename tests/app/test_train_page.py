@@ -82,7 +82,7 @@ def test_a_run_trains_in_the_background_and_survives_leaving_the_page():
     assert {"Run 1 · training", "Run 1 · validation"} <= set(curve_traces(at))
     table = at.dataframe[0].value
     assert table.iloc[0]["Run"] == 1 and table.iloc[0]["Status"] == "finished"
-    assert "val_accuracy" in table.columns
+    assert "Validation accuracy" in table.columns
     assert not at.button(key="start_training").disabled  # ready for the next run
 
 
