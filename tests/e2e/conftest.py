@@ -61,8 +61,12 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def server_log() -> Path:
+    """One log per test session (sessions may run side by side); day-old ones are removed."""
     ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / "streamlit-server.log"
+    for old in ARTIFACTS.glob("streamlit-server-*.log"):
+        if time.time() - old.stat().st_mtime > 24 * 3600:
+            old.unlink(missing_ok=True)
+    return ARTIFACTS / f"streamlit-server-{os.getpid()}.log"
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +131,8 @@ def new_user(
     """Factory: each call is a new user (own browser context, own session) on the home page."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
+    for stale in ARTIFACTS.glob(f"{_safe_name(request.node.name)}-user*"):
+        stale.unlink(missing_ok=True)  # from an earlier failure of this test
 
     def make() -> Page:
         context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})

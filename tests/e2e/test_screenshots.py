@@ -20,7 +20,7 @@ SAMPLE = "iris"
 SAMPLE_CLASSES = 3
 # One example per step makes each epoch ~100 steps: the run lasts a few seconds, long
 # enough to see the chart grow twice before the end, short enough for the time budget.
-EPOCHS = 8
+EPOCHS = 12
 BATCH_SIZE = 1
 
 
