@@ -33,10 +33,21 @@ def screenshot_folder() -> Path:
 
 
 def shoot(page: Page, name: str) -> None:
-    """Screenshot of the whole page once it has settled (fonts and charts drawn)."""
+    """Screenshot of the whole page once it has settled (fonts, tables and charts drawn).
+
+    Streamlit scrolls inside its main area, so the window is made as tall as the content
+    for the picture, then put back.
+    """
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)  # lazily loaded widgets are in
     page.evaluate("document.fonts.ready")
     page.mouse.move(0, 0)  # no hover tooltip in the picture
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    content = page.evaluate("document.querySelector(\"[data-testid='stMainBlockContainer']\").scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(height, content + 120), 4000)})
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_timeout(300)  # canvas tables repaint after the resize
     page.screenshot(path=screenshot_folder() / f"{name}.png", full_page=True)
+    page.set_viewport_size({"width": width, "height": height})
 
 
 def test_sample_template_train_evaluate_export(page: Page, tmp_path: Path) -> None:
