@@ -86,10 +86,10 @@ def run_model(ws: Workspace, run: SessionRun) -> Any:
     """The run's best model, loaded once. best.keras is written by our own worker, never uploaded."""
     key = ("model", run.id)
     if key not in ws.cache:
-        import keras
+        from core.export import load_trained_model
 
         with st.spinner(t("Loading the trained model…")):
-            ws.cache[key] = keras.saving.load_model(run.best_model_path)
+            ws.cache[key] = load_trained_model(run.best_model_path)
     return ws.cache[key]
 
 

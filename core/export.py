@@ -37,6 +37,16 @@ _TABLE_FLOAT_OPS = ["SUB", "MUL", "DIV", "RSQRT", "SQRT", "ADD"]
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def load_trained_model(path: Path | str) -> Any:
+    """Load a .keras file that LayerLab wrote (a run's best.keras, a `train` folder's model.keras).
+
+    safe_mode stays on, so a file can never run embedded code; user uploads are never loaded.
+    """
+    import keras
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
 def keras_bytes(model: Any) -> bytes:
     """The model as a .keras file (loads with plain keras.saving.load_model, safe mode on)."""
     with tempfile.TemporaryDirectory(prefix="layerlab-keras-") as tmp:

@@ -71,10 +71,9 @@ def read_contract(folder: Path) -> InputContract:
 
 
 def load_folder_model(folder: Path) -> Any:
-    import keras
+    from core.export import load_trained_model
 
-    # safe_mode stays on: a folder's model.keras is never allowed to run embedded code
-    return keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    return load_trained_model(folder / "model.keras")
 
 
 def _csv_inputs(contract: InputContract, paths: list[Path]) -> ModelInputs:
