@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import datafiles, flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import assert_no_traceback, choose, download, go_to, widget
+from tests.e2e.ui import assert_no_traceback, choose, download, go_to
 
 TARGET = "species"
 CLASSES = ["setosa", "versicolor", "virginica"]
@@ -24,8 +24,7 @@ def test_uploaded_csv_trains_and_its_tflite_runs_on_litert(page: Page, tmp_path:
         expect(main.get_by_text(name).first).to_be_attached()
     assert_no_traceback(page)
 
-    go_to(page, "Design")
-    expect(widget(page, "template")).to_be_visible()
+    flows.pick_template(page, "Small network")
     ended = flows.train(page, epochs=15, batch_size=8)
     assert "Training finished" in ended, ended
 

@@ -14,10 +14,11 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to, widget
+from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to
 
 SAMPLE = "iris"
 SAMPLE_CLASSES = 3
+TEMPLATE = "Small network"
 # One example per step makes each epoch ~100 steps: the run lasts a few seconds, long
 # enough to see the chart grow twice before the end, short enough for the time budget.
 EPOCHS = 12
@@ -56,8 +57,7 @@ def test_sample_template_train_evaluate_export(page: Page, tmp_path: Path) -> No
     flows.pick_sample(page, SAMPLE)
     shoot(page, "2-data")
 
-    go_to(page, "Design")
-    expect(widget(page, "template")).to_be_visible()
+    flows.pick_template(page, TEMPLATE)
     shoot(page, "3-design")
 
     flows.set_training(page, epochs=EPOCHS, batch_size=BATCH_SIZE)
