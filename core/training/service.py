@@ -307,7 +307,12 @@ class TrainingService:
             self._running = [h for h in self._running if not h._check(self.max_run_seconds)]
             while self._queue and len(self._running) < self.max_concurrent:
                 handle = self._queue.popleft()
-                handle._assign(self._take_worker())
+                worker = self._take_worker()
+                try:
+                    handle._assign(worker)
+                except OSError:  # the spare died after it was checked: its pipe is broken
+                    worker.kill()
+                    handle._assign(_Worker(self._ctx, self._warm_up))
                 self._running.append(handle)
             self._keep_spare()
 
