@@ -6,10 +6,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.i18n import t, t_core
+from components.i18n import option_labels, t, t_core
 from core.data.tables import KINDS
+
 PREVIEW_ROWS = 10
 IMAGES_PER_CLASS = 6
+# How the column kinds read in the table (the cells keep core's names).
+KIND_NAMES_EN = {"numeric": "numeric", "categorical": "categorical", "text": "text", "ignored": "ignored"}
 GRID_COLUMNS = 2  # classes side by side in the image preview
 
 
@@ -65,6 +68,7 @@ def edit_feature_kinds(dataset, key: str) -> dict[str, str]:
             "kind": st.column_config.SelectboxColumn(
                 t("kind"),
                 options=list(KINDS),
+                format_func=option_labels(KINDS, lambda kind: t(KIND_NAMES_EN.get(kind, kind))),
                 required=True,
                 help=t("numeric: amounts; categorical: labels from a short list; text: free text (not used); "
                        "ignored: left out"),

@@ -86,7 +86,8 @@ def _row_text(row: ShapeRow) -> tuple[str, str, str]:
     if row.number is not None:
         name = f"**{row.number}. {row.type}**"
     else:
-        name = f":material/lock: {t(ROLE_NAMES.get(row.role, row.role))}: **{row.type}**"
+        role = t(ROLE_NAMES.get(row.role, row.role))
+        name = ":material/lock: " + t("{role}: {type}", role=role, type=f"**{row.type}**")
     params = t("{n} params", n=f"{row.params:,}") if row.params else t("no weights")
     return name, t_core(row.settings), f"`{format_shape(row.output_shape)}` · {params}"
 

@@ -19,7 +19,7 @@ def _title(row: ShapeRow) -> str:
     if row.number:
         return f"{row.number}. {row.type}"
     role = {"input": t("Input"), "preprocessing": t("Preprocessing"), "output": t("Output")}.get(row.role, "")
-    return f"{role}: {row.type}" if role and role != row.type else row.type
+    return t("{role}: {type}", role=role, type=row.type) if role and role != row.type else row.type
 
 
 def _label(row: ShapeRow) -> str:
