@@ -102,3 +102,10 @@ def test_a_user_error_from_core_is_shown_in_chinese():
     shown = [e.value for e in at.error]
     assert shown == [raised.value.render("zh")], shown
     assert "项目文件不是有效的 JSON" in shown[0]
+
+
+@pytest.mark.parametrize("sample", ["diabetes", "digits"])  # regression charts; image mistakes and uploads
+def test_train_and_evaluate_for_regression_and_images_are_all_chinese(sample):
+    ws, _model = workspace_with_trained_run(sample, epochs=1)
+    for page in ("pages/train.py", "pages/evaluate.py"):
+        assert_all_chinese(chinese_page(ws, page), ws)
