@@ -35,8 +35,8 @@ def chinese_page(ws, page: str | None):
     return at
 
 
-def assert_all_chinese(at, ws) -> None:
-    allowed = keras_words() | (data_words(ws.dataset) if ws is not None and ws.dataset is not None else set())
+def assert_all_chinese(at, ws, user_words: frozenset[str] = frozenset()) -> None:
+    allowed = keras_words() | user_words | (data_words(ws.dataset) if ws is not None and ws.dataset is not None else set())
     texts = visible_texts(at)
     assert len(texts) > 10, texts  # the page did draw
     gaps = untranslated(texts, allowed)
@@ -109,3 +109,13 @@ def test_train_and_evaluate_for_regression_and_images_are_all_chinese(sample):
     ws, _model = workspace_with_trained_run(sample, epochs=1)
     for page in ("pages/train.py", "pages/evaluate.py"):
         assert_all_chinese(chinese_page(ws, page), ws)
+
+
+def test_design_problems_next_to_their_layer_are_in_chinese():
+    ws = workspace_with_sample("iris")
+    ws.spec.layers = [{"type": "Conv2D", "filters": 8, "kernel_size": 3}, {"type": "Dense", "activation": "bogus"}]
+    at = chinese_page(ws, "pages/design.py")
+    shown = [e.value for e in at.error]
+    assert any(text.startswith("第 1 层（Conv2D）：") for text in shown), shown
+    assert any(text.startswith("第 2 层（Dense）：activation 必须是 relu, ") for text in shown), shown
+    assert_all_chinese(at, ws, user_words=frozenset({"bogus"}))  # the user's own value, quoted back
