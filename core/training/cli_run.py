@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,6 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
     }
     files: dict[str, bytes | str] = {
         "model.keras": export.keras_bytes(model),
-        "model.tflite": export.tflite_bytes(model, "float32", dataset),
         "metrics.json": _json(metrics),
         "history.json": _json(keras_style_history(result.history)),
         "project.json": spec.to_json(),
@@ -102,6 +102,10 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
         "preprocessing.json": export.preprocessing_json(dataset),
         "train_model.py": codegen.training_script(spec, dataset),
     }
+    try:
+        files["model.tflite"] = export.tflite_bytes(model, "float32", dataset)
+    except UserError as err:  # an op TFLite lacks must not cost the user the trained model
+        print(f"model.tflite not written: {err}", file=sys.stderr)
     for name, content in files.items():
         path = out / name
         if isinstance(content, bytes):
