@@ -1,8 +1,8 @@
 """Run a downloaded model in a fresh Python process, as the user would after downloading it.
 
 The test process never imports Keras: `predict_in_new_process` writes the inputs to a
-.npy file and runs this module (`python -m tests.e2e.model_check KIND MODEL X OUT`),
-which loads the file with plain Keras (.keras) or the LiteRT interpreter (.tflite).
+.npy file and runs this module (`python -m tests.e2e.model_check KIND MODEL X OUT [...]`),
+which loads each file with plain Keras (.keras) or the LiteRT interpreter (.tflite).
 """
 from __future__ import annotations
 
@@ -19,15 +19,25 @@ PYTHON = REPO_ROOT / ".venv/bin/python"
 
 def predict_in_new_process(kind: str, model: Path, x: np.ndarray, workdir: Path) -> np.ndarray:
     """Outputs of the downloaded `model` (kind "keras" or "tflite") for inputs `x`."""
-    inputs, outputs = workdir / f"{model.name}.x.npy", workdir / f"{model.name}.out.npy"
-    np.save(inputs, x)
+    return predict_many_in_new_process([(kind, model, x)], workdir)[0]
+
+
+def predict_many_in_new_process(jobs: list[tuple[str, Path, np.ndarray]], workdir: Path) -> list[np.ndarray]:
+    """Several models in one fresh process: TensorFlow is imported once, not once per model."""
+    arguments, outputs = [], []
+    for number, (kind, model, x) in enumerate(jobs):
+        inputs, output = workdir / f"job{number}.x.npy", workdir / f"job{number}.out.npy"
+        np.save(inputs, x)
+        arguments += [kind, str(model), str(inputs), str(output)]
+        outputs.append(output)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
-        [str(PYTHON), "-m", "tests.e2e.model_check", kind, str(model), str(inputs), str(outputs)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [str(PYTHON), "-m", "tests.e2e.model_check", *arguments],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
-    assert result.returncode == 0, f"{model.name} did not run in a fresh process:\n{result.stderr[-3000:]}"
-    return np.load(outputs)
+    names = ", ".join(model.name for _, model, _ in jobs)
+    assert result.returncode == 0, f"{names} did not run in a fresh process:\n{result.stderr[-3000:]}"
+    return [np.load(output) for output in outputs]
 
 
 def _keras_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
@@ -62,10 +72,11 @@ def _tflite_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str]) -> None:
-    kind, model_path, inputs, outputs = argv
-    x = np.load(inputs)
+    """argv: KIND MODEL X OUT, repeated once per model."""
     runners = {"keras": _keras_outputs, "tflite": _tflite_outputs}
-    np.save(outputs, runners[kind](model_path, x))
+    for start in range(0, len(argv), 4):
+        kind, model_path, inputs, outputs = argv[start : start + 4]
+        np.save(outputs, runners[kind](model_path, np.load(inputs)))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import numpy as np
 from playwright.sync_api import Page, expect
 
 from tests.e2e import datafiles, flows
-from tests.e2e.model_check import predict_in_new_process
+from tests.e2e.model_check import predict_many_in_new_process
 from tests.e2e.ui import assert_no_traceback, download, go_to, page_text, widget
 
 
@@ -60,13 +60,17 @@ def test_two_users_never_see_each_other(new_user: Callable[[], Page], tmp_path: 
     # Each download is the user's own model: it takes that user's columns.
     from core.data import prepare_table, read_csv
 
+    jobs, datasets = [], []
     for user, other in pairs:
         go_to(user.page, "Export")
         assert_sees_only_own(user, other)
         assert_no_traceback(user.page)
-        model_file = download(user.page, "download_keras", tmp_path / user.marker[-1])
+        folder = tmp_path / f"download-{user.marker}"
+        folder.mkdir()
         dataset = prepare_table(read_csv(user.csv.read_bytes(), user.csv.name))
-        outputs = predict_in_new_process("keras", model_file, dataset.x_test, tmp_path)
-        assert outputs.shape == (len(dataset.x_test), len(user.classes))
+        jobs.append(("keras", download(user.page, "download_keras", folder), dataset.x_test))
+        datasets.append(dataset)
+    for (user, _), dataset, outputs in zip(pairs, datasets, predict_many_in_new_process(jobs, tmp_path)):
         assert list(dataset.classes) == user.classes
+        assert outputs.shape == (len(dataset.x_test), len(user.classes))
         assert np.mean(outputs.argmax(axis=1) == dataset.y_test) > 0.5
