@@ -16,9 +16,21 @@ def _float_step(value: float | None, param: Param) -> float:
     return 10.0 ** (math.floor(math.log10(size)) - 1) if size else 0.0001
 
 
+def _clamped(value: Any, param: Param) -> Any:
+    """A stored value outside the catalog's range (an older project file) would crash the widget."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return param.default if value is not None else None
+    if param.min is not None and value < param.min:
+        return param.min
+    if param.max is not None and value > param.max:
+        return param.max
+    return value
+
+
 def _number(param: Param, value: Any, key: str) -> Any:
     is_int = param.type == "int"
     cast = int if is_int else float
+    value = _clamped(value, param)
     kwargs: dict[str, Any] = {
         "min_value": cast(param.min) if param.min is not None else None,
         "max_value": cast(param.max) if param.max is not None else None,
