@@ -1,7 +1,7 @@
 """What a user does in LayerLab, in Playwright terms.
 
 Widgets are found by their stable key (the `.st-key-<key>` class Streamlit puts on a
-keyed widget's container, see the key list in docs) or by their visible label. After
+keyed widget's container: the automation keys the app promises) or by their visible label. After
 every action we wait until the app's script has finished running, as Streamlit's own
 browser tests do.
 """
@@ -62,14 +62,14 @@ def choose(page: Page, key: str, option: Text) -> None:
             combo.fill(option)  # filters the list, so long lists need no scrolling
         page.get_by_role("option").filter(has_text=option).first.click()
         wait_idle(page)
-        pattern = option if isinstance(option, re.Pattern) else re.compile(re.escape(option), re.I)
-        expect(box.get_by_role("combobox")).to_have_value(pattern)
-        return
+        shown = option if isinstance(option, re.Pattern) else re.compile(re.escape(option), re.I)
+        expect(combo).to_have_value(shown)
     elif box.get_by_test_id("stRadio").count():
         box.locator("label").filter(has_text=option).first.click()
+        wait_idle(page)
     else:
         box.get_by_role("button").filter(has_text=option).first.click()
-    wait_idle(page)
+        wait_idle(page)
 
 
 def set_number(page: Page, key: str, value: float) -> None:
@@ -89,7 +89,7 @@ def press(page: Page, key: str) -> None:
 
 
 def upload(page: Page, path: Path, key: str | None = None) -> None:
-    """Upload through the file chooser ("Browse files"), as a user does."""
+    """Upload through the file chooser that the uploader's button opens, as a user does."""
     uploader = widget(page, key) if key else page.get_by_test_id("stFileUploader").first
     expect(uploader).to_be_visible()
     with page.expect_file_chooser() as chooser:
