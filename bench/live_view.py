@@ -161,7 +161,7 @@ def browser_runs(ctx: Context, csv_path: Path, epochs: int, runs: int) -> dict[s
 def run(ctx: Context) -> dict[str, Any]:
     from bench import synthetic
 
-    rows, epochs, runs = ctx.size(40_000, 100_000), ctx.size(3, 5), ctx.size(1, 3)
+    rows, epochs, runs = ctx.size(40_000, 100_000), ctx.size(3, 5), ctx.size(1, 2)
     csv_path = ctx.work / f"live_{rows}.csv"
     synthetic.write_table_csv(csv_path, rows, seed=1)
     ctx.log(f"  browser: {rows:,}-row CSV, {epochs} epochs, {runs} timed runs after a warm-up ...")
