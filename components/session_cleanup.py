@@ -17,12 +17,13 @@ uploads and media files.
 """
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 import weakref
 from typing import Callable, Protocol
+
+from streamlit.logger import get_logger
 
 GRACE_ENV = "LAYERLAB_SESSION_GRACE_S"
 # MemorySessionStorage's TTL: a disconnected tab can resume its session for 120 s, so its
@@ -30,7 +31,7 @@ GRACE_ENV = "LAYERLAB_SESSION_GRACE_S"
 DEFAULT_GRACE_S = 120.0
 SWEEP_INTERVAL_S = 5.0
 
-_LOG = logging.getLogger(__name__)
+_LOG = get_logger(__name__)  # Streamlit's logging setup: these lines appear in the server log
 
 
 class Cleanable(Protocol):
@@ -115,6 +116,7 @@ class SessionReaper:
                 if workspace is not None:
                     workspace.cleanup()
                 self._release_files(session_id)
+                _LOG.info("Freed the workspace of session %s (disconnected for %.0f s or more)", session_id, self.grace_s)
             except Exception:  # one bad session must not stop the others being freed
                 _LOG.exception("cleaning up session %s failed", session_id)
         return [session_id for session_id, _ in due]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+import types
 
 import numpy as np
 import pytest
@@ -150,6 +152,27 @@ def test_the_servers_run_time_cap_ends_a_run_with_its_best_model(monkeypatch, tm
         assert_ready_for_another_run(at)
     finally:
         service.shutdown()
+
+
+def test_a_worker_started_during_a_script_run_does_not_run_the_app_script(tmp_path, monkeypatch):
+    """Streamlit installs the running script as __main__ (with its __file__) and leaves it there;
+    multiprocessing's "spawn" re-runs __main__'s file in every new process before the worker
+    starts. Each worker would then run app.py in bare mode: seconds of CPU, a stray Workspace
+    folder per worker and "Session state does not function..." in the server log."""
+    from core.training import TrainingService
+
+    marker = tmp_path / "app-ran"
+    script = tmp_path / "app.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('the app script ran in a worker\\n')\n")
+    streamlit_main = types.ModuleType("__main__")
+    streamlit_main.__file__ = str(script)  # as streamlit.runtime.scriptrunner.script_runner does
+    monkeypatch.setitem(sys.modules, "__main__", streamlit_main)
+    service = TrainingService(max_concurrent=1)  # starts its warm worker now
+    try:
+        wait_until(lambda: service.warm, WORKER_START_S, "a warm worker")
+    finally:
+        service.shutdown()
+    assert not marker.exists(), marker.read_text()
 
 
 # --- a closed browser tab ---------------------------------------------------------------------
