@@ -44,7 +44,7 @@ def error_text(err: UserError) -> str:
 
 
 def show_error(err: UserError) -> None:
-    st.error(error_text(err), icon="⚠️")
+    st.error(error_text(err), icon=":material/error:")
 
 
 __all__ = ["LANGUAGES", "N_", "current_lang", "error_text", "option_labels", "show_error", "t", "t_core"]

@@ -128,7 +128,7 @@ def choose_source(ws: Workspace) -> None:
             read_upload(ws, uploaded)
         failure = st.session_state.get(UPLOAD_ERROR_KEY)
         if uploaded is not None and failure and failure[0] == uploaded.file_id:
-            st.error(failure[1], icon="⚠️")
+            st.error(failure[1], icon=":material/error:")
             if ws.dataset is not None:
                 st.info(t("Still using the earlier data: {name}", name=dataset_label(ws.dataset.name)))
 

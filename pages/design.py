@@ -102,13 +102,14 @@ def project_file_panel(ws: Workspace) -> None:
             try:
                 spec = ProjectSpec.from_json(uploaded.getvalue())
             except UserError as err:
-                st.session_state[PROJECT_ERROR_KEY] = (uploaded.file_id, error_text(err))
+                message = t("Could not load {file}. {reason}", file=uploaded.name, reason=error_text(err))
+                st.session_state[PROJECT_ERROR_KEY] = (uploaded.file_id, message)
             else:
                 ws.spec, ws.template_id = spec, None
                 st.rerun()
         failure = st.session_state.get(PROJECT_ERROR_KEY)
         if uploaded is not None and failure and failure[0] == uploaded.file_id:
-            st.error(failure[1], icon="⚠️")
+            st.error(failure[1], icon=":material/error:")
             st.caption(t("Your design was not changed."))
 
 
