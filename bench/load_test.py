@@ -28,29 +28,39 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
 from bench.browser import APP_IDLE, NAV_LINKS, StreamlitServer, _children
 from bench.harness import CHROMIUM, CHROMIUM_ARGS, REPO, environment
 
 RESULT = REPO / "bench" / "results" / "load_test.json"
+SCREENSHOTS = Path(tempfile.gettempdir()) / "layerlab-load-test-failures"  # a failed step's page, for a look
 ACTION_TIMEOUT_MS = 120_000
-TRAINING_TIMEOUT_MS = 420_000  # 5 runs through a cap of 2 workers, each importing TensorFlow on 2 cores
+RUN_SEEN_TIMEOUT_MS = 15_000  # the page marks a rerun as requested at once; none by then means none came
+TRAINING_TIMEOUT_MS = 300_000  # 5 runs through a cap of 2 workers, each importing TensorFlow on 2 cores
 TOTAL_TIMEOUT_S = 900
 GRACE_S = 10  # how long a closed tab's session is kept before the reaper frees it (default 120)
 REAPER_WAIT_S = GRACE_S + 15  # grace + a sweep interval + time for the workers to exit
 RUN_ENDED = re.compile(r"Run \d+: (Training (finished|stopped|diverged|reached|failed)|Stopped early|The training)")
 
 # Records every change of the app's script state with the page's clock, so the end of the
-# script run an action caused can be told apart from an earlier one.
+# script run an action caused can be told apart from an earlier one. A short run may flip
+# the state twice before the observer is called: each record's old value is kept too.
 _OBSERVE_JS = """() => {
-    if (window.__llStates) return;
-    window.__llStates = [];
+    window.__llStates = window.__llStates || [];
     const app = document.querySelector("[data-testid='stApp']");
-    new MutationObserver(() => window.__llStates.push([performance.now(), app.getAttribute('data-test-script-state')]))
-        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    if (app.__llObserved) return;  // the app element can be replaced: observe each new one
+    app.__llObserved = true;
+    new MutationObserver((records) => {
+        const now = performance.now();
+        for (const record of records) window.__llStates.push([now, record.oldValue]);
+        window.__llStates.push([now, app.getAttribute('data-test-script-state')]);
+    }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 }"""
+_RUN_SEEN_JS = """(t0) => window.__llStates.some(s => s[0] > t0 && (s[1] === 'running' || s[1] === 'rerunRequested'))"""
 _RUN_DONE_JS = """(t0) => {
     const after = window.__llStates.filter(s => s[0] > t0);
-    if (!after.some(s => s[1] === 'running')) return null;
+    if (!after.some(s => s[1] === 'running' || s[1] === 'rerunRequested')) return null;
     const last = after[after.length - 1];
     return last[1] === 'notRunning' ? last[0] - t0 : null;
 }"""
@@ -75,8 +85,11 @@ def memory(server: StreamlitServer) -> dict[str, Any]:
             "workers": len(workers), "workers_rss_mb": round(sum(workers) / 1024, 1)}
 
 
+WORKSPACE_FOLDER = re.compile(r"layerlab-[a-z0-9_]{8}")  # Workspace's mkdtemp; not the workers' own temp folders
+
+
 def workspace_folders(server: StreamlitServer) -> int:
-    return len(list(server.tmpdir.glob("layerlab-*")))
+    return sum(1 for path in server.tmpdir.iterdir() if WORKSPACE_FOLDER.fullmatch(path.name))
 
 
 class User:
@@ -87,13 +100,47 @@ class User:
         self.page = page
         self.latencies: dict[str, float] = {}
         self.errors: list[str] = []
+        self.unobserved: list[dict] = []  # actions whose script run the page never showed, with what the socket did
+        self.frames = {"sent": 0, "received": 0}  # websocket messages to and from the server
+        page.on("websocket", self._count_frames)
+
+    def _count_frames(self, socket) -> None:
+        socket.on("framesent", lambda _: self.frames.__setitem__("sent", self.frames["sent"] + 1))
+        socket.on("framereceived", lambda _: self.frames.__setitem__("received", self.frames["received"] + 1))
         self.training_s: float | None = None
         self.end_message = ""
 
-    async def act(self, name: str, action) -> None:
-        """Do `action` and wait until the script run it triggered has finished."""
+    async def act(self, name: str, action, shows: str | None = None) -> None:
+        """Do `action` once the app is idle; its latency lasts until the element `shows` (new on
+        the page) is visible and the app is idle again, or, for an action with no new element,
+        until the script run it triggered has finished."""
+        await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
+        if shows is not None:
+            started = time.perf_counter()
+            await action()
+            await self.page.locator(shows).first.wait_for(timeout=ACTION_TIMEOUT_MS)
+            await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
+            self.latencies[name] = round(time.perf_counter() - started, 3)
+            await self.check_no_exception(name)
+            return
+        await self.page.evaluate(_OBSERVE_JS)
         t0 = await self.page.evaluate("performance.now()")
+        frames_before = dict(self.frames)
         await action()
+        try:
+            await self.page.wait_for_function(_RUN_SEEN_JS, arg=t0, timeout=RUN_SEEN_TIMEOUT_MS, polling=20)
+        except PlaywrightTimeout:
+            # React may fold a quick run into one render: the state attribute never changes.
+            await self.page.screenshot(path=str(SCREENSHOTS / f"user{self.number}-{name}.png"), full_page=True)
+            app = self.page.get_by_test_id("stApp")
+            self.unobserved.append({
+                "action": name,
+                "connection": await app.get_attribute("data-test-connection-state"),
+                "frames_sent": self.frames["sent"] - frames_before["sent"],
+                "frames_received": self.frames["received"] - frames_before["received"],
+            })
+            await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
+            return
         handle = await self.page.wait_for_function(_RUN_DONE_JS, arg=t0, timeout=ACTION_TIMEOUT_MS, polling=20)
         self.latencies[name] = round(await handle.json_value() / 1000, 3)
         await self.check_no_exception(name)
@@ -110,10 +157,9 @@ class User:
         await page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
         await page.locator(".st-key-quick_start button").wait_for(timeout=ACTION_TIMEOUT_MS)
         self.latencies["open_home"] = round(time.perf_counter() - started, 3)
-        await page.evaluate(_OBSERVE_JS)
-        await self.act("try_sample", lambda: page.locator(".st-key-quick_start button").click())
-        await page.locator(".st-key-template").wait_for(timeout=ACTION_TIMEOUT_MS)
-        await self.act("open_train", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Train\s*$")).first.click())
+        await self.act("try_sample", lambda: page.locator(".st-key-quick_start button").click(), shows=".st-key-template")
+        await self.act("open_train", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Train\s*$")).first.click(),
+                       shows=".st-key-epochs input")
         epochs_box = page.locator(".st-key-epochs input")
 
         async def set_epochs() -> None:
@@ -122,18 +168,19 @@ class User:
 
         await self.act("set_epochs", set_epochs)
         pressed = time.perf_counter()
-        await self.act("start_training", lambda: page.locator(".st-key-start_training button").click())
+        await self.act("start_training", lambda: page.locator(".st-key-start_training button").click(),
+                       shows=".st-key-stop_training button:not([disabled])")
         ended = page.get_by_test_id("stMain").get_by_text(RUN_ENDED).first
         await ended.wait_for(timeout=TRAINING_TIMEOUT_MS)
         self.training_s = round(time.perf_counter() - pressed, 2)
         self.end_message = (await ended.inner_text())[:200]
         await page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
-        await self.act("open_evaluate", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Evaluate\s*$")).first.click())
-        await page.locator(".st-key-confusion_matrix .js-plotly-plot").wait_for(timeout=ACTION_TIMEOUT_MS)
-        await self.check_no_exception("evaluate")
+        await self.act("open_evaluate", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Evaluate\s*$")).first.click(),
+                       shows=".st-key-confusion_matrix .js-plotly-plot")
 
     def to_json(self) -> dict[str, Any]:
-        return {"user": self.number, "latencies_s": self.latencies, "training_wall_s": self.training_s,
+        return {"user": self.number, "latencies_s": self.latencies, "unobserved_runs": self.unobserved,
+                "training_wall_s": self.training_s,
                 "end_message": self.end_message, "errors": self.errors}
 
 
@@ -166,6 +213,7 @@ async def run_users(server: StreamlitServer, n_users: int, epochs: int) -> dict[
             blocked.append(route.request.url)
             await route.abort()
 
+    SCREENSHOTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         contexts, users = [], []
@@ -237,7 +285,8 @@ def load_test(n_users: int, epochs: int, max_concurrent: int) -> dict[str, Any]:
             "users": [user.to_json() for user in users],
             "memory": {"before": before, "peak": result["peak"], "tabs_open": result["memory_open"],
                        "just_closed": closed, f"after_cleanup_{REAPER_WAIT_S}s": after_cleanup},
-            "workspace_folders": {"tabs_open": result["folders_open"], "after_cleanup": folders_after},
+            "workspace_folders": {"tabs_open": result["folders_open"], "after_cleanup": folders_after,
+                                  "temp_entries_after_cleanup": sorted(path.name for path in server.tmpdir.iterdir())},
             "blocked_non_loopback_requests": result["blocked"],
             "server_log_tail": server.log_tail(1500) if any(user.errors for user in users) else "",
         }
