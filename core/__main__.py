@@ -2,4 +2,5 @@ import sys
 
 from core.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # a spawned worker re-imports __main__ without this name
+    sys.exit(main())

@@ -15,9 +15,12 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
 from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,26 @@ PUMP_INTERVAL_S = 0.25  # how often the service checks workers and the queue on 
 SPARE_RETRY_S = 30.0  # a spare that died on its own is not restarted more often than this
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
+_MAIN_SWAP_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_script_hidden():
+    """Start a spawn child without re-running the parent's __main__ file in it.
+
+    "spawn" re-imports __main__ (by module name or file) in every new process. Under
+    Streamlit, __main__ is the app script itself: each worker would run app.py in bare
+    mode (seconds of CPU, a stray workspace). The workers need nothing from __main__, so
+    it is swapped for an empty module while the child is prepared.
+    """
+    with _MAIN_SWAP_LOCK:
+        real_main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if real_main is not None:
+                sys.modules["__main__"] = real_main
 
 
 class _Worker:
@@ -48,7 +71,8 @@ class _Worker:
             name="layerlab-training-worker",
             daemon=True,  # terminated by multiprocessing when the server exits normally
         )
-        self.process.start()
+        with _main_script_hidden():
+            self.process.start()
         receiver.close()  # the child has its own copy
         self.started_at = time.monotonic()
 
