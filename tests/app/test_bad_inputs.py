@@ -372,10 +372,12 @@ def test_a_refused_project_file_says_why_and_keeps_the_design(earlier, file, dat
 
 
 def test_a_refused_project_file_is_named_in_the_message(earlier):
-    """The issue asks every refusal to name the file; the Data page does, the project loader must too."""
     at = load_project(earlier, "my-old-design.json", b"{not json")
     assert not exceptions(at)
-    assert any("my-old-design.json" in e.value for e in at.error), [e.value for e in at.error]
+    assert [e.value for e in at.error] == [
+        "Could not load my-old-design.json. The project file is not valid JSON "
+        "(line 1, column 2: Expecting property name enclosed in double quotes)."
+    ]
 
 
 # --- designs too big to build -----------------------------------------------------------------
