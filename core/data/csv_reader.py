@@ -28,7 +28,10 @@ SAMPLE_LINES = 200
 SCAN_CHUNK = 8 << 20
 # pandas' own list of cells that mean "missing" ("", "NA", "N/A", "NaN", "null", "#N/A", ...)
 NULL_VALUES = sorted(STR_NA_VALUES)
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*$")  # 3,5 or 1.065,5
+# Per decimal mark: a number written with thousands separators (1.065,5 or 1,065.5), and a plain one.
+_GROUPED = {",": r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*", ".": r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"}
+_PLAIN = {",": r"\s*[-+]?\d+(?:,\d+)?\s*", ".": r"\s*[-+]?\d+(?:\.\d+)?\s*"}
 # What a user may upload by mistake, recognised by the first bytes.
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an Excel .xlsx file is one too): save your sheet as CSV",
@@ -259,6 +262,34 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
         ) from None
 
 
+def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
+    """The column as numbers if every cell is a number and some use thousands separators, else None.
+
+    The parser leaves such a column as text; only a column that fits the pattern throughout is
+    converted, so a column of codes like "1.5.2" or a mix of styles stays as it is.
+    """
+    if not pd.api.types.is_string_dtype(column.dtype):
+        return None
+    cells = column.dropna().astype("str")
+    number = f"(?:{_GROUPED[decimal]})|(?:{_PLAIN[decimal]})"
+    for part in (cells.iloc[:200], cells):  # a small probe rejects most text columns cheaply
+        if not part.str.fullmatch(number).all():
+            return None
+    if cells.empty or not cells.str.fullmatch(_GROUPED[decimal]).any():
+        return None
+    separator = "." if decimal == "," else ","
+    text = column.astype("str").str.strip().str.replace(separator, "", regex=False)
+    return pd.to_numeric(text.str.replace(",", ".", regex=False).where(column.notna()), errors="coerce")
+
+
+def _convert_grouped_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    for name in frame.columns:
+        numbers = _grouped_numbers(frame[name], decimal)
+        if numbers is not None:
+            frame[name] = numbers.astype("float64")
+    return frame
+
+
 def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple[Path | bytes, bytes]:
     """(path or bytes, first bytes), refusing a missing or oversized file before reading it all."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -312,7 +343,7 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
         )
-    frame = _parse(src, name, delimiter, decimal, names)
+    frame = _convert_grouped_numbers(_parse(src, name, delimiter, decimal, names), decimal)
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

@@ -263,8 +263,16 @@ class _Column:
     warning: str | None = None
 
 
-def _first_bad_cell(series: pd.Series, numbers: np.ndarray) -> tuple[int, str]:
+def _first_bad_cell(series: pd.Series, numbers: np.ndarray, file: str) -> tuple[int, str]:
+    """(row position, text) of the first non-empty cell that is not a number."""
     bad = np.flatnonzero(np.isnan(numbers) & series.notna().to_numpy())
+    if bad.size == 0:  # the caller counted text cells that are not there: say so rather than crash
+        raise UserError(
+            "table.unreadable_column",
+            "Column '{column}' of {file} could not be read as numbers or as text. Check that column in a "
+            "spreadsheet, save the file again as CSV and upload it again.",
+            column=str(series.name), file=file,
+        )
     return int(bad[0]), str(series.iloc[bad[0]])
 
 
@@ -310,15 +318,17 @@ def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
         numbers = _as_float(series)
         parsed = int(np.isfinite(numbers).sum() + np.isinf(numbers).sum())
         if parsed >= MIXED_NUMERIC_SHARE * n_present:
-            pos, value = _first_bad_cell(series, numbers)
-            warning = (
-                f"Column '{name}' in {file} holds numbers, but {n_present - parsed} cell(s) are text "
-                f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
-                "file if they matter."
-            )
             kind, reason = _numeric_kind(name, numbers, False)
-            feat = Feature(name, kind, reason + " (some cells were text)", int(np.isnan(numbers).sum()),
-                           int(np.isinf(numbers).sum()))
+            warning = None
+            if parsed < n_present:  # some cells are text, not numbers
+                pos, value = _first_bad_cell(series, numbers, file)
+                warning = (
+                    f"Column '{name}' in {file} holds numbers, but {n_present - parsed} cell(s) are text "
+                    f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
+                    "file if they matter."
+                )
+                reason += " (some cells were text)"
+            feat = Feature(name, kind, reason, int(np.isnan(numbers).sum()), int(np.isinf(numbers).sum()))
             return _Column(feat, numbers if kind == NUMERIC else None, warning)
     distinct = len(labels.labels)
     if distinct == 1:

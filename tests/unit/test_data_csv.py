@@ -28,6 +28,44 @@ def test_semicolon_file_with_decimal_commas_reads_the_numbers():
     assert all(f.kind == "numeric" for f in ds.features)
 
 
+def german_excel_wine() -> bytes:
+    """Wine as German Excel saves it: cp1252, `;`, decimal commas, 'proline' with thousands dots (1.065)."""
+    frame = sklearn_frame("wine").rename(columns={"alcohol": "Alkohol", "malic_acid": "Äpfelsäure"})
+    frame["proline"] = [f"{int(v):,}".replace(",", ".") for v in frame["proline"]]
+    frame.loc[4, "Äpfelsäure"] = np.nan
+    return csv_bytes(frame, sep=";", decimal=",", encoding="cp1252")
+
+
+def test_german_excel_file_with_thousands_separators_reads_the_numbers():
+    raw = read_csv(german_excel_wine(), "wein.csv")
+    assert (raw.delimiter, raw.decimal, raw.encoding) == (";", ",", "cp1252")
+    np.testing.assert_array_equal(raw.frame["proline"].to_numpy(), sklearn_frame("wine")["proline"].to_numpy())
+    assert raw.frame["proline"].iloc[0] == 1065.0  # "1.065", not 1.065
+    ds = prepare_table(raw)
+    proline = next(f for f in ds.features if f.name == "proline")
+    assert proline.kind == "numeric" and not ds.warnings
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'x;y\n1.065,5;a\n735;b\n-2.000.000;c\n', [1065.5, 735.0, -2000000.0]),
+        (b'x,y\n"1,065.5",a\n735,b\n"12,000",c\n', [1065.5, 735.0, 12000.0]),
+        (b'x;y\n1.065,5;a\n7.35;b\n1,5;c\n', ["1.065,5", "7.35", "1,5"]),  # 7.35 breaks the pattern
+    ],
+)
+def test_thousands_separators_count_only_when_the_whole_column_fits(data, expected):
+    assert read_csv(data, "t.csv").frame["x"].tolist() == expected
+
+
+def test_a_text_column_whose_cells_all_read_as_numbers_is_numeric_without_a_warning():
+    # Decimal points in a decimal-comma file: the parser leaves them as text, yet each is a number.
+    frame = sklearn_frame("iris")
+    frame["sepal length (cm)"] = frame["sepal length (cm)"].map(str)  # written with decimal points
+    ds = prepare_table(read_csv(csv_bytes(frame, sep=";", decimal=","), "iris.csv"))
+    assert ds.features[0].kind == "numeric" and not ds.warnings
+
+
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
 def test_each_delimiter_is_detected(sep):
     raw = read_csv(csv_bytes(sklearn_frame("iris"), sep=sep), "iris.csv")
