@@ -52,6 +52,8 @@ def _frame_and_page() -> None:
     st.set_page_config(page_title="LayerLab", page_icon="🧱", layout="wide")
     with st.sidebar:
         language_switch()
+        status_slot = st.empty()
+    with status_slot.container():
         session_status(get_workspace())
     pages = [
         st.Page(home, title=t("Home"), icon=":material/home:", default=True),
@@ -63,6 +65,10 @@ def _frame_and_page() -> None:
     ]
     # At the top: client.showSidebarNavigation = false (no legacy menu) would hide a sidebar one.
     st.navigation(pages, position="top").run()
+    # Drawn again after the page: a step the page just completed (Evaluate, Export) is ticked
+    # in this same run. The first drawing stays if the page stopped early (st.stop).
+    with status_slot.container():
+        session_status(get_workspace())
 
 
 def browser_language() -> str:

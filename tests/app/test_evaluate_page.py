@@ -58,6 +58,9 @@ def test_classification_shows_accuracy_confusion_matrix_and_per_class_table(iris
     assert list(per_class["Class"]) == ws.dataset.classes
     assert per_class["Test examples"].sum() == len(ws.dataset.y_test)
     assert ws.runs[0].metrics["accuracy"] == pytest.approx(expected)  # shown in the runs table too
+    # the sidebar ticks Evaluate in the same run that showed the metrics, not one page change later
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert any("**Evaluate** · done" in line for line in sidebar), sidebar
     assert "evaluate" in ws.done_steps
 
 
