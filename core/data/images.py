@@ -116,6 +116,26 @@ def decode_image(data: bytes, image_size: tuple[int, int], channels: int) -> np.
         raise UserError("image.unreadable", "This image cannot be used: it is {reason}.", reason=str(err)) from None
 
 
+def preview_image(data: bytes, max_side: int = 512) -> np.ndarray:
+    """An uploaded image for display: upright as the model sees it (EXIF rotation applied, as
+    in decode_image), RGB, shrunk to at most `max_side` pixels on its longer side; uint8 (H, W, 3)."""
+    try:
+        im = _open(data, current_limits().image_pixels)
+        try:
+            if im.format == "JPEG":
+                im.draft("RGB", (max_side, max_side))
+            im.load()
+            if im.format in ("JPEG", "WEBP"):
+                im = ImageOps.exif_transpose(im)
+            im = _flatten(im, 3)
+            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+        except _DECODE_ERRORS as err:
+            raise _Unusable(f"damaged or truncated ({err})") from None
+    except _Unusable as err:
+        raise UserError("image.unreadable", "This image cannot be used: it is {reason}.", reason=str(err)) from None
+    return np.asarray(im, dtype=np.uint8)
+
+
 # ---------------------------------------------------------------- class folders
 
 
