@@ -240,10 +240,21 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
         return
     for file, item in zip(files, predictions.items):
         left, right = st.columns([1, 3])
-        left.image(file.getvalue(), caption=file.name, width="stretch")
+        left.image(_upright_preview(file.getvalue()), caption=file.name, width="stretch")
         with right:
             _show_prediction(predictions, item, key=f"try_image_{file.file_id}")
     _predictions_download(predictions, key=f"download_image_predictions_{run.id}")
+
+
+def _upright_preview(data: bytes) -> Any:
+    """The image as the model sees it (a phone photo's EXIF rotation applied); the raw bytes
+    if it cannot be decoded (its prediction then says why)."""
+    from core.data.images import preview_image
+
+    try:
+        return preview_image(data)
+    except UserError:
+        return data
 
 
 def typical_values(dataset: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.app.conftest import csv_bytes, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import workspace_with_trained_run
+from tests.app.run_helpers import RecordingMediaStorage, downloads, workspace_with_trained_run  # noqa: F401 (fixture)
 
 PAGE = "pages/evaluate.py"
 
@@ -112,3 +112,19 @@ def test_images_show_the_worst_mistakes_and_predict_an_uploaded_picture():
     at.file_uploader(key="try_images_run1-test").set_value([("digit.png", buffer.getvalue(), "image/png")]).run()
     assert not exceptions(at)
     assert any(m.value.startswith("Prediction: **") for m in at.markdown)
+
+
+def test_a_phone_photo_is_shown_upright_as_the_model_sees_it(downloads):
+    """A JPEG stored portrait with EXIF orientation 6 (rotate 90°) is a landscape photo."""
+    ws, _ = workspace_with_trained_run("digits", epochs=1)
+    at = evaluate_page(ws)
+    photo = Image.new("RGB", (90, 120), (30, 30, 30))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # Orientation: the camera was turned
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", exif=exif)
+    at.file_uploader(key="try_images_run1-test").set_value([("phone.jpg", buffer.getvalue(), "image/jpeg")]).run()
+    assert not exceptions(at)
+    url = at.get("image")[-1].proto.imgs[0].url
+    shown = Image.open(io.BytesIO(RecordingMediaStorage.latest.get_file(url.rsplit("/", 1)[-1]).content))
+    assert shown.size == (120, 90)  # wide, as the photo was taken
