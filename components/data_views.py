@@ -86,7 +86,9 @@ def edit_feature_kinds(dataset, key: str) -> dict[str, str]:
 
 def table_preview(frame: pd.DataFrame) -> None:
     st.caption(t("The first {n} of {total} rows", n=min(PREVIEW_ROWS, len(frame)), total=len(frame)))
-    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+    # Missing cells empty (Streamlit would print "None"); numbers without padding zeros.
+    preview = frame.head(PREVIEW_ROWS).style.format(lambda v: f"{v:.10g}" if isinstance(v, float) else v, na_rep="")
+    st.dataframe(preview, hide_index=True, width="stretch")
 
 
 def image_grid(dataset, per_class: int = IMAGES_PER_CLASS) -> None:

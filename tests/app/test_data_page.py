@@ -204,3 +204,25 @@ def test_leaving_the_page_and_coming_back_keeps_the_choices(app):
     at.switch_page("pages/design.py").run()
     at.switch_page(DATA).run()
     assert at.selectbox(key="sample_dataset").value == "wine"
+
+
+def preview_display(at):
+    """The Data page's preview table as the browser shows it (the Styler's display values)."""
+    import pyarrow as pa
+
+    shown = [d for d in at.dataframe if d.proto.arrow_data.styler.display_values]
+    assert len(shown) == 1, "one preview table"
+    return pa.ipc.open_stream(shown[0].proto.arrow_data.styler.display_values).read_all().to_pandas()
+
+
+def test_the_preview_shows_missing_cells_empty_not_none(app):
+    frame = wine_frame()
+    frame.loc[0, "alcohol"] = None  # a missing number
+    frame.insert(0, "note", ["dry"] * len(frame))  # first: the target stays the last column
+    frame.loc[1, "note"] = None  # a missing text
+    at = upload(open_page(app, DATA), "wine.csv", csv_bytes(frame))
+    assert not exceptions(at) and not errors(at)
+    shown = preview_display(at)
+    assert shown.loc[0, "alcohol"] == "" and shown.loc[1, "note"] == ""
+    assert shown.loc[1, "alcohol"] == f"{frame.loc[1, 'alcohol']:.10g}"  # numbers as written
+    assert not (shown == "None").any().any() and not (shown == "nan").any().any()
