@@ -65,6 +65,8 @@ def run_caption(run: SessionRun) -> str:
     logs = run.best_logs()
     if "val_accuracy" in logs and logs["val_accuracy"] is not None:
         score = t("validation accuracy {value}", value=f"{logs['val_accuracy']:.1%}")
+    elif logs.get("val_mae") is not None:  # regression: in the target's units, unlike the squared loss
+        score = t("validation mean absolute error {value}", value=f"{logs['val_mae']:.4g}")
     elif logs.get("val_loss") is not None:
         score = t("validation loss {value}", value=f"{logs['val_loss']:.4g}")
     else:
@@ -147,7 +149,9 @@ def classification_details(evaluation: Any) -> None:
                 t("Test examples"): [c.support for c in evaluation.per_class],
             }
         )
-        st.dataframe(table, hide_index=True, key="per_class_table")
+        # auto-sized to the numbers, a long header would be cut off ("Test examp")
+        st.dataframe(table, hide_index=True, key="per_class_table", width="stretch",
+                     column_config={column: st.column_config.Column(width="medium") for column in table.columns[1:]})
         bars = per_class_bars(
             [c.name for c in evaluation.per_class],
             {t("Precision"): [c.precision for c in evaluation.per_class], t("Recall"): [c.recall for c in evaluation.per_class], t("F1"): [c.f1 for c in evaluation.per_class]},

@@ -60,6 +60,7 @@ CORE_FRAGMENTS = (
     "all steps",
     "last step",
     "stride {n}",
+    "same",  # padding "same" in a row's key settings ("16 filters 3×3, relu, same")
     "{n} codes → {m} values",
     "to [{shape}]",
     # core.data: tasks, units and file kinds named in messages

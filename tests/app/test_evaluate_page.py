@@ -57,6 +57,8 @@ def test_classification_shows_accuracy_confusion_matrix_and_per_class_table(iris
     per_class = at.dataframe[0].value
     assert list(per_class["Class"]) == ws.dataset.classes
     assert per_class["Test examples"].sum() == len(ws.dataset.y_test)
+    widths = {c.get("label") or name: c.get("width") for name, c in json.loads(at.dataframe[0].proto.columns).items()}
+    assert widths.get("Test examples") == "medium"  # wide enough for its header
     assert ws.runs[0].metrics["accuracy"] == pytest.approx(expected)  # shown in the runs table too
     # the sidebar ticks Evaluate in the same run that showed the metrics, not one page change later
     sidebar = [m.value for m in at.sidebar.markdown]
@@ -98,6 +100,9 @@ def test_regression_shows_errors_and_predicted_vs_actual():
     predicted = model.predict(ws.dataset.x_test, verbose=0).reshape(-1)
     assert metrics["Mean absolute error"] == f"{np.mean(np.abs(predicted - ws.dataset.y_test)):.4g}"
     assert chart_titles(at)[:2] == ["Predicted value", "Actual − predicted"]
+    # the model picker names an error in the target's units, not the squared loss
+    val_mae = ws.runs[0].best_logs()["val_mae"]
+    assert at.selectbox(key="evaluate_run").format_func(1) == f"Run 1 (finished) validation mean absolute error {val_mae:.4g}"
 
 
 def test_images_show_the_worst_mistakes_and_predict_an_uploaded_picture():
