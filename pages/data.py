@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from components import data_views
 from components.app_frame import require_app_frame
@@ -13,7 +14,9 @@ from core import data as core_data
 from core.errors import UserError
 
 require_app_frame()  # before anything is drawn: see components.app_frame
+_LOG = get_logger(__name__)  # Streamlit's logging setup: tracebacks appear in the server log
 
+UPLOAD_TYPES = ["csv", "tsv", "txt", "zip"]  # .tsv/.txt are read as tables, like .csv
 # Page-local bookkeeping (not user data): which upload was already read, and its error if any.
 LAST_UPLOAD_KEY = "data_page.last_upload"
 UPLOAD_ERROR_KEY = "data_page.upload_error"
@@ -81,6 +84,13 @@ def read_upload(ws: Workspace, uploaded) -> None:
             st.session_state[UPLOAD_ERROR_KEY] = (uploaded.file_id, error_text(err))
             status.update(label=t("{file} could not be used", file=name), state="error")
             return
+        except Exception:  # a bug in LayerLab: logged in full, and the user keeps working with the earlier data
+            _LOG.exception("reading the upload %r failed", name)
+            st.session_state[UPLOAD_ERROR_KEY] = (uploaded.file_id, t(
+                "LayerLab could not read {file} because of an internal error. Save the file again as CSV "
+                "(or zip the image folders again) and upload it once more.", file=name))
+            status.update(label=t("{file} could not be used", file=name), state="error")
+            return
         status.update(label=t("{file} is ready", file=name), state="complete")
     use_dataset(ws, dataset, name, raw)
 
@@ -117,11 +127,11 @@ def choose_source(ws: Workspace) -> None:
     with right:
         st.subheader(t("Upload your own"))
         uploaded = st.file_uploader(
-            t("A CSV table or a zip of images"),
-            type=["csv", "zip"],
+            t("A table (CSV, TSV or TXT) or a zip of images"),
+            type=UPLOAD_TYPES,
             key="data_upload",
-            help=t("CSV: one row per example, one column per value, a header row. "
-                   "Zip: one folder per class with the images inside."),
+            help=t("Table: one row per example, one column per value, a header row; values separated by "
+                   "commas, semicolons or tabs. Zip: one folder per class with the images inside."),
         )
         if uploaded is not None and uploaded.file_id != st.session_state.get(LAST_UPLOAD_KEY):
             st.session_state[LAST_UPLOAD_KEY] = uploaded.file_id

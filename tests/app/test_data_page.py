@@ -111,6 +111,43 @@ def test_a_zip_that_is_not_a_zip_shows_an_error_and_keeps_the_earlier_data(app):
     assert at.session_state["workspace"].dataset.name == "wine.csv"
 
 
+def test_a_tab_separated_file_is_accepted_and_read_as_a_table(app):
+    at = open_page(app, DATA)
+    assert {"csv", "tsv", "txt", "zip"} <= {t.lstrip(".") for t in at.file_uploader(key="data_upload").proto.type}
+    upload(at, "wine.tsv", wine_frame().to_csv(index=False, sep="\t").encode())
+    assert not exceptions(at) and not errors(at)
+    assert at.session_state["workspace"].dataset.name == "wine.tsv"
+    assert "Your data: wine.tsv" in [h.value for h in at.subheader]
+
+
+def test_a_german_excel_csv_with_thousands_separators_loads(app):
+    from tests.unit.test_data_csv import german_excel_wine
+
+    at = open_page(app, DATA)
+    upload(at, "wein.csv", german_excel_wine())
+    assert not exceptions(at) and not errors(at)
+    dataset = at.session_state["workspace"].dataset
+    assert dataset.frame["proline"].iloc[0] == 1065.0
+
+
+def test_an_internal_error_on_upload_shows_a_message_and_keeps_the_earlier_views(app, monkeypatch):
+    import core.data
+
+    at = open_page(app, DATA)
+    upload(at, "wine.csv", csv_bytes(wine_frame()))
+
+    def broken(*args, **kwargs):
+        raise IndexError("index 0 is out of bounds")  # what a bug in column profiling once raised
+
+    monkeypatch.setattr(core.data, "prepare_table", broken)
+    upload(at, "other.csv", csv_bytes(wine_frame().head(50)))
+    assert not exceptions(at)
+    assert any("could not read other.csv because of an internal error" in e for e in errors(at))
+    assert "Still using the earlier data: wine.csv" in [i.value for i in at.info]
+    headings = [h.value for h in at.subheader]
+    assert {"Your data: wine.csv", "Columns", "Preview", "Split"} <= set(headings)
+
+
 def test_an_image_zip_lists_skipped_files(app):
     from PIL import Image
     from sklearn.datasets import load_digits
