@@ -7,7 +7,15 @@ from typing import Any
 import streamlit as st
 
 from components.i18n import t
-from core.catalog import Param
+from core.catalog import PARAM_LABELS, Param
+
+
+def field_label(param: Param) -> str:
+    """Plain words first, the Keras keyword in brackets ("Number of filters (filters)"): people who
+    later read the generated code or a project file find the same name there."""
+    plain = t(PARAM_LABELS[param.label]) if param.label in PARAM_LABELS else param.name
+    same = plain.casefold() == param.name.replace("_", " ").casefold()
+    return plain if same else f"{plain} ({param.name})"
 
 
 def _float_step(value: float | None, param: Param) -> float:
@@ -41,12 +49,12 @@ def _number(param: Param, value: Any, key: str) -> Any:
     }
     if not is_int:
         kwargs["format"] = "%g"
-    return st.number_input(param.name, **kwargs)
+    return st.number_input(field_label(param), **kwargs)
 
 
 def _int_list(param: Param, value: Any, key: str) -> Any:
     text = st.text_input(
-        param.name,
+        field_label(param),
         value=", ".join(str(v) for v in (value or [])),
         key=key,
         help=t(param.help) + " " + t("Whole numbers separated by commas, for example 8, 1."),
@@ -60,10 +68,10 @@ def _int_list(param: Param, value: Any, key: str) -> Any:
 def param_input(param: Param, value: Any, key: str) -> Any:
     """One widget for one setting, pre-filled with `value`, limited to the catalog's range or choices."""
     if param.type == "bool":
-        return st.checkbox(param.name, value=bool(value), key=key, help=t(param.help))
+        return st.checkbox(field_label(param), value=bool(value), key=key, help=t(param.help))
     if param.type == "choice":
         choices = list(param.choices)
-        return st.selectbox(param.name, choices, index=choices.index(value) if value in choices else 0,
+        return st.selectbox(field_label(param), choices, index=choices.index(value) if value in choices else 0,
                             key=key, help=t(param.help))
     if param.type == "int_tuple":
         return _int_list(param, value, key)

@@ -22,7 +22,7 @@ from core.layers.base import (
 __all__ = [
     "LAYERS", "OPTIMIZERS", "TRAINING_PARAMS", "TASKS", "DATA_KINDS", "REFUSED_LAYER_TYPES",
     "LayerType", "OptimizerType", "Param", "KerasCall", "Regularizer", "LayerProblem", "ParamProblem",
-    "Shape", "format_shape", "prod", "layers_for",
+    "Shape", "format_shape", "prod", "layers_for", "PARAM_LABELS",
 ]
 
 LAYERS: dict[str, LayerType] = {
@@ -54,7 +54,7 @@ class OptimizerType:
 
 def _learning_rate(default: float) -> Param:
     return Param("learning_rate", "float", default, "How big each learning step is. Too high: unstable; too low: slow.",
-                 min=1e-7, max=10.0)
+                 min=1e-7, max=10.0, label="Learning rate")
 
 
 OPTIMIZERS: dict[str, OptimizerType] = {
@@ -67,20 +67,22 @@ OPTIMIZERS: dict[str, OptimizerType] = {
         OptimizerType(
             "AdamW", "Adam with weight decay, which keeps weights small (less overfitting).",
             (_learning_rate(0.001),
-             Param("weight_decay", "float", 0.004, "How strongly weights are pulled towards 0 each step.", min=0.0, max=1.0)),
+             Param("weight_decay", "float", 0.004, "How strongly weights are pulled towards 0 each step.", min=0.0, max=1.0,
+                   label="Weight decay")),
             slots=lambda p: 2,
         ),
         OptimizerType(
             "SGD", "Plain gradient descent, optionally with momentum; simple and predictable.",
             (_learning_rate(0.01),
-             Param("momentum", "float", 0.9, "How much of the previous step carries over (0 = none).", min=0.0, max=0.999),
-             Param("nesterov", "bool", False, "Look-ahead momentum; often a little faster.")),
+             Param("momentum", "float", 0.9, "How much of the previous step carries over (0 = none).", min=0.0, max=0.999,
+                   label="Momentum"),
+             Param("nesterov", "bool", False, "Look-ahead momentum; often a little faster.", label="Nesterov look-ahead")),
             slots=lambda p: 1 if p.get("momentum") else 0,
         ),
         OptimizerType(
             "RMSprop", "Divides each step by a running average of recent gradient sizes; good for recurrent models.",
             (_learning_rate(0.001),
-             Param("rho", "float", 0.9, "How slowly the running average forgets.", min=0.0, max=0.9999)),
+             Param("rho", "float", 0.9, "How slowly the running average forgets.", min=0.0, max=0.9999, label="Averaging speed")),
             slots=lambda p: 1,
         ),
     )
@@ -89,14 +91,23 @@ OPTIMIZERS: dict[str, OptimizerType] = {
 TRAINING_PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("epochs", "int", 30, "How many times the model sees the whole training data.", min=1, max=10000),
-        Param("batch_size", "int", 32, "How many examples are looked at before each learning step.", min=1, max=65536),
+        Param("epochs", "int", 30, "How many times the model sees the whole training data.", min=1, max=10000, label="Epochs"),
+        Param("batch_size", "int", 32, "How many examples are looked at before each learning step.", min=1, max=65536, label="Batch size"),
         Param("early_stopping_patience", "int", 5,
-              "Stop when the validation loss has not improved for this many epochs (0 = never stop early).", min=0, max=10000),
-        Param("seed", "int", 42, "Starting point for all randomness; the same seed gives the same result.", min=0, max=2**31 - 1),
+              "Stop when the validation loss has not improved for this many epochs (0 = never stop early).", min=0, max=10000, label="Early-stopping patience"),
+        Param("seed", "int", 42, "Starting point for all randomness; the same seed gives the same result.", min=0, max=2**31 - 1,
+              label="Random seed"),
         Param("time_limit_s", "float", None, "Stop training after this many seconds (empty = no limit).",
-              min=1.0, max=7 * 24 * 3600.0, optional=True),
+              min=1.0, max=7 * 24 * 3600.0, optional=True, label="Time limit (seconds)"),
     )
+}
+
+# Every setting's plain label, as a table: the forms translate a label with
+# t(PARAM_LABELS[label]), which is how the string extractor finds texts kept in core tables.
+PARAM_LABELS: dict[str, str] = {
+    p.label: p.label
+    for p in (*(p for owner in (*LAYERS.values(), *OPTIMIZERS.values()) for p in owner.params), *TRAINING_PARAMS.values())
+    if p.label
 }
 
 

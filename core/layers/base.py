@@ -45,6 +45,8 @@ class Param:
     type: "int" | "float" | "bool" | "choice" | "int_tuple".
     optional: None is allowed (shown as "automatic"; e.g. pooling strides = pool_size).
     length: for int_tuple, the allowed number of entries (min, max).
+    label: the plain-language name the forms show ("Number of filters"); `name` stays the
+    Keras keyword used in project files and code ("filters"). Empty = show `name`.
     """
 
     name: str
@@ -56,6 +58,11 @@ class Param:
     choices: tuple[str, ...] = ()
     optional: bool = False
     length: tuple[int, int] | None = None
+    label: str = ""
+
+    @property
+    def plain_label(self) -> str:
+        return self.label or self.name
 
     def check(self, value: Any) -> Any:
         """The value, normalised (floats from ints, int tuples as lists); ParamProblem if invalid."""
@@ -242,27 +249,33 @@ ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "softmax", "elu", "selu", "g
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "orthogonal")
 
 
-def units_param(default: int, help: str = "How many neurons (outputs) this layer has. More can learn more but may overfit.") -> Param:
-    return Param("units", "int", default, help, min=1, max=65536)
+def units_param(default: int, help: str = "How many neurons (outputs) this layer has. More can learn more but may overfit.",
+                label: str = "Number of neurons") -> Param:
+    return Param("units", "int", default, help, min=1, max=65536, label=label)
 
 
 def activation_param(default: str = "relu") -> Param:
-    return Param("activation", "choice", default, "The function applied to each output; relu is a good default.", choices=ACTIVATIONS)
+    return Param("activation", "choice", default, "The function applied to each output; relu is a good default.", choices=ACTIVATIONS,
+                 label="Activation function")
 
 
-def initializer_param(name: str = "kernel_initializer", default: str = "glorot_uniform") -> Param:
-    return Param(name, "choice", default, "How the weights start before training; he_normal suits relu layers.", choices=INITIALIZERS)
+def initializer_param(name: str = "kernel_initializer", default: str = "glorot_uniform", label: str = "Weight initialiser") -> Param:
+    return Param(name, "choice", default, "How the weights start before training; he_normal suits relu layers.", choices=INITIALIZERS,
+                 label=label)
 
 
 def regularizer_params() -> tuple[Param, Param]:
     return (
-        Param("kernel_l1", "float", 0.0, "L1 penalty on the weights (pushes weights to exactly 0). 0 = off.", min=0.0, max=1.0),
-        Param("kernel_l2", "float", 0.0, "L2 penalty on the weights (keeps them small, fights overfitting). 0 = off; try 0.0001.", min=0.0, max=1.0),
+        Param("kernel_l1", "float", 0.0, "L1 penalty on the weights (pushes weights to exactly 0). 0 = off.", min=0.0, max=1.0,
+              label="L1 penalty"),
+        Param("kernel_l2", "float", 0.0, "L2 penalty on the weights (keeps them small, fights overfitting). 0 = off; try 0.0001.", min=0.0, max=1.0,
+              label="L2 penalty"),
     )
 
 
 def padding_param(default: str = "valid") -> Param:
-    return Param("padding", "choice", default, '"same" keeps the size (adds a border of zeros); "valid" shrinks it a little.', choices=("valid", "same"))
+    return Param("padding", "choice", default, '"same" keeps the size (adds a border of zeros); "valid" shrinks it a little.', choices=("valid", "same"),
+                 label="Padding")
 
 
 def window_length(size: int, window: int, stride: int, padding: str) -> int:

@@ -8,15 +8,17 @@ from core.layers.base import (
 
 
 def _filters(default: int) -> Param:
-    return Param("filters", "int", default, "How many different patterns this layer looks for (output channels).", min=1, max=4096)
+    return Param("filters", "int", default, "How many different patterns this layer looks for (output channels).", min=1, max=4096,
+                 label="Number of filters")
 
 
 def _kernel_size(default: int) -> Param:
-    return Param("kernel_size", "int", default, "Size of the window each filter looks at (3 means 3×3 for images).", min=1, max=64)
+    return Param("kernel_size", "int", default, "Size of the window each filter looks at (3 means 3×3 for images).", min=1, max=64,
+                 label="Filter size")
 
 
 def _strides() -> Param:
-    return Param("strides", "int", 1, "Step between windows; 2 halves the size.", min=1, max=64)
+    return Param("strides", "int", 1, "Step between windows; 2 halves the size.", min=1, max=64, label="Step")
 
 
 def _too_small(size: str, kernel: str) -> LayerProblem:
@@ -88,9 +90,10 @@ SEPARABLE_CONV2D = LayerType(
     kinds=("images",),
     params=(
         _filters(32), *CONV_COMMON,
-        Param("depth_multiplier", "int", 1, "How many filters per input channel in the first step.", min=1, max=64),
-        initializer_param("depthwise_initializer"),
-        initializer_param("pointwise_initializer"),
+        Param("depth_multiplier", "int", 1, "How many filters per input channel in the first step.", min=1, max=64,
+              label="Filters per channel"),
+        initializer_param("depthwise_initializer", label="Per-channel weight initialiser"),
+        initializer_param("pointwise_initializer", label="Channel-mixing weight initialiser"),
         *regularizer_params(),
     ),
     output_shape=_conv2d_shape,

@@ -6,8 +6,9 @@ from core.layers.base import LayerProblem, LayerType, Param, Shape, padding_para
 
 def _pool_params(default_size: int) -> tuple[Param, ...]:
     return (
-        Param("pool_size", "int", default_size, "Size of the window summarised into one value (2 halves the size).", min=1, max=64),
-        Param("strides", "int", None, "Step between windows; empty = the same as pool_size.", min=1, max=64, optional=True),
+        Param("pool_size", "int", default_size, "Size of the window summarised into one value (2 halves the size).", min=1, max=64,
+              label="Window size"),
+        Param("strides", "int", None, "Step between windows; empty = the same as pool_size.", min=1, max=64, optional=True, label="Step"),
         padding_param("valid"),
     )
 

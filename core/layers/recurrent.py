@@ -10,9 +10,10 @@ RECURRENT_HELP = "Reads a sequence step by step and remembers what matters"
 
 def _recurrent_params(units: int) -> tuple[Param, ...]:
     return (
-        units_param(units, "Size of the layer's memory (outputs per step)."),
-        Param("return_sequences", "bool", False, "On: output every step (needed before another LSTM/GRU). Off: only the last step."),
-        Param("dropout", "float", 0.0, "Fraction of inputs dropped while training.", min=0.0, max=0.9),
+        units_param(units, "Size of the layer's memory (outputs per step).", label="Memory size"),
+        Param("return_sequences", "bool", False, "On: output every step (needed before another LSTM/GRU). Off: only the last step.",
+              label="Output every step"),
+        Param("dropout", "float", 0.0, "Fraction of inputs dropped while training.", min=0.0, max=0.9, label="Fraction of inputs dropped"),
         initializer_param(),
         *regularizer_params(),
     )
@@ -79,10 +80,11 @@ BIDIRECTIONAL = LayerType(
     category="Recurrent",
     kinds=("sequence",),
     params=(
-        Param("layer", "choice", "LSTM", "Which recurrent layer runs in both directions.", choices=("LSTM", "GRU")),
+        Param("layer", "choice", "LSTM", "Which recurrent layer runs in both directions.", choices=("LSTM", "GRU"),
+              label="Recurrent layer"),
         *_recurrent_params(32),
         Param("merge_mode", "choice", "concat", "How the two directions are combined; concat doubles the outputs.",
-              choices=("concat", "sum", "ave", "mul")),
+              choices=("concat", "sum", "ave", "mul"), label="How the directions are combined"),
     ),
     output_shape=_recurrent_shape(width_factor=2),
     param_count=lambda s, p: 2 * RECURRENT_COUNTS[p["layer"]](s, p["units"]),
@@ -101,8 +103,9 @@ EMBEDDING = LayerType(
     category="Recurrent",
     kinds=("table",),
     params=(
-        Param("input_dim", "int", 100, "How many different codes exist: must be larger than the largest code in the data.", min=2, max=1_000_000),
-        Param("output_dim", "int", 16, "Length of the vector learned for each code.", min=1, max=4096),
+        Param("input_dim", "int", 100, "How many different codes exist: must be larger than the largest code in the data.", min=2, max=1_000_000,
+              label="Number of codes"),
+        Param("output_dim", "int", 16, "Length of the vector learned for each code.", min=1, max=4096, label="Vector length per code"),
     ),
     output_shape=lambda s, p: (s[0], p["output_dim"]),
     param_count=lambda s, p: p["input_dim"] * p["output_dim"],

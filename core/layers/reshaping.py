@@ -50,7 +50,7 @@ RESHAPE = LayerType(
         Param(
             "target_shape", "int_tuple", [-1, 1],
             "The new shape without the batch; -1 once means 'whatever fits'. [-1, 1] makes a table row a sequence.",
-            min=-1, max=1_000_000, length=(1, 3),
+            min=-1, max=1_000_000, length=(1, 3), label="New shape",
         ),
     ),
     output_shape=_reshape_shape,

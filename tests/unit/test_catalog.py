@@ -95,3 +95,16 @@ def test_param_checks_refuse_bad_values(param, value, code):
     with pytest.raises(ParamProblem) as info:
         param.check(value)
     assert info.value.code == code and info.value.params["key"] == param.name
+
+
+def test_every_setting_has_a_plain_label_that_is_not_just_its_keras_name():
+    from core.catalog import LAYERS, OPTIMIZERS, PARAM_LABELS, TRAINING_PARAMS
+
+    params = [p for owner in (*LAYERS.values(), *OPTIMIZERS.values()) for p in owner.params] + list(TRAINING_PARAMS.values())
+    for p in params:
+        assert p.label and p.label == PARAM_LABELS[p.label], p.name
+        assert "_" not in p.label, p.label  # plain words, not a keyword
+    assert LAYERS["Conv2D"].param("filters").label == "Number of filters"
+    assert LAYERS["Conv2D"].param("kernel_size").label == "Filter size"
+    assert LAYERS["Dropout"].param("rate").label == "Fraction dropped"
+    assert LAYERS["Dense"].param("kernel_l1").label == "L1 penalty"
