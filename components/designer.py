@@ -164,23 +164,56 @@ def layer_list(ws: Workspace, report: ShapeReport) -> None:
 
 
 # ---- adding ---------------------------------------------------------------------------------
-def layer_type_options(data_kind: str) -> list[str]:
-    """Catalog types suited to the data first (catalog order), then the rest."""
+# Headings inside the layer-type list (not layers): picking one shows a hint instead of a form.
+SEQUENCE_HEADING = "-- sequence layers --"
+OTHER_HEADING = "-- other layers --"
+HEADINGS_EN = {
+    SEQUENCE_HEADING: "── Sequence layers: add a Reshape [-1, 1] first ──",
+    OTHER_HEADING: "── Not usual for this data ──",
+}
+
+
+def layer_type_groups(data_kind: str) -> list[tuple[str | None, list[str]]]:
+    """Every catalog layer, in groups: (heading, names). Layers suited to the data come first
+    (no heading); on tables, the sequence layers (Conv1D, pooling 1D, LSTM, GRU, Bidirectional...)
+    next, since a Reshape with target_shape [-1, 1] turns a row into a sequence; the rest last.
+    Every layer a shape-report message suggests is in one of them."""
     suited = [entry.name for entry in layers_for(data_kind)]
-    return suited + [name for name in LAYERS if name not in suited]
+    groups: list[tuple[str | None, list[str]]] = [(None, suited)]
+    if data_kind == "table":
+        groups.append((SEQUENCE_HEADING, [e.name for e in layers_for("sequence") if e.name not in suited]))
+    offered = {name for _, names in groups for name in names}
+    groups.append((OTHER_HEADING, [name for name in LAYERS if name not in offered]))
+    return [(heading, names) for heading, names in groups if names]
+
+
+def layer_type_options(data_kind: str) -> list[str]:
+    """The add-layer list: group by group, each later group behind its heading."""
+    return [item for heading, names in layer_type_groups(data_kind) for item in ([heading] if heading else []) + names]
+
+
+def _type_label(name: str) -> str:
+    return t(HEADINGS_EN[name]) if name in HEADINGS_EN else name
 
 
 def add_layer_panel(ws: Workspace, data_kind: str) -> None:
+    groups = layer_type_groups(data_kind)
     options = layer_type_options(data_kind)
-    suited = set(options[: len(layers_for(data_kind))])
     kind = st.selectbox(
         t("Layer type"),
         options=options,
         key="add_layer_type",
-        format_func=option_labels(
-            options, lambda name: name if name in suited else t("{name} (not usual for this data)", name=name)),
-        help=t("Layers that suit your data are listed first."),
+        format_func=option_labels(options, _type_label),
+        help=t("Layers that suit your data are listed first; the rest follow under headings. "
+               "Type to search the list."),
     )
+    if kind in HEADINGS_EN:
+        st.info(t("That is a heading: pick one of the layers listed below it."), icon=":material/info:")
+        return
+    has_reshape = any(layer.get("type") == "Reshape" for layer in ws.spec.layers)
+    if not has_reshape and any(heading == SEQUENCE_HEADING and kind in names for heading, names in groups):
+        st.info(t("{name} reads a sequence. On a table, first add a Reshape layer with target_shape [-1, 1] "
+                  "(in this list), so each number becomes one step.", name=kind), icon=":material/info:")
     entry = LAYERS[kind]
     st.caption(t(entry.help))
     count = len(ws.spec.layers)

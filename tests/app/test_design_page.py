@@ -190,3 +190,59 @@ def test_a_list_that_is_not_numbers_is_refused_with_a_message():
     assert not exceptions(at)
     assert any("target_shape" in e for e in errors(at))
     assert at.session_state["workspace"].spec.layers == before
+
+
+def test_on_a_table_the_layers_an_error_suggests_come_before_the_unusual_ones():
+    """Conv2D on iris says "add Reshape ... and use Conv1D": both must be easy to find in the list."""
+    import re
+
+    ws = workspace_with_sample("iris")
+    ws.spec.layers = [{"type": "Conv2D"}]
+    at = design_app(ws)
+    message = errors(at)[0]
+    assert "Reshape" in message and "Conv1D" in message
+    picker = at.selectbox(key="add_layer_type")
+    shown = picker.options
+    other = shown.index("── Not usual for this data ──")
+    sequence = shown.index("── Sequence layers: add a Reshape [-1, 1] first ──")
+    assert sequence < shown.index("Conv1D") < other and shown.index("Reshape") < sequence
+    assert {"LSTM", "GRU", "Bidirectional", "MaxPooling1D"} <= set(shown[sequence:other])
+    from core.catalog import LAYERS
+
+    assert set(LAYERS) <= set(shown)  # every layer stays reachable
+    suggested = set(re.findall(r"\b[A-Z][A-Za-z0-9]+\b", message)) & set(LAYERS)
+    assert suggested and all(shown.index(name) < other for name in suggested - {"Conv2D"})
+
+    picker.set_value("Conv1D").run()
+    assert any("first add a Reshape layer with target_shape [-1, 1]" in i.value for i in at.info)
+    picker.set_value("-- sequence layers --").run()  # a heading: a hint, no form
+    assert any("pick one of the layers listed below it" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "add_layer"] and not exceptions(at)
+
+
+def test_forms_show_plain_labels_with_the_keras_name():
+    ws = workspace_with_sample("digits")
+    at = design_app(ws)
+    at.selectbox(key="add_layer_type").set_value("Conv2D").run()
+    labels = {w.key.rsplit(".", 1)[-1]: w.label for w in [*at.number_input, *at.selectbox] if w.key.startswith("add.Conv2D.")}
+    assert labels["filters"] == "Number of filters (filters)"
+    assert labels["kernel_size"] == "Filter size (kernel_size)"
+    assert labels["strides"] == "Step (strides)"
+    assert labels["padding"] == "Padding"
+    assert labels["kernel_initializer"] == "Weight initialiser (kernel_initializer)"
+    assert labels["kernel_l2"] == "L2 penalty (kernel_l2)"
+    at.selectbox(key="add_layer_type").set_value("Dropout").run()
+    assert at.number_input(key="add.Dropout.rate").label == "Fraction dropped (rate)"
+
+
+def test_plain_labels_are_translated_and_keep_the_keras_name():
+    from components.i18n import LANG_KEY
+
+    at = new_app()
+    at.session_state[LANG_KEY] = "zh"
+    at.session_state["workspace"] = workspace_with_sample("digits")
+    at.run()
+    at.switch_page(DESIGN).run()
+    at.selectbox(key="add_layer_type").set_value("Conv2D").run()
+    label = at.number_input(key="add.Conv2D.filters").label
+    assert label.endswith(" (filters)") and "Number" not in label and any("\u4e00" <= ch <= "\u9fff" for ch in label)
