@@ -18,11 +18,20 @@ from components.training_view import SessionRun
 from components.workspace import Workspace
 from core.errors import UserError
 
+# What each variant is, never how big it gets: a small network's file is mostly fixed overhead,
+# so the sizes are measured and shown instead of promised.
 VARIANT_NAMES_EN = {
     "float32": "float32 (exact)",
-    "float16": "float16 (half size)",
-    "dynamic_range": "dynamic range (quarter size)",
-    "int8": "int8 (small devices)",
+    "float16": "float16 (16-bit weights)",
+    "dynamic_range": "dynamic range (8-bit weights)",
+    "int8": "int8 (8-bit weights and activations)",
+}
+VARIANT_DESCRIPTIONS_EN = {
+    "float32": "The same numbers as the Keras model.",
+    "float16": "Weights stored as 16-bit numbers; results practically the same.",
+    "dynamic_range": "Weights stored as 8-bit integers, computed as ordinary numbers.",
+    "int8": "Weights and activations as 8-bit integers (calibrated on training examples), for small devices; "
+    "you feed it the same input values as the other files.",
 }
 
 
@@ -51,7 +60,7 @@ def keras_download(ws: Workspace, run: SessionRun) -> None:
 
 def tflite_download(ws: Workspace, run: SessionRun) -> None:
     """The TFLite file for the chosen variant, converted the first time it is chosen."""
-    from core.export import TFLITE_VARIANT_HELP, TFLITE_VARIANTS, tflite_bytes
+    from core.export import TFLITE_VARIANTS, tflite_bytes
 
     variant = st.radio(
         t("TFLite variant"),
@@ -59,7 +68,9 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
         format_func=option_labels(TFLITE_VARIANTS, lambda v: t(VARIANT_NAMES_EN[v])),
         horizontal=True,
         key="tflite_variant",
-        help=t("Smaller variants store the weights with fewer bits. Measure them below to see what that costs."),
+        help=t("Some variants store the weights with fewer bits. That makes the file smaller only for a large "
+               "network (a small one is mostly fixed overhead). The size of each file is measured and shown; "
+               "compare the variants below to see what they cost in quality."),
     )
     key = ("tflite_bytes", run.id, variant)
     if key not in ws.cache:
@@ -74,7 +85,7 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
         return
     download_row(
         t("TFLite model ({variant})", variant=variant),
-        t("For phones and small devices. {help} {size}", help=t(TFLITE_VARIANT_HELP[variant]), size=_size(len(result))),
+        t("For phones and small devices. {help} File size: {size}.", help=t(VARIANT_DESCRIPTIONS_EN[variant]), size=_size(len(result))),
         label=t("Download model.tflite"),
         data=result,
         file_name=f"model_{variant}.tflite",

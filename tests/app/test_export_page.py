@@ -58,6 +58,12 @@ def test_every_file_downloads_and_the_keras_file_predicts_like_the_trained_model
     assert ProjectSpec.from_json(downloads(at, "download_project")).layers == ws.spec.layers
     ast.parse(downloads(at, "download_script").decode("utf-8"))  # a Python script, not an error text
     assert downloads(at, "download_tflite")[4:8] == b"TFL3"  # the TFLite flatbuffer identifier
+    # the variants are described, never promised a size: the measured size is shown instead
+    variants = at.radio(key="tflite_variant")
+    labels = list(variants.options)  # as shown
+    assert not any("size" in label for label in labels), labels
+    tflite_bytes = len(downloads(at, "download_tflite"))
+    assert any(f"File size: {tflite_bytes / 1024:.1f} KB." in m.value for m in at.markdown)
     assert "export" in ws.done_steps
 
 
