@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -275,6 +276,7 @@ def load_test(n_users: int, epochs: int, max_concurrent: int) -> dict[str, Any]:
         time.sleep(REAPER_WAIT_S)
         after_cleanup = memory(server)
         folders_after = workspace_folders(server)
+        freed = server.log_path.read_text(errors="replace").count("Freed the workspace of session")
         users: list[User] = result["users"]
         return {
             "environment": environment(),
@@ -285,6 +287,7 @@ def load_test(n_users: int, epochs: int, max_concurrent: int) -> dict[str, Any]:
             "users": [user.to_json() for user in users],
             "memory": {"before": before, "peak": result["peak"], "tabs_open": result["memory_open"],
                        "just_closed": closed, f"after_cleanup_{REAPER_WAIT_S}s": after_cleanup},
+            "sessions_freed_by_reaper": freed,
             "workspace_folders": {"tabs_open": result["folders_open"], "after_cleanup": folders_after,
                                   "temp_entries_after_cleanup": sorted(path.name for path in server.tmpdir.iterdir())},
             "blocked_non_loopback_requests": result["blocked"],
@@ -292,6 +295,7 @@ def load_test(n_users: int, epochs: int, max_concurrent: int) -> dict[str, Any]:
         }
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # the server log's tail is in the report when something failed
 
 
 def main(argv: list[str] | None = None) -> None:
