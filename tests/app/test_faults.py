@@ -90,6 +90,7 @@ def assert_ready_for_another_run(at) -> None:
 def test_stop_keeps_the_best_model_and_the_session_can_train_again(pages_use, downloads, tmp_path):
     ws = long_run_workspace()
     at = start_on_train_page(ws)
+    assert at.button(key="start_training").disabled  # one run at a time per session
     run_until_ended(at, until=has_saved_epochs(2))
     at.button(key="stop_training").click().run()
     run_until_ended(at, timeout=30)
@@ -284,5 +285,8 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     # A killed child stays a zombie until reaped; its state says it is dead.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:  # reaped in between
+        return False
