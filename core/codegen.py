@@ -249,7 +249,10 @@ Needs: pip install tensorflow {needs}{sklearn}
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -262,13 +265,58 @@ import pandas as pd  # noqa: E402
 
 _TABLE_LOADING = '''
 # ---- Data ------------------------------------------------------------------------------
-def read_table(path: str) -> pd.DataFrame:
-    """The CSV as a table; the delimiter (comma, semicolon, tab...) is detected."""
-    frame = pd.read_csv(path, sep=None, engine="python")
-    numeric = [c["name"] for c in COLUMNS if c["kind"] == "numeric" and c["name"] in frame.columns]
-    if any(frame[name].astype(str).str.fullmatch(r"-?\\d+,\\d+").any() for name in numeric):
-        frame = pd.read_csv(path, sep=None, engine="python", decimal=",")  # 3,5 means 3.5
+# A number with thousands separators (1.065,5 or 1,065.5) and a plain one, per decimal mark.
+GROUPED = {",": r"\\s*[-+]?\\d{1,3}(?:\\.\\d{3})+(?:,\\d+)?\\s*", ".": r"\\s*[-+]?\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?\\s*"}
+PLAIN = {",": r"\\s*[-+]?\\d+(?:,\\d+)?\\s*", ".": r"\\s*[-+]?\\d+(?:\\.\\d+)?\\s*"}
+DECIMAL_COMMA = r"\\s*[-+]?(?:\\d+|\\d{1,3}(?:\\.\\d{3})+),\\d+\\s*"
+
+
+def decode(raw: bytes) -> str:
+    """The file's text: UTF-16 (with its byte-order mark), UTF-8 (with or without one), else Windows-1252."""
+    if raw.startswith((b"\\xff\\xfe", b"\\xfe\\xff")):
+        return raw.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1")  # decodes any bytes
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the first lines into the same number (> 1) of fields most consistently."""
+    best, best_score = ",", (0.0, 0)
+    for delimiter in ",;\\t|":
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        agreeing = counts.count(counts[0]) / len(counts)
+        if counts[0] > 1 and agreeing >= 0.9 and (agreeing, counts[0]) > best_score:
+            best, best_score = delimiter, (agreeing, counts[0])
+    return best
+
+
+def grouped_to_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """Text columns like 1.065 / 735 become numbers, but only when every cell fits the pattern."""
+    separator = "." if decimal == "," else ","
+    for name in frame.columns:
+        if not pd.api.types.is_string_dtype(frame[name].dtype):
+            continue
+        cells = frame[name].dropna().astype(str)
+        number = f"(?:{GROUPED[decimal]})|(?:{PLAIN[decimal]})"
+        if len(cells) and cells.str.fullmatch(number).all() and cells.str.fullmatch(GROUPED[decimal]).any():
+            text = cells.str.strip().str.replace(separator, "", regex=False).str.replace(",", ".", regex=False)
+            frame[name] = pd.to_numeric(text).reindex(frame.index).astype("float64")
     return frame
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """The CSV as LayerLab reads it: encoding, delimiter, decimal comma and thousands separators detected."""
+    text = decode(Path(path).read_bytes())
+    lines = [line for line in text.splitlines() if line.strip()][:200]
+    delimiter = detect_delimiter(lines)
+    cells = [cell for row in csv.reader(lines[1:], delimiter=delimiter) for cell in row]
+    decimal = "," if delimiter == ";" and any(re.fullmatch(DECIMAL_COMMA, cell) for cell in cells) else "."
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal)
+    return grouped_to_numbers(frame, decimal)
 
 
 def load_sample(name: str) -> pd.DataFrame:
@@ -334,7 +382,8 @@ def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
 
 _IMAGE_LOADING = '''
 # ---- Data ------------------------------------------------------------------------------
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+IMAGE_FORMATS = {"PNG", "JPEG", "BMP", "GIF", "WEBP"}  # the formats LayerLab reads, judged by content
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic"}
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -342,6 +391,8 @@ def read_image(path: Path) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as image:
+        if image.format not in IMAGE_FORMATS:
+            raise ValueError(f"a {image.format} image; LayerLab reads PNG, JPEG, BMP, GIF and WebP")
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")  # transparent areas become white
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -352,13 +403,30 @@ def read_image(path: Path) -> np.ndarray:
         return np.asarray(image, dtype=np.uint8).reshape(height, width, CHANNELS)
 
 
+def is_junk(path: Path) -> bool:
+    """macOS and Windows system files (__MACOSX/, ._IMG.JPG, .DS_Store, Thumbs.db), skipped silently."""
+    return any(part == "__MACOSX" or part.startswith(".") for part in path.parts) or path.name in (
+        "Thumbs.db", "desktop.ini")
+
+
 def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images in class folders (the folder name is the class); other files are skipped."""
-    pixels, labels = [], []
+    """Images in class folders (the folder name is the class); files that are not readable images are skipped."""
+    from PIL import UnidentifiedImageError
+
+    pixels, labels, skipped = [], [], []
     for path in sorted(folder.rglob("*")):
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.parent.name in CLASSES:
+        relative = path.relative_to(folder)
+        if not path.is_file() or is_junk(relative) or path.parent.name not in CLASSES:
+            continue
+        try:
             pixels.append(read_image(path))
-            labels.append(CLASSES.index(path.parent.name))
+        except (UnidentifiedImageError, OSError, ValueError) as err:  # not an image, or a damaged one
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                skipped.append(f"{relative} ({type(err).__name__}: {err})")
+            continue
+        labels.append(CLASSES.index(path.parent.name))
+    if skipped:
+        print(f"Skipped {len(skipped)} file(s) that could not be read as images:", *skipped[:20], sep="\\n  ")
     if not pixels:
         sys.exit(f"No images in class folders named {', '.join(CLASSES)} were found in {folder}.")
     return np.stack(pixels), np.asarray(labels, dtype="int64")

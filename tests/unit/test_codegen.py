@@ -11,8 +11,10 @@ import pytest
 
 from core.build import build_model
 from core.codegen import training_script
-from core.data import load_image_folder, prepare_table, read_csv
-from core.templates import TEMPLATES, default_template, template
+from core.data import load_image_folder, load_image_zip, prepare_table, read_csv
+from core.templates import TEMPLATES, default_template, template, templates_for
+from tests.datafiles import digits_zip_entries, encode_image, zip_bytes
+from tests.unit.test_data_csv import german_excel_wine
 from tests.unit.trained_models import sample
 
 
@@ -48,10 +50,26 @@ def test_the_script_prepares_sample_data_exactly_like_layerlab():
     assert len(x_val) == len(dataset.x_val)
 
 
+def _digits_folder(folder: Path, side: int) -> Path:
+    """Digits 0, 1 and 7 as RGB PNGs of side x side pixels in class folders."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for label in (0, 1, 7):
+        (folder / str(label)).mkdir(parents=True)
+        for i in np.flatnonzero(digits.target == label)[:12]:
+            pixels = np.round(digits.images[i] * (255 / 16)).astype(np.uint8)
+            Image.fromarray(pixels, "L").convert("RGB").resize((side, side)).save(folder / str(label) / f"{i}.png")
+    return folder
+
+
 @pytest.mark.parametrize("template_id", [t.id for t in TEMPLATES])
-def test_the_script_builds_the_same_network_as_layerlab(template_id):
+def test_the_script_builds_the_same_network_as_layerlab(template_id, tmp_path):
     entry = template(template_id)
     dataset = sample("digits" if entry.kind == "images" else "wine")
+    if template_id not in [t.id for t in templates_for(dataset)]:  # deep pooling needs more than 8x8 pixels
+        dataset = load_image_folder(_digits_folder(tmp_path / "digits", side=48))
     spec = entry.fresh_spec(dataset.task)
     ns = _script_namespace(training_script(spec, dataset))
     scripted = ns["build_model"](dataset.x_train.astype("float32"), dataset.y_train)
@@ -92,16 +110,8 @@ def test_the_script_trains_on_a_csv_and_saves_a_model_that_takes_raw_rows(tmp_pa
 
 def test_the_script_trains_on_an_image_folder(tmp_path):
     import keras
-    from PIL import Image
-    from sklearn.datasets import load_digits
 
-    digits = load_digits()
-    folder = tmp_path / "digits"
-    for label in (0, 1, 7):
-        (folder / str(label)).mkdir(parents=True)
-        for i in np.flatnonzero(digits.target == label)[:12]:
-            pixels = np.round(digits.images[i] * (255 / 16)).astype(np.uint8)
-            Image.fromarray(pixels, "L").convert("RGB").resize((16, 16)).save(folder / str(label) / f"{i}.png")
+    folder = _digits_folder(tmp_path / "digits", side=16)
     dataset = load_image_folder(folder)
     source = training_script(default_template(dataset), dataset)
     x, y = _script_namespace(source)["load_data"](str(folder))
@@ -113,6 +123,43 @@ def test_the_script_trains_on_an_image_folder(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     model = keras.saving.load_model(tmp_path / "model.keras")
     assert model.predict(dataset.x_test.astype("float32"), verbose=0).shape == (len(dataset.x_test), 3)
+
+
+def test_the_script_reads_a_german_excel_csv_exactly_like_layerlab(tmp_path):
+    # cp1252, `;`, decimal commas and thousands separators (1.065): the script once died on the encoding.
+    csv = tmp_path / "wein.csv"
+    csv.write_bytes(german_excel_wine())
+    dataset = prepare_table(read_csv(csv))
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    (x_train, y_train), (x_val, _), (x_test, y_test) = ns["split"](*ns["load_data"](str(csv)))
+    assert x_train == pytest.approx(dataset.x_train) and (y_train == dataset.y_train).all()
+    assert x_test == pytest.approx(dataset.x_test) and (y_test == dataset.y_test).all()
+    assert len(x_val) == len(dataset.x_val)
+
+
+def test_the_script_skips_mac_junk_and_broken_images_in_a_zip_like_layerlab(tmp_path):
+    entries = digits_zip_entries(per_class=6)
+    good_jpeg = encode_image(np.full((8, 8), 200, dtype=np.uint8), "JPEG")
+    entries |= {
+        "__MACOSX/my photos/zero/._img000.png": b"\x00\x05\x16\x07" + bytes(80),  # AppleDouble resource fork
+        "my photos/.DS_Store": bytes(64),
+        "my photos/one/broken.jpg": good_jpeg[: len(good_jpeg) // 2],  # cut off half-way
+        "my photos/two/notes.txt": b"taken on holiday",
+    }
+    archive = tmp_path / "photos.zip"
+    archive.write_bytes(zip_bytes(entries))
+    dataset = load_image_zip(archive, archive.name)
+    assert [f.file for f in dataset.skipped] == ["my photos/one/broken.jpg"]
+    source = training_script(default_template(dataset), dataset)
+    x, y = _script_namespace(source)["load_data"](str(archive))
+    assert len(x) == dataset.n_rows == 18 and np.bincount(y).tolist() == [6, 6, 6]
+
+    script = tmp_path / "train_model.py"
+    script.write_text(source, encoding="utf-8")
+    done = _run(script, "--data", str(archive), "--epochs", "1", "--out", str(tmp_path / "model.keras"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Skipped 1 file(s)" in done.stdout and "broken.jpg" in done.stdout
+    assert "._img000" not in done.stdout + done.stderr and "saved" in done.stdout
 
 
 def test_a_hostile_file_name_cannot_break_out_of_the_script():
