@@ -72,6 +72,13 @@ def test_each_delimiter_is_detected(sep):
     assert raw.delimiter == sep and raw.frame.shape == (150, 5)
 
 
+@pytest.mark.parametrize("suffix", [".tsv", ".txt"])
+def test_tab_separated_files_load_as_tables(tmp_path, suffix):
+    path = write(tmp_path / f"cancer{suffix}", csv_bytes(sklearn_frame("breast_cancer"), sep="\t"))
+    ds = load_data(path)
+    assert ds.kind == "table" and ds.classes == ["benign", "malignant"] and len(ds.features) == 30
+
+
 def test_latin1_file_keeps_accented_labels():
     frame = sklearn_frame("iris")
     frame["target"] = frame["target"].map({"setosa": "sétosa", "versicolor": "versicolör", "virginica": "virginica"})
