@@ -1,6 +1,7 @@
 """Train: settings from the design, start in a worker, live progress, runs table, messages."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 
@@ -126,3 +127,16 @@ def test_a_second_run_waits_in_the_queue_when_the_server_is_busy(monkeypatch):
         assert second.runs[0].status == "stopped" and not second.runs[0].has_model
     finally:
         service.shutdown()
+
+
+def test_a_run_in_progress_shows_its_live_epoch_and_no_stale_table_row():
+    ws, _ = workspace_with_trained_run("iris", epochs=3)
+    spec = copy.deepcopy(ws.runs[0].spec)
+    spec["training"]["epochs"] = 60
+    live = dataclasses.replace(ws.runs[0], id="run2-test", number=2, status="running", best_epoch=None,
+                               history=ws.runs[0].history[:2], elapsed=0.0, spec=spec)
+    ws.runs.append(live)
+    at = train_page(ws)
+    assert not exceptions(at)
+    assert at.get("progress")[0].proto.text.startswith("Epoch 3 of 60 · batch 1 of 4")  # the live epoch
+    assert list(at.dataframe[0].value["Run"]) == [1]  # no "0/60, 0 s" row for the running one
