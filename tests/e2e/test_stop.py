@@ -13,7 +13,7 @@ from tests.e2e.model_check import predict_in_new_process
 from tests.e2e.ui import assert_no_traceback, download, go_to, plotly_figures, press, widget
 
 SAMPLE = "iris"
-STOP_WITHIN_S = 5.0
+STOP_WITHIN_S = 8.0  # "within a few seconds"; the click's own rerun is included, and CI has 2 cores
 
 
 def validation_losses_on_chart(page: Page) -> list[float]:
