@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from components.session_cleanup import session_reaper
 
 WORKSPACE_KEY = "workspace"
 
@@ -82,10 +85,6 @@ def get_workspace() -> Workspace:
 
 def _watch_session(workspace: Workspace) -> None:
     """Have the server's reaper clean the workspace up once this tab is gone (weakly held)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    from components.session_cleanup import session_reaper
-
     ctx = get_script_run_ctx()
     if ctx is not None:
         session_reaper().watch(ctx.session_id, workspace)
