@@ -20,10 +20,10 @@ from core.data.dataset import Dataset
 from core.errors import UserError
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
-TFLITE_VARIANT_HELP = {
-    "float32": "Same numbers as the Keras model; the largest file.",
-    "float16": "Weights stored as 16-bit floats: about half the size, practically the same results.",
-    "dynamic_range": "Weights stored as 8-bit integers, computed in float: about a quarter of the size.",
+TFLITE_VARIANT_HELP = {  # what each file stores; sizes are measured (tflite_report), never promised
+    "float32": "Same numbers as the Keras model.",
+    "float16": "Weights stored as 16-bit floats; results practically the same.",
+    "dynamic_range": "Weights stored as 8-bit integers, computed in float.",
     "int8": "Weights and activations as 8-bit integers (calibrated on training samples) for small devices; "
     "inputs and outputs stay float32, so you feed it the same values as the other files "
     "(for tables, the input standardisation also stays float32).",

@@ -17,7 +17,7 @@ TEXT_FIELDS = {"label", "help", "body", "placeholder", "options", "text", "title
 # Words that stay English in the Chinese UI: product and format names, Keras and metric names, units.
 ALLOWED_WORDS = {
     "LayerLab", "Keras", "keras", "TensorFlow", "TFLite", "LiteRT", "Python", "CSV", "JSON", "zip", "Zip", "UTF",
-    "PNG", "JPEG", "BMP", "GIF", "WebP", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "F1", "R²",
+    "PNG", "JPEG", "BMP", "GIF", "WebP", "TSV", "TXT", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "F1", "R²",
     "KB", "MB", "GB", "B", "ms", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
     "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
     "English",  # the language switch names each language in itself

@@ -100,7 +100,7 @@ def test_a_user_error_from_core_is_shown_in_chinese():
         ProjectSpec.from_json(b"{not json")
     at.file_uploader(key="load_project").set_value(("broken.json", b"{not json", "application/json")).run()
     shown = [e.value for e in at.error]
-    assert shown == [raised.value.render("zh")], shown
+    assert shown == [f"无法载入 broken.json。{raised.value.render('zh')}"], shown
     assert "项目文件不是有效的 JSON" in shown[0]
 
 

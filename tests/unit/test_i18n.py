@@ -72,7 +72,7 @@ def test_extractor_finds_t_calls_catalog_help_errors_and_flags_f_strings(tmp_pat
     assert "Try it with a sample" in catalog.messages  # t("…") in components/home_view.py
     assert "Input" in catalog.messages  # t(ROLE_NAMES.get(...)): a dict's values
     assert "Early stopping patience (0 = off)" in catalog.messages  # N_("…")
-    assert "Same numbers as the Keras model; the largest file." in catalog.messages  # t(imported core dict[...])
+    assert "dynamic range (8-bit weights)" in catalog.messages  # t(module-level dict[...])
     from core.catalog import LAYERS
 
     assert LAYERS["Dense"].help in catalog.messages
@@ -128,7 +128,7 @@ def test_an_unknown_code_or_language_falls_back_to_english():
 
 
 def test_core_fragments_translate_by_pattern_and_leave_user_text_alone():
-    assert translate_fragment("32 filters 3×3, relu, stride 2, same", "zh") == "32 个 3×3 卷积核，relu，步长 2，same"
+    assert translate_fragment("32 filters 3×3, relu, stride 2, same", "zh") == "32 个 3×3 卷积核，relu，步长 2，保持尺寸（same）"
     assert translate_fragment("one of relu, tanh or null", "zh") == "以下之一：relu, tanh，或 null"
     assert translate_fragment("the same value ('x') in every row", "zh") == "每一行都是同一个值（“x”）"
     assert translate_fragment("sepal length (cm)", "zh") == "sepal length (cm)"
