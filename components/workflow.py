@@ -8,7 +8,7 @@ from components.workspace import Workspace
 
 
 DONE_ICON = ":material/check_circle:"
-TODO_ICON = ":material/radio_button_unchecked:"
+PENDING_ICON = ":material/radio_button_unchecked:"
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Step:
 
     @property
     def icon(self) -> str:
-        return DONE_ICON if self.done else TODO_ICON
+        return DONE_ICON if self.done else PENDING_ICON
 
 
 def design_report(ws: Workspace):

@@ -158,3 +158,4 @@ def test_a_worker_exits_when_the_server_process_dies(tmp_path: Path) -> None:
             return True
 
     wait_until(gone, 15, "the orphaned worker to exit", interval=0.2)
+    assert gone(), f"worker {worker_pid} outlived its server"
