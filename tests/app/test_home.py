@@ -7,13 +7,13 @@ import sys
 from tests.app.conftest import APP, ROOT, exceptions, new_app, open_page
 
 
-from components.workflow import DONE_ICON, TODO_ICON
+from components.workflow import DONE_ICON, PENDING_ICON
 
 DONE, TODO = "done", "todo"
 
 
 def ticks(at) -> list[str]:
-    marks = {DONE_ICON: DONE, TODO_ICON: TODO}
+    marks = {DONE_ICON: DONE, PENDING_ICON: TODO}
     return [marks[m.value] for m in at.main.markdown if m.value in marks]
 
 
