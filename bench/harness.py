@@ -3,8 +3,8 @@
 Every measurement that reports memory runs in its own interpreter (`run_child`), so one
 case's allocations never inflate another's peak. Inside the child, the case function
 imports what it needs and then calls `mark_baseline()`; the peak it reports is the
-child's `ru_maxrss` at the end minus the value at that mark, i.e. the memory the work
-itself needed on top of importing the same libraries.
+largest resident size a 2 ms sampler saw after that mark minus the resident size at the
+mark, i.e. the memory the work itself needed on top of importing the same libraries.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterable
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CHROMIUM = "/usr/bin/chromium"
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,7 +35,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-_baseline_kib: int | None = None
+_baseline_bytes: int | None = None
+_sampler: "RssSampler | None" = None
 
 
 @dataclass
@@ -53,10 +56,40 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
+def current_rss_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * PAGE_BYTES
+
+
+class RssSampler:
+    """Reads the resident size every 2 ms in a thread and keeps the largest value."""
+
+    def __init__(self, interval_s: float = 0.002) -> None:
+        self.interval_s = interval_s
+        self.peak = current_rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, current_rss_bytes())
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, current_rss_bytes())
+
+
 def mark_baseline() -> None:
-    """Call after the imports, before the work: later peaks are reported relative to here."""
-    global _baseline_kib
-    _baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Call after the imports, before the work: later peaks are reported relative to here.
+
+    The baseline is the resident size now; the peak is what a 2 ms RSS sampler sees. Not
+    ru_maxrss: importing TensorFlow briefly needs more than it keeps, and once a thread has
+    exited the kernel keeps that import peak in ru_maxrss even after a reset.
+    """
+    global _baseline_bytes, _sampler
+    _baseline_bytes = current_rss_bytes()
+    _sampler = RssSampler()
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -94,8 +127,8 @@ def child_main(argv: list[str]) -> None:
     module_name, func_name = target.split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     result = func(**json.loads(Path(params_path).read_text()))
-    peak = peak_rss_bytes()
-    base = (_baseline_kib or 0) * 1024
+    peak = _sampler.stop() if _sampler else peak_rss_bytes()
+    base = _baseline_bytes or 0
     result.update(peak_rss_bytes=peak, baseline_rss_bytes=base, work_peak_bytes=peak - base)
     Path(out_path).write_text(json.dumps(result))
 
