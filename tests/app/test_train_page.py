@@ -134,7 +134,9 @@ def test_a_run_in_progress_shows_its_live_epoch_and_no_stale_table_row():
     spec = copy.deepcopy(ws.runs[0].spec)
     spec["training"]["epochs"] = 60
     live = dataclasses.replace(ws.runs[0], id="run2-test", number=2, status="running", best_epoch=None,
-                               history=ws.runs[0].history[:2], elapsed=0.0, spec=spec)
+                               history=ws.runs[0].history[:2], elapsed=0.0, spec=spec,
+                               # the worker's latest (throttled) batch event: epoch 3 has begun
+                               last_batch_event={"type": "batch", "epoch": 3, "batch": 0, "batches": 4})
     ws.runs.append(live)
     at = train_page(ws)
     assert not exceptions(at)
