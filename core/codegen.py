@@ -110,7 +110,8 @@ def _model_source(spec: Any, dataset: Dataset, layer_name: Any) -> str:
         ]
     for number, layer in enumerate(spec.layers, start=1):
         call = LAYERS[layer["type"]].keras_call(layer)
-        lines.append(_wrap(f"    x = {_call_source(call, name=layer_name(number, layer['type']))}(x)", indent=8))
+        name = layer_name(number, layer["type"])
+        lines.append(_call_statement(f"    x = keras.layers.{call.class_name}", _call_args(call, name), tail="(x)"))
     if dataset.task == "classification":
         lines += [
             '    outputs = keras.layers.Dense(len(CLASSES), activation="softmax", name="output")(x)',
@@ -126,7 +127,7 @@ def _model_source(spec: Any, dataset: Dataset, layer_name: Any) -> str:
         ]
     lines += [
         '    model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")',
-        _wrap(f"    model.compile(optimizer={_optimizer_source(spec.optimizer)}, loss=loss, metrics=metrics)", indent=8),
+        _call_statement("    model.compile", [f"optimizer={_optimizer_source(spec.optimizer)}", "loss=loss", "metrics=metrics"]),
         "    return model",
     ]
     return "\n".join(lines)
@@ -138,11 +139,23 @@ def _optimizer_source(optimizer: dict) -> str:
     return f"keras.optimizers.{entry.name}(" + ", ".join(f"{k}={_py(v)}" for k, v in settings.items()) + ")"
 
 
-def _call_source(call: KerasCall, name: str | None = None) -> str:
+def _call_args(call: KerasCall, name: str | None = None) -> list[str]:
     args = [f"{key}={_value_source(value)}" for key, value in call.kwargs.items()]
     if name:
         args.append(f"name={_py(name)}")
-    return f"keras.layers.{call.class_name}(" + ", ".join(args) + ")"
+    return args
+
+
+def _call_source(call: KerasCall) -> str:
+    return f"keras.layers.{call.class_name}(" + ", ".join(_call_args(call)) + ")"
+
+
+def _call_statement(head: str, args: list[str], tail: str = "", indent: int = 8) -> str:
+    """`head(a=1, b=2)tail` on one line, or one argument per line when that is too long."""
+    line = f"{head}(" + ", ".join(args) + f"){tail}"
+    if len(line) <= _LINE:
+        return line
+    return f"{head}(\n" + "".join(f"{' ' * indent}{arg},\n" for arg in args) + " " * (indent - 4) + f"){tail}"
 
 
 def _value_source(value: Any) -> str:
@@ -171,54 +184,6 @@ def _json_block(items: list[dict]) -> str:
     if not items:
         return "[]"
     return "[\n" + "".join(f"    {_py(item)},\n" for item in items) + "]"
-
-
-def _wrap(line: str, indent: int) -> str:
-    """Break a long `name(a=1, b=2)(x)` call into one keyword per line."""
-    if len(line) <= _LINE:
-        return line
-    start, end = line.index("(") + 1, _matching_paren(line, line.index("("))
-    args = _split_top_level(line[start:end])
-    pad = " " * indent
-    return line[:start] + "\n" + "".join(f"{pad}{arg},\n" for arg in args) + " " * (indent - 4) + line[end:]
-
-
-def _matching_paren(text: str, open_at: int) -> int:
-    depth, quote = 0, None
-    for i in range(open_at, len(text)):
-        ch = text[i]
-        if quote:
-            quote = None if ch == quote and text[i - 1] != "\\" else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ValueError(f"unbalanced call: {text}")
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, None, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = None if ch == quote and text[i - 1] != "\\" else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(current.strip())
-            current = ""
-            continue
-        current += ch
-    if current.strip():
-        parts.append(current.strip())
-    return parts
 
 
 def _docstring_safe(text: str) -> str:
