@@ -109,7 +109,10 @@ def test_a_killed_worker_is_reported_and_its_best_model_kept(service: TrainingSe
     iris = sample("iris")
     wait_until(lambda: service.warm, WORKER_START_S, "a new warm worker after the previous run")
     handle = service.start(long_spec(), iris, tmp_path / "run")
-    wait_until(lambda: len(polled(handle).history) >= 2 and handle.best_model_path, 180, "a saved best model")
+    # wait until the worker has *reported* a saved model (its epoch event), not just until the file
+    # appears: the file is written a moment before the event that names its epoch
+    wait_until(lambda: len(polled(handle).history) >= 2 and handle.best_model_path and handle._saved_epoch,
+               180, "a saved best model")
 
     os.kill(handle.start_event["pid"], signal.SIGKILL)  # what the kernel's out-of-memory killer does
     result = wait_until(lambda: polled(handle).result, 30, "the run to be reported")
