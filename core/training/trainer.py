@@ -165,9 +165,9 @@ def _finish(result: RunResult, emit: EventSink, paths: RunDir, model: Any) -> No
 def _is_out_of_memory(err: BaseException) -> bool:
     if isinstance(err, MemoryError):
         return True
-    import tensorflow as tf
-
-    return isinstance(err, tf.errors.ResourceExhaustedError)
+    # By name and message, so this holds on every Keras backend without importing TensorFlow:
+    # TF raises ResourceExhaustedError, JAX an XlaRuntimeError saying RESOURCE_EXHAUSTED.
+    return type(err).__name__ == "ResourceExhaustedError" or "RESOURCE_EXHAUSTED" in str(err)
 
 
 def _plain_number(value: float | None) -> str | None:
