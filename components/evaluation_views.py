@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
-from components.i18n import option_labels, show_error, t
+from components.i18n import option_labels, show_error, t, t_core
 from components.training_view import DATA_PAGE, TRAIN_PAGE, SessionRun, missing_step, runs_with_model, status_text, sync_active_run
 from components.workspace import Workspace
 from core.errors import UserError
@@ -203,7 +203,7 @@ def _mistake_rows(evaluation: Any) -> None:
             row[t("Confidence")] = round(mistake.confidence, 3)
         if mistake.error is not None:
             row[t("Error")] = round(mistake.error, 4)
-        row.update({name: round(value, 4) for name, value in mistake.inputs.items()})
+        row.update({name: round(value, 4) if isinstance(value, float) else t_core(value) for name, value in mistake.inputs.items()})
         rows.append(row)
     if evaluation.task == "classification":
         st.caption(t("The test rows the model got most confidently wrong, with the values the model saw."))

@@ -36,7 +36,7 @@ class Mistake:
     predicted: str | float
     confidence: float | None = None  # classification: probability given to the wrong answer
     error: float | None = None  # regression: |true - predicted|
-    inputs: dict[str, float] = field(default_factory=dict)  # tables: the model's input values
+    inputs: dict[str, float | str] = field(default_factory=dict)  # tables: the row's values (categories by name)
 
 
 @dataclass
@@ -192,11 +192,20 @@ def _source(dataset: Dataset, index: int) -> str:
     return f"test row {index + 1}"
 
 
-def _inputs(dataset: Dataset, index: int) -> dict[str, float]:
+UNSEEN_CATEGORY = "(not seen in training)"  # a category only the validation or test rows have
+
+
+def _inputs(dataset: Dataset, index: int) -> dict[str, float | str]:
+    """The row as the user knows it: numbers as numbers, categories by their name (not their position)."""
     if dataset.kind != "table" or dataset.preprocessor is None:
         return {}
     values = np.asarray(dataset.x_test[index]).reshape(-1)
-    return {name: float(v) for name, v in zip(dataset.preprocessor.input_names, values)}
+    categories = {e.name: e.categories for e in getattr(dataset.preprocessor, "encodings", []) if e.categories}
+    out: dict[str, float | str] = {}
+    for name, value in zip(dataset.preprocessor.input_names, values):
+        names = categories.get(name)
+        out[name] = float(value) if names is None else (names[int(value)] if value >= 0 else UNSEEN_CATEGORY)
+    return out
 
 
 def _mean(values: list[float]) -> float | None:

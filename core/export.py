@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.data.tables import PREPROCESSING_FORMAT
 from core.errors import UserError
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
@@ -29,7 +30,6 @@ TFLITE_VARIANT_HELP = {  # what each file stores; sizes are measured (tflite_rep
     "(for tables, the input standardisation also stays float32).",
 }
 CALIBRATION_SAMPLES = 200
-PREPROCESSING_FORMAT = "layerlab-preprocessing/1"
 # Ops that implement the input Normalization of a table model. Kept in float32 in the int8
 # file: one shared int8 scale for raw columns of different ranges (e.g. 0.05 and 2500) wipes
 # out the small ones (measured on breast_cancer: 98% -> 63% test accuracy).
@@ -257,8 +257,8 @@ def preprocessing_info(dataset: Dataset) -> dict[str, Any]:
             model_input={
                 "dtype": "float32",
                 "shape": [None, *dataset.input_shape],
-                "feed": "one float32 vector per row, built from the raw columns as 'how' says, in "
-                "'input_names' order. Do not standardise: the model does that itself (Normalization layer).",
+                "feed": "one float32 vector per row, one value per column, built from the raw columns as 'how' "
+                "says, in 'input_names' order. Do not standardise or one-hot encode: the model does both itself.",
             },
         )
     else:

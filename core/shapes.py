@@ -211,6 +211,7 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
 
     reads_codes = bool(layers) and layers[0] is not None and LAYERS[layers[0]["type"]].needs_integer_codes
     rows.append(_preprocessing_row(dataset, in_shape, reads_codes))
+    walk.shape = rows[-1].output_shape  # one-hot encoding widens a table's input
 
     for number, layer in enumerate(layers, start=1):
         if layer is None:  # settings invalid: the error is already listed
@@ -272,9 +273,19 @@ def _preprocessing_row(dataset: Any, shape: Shape, reads_codes: bool) -> ShapeRo
         return ShapeRow("preprocessing", "Rescaling", "pixels 0–255 → 0–1", shape)
     if reads_codes:
         return ShapeRow("preprocessing", "None", "Embedding reads the raw codes", shape)
-    # Normalization keeps a mean and a variance per input plus a sample count, none trained.
-    return ShapeRow("preprocessing", "Normalization", "mean 0, variance 1 (from the training split)", shape,
-                    params=2 * shape[-1] + 1)
+    pre = getattr(dataset, "preprocessor", None)
+    categorical = pre.categorical_positions if pre is not None else []
+    # Normalization keeps a mean and a variance per numeric input plus a sample count, none trained.
+    if not categorical:
+        return ShapeRow("preprocessing", "Normalization", "mean 0, variance 1 (from the training split)", shape,
+                        params=2 * shape[-1] + 1)
+    n_numeric = len(pre.numeric_positions)
+    width = pre.encoded_width
+    if not n_numeric:
+        return ShapeRow("preprocessing", "One-hot", f"categories one-hot encoded ({width} values)", (width,))
+    return ShapeRow("preprocessing", "Normalization + one-hot",
+                    f"numbers: mean 0, variance 1; categories one-hot encoded ({width - n_numeric} values)", (width,),
+                    params=2 * n_numeric + 1)
 
 
 def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list[Notice], warnings: list[Notice]) -> ShapeRow:

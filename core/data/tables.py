@@ -31,7 +31,7 @@ TEXT_MEAN_LENGTH = 30  # long strings are free text, not categories
 MIXED_NUMERIC_SHARE = 0.9  # a text column whose cells are >= 90% numbers is a numeric column with typos
 PROFILE_SAMPLE = 10_000
 PROBE_SAMPLE = 200
-ENCODE_BLOCK = 32_768  # rows encoded at a time: small enough to stay in the CPU cache
+PREPROCESSING_FORMAT = "layerlab-preprocessing/2"  # /1 fed categories one-hot
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
 
 
@@ -141,26 +141,38 @@ class ColumnEncoding:
 
 
 class TablePreprocessor:
-    """Raw table rows -> the model's float32 input vector; fitted on the training split only.
+    """Raw table rows -> the model's float32 input vector, one value per used column; fitted on training rows.
 
-    Numeric columns: missing and infinite cells get the training median. Categorical
-    columns: one-hot in the stored category order; a missing cell counts as the most
-    frequent training category, a category never seen in training as all zeros.
-    Columns not listed are ignored.
+    Numeric columns: the value; missing and infinite cells get the training median.
+    Categorical columns: the position of the value in the stored (sorted) category list; a
+    missing cell counts as the most frequent training category, a category never seen in
+    training as -1. The model one-hot encodes these positions itself (core.build), so the
+    arrays stay one number per column (a one-hot table would be several times larger) and an
+    exported model takes one value per column. Columns not listed are ignored.
     """
 
     def __init__(self, encodings: list[ColumnEncoding]) -> None:
         self.encodings = encodings
         self.columns = [e.name for e in encodings]
-        self.input_names = [
-            name
-            for e in encodings
-            for name in ([e.name] if e.kind == NUMERIC else [f"{e.name}={c}" for c in e.categories])
-        ]
+        self.input_names = list(self.columns)
 
     @property
     def n_inputs(self) -> int:
         return len(self.input_names)
+
+    @property
+    def numeric_positions(self) -> list[int]:
+        return [i for i, e in enumerate(self.encodings) if e.kind == NUMERIC]
+
+    @property
+    def categorical_positions(self) -> list[tuple[int, int]]:
+        """(input position, number of categories) of each categorical column, in table order."""
+        return [(i, len(e.categories)) for i, e in enumerate(self.encodings) if e.kind == CATEGORICAL]
+
+    @property
+    def encoded_width(self) -> int:
+        """How many values the model's first layer sees once the categories are one-hot encoded."""
+        return sum(e.width for e in self.encodings)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.columns if c not in frame.columns]
@@ -178,43 +190,30 @@ class TablePreprocessor:
         return self.encode(columns, np.arange(len(frame)))[0]
 
     def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
-        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: Labels).
-
-        Categorical cells: their category's slot, the most frequent category's when empty,
-        no slot (all zeros) when the category was never seen in training.
-        """
+        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: Labels)."""
         inputs = [
-            columns[e.name] if e.kind == NUMERIC else columns[e.name].index_in(e.categories, e.categories.index(e.fill))
+            columns[e.name] if e.kind == NUMERIC
+            else columns[e.name].index_in(e.categories, e.categories.index(e.fill)).astype(np.float32)
             for e in self.encodings
         ]
         results = []
         for rows in row_sets:
             out = empty_float32((len(rows), self.n_inputs))
-            for start in range(0, len(rows), ENCODE_BLOCK):  # a block of rows stays in the CPU cache
-                self._encode_block(inputs, rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK])
+            for position, (enc, data) in enumerate(zip(self.encodings, inputs)):
+                values = data[rows]
+                if enc.kind == NUMERIC:
+                    values[~np.isfinite(values)] = enc.fill
+                out[:, position] = values
             results.append(out)
         return results
 
-    def _encode_block(self, inputs: list[np.ndarray], rows: np.ndarray, out: np.ndarray) -> None:
-        offset = 0
-        for enc, data in zip(self.encodings, inputs):
-            if enc.kind == NUMERIC:
-                values = data[rows]
-                values[~np.isfinite(values)] = enc.fill
-                out[:, offset] = values
-            else:
-                codes = data[rows]
-                seen = np.flatnonzero(codes >= 0)
-                out[:, offset : offset + enc.width] = 0.0
-                out[seen, offset + codes[seen]] = 1.0
-            offset += enc.width
-
     def to_json(self) -> dict:
         return {
-            "format": "layerlab-preprocessing/1",
-            "how": "Build one float32 vector per row in `input_names` order. Numeric column: the value, or "
-            "`fill` when empty or infinite. Categorical column: one 1.0 at `name=value` and 0.0 elsewhere "
-            "(an empty cell counts as `fill`, an unknown value gives all zeros). The model normalises inputs itself.",
+            "format": PREPROCESSING_FORMAT,
+            "how": "Build one float32 vector per row with one value per column, in `input_names` order. Numeric "
+            "column: the value, or `fill` when empty or infinite. Categorical column: the position (0, 1, 2, ...) "
+            "of the value in that column's `categories`; an empty cell counts as `fill`, a value not in "
+            "`categories` is -1. The model standardises numbers and one-hot encodes categories itself.",
             "columns": [
                 {"name": e.name, "kind": e.kind, "fill": e.fill, **({"categories": e.categories} if e.kind == CATEGORICAL else {})}
                 for e in self.encodings
@@ -224,6 +223,12 @@ class TablePreprocessor:
 
     @classmethod
     def from_json(cls, data: dict) -> "TablePreprocessor":
+        if data.get("format", PREPROCESSING_FORMAT) != PREPROCESSING_FORMAT:
+            raise UserError(
+                "preprocess.old_format",
+                "This preprocessing file was made by an older version of LayerLab, whose models read categories "
+                "differently. Train and export the model again.",
+            )
         return cls(
             [
                 ColumnEncoding(c["name"], c["kind"], c["fill"], list(c.get("categories", [])))

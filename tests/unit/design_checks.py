@@ -40,6 +40,9 @@ def assert_report_matches_model(report, model) -> None:
         elif row.role == "preprocessing":
             if row.type == "None":
                 continue
+            if "one-hot" in row.type.lower():  # keras.ops one-hot nodes are not layers: check what follows
+                _assert_encoded_inputs(report, row, model)
+                continue
             layer = model.get_layer(row.type.lower())
         else:
             layer = model.get_layer("output" if row.settings.endswith("softmax") else "output_standardised")
@@ -50,3 +53,17 @@ def assert_report_matches_model(report, model) -> None:
         assert trainable == row.trainable_params, label
     assert model.count_params() == report.total_params
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == report.trainable_params
+
+
+def _assert_encoded_inputs(report, row, model) -> None:
+    """A table with categories: the first hidden layer reads the one-hot-widened input, and
+    the preprocessing's only weights are the Normalization's (mean, variance, count)."""
+    from core.build import layer_name
+
+    following = next((r for r in report.rows if r.role in ("layer", "output")), None)
+    first = model.get_layer(layer_name(following.number, following.type)) if following.role == "layer" else None
+    if first is not None:
+        assert tuple(first.input.shape[1:]) == row.output_shape, "width after one-hot"
+    names = {layer.name for layer in model.layers}
+    params = model.get_layer("normalization").count_params() if "normalization" in names else 0
+    assert params == row.params and row.trainable_params == 0

@@ -168,3 +168,42 @@ def test_invalid_settings_in_a_designer_spec_are_refused():
     with pytest.raises(UserError) as info:
         build_model(ProjectSpec(layers=[{"type": "Dense", "units": 0}]), sample("iris"))
     assert info.value.code == "spec.out_of_range"
+
+
+def test_categorical_columns_are_one_hot_encoded_inside_the_model(tmp_path):
+    """One input per column; the model widens categories to one-hot itself, and an unseen category (-1) adds nothing."""
+    import keras
+    import pandas as pd
+
+    from core.data import load_data
+    from core.export import keras_bytes, load_trained_model
+    from tests.datafiles import sklearn_frame
+
+    frame = sklearn_frame("iris")
+    rng = np.random.default_rng(0)
+    frame.insert(0, "colour", rng.choice(["red", "green", "blue"], len(frame)))
+    frame.insert(1, "grade", rng.integers(1, 6, len(frame)))
+    path = tmp_path / "iris_extra.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_data(path)
+    pre = dataset.preprocessor
+    assert dataset.input_shape == (6,) and pre.categorical_positions == [(0, 3), (1, 5)] and pre.encoded_width == 12
+    spec = ProjectSpec.from_dict({"task": "classification", "layers": [{"type": "Dense", "units": 5}]})
+    model = build_model(spec, dataset)
+    report = shape_report(spec, dataset)
+    assert_report_matches_model(report, model)
+    assert model.get_layer(layer_name(1, "Dense")).kernel.shape == (12, 5)
+
+    encoded = keras.Model(model.input, model.get_layer("encoded_inputs").output)
+    rows = pre.transform(pd.DataFrame({"colour": ["red", "purple"], "grade": [2, 3], "sepal length (cm)": [5.0, 6.0],
+                                       "sepal width (cm)": [3.0, 3.0], "petal length (cm)": [1.5, 4.0],
+                                       "petal width (cm)": [0.2, 1.3]}))
+    out = np.asarray(encoded.predict(rows, verbose=0))
+    one_hot = out[:, 4:]  # numbers first (4 Normalization outputs), then colour (3) and grade (5)
+    assert one_hot[0].tolist() == [0, 0, 1, 0, 1, 0, 0, 0]  # red, grade 2
+    assert one_hot[1].tolist() == [0, 0, 0, 0, 0, 1, 0, 0]  # purple was never seen: no colour at all
+
+    path = tmp_path / "model.keras"
+    path.write_bytes(keras_bytes(model))
+    reloaded = load_trained_model(path)
+    assert np.allclose(reloaded.predict(rows, verbose=0), model.predict(rows, verbose=0))

@@ -43,8 +43,11 @@ def test_column_kinds_come_with_reasons():
     }
     reasons = {f.name: f.reason for f in ds.features}
     assert "every row" in reasons["id"] and "same value" in reasons["site"]
-    assert ds.preprocessor.input_names[:3] == ["colour=blue", "colour=green", "colour=red"]
-    assert ds.x_train.shape[1] == 3 + 5 + 4
+    # one model input per used column; the model one-hot encodes the two category columns itself
+    assert ds.preprocessor.input_names == ["colour", "grade", "sepal length (cm)", "sepal width (cm)",
+                                           "petal length (cm)", "petal width (cm)"]
+    assert ds.x_train.shape[1] == 6 and ds.preprocessor.encoded_width == 3 + 5 + 4
+    assert set(np.unique(ds.x_train[:, 0])) <= {0.0, 1.0, 2.0}  # positions in ["blue", "green", "red"]
 
 
 def test_user_can_override_kinds_and_task():
@@ -105,11 +108,15 @@ def test_preprocessor_round_trips_through_json_and_handles_new_rows():
     )
     x = restored.transform(rows)
     assert x.dtype == np.float32 and x.shape == (3, ds.x_train.shape[1]) and np.isfinite(x).all()
+    assert x.shape[1] == len(restored.input_names) == 6
     names = restored.input_names
-    assert x[0, names.index("colour=red")] == 1.0
-    assert x[1, :3].tolist() == [0.0, 0.0, 0.0]  # an unseen colour: all zeros
-    assert x[2, :3].sum() == 1.0  # an empty colour: the most frequent one
-    fills = {c["name"]: c["fill"] for c in restored.to_json()["columns"]}
+    columns = {c["name"]: c for c in restored.to_json()["columns"]}
+    colours = columns["colour"]["categories"]
+    assert x[0, names.index("colour")] == colours.index("red")
+    assert x[1, names.index("colour")] == -1.0  # an unseen colour: no category (all zeros once one-hot)
+    assert x[2, names.index("colour")] == colours.index(columns["colour"]["fill"])  # empty: the most frequent
+    assert x[2, names.index("grade")] == columns["grade"]["categories"].index(columns["grade"]["fill"])
+    fills = {name: c["fill"] for name, c in columns.items()}
     assert x[1, names.index("sepal length (cm)")] == pytest.approx(fills["sepal length (cm)"])
     with pytest.raises(UserError) as info:
         restored.transform(rows.drop(columns=["colour", "grade"]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.build import build_model
 from core.evaluate import confusion_matrix, evaluate, per_class_metrics
+from core.spec import ProjectSpec
 from tests.unit.trained_models import sample, trained, untrained
 
 
@@ -48,6 +50,21 @@ def test_table_mistakes_show_the_row_values():
     assert first.source == f"test row {first.index + 1}"
     assert list(first.inputs) == dataset.preprocessor.input_names
     assert list(first.inputs.values()) == pytest.approx(dataset.x_test[first.index].tolist())
+
+
+def test_table_mistakes_name_categories_not_positions(tmp_path):
+    from core.data import load_data
+    from tests.datafiles import sklearn_frame
+
+    frame = sklearn_frame("iris")
+    frame.insert(0, "colour", np.random.default_rng(0).choice(["red", "green", "blue"], len(frame)))
+    path = tmp_path / "iris_colour.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_data(path)
+    spec = ProjectSpec.from_dict({"task": "classification", "layers": [{"type": "Dense", "units": 4}]})
+    result = evaluate(build_model(spec, dataset), dataset)
+    shown = {m.inputs["colour"] for m in result.worst}
+    assert shown and shown <= {"red", "green", "blue"}
 
 
 def test_regression_metrics_agree_with_the_residuals():

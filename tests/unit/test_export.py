@@ -122,7 +122,11 @@ def test_preprocessing_json_is_enough_to_feed_raw_rows():
     rebuilt = TablePreprocessor.from_json(json.loads(json.dumps(info)))
     raw = dataset.frame.drop(columns=[dataset.target]).head(5)
     assert rebuilt.transform(raw) == pytest.approx(dataset.preprocessor.transform(raw))
-    assert "Normalization" in info["model_input"]["feed"]
+    assert "Do not standardise or one-hot encode" in info["model_input"]["feed"]
+    assert info["format"] == "layerlab-preprocessing/2"
+    with pytest.raises(UserError) as old:  # a file from before categories became positions
+        TablePreprocessor.from_json({**info, "format": "layerlab-preprocessing/1"})
+    assert "older version of LayerLab" in old.value.render()
 
 
 def test_preprocessing_json_for_images_gives_size_and_colour_mode():
