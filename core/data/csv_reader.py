@@ -26,6 +26,12 @@ NO_DELIMITER = "\x1f"  # a one-column file is parsed with a separator that never
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_LINES = 200
 SCAN_CHUNK = 8 << 20
+# A big file is parsed a part at a time (each part with pyarrow's threaded reader) and each
+# part's columns are copied into the frame's arrays before the next part is parsed: only one
+# part's parse buffers are ever alive, instead of the whole file's.
+PART_BYTES = 4 << 20  # at least; with more cores, PART_BYTES_PER_CORE each, so every reader thread has blocks
+PART_BYTES_PER_CORE = 2 << 20  # two of pyarrow's 1 MiB blocks
+ONE_PIECE_BYTES = 8 << 20  # smaller files are parsed whole
 # pandas' own list of cells that mean "missing" ("", "NA", "N/A", "NaN", "null", "#N/A", ...)
 NULL_VALUES = sorted(STR_NA_VALUES)
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*$")  # 3,5 or 1.065,5
@@ -94,19 +100,80 @@ def _chunks(source: Path | bytes) -> Iterator[bytes]:
             yield chunk
 
 
-def _scan(source: Path | bytes) -> tuple[int, bool]:
-    """(line count, is valid UTF-8) in one streaming pass."""
+def _part_bytes() -> int:
+    import pyarrow as pa
+
+    return max(PART_BYTES, PART_BYTES_PER_CORE * pa.cpu_count())
+
+
+class _Splitter:
+    """Where to cut a file into parts of about PART_BYTES, each part starting at a row.
+
+    A cut goes after a newline outside quoted values: the number of '"' bytes before it must
+    be even (quotes inside a quoted value are doubled, so the parity holds). When it is odd,
+    the next newline is tried. A file with no '\n' (old Mac '\r' line ends) is never cut.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.cuts: list[int] = []
+        self._part = _part_bytes()
+        self._target = self._part if size >= ONE_PIECE_BYTES else size  # the first cut comes after this offset
+        self._offset = 0  # bytes fed so far
+        self._quotes = 0  # '"' bytes fed so far
+
+    def feed(self, chunk: bytes) -> None:
+        start = self._offset
+        self._offset += len(chunk)
+        quoted = b'"' in chunk  # a fast search; the slower count only where quotes occur
+        counted = 0  # quotes are counted in chunk[:counted]
+        while self._target < min(self._offset, self.size):
+            newline = chunk.find(b"\n", max(self._target - start, 0))
+            if newline < 0:
+                break  # look on in the next chunk
+            if quoted:
+                self._quotes += chunk.count(b'"', counted, newline)
+                counted = newline
+            cut = start + newline + 1
+            if self._quotes % 2 == 0 and cut < self.size:
+                self.cuts.append(cut)
+                self._target = cut + self._part
+            else:
+                self._target = cut  # inside a quoted value (or the file's last byte): the next newline
+        if quoted:
+            self._quotes += chunk.count(b'"', counted)
+
+
+@dataclass
+class _Layout:
+    """What one pass over the file tells: its line count and where to cut it into parts."""
+
+    lines: int
+    cuts: list[int]
+
+
+def _scan(source: Path | bytes, size: int) -> tuple[_Layout, bool]:
+    """(line count and cuts, is valid UTF-8) in one streaming pass."""
     lines, last = 0, b""
+    splitter = _Splitter(size)
 
     def counted() -> Iterator[bytes]:
         nonlocal lines, last
         for chunk in _chunks(source):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
+            splitter.feed(chunk)
             yield chunk
 
     valid = _is_utf8(counted())
-    return lines + (last not in (b"\n", b"")), valid
+    return _Layout(lines + (last not in (b"\n", b"")), splitter.cuts), valid
+
+
+def _layout(data: bytes) -> _Layout:
+    splitter = _Splitter(len(data))
+    for chunk in _chunks(data):
+        splitter.feed(chunk)
+    return _Layout(data.count(b"\n") + (not data.endswith(b"\n")), splitter.cuts)
 
 
 def _check_content(head: bytes, name: str) -> None:
@@ -209,36 +276,161 @@ def _find_ragged_row(data: bytes, delimiter: str, n_columns: int) -> tuple[int, 
     return None
 
 
-def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str) -> pd.DataFrame:
-    """pyarrow's multi-threaded reader, converted column by column so the table is not held twice."""
+class _PartsDisagree(Exception):
+    """A column's type differs between parts in a way only a whole-file read settles."""
+
+
+class _Column:
+    """One column gathered part by part, in row order.
+
+    int64 and double columns go straight into one array of the frame's dtype, sized for the
+    whole file (pandas' conversion: int64 stays int64 unless a value is missing, anything
+    else numeric is float64 with NaN); other types are kept as Arrow chunks and converted
+    once at the end, exactly as a whole-file column would be.
+    """
+
+    __slots__ = ("chunks", "type", "values")
+
+    def __init__(self) -> None:
+        self.values: np.ndarray | None = None  # int64 or float64, `capacity` rows
+        self.chunks: list | None = None  # Arrow arrays of one type
+        self.type = None  # the Arrow type of the parts with values; None while all were empty
+
+    def add(self, column, start: int, capacity: int) -> None:
+        """Append a part's column, whose rows start at row `start`."""
+        import pyarrow as pa
+
+        kind, rows = column.type, len(column)
+        if pa.types.is_null(kind):  # all empty in this part: fits any type
+            if self.values is not None:
+                self._floats(start)[start : start + rows] = np.nan
+            elif self.chunks is not None:
+                self.chunks.append(pa.nulls(rows, self._stored(self.type)))
+            return
+        numeric = pa.types.is_int64(kind) or pa.types.is_float64(kind)
+        if self.type is None:
+            self.type = kind
+            if numeric:
+                self.values = np.empty(capacity, dtype=np.int64 if pa.types.is_int64(kind) else np.float64)
+                if start:
+                    self._floats(0)[:start] = np.nan
+            else:
+                self.chunks = [pa.nulls(start, self._stored(kind))] if start else []
+        elif kind != self.type and not (numeric and self.values is not None):
+            raise _PartsDisagree(kind, self.type)  # text and numbers, bools, dates...: read whole
+        if numeric:
+            values = self.values if pa.types.is_int64(kind) and not column.null_count else self._floats(start)
+            for chunk in column.chunks:
+                values[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+                start += len(chunk)
+        else:
+            stored = self._stored(kind)
+            self.chunks.extend(chunk if chunk.type == stored else chunk.cast(stored) for chunk in column.chunks)
+
+    def grow(self, rows: int, capacity: int) -> None:
+        if self.values is not None:
+            values = np.empty(capacity, dtype=self.values.dtype)
+            values[:rows] = self.values[:rows]
+            self.values = values
+
+    def series(self, rows: int) -> pd.Series:
+        import pyarrow as pa
+
+        if self.values is not None:
+            return pd.Series(self.values[:rows], copy=False)
+        if self.chunks is not None:
+            chunks, self.chunks = self.chunks, None
+            return pa.chunked_array(chunks, type=self._stored(self.type)).to_pandas()
+        return pd.Series(np.full(rows, np.nan), copy=False)  # pandas reads an entirely empty column as NaN
+
+    def _floats(self, rows: int) -> np.ndarray:
+        """The values as float64, converting the first `rows` in place if they were int64."""
+        if self.values.dtype == np.int64:
+            floats = self.values.view(np.float64)
+            for begin in range(0, rows, 1 << 16):
+                floats[begin : begin + (1 << 16)] = self.values[begin : begin + (1 << 16)].astype(np.float64)
+            self.values = floats
+        return self.values
+
+    @staticmethod
+    def _stored(kind):
+        """pandas keeps text as large_string; converting each part's chunks early frees their offsets."""
+        import pyarrow as pa
+
+        return pa.large_string() if pa.types.is_string(kind) else kind
+
+
+def _parts(source: Path | bytes, cuts: list[int]) -> Iterator:
+    """pyarrow inputs: the whole file, or its byte ranges between the cuts, in order."""
+    import pyarrow as pa
+
+    if not cuts:
+        yield pa.BufferReader(source) if isinstance(source, bytes) else str(source)
+        return
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    ranges = list(zip([0, *cuts], [*cuts, size]))
+    if isinstance(source, bytes):
+        view = memoryview(source)
+        for start, stop in ranges:
+            yield pa.py_buffer(view[start:stop])
+        return
+    with open(source, "rb") as handle:
+        for start, stop in ranges:
+            handle.seek(start)
+            yield pa.py_buffer(handle.read(stop - start))
+
+
+def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, convert) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa_csv.read_csv(
-        pa.BufferReader(source) if isinstance(source, bytes) else str(source),
-        parse_options=pa_csv.ParseOptions(delimiter=delimiter or NO_DELIMITER),
-        convert_options=pa_csv.ConvertOptions(
-            null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal
-        ),
-    )
-    # Column by column, dropping each from the table once converted, so the parsed table and
-    # the frame are never both fully in memory. The freed memory stays in Arrow's pool, where
-    # prepare_table's input arrays are allocated next (see tables.empty_float32).
-    columns = {}
-    for name in table.column_names:
-        column = table.column(0)
-        table = table.remove_column(0)
-        # An entirely empty column has Arrow's null type; pandas reads it as float NaN.
-        columns[name] = (
-            pd.Series(np.full(len(column), np.nan)) if pa.types.is_null(column.type) else column.to_pandas()
-        )
-        del column
-    return pd.DataFrame(columns, copy=False)
+    names: list[str] | None = None
+    columns: list[_Column] = []
+    rows = 0
+    for part in _parts(source, cuts):
+        # Parts after the first have no header: they get the first part's column names.
+        read = pa_csv.ReadOptions(column_names=names) if names is not None else None
+        table = pa_csv.read_csv(part, read_options=read, parse_options=parse, convert_options=convert)
+        del part
+        if names is None:
+            names = table.column_names
+            columns = [_Column() for _ in names]
+        n = table.num_rows
+        if rows + n > capacity:  # a whole file; or more rows than lines, with '\r' line ends
+            capacity = max(2 * capacity, rows + n)
+            for column in columns:
+                column.grow(rows, capacity)
+        for column in columns:
+            # Dropping each converted column from the table keeps a whole-file parse from being held twice.
+            arrow_column = table.column(0)
+            table = table.remove_column(0)
+            column.add(arrow_column, rows, capacity)
+            del arrow_column
+        rows += n
+    frame = pd.DataFrame({name: column.series(rows) for name, column in zip(names, columns)}, copy=False)
+    return frame
 
 
-def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names: list[str]) -> pd.DataFrame:
+def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, decimal: str) -> pd.DataFrame:
+    """pyarrow's multi-threaded reader, a part of a big file at a time, each part's columns
+    moved into the frame's arrays before the next part is parsed."""
+    import pyarrow.csv as pa_csv
+
+    parse = pa_csv.ParseOptions(delimiter=delimiter or NO_DELIMITER)
+    convert = pa_csv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal)
+    if layout.cuts:
+        try:
+            return _read_parts(source, layout.cuts, layout.lines, parse, convert)
+        except _PartsDisagree:
+            pass  # e.g. a column of numbers with text in a later part: text throughout, as a whole-file read says
+    return _read_parts(source, [], 0, parse, convert)
+
+
+def _parse(
+    source: Path | bytes, layout: _Layout, name: str, delimiter: str, decimal: str, names: list[str]
+) -> pd.DataFrame:
     try:
-        return _parse_with_arrow(source, delimiter, decimal)
+        return _parse_with_arrow(source, layout, delimiter, decimal)
     except (ValueError, TypeError, OSError):
         pass  # find out why below; pyarrow also refuses line breaks inside quoted values
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -318,15 +510,16 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         encoding = "utf-16"
     else:
         _check_content(head, name)
-        n_lines, valid = _scan(src)
+        layout, valid = _scan(src, n_bytes)
         encoding = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8") if valid else "cp1252"
     if encoding in ("utf-16", "cp1252"):
         data = src if isinstance(src, bytes) else src.read_bytes()
         src, encoding = _transcode(data, encoding, name)
         del data
-        n_lines = src.count(b"\n") + (not src.endswith(b"\n"))
+        layout = _layout(src)
         head = src[:SAMPLE_BYTES]
         _check_content(head, name)
+    n_lines = layout.lines
     # Cheap cap before parsing: one line per row (quoted newlines only make this an overestimate).
     if n_lines - 1 > limits.rows:
         raise UserError(
@@ -343,7 +536,7 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
         )
-    frame = _convert_grouped_numbers(_parse(src, name, delimiter, decimal, names), decimal)
+    frame = _convert_grouped_numbers(_parse(src, layout, name, delimiter, decimal, names), decimal)
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

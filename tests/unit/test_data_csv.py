@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.data import load_data, prepare_table, read_csv
@@ -212,3 +213,163 @@ def test_short_row_is_refused_not_padded():
     lines[20] = lines[20].rsplit(",", 1)[0]
     err = _refusal("\n".join(lines).encode(), "iris.csv")
     assert "Line 21 of iris.csv has 4 values but the header has 5 columns" in err.render()
+
+
+# A big file is parsed in parts (csv_reader.PART_BYTES); these tests cut small files into parts of
+# a few rows and check the frame is the one a whole-file read gives.
+
+
+@pytest.fixture
+def read_both(monkeypatch, tmp_path):
+    """read_both(data, as_path) -> (whole-file frame, frame read in parts, parts per read)."""
+    from core.data import csv_reader
+
+    def read(data: bytes, as_path: bool):
+        reads, real = [], csv_reader._read_parts
+
+        def counting(source, cuts, *args):
+            reads.append(len(cuts) + 1)
+            return real(source, cuts, *args)
+
+        monkeypatch.setattr(csv_reader, "_read_parts", counting)
+        monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 1 << 40)
+        source = write(tmp_path / "whole.csv", data) if as_path else data
+        whole = read_csv(source, "t.csv").frame
+        assert reads == [1]
+        reads.clear()
+        monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+        monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
+        monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+        source = write(tmp_path / "parts.csv", data) if as_path else data
+        return whole, read_csv(source, "t.csv").frame, reads
+
+    return read
+
+
+def _no_fallback(monkeypatch):
+    """Fail if pandas' parser is used instead of pyarrow's."""
+    from core.data import csv_reader
+
+    def refuse(*args):
+        raise AssertionError("fell back to pandas' parser")
+
+    monkeypatch.setattr(csv_reader, "_find_ragged_row", refuse)
+
+
+@pytest.mark.parametrize("as_path", [False, True], ids=["bytes", "path"])
+def test_quoted_delimiters_newlines_and_quotes_near_the_cuts_stay_in_their_cells(read_both, monkeypatch, as_path):
+    _no_fallback(monkeypatch)
+    rows = "".join(
+        f'{i},"say ""hi"", {i}\nthen, bye",{i % 3},"{"x" * (i % 7)}"\n' if i % 3 else f"{i},plain {i},{i % 3},\n"
+        for i in range(300)
+    )
+    whole, parts, reads = read_both(("n,note,k,pad\n" + rows).encode(), as_path)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["note"].iloc[1] == 'say "hi", 1\nthen, bye' and parts["note"].iloc[3] == "plain 3"
+    assert parts["n"].tolist() == list(range(300))
+
+
+def test_a_stray_quote_in_an_unquoted_cell_stops_the_cuts_without_changing_the_cells(read_both, monkeypatch):
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i},{5 + i % 2}'{i % 12}\",{i * 0.5}\n" if i == 40 else f"{i},tall {i % 4},{i * 0.5}\n"
+                   for i in range(300))
+    whole, parts, reads = read_both(("n,height,w\n" + rows).encode(), False)
+    assert 1 < reads[0] < 20  # cut only before the stray quote
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["height"].iloc[40] == "5'4\""
+
+
+def test_columns_empty_in_some_parts_take_the_type_of_the_others(read_both, monkeypatch):
+    _no_fallback(monkeypatch)
+    lines = ["a,b,c,d,e,f"]
+    for i in range(400):
+        first, middle = i < 150, 200 <= i < 300
+        lines.append(",".join([
+            "" if first else str(i),  # empty in the first part only: numbers with NaN
+            "" if middle else str(i),  # empty in a middle part only: int64 turns float64
+            "" if first else f"w{i % 5}",  # text, empty at first
+            "",  # empty everywhere: NaN
+            "" if i > 250 else "yes" if i % 2 else "no",  # text, empty at the end
+            "" if middle else f"v{i}",  # text, empty in a middle part
+        ]))
+    whole, parts, reads = read_both(("\n".join(lines) + "\n").encode(), False)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["a"].dtype == "float64" and parts["a"].isna().sum() == 150 and parts["a"].iloc[399] == 399
+    assert parts["b"].isna().sum() == 100 and parts["d"].isna().all()
+    assert parts["c"].iloc[150] == "w0" and parts["c"].isna().sum() == 150
+    assert parts["f"].isna().sum() == 100 and parts["f"].iloc[300] == "v300"
+
+
+def test_whole_numbers_in_one_part_and_fractions_in_another_are_floats(read_both, monkeypatch):
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i},{i + 0.25 if i >= 250 else i},{i * 0.5 if i < 50 else i},{i}\n" for i in range(300))
+    whole, parts, reads = read_both(("n,late_floats,early_floats,ints\n" + rows).encode(), False)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert list(parts.dtypes.astype(str)) == ["int64", "float64", "float64", "int64"]
+    assert parts["late_floats"].iloc[100] == 100.0 and parts["late_floats"].iloc[299] == 299.25
+
+
+@pytest.mark.parametrize("late", ["about 7", "true"])
+def test_text_only_in_a_later_part_reads_the_file_whole(read_both, late):
+    rows = "".join(f"{i},{late if i == 250 else i % 9}\n" for i in range(300))
+    whole, parts, reads = read_both(("n,x\n" + rows).encode(), False)
+    assert reads[0] > 10 and reads[1:] == [1]  # split, then read whole
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["x"].iloc[250] == late and parts["x"].iloc[3] == "3"
+
+
+@pytest.mark.parametrize("as_path", [False, True], ids=["bytes", "path"])
+def test_bom_crlf_and_decimal_commas_apply_to_every_part(read_both, monkeypatch, as_path):
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i};{i},5;{'' if i % 7 == 0 else f'-{i},25'};Köln {i % 3}\r\n" for i in range(300))
+    data = codecs.BOM_UTF8 + ("id;half;neg;city\r\n" + rows).encode()
+    whole, parts, reads = read_both(data, as_path)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert list(parts.columns) == ["id", "half", "neg", "city"]
+    assert parts["half"].iloc[3] == 3.5 and parts["neg"].iloc[8] == -8.25 and parts["city"].iloc[299] == "Köln 2"
+
+
+def test_a_cp1252_file_is_cut_after_conversion(read_both, monkeypatch):
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i},{'Müller' if i % 2 else 'Größe'} {i % 4},{i * 0.1:.1f}\n" for i in range(300))
+    whole, parts, reads = read_both(("n,name,v\n" + rows).encode("cp1252"), False)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["name"].iloc[1] == "Müller 1"
+
+
+def test_a_file_with_carriage_return_line_ends_is_read_whole(read_both, monkeypatch):
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i},{i % 5}\r" for i in range(300))
+    whole, parts, reads = read_both(("n,x\r" + rows).encode(), False)
+    assert reads == [1]
+    pd.testing.assert_frame_equal(parts, whole)
+    assert len(parts) == 300
+
+
+def test_ragged_row_in_a_later_part_names_its_line(read_both):
+    rows = [f"{i},{i % 5}" for i in range(300)]
+    rows[260] += ",9"
+    with pytest.raises(UserError) as info:
+        read_both(("n,x\n" + "\n".join(rows) + "\n").encode(), False)
+    assert info.value.code == "csv.ragged" and "Line 262 of t.csv has 3 values" in info.value.render()
+
+
+def test_cuts_fall_on_row_starts_outside_quoted_values(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 50)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    monkeypatch.setattr(csv_reader, "SCAN_CHUNK", 64)  # cuts searched across chunk ends too
+    data = "".join(f'{i},"a\nb ""{i}""\n",{i}\n' for i in range(200)).encode()
+    layout, valid = csv_reader._scan(data, len(data))
+    assert valid and layout.lines == data.count(b"\n") and len(layout.cuts) > 50
+    assert layout.cuts == sorted(set(layout.cuts)) and layout.cuts[-1] < len(data)
+    for cut in layout.cuts:
+        assert data[cut - 1 : cut] == b"\n" and data[:cut].count(b'"') % 2 == 0
+    assert csv_reader._layout(data).cuts == layout.cuts
