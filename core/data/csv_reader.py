@@ -462,11 +462,12 @@ def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
     """
     if not pd.api.types.is_string_dtype(column.dtype):
         return None
-    cells = column.dropna().astype("str")
     number = f"(?:{_GROUPED[decimal]})|(?:{_PLAIN[decimal]})"
-    for part in (cells.iloc[:200], cells):  # a small probe rejects most text columns cheaply
-        if not part.str.fullmatch(number).all():
-            return None
+    if not column.iloc[:1000].dropna().astype("str").str.fullmatch(number).all():
+        return None  # the first cells reject most text columns cheaply, before the whole column is copied
+    cells = column.dropna().astype("str")
+    if not cells.str.fullmatch(number).all():
+        return None
     if cells.empty or not cells.str.fullmatch(_GROUPED[decimal]).any():
         return None
     separator = "." if decimal == "," else ","
