@@ -8,6 +8,8 @@ stays in the calling thread.
 
 Cases: `designer` (one Add-layer click on the Design page with a big table loaded),
 `csv` (core.data.load_data on the benchmark CSV, plus what the Dataset holds in memory),
+`csv-memory` (read_csv, then prepare_table, in a fresh interpreter: time, resident size and
+peak after each, the way case 3 measures them),
 `engine` (train_in_process against a plain fit of the tabular MLP, cProfile).
 """
 from __future__ import annotations
@@ -124,6 +126,57 @@ def profile_csv(csv_path: Path) -> None:
           f"({sum(arrays.values()) / size:.2f}x; x has {dataset.input_shape[0]} float32 inputs per row)")
 
 
+def csv_memory_child(path: str, target: str) -> dict[str, Any]:
+    """In a fresh interpreter (bench.harness.run_child): read_csv, then prepare_table, each timed,
+    with the resident size after it, the peak so far and Arrow's pool, in bytes above the
+    resident size after the imports."""
+    import pyarrow as pa
+
+    from bench import harness
+    from bench.csv_ingestion import _import_libraries
+
+    _import_libraries()
+    from core.data import prepare_table, read_csv
+
+    harness.mark_baseline()
+    base, pool = harness._baseline_bytes or 0, pa.default_memory_pool()
+    stages: list[dict[str, Any]] = []
+
+    def stage(name: str, start: float) -> None:
+        sampler = harness._sampler
+        stages.append({
+            "stage": name, "seconds": time.perf_counter() - start,
+            "resident": harness.current_rss_bytes() - base,
+            "peak": (max(sampler.peak, harness.current_rss_bytes()) if sampler else 0) - base,
+            "pool": pool.bytes_allocated(), "pool_max": pool.max_memory(),
+        })
+
+    start = time.perf_counter()
+    raw = read_csv(Path(path))
+    stage("read_csv", start)
+    start = time.perf_counter()
+    dataset = prepare_table(raw, target=target)
+    stage("prepare_table", start)
+    arrays = sum(getattr(dataset, n).nbytes for n in ("x_train", "x_val", "x_test", "y_train", "y_val", "y_test"))
+    return {"stages": stages, "frame_bytes": int(raw.frame.memory_usage(deep=True).sum()), "array_bytes": arrays}
+
+
+def profile_csv_memory(csv_path: Path) -> None:
+    from bench.harness import run_child, warm_file_cache
+    from bench.synthetic import TARGET
+
+    warm_file_cache(csv_path)
+    result = run_child("bench.profiling:csv_memory_child", {"path": str(csv_path), "target": TARGET})
+    mib, size = 1 << 20, csv_path.stat().st_size
+    print(f"file {size / mib:.0f} MiB; MiB above the resident size after the imports, fresh interpreter:")
+    for s in result["stages"]:
+        print(f"  {s['stage']:14s} {s['seconds']:5.2f} s  resident {s['resident'] / mib:4.0f}  peak so far "
+              f"{s['peak'] / mib:4.0f}  Arrow pool {s['pool'] / mib:4.0f} (max {s['pool_max'] / mib:.0f})")
+    peak = result["stages"][-1]["peak"]
+    print(f"the frame holds {result['frame_bytes'] / mib:.0f} MiB, the Dataset's arrays {result['array_bytes'] / mib:.0f}"
+          f" MiB; peak / file size {peak / size:.2f}x (case 3 asks for at most 3x)")
+
+
 def profile_engine(rows: int) -> None:
     from bench.training_overhead import _engine_fit, _plain_fit, make_dataset, make_spec
 
@@ -136,7 +189,7 @@ def profile_engine(rows: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profiling", description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=["designer", "csv", "engine"])
+    parser.add_argument("case", choices=["designer", "csv", "csv-memory", "engine"])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     if args.case == "engine":
@@ -146,7 +199,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         csv_path = write_table_csv(Path(tmp) / f"table_{args.rows}.csv", args.rows)
-        (profile_designer if args.case == "designer" else profile_csv)(csv_path)
+        profile = {"designer": profile_designer, "csv": profile_csv, "csv-memory": profile_csv_memory}[args.case]
+        profile(csv_path)
 
 
 if __name__ == "__main__":
