@@ -173,8 +173,8 @@ def profile_csv_memory(csv_path: Path) -> None:
         print(f"  {s['stage']:14s} {s['seconds']:5.2f} s  resident {s['resident'] / mib:4.0f}  peak so far "
               f"{s['peak'] / mib:4.0f}  Arrow pool {s['pool'] / mib:4.0f} (max {s['pool_max'] / mib:.0f})")
     peak = result["stages"][-1]["peak"]
-    print(f"the frame holds {result['frame_bytes'] / mib:.0f} MiB, the Dataset's arrays {result['array_bytes'] / mib:.0f}"
-          f" MiB; peak / file size {peak / size:.2f}x (case 3 asks for at most 3x)")
+    print(f"the frame holds {result['frame_bytes'] / mib:.0f} MiB, the Dataset's arrays "
+          f"{result['array_bytes'] / mib:.0f} MiB; peak / file size {peak / size:.2f}x (case 3 asks for at most 3x)")
 
 
 def profile_engine(rows: int) -> None:
