@@ -107,11 +107,13 @@ def _part_bytes() -> int:
 
 
 class _Splitter:
-    """Where to cut a file into parts of about PART_BYTES, each part starting at a row.
+    """Where to cut a file into parts of about `_part_bytes()`, each part starting at a row.
 
     A cut goes after a newline outside quoted values: the number of '"' bytes before it must
     be even (quotes inside a quoted value are doubled, so the parity holds). When it is odd,
-    the next newline is tried. A file with no '\n' (old Mac '\r' line ends) is never cut.
+    the next newline is tried; a stray quote inside an unquoted cell (5'11") thus only stops
+    the cutting. (pyarrow itself cuts its 1 MiB blocks at any newline, quoted or not.) A file
+    with no '\n' (old Mac '\r' line ends) is never cut.
     """
 
     def __init__(self, size: int) -> None:
@@ -381,7 +383,8 @@ def _parts(source: Path | bytes, cuts: list[int]) -> Iterator:
 
 
 def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, convert) -> pd.DataFrame:
-    import pyarrow as pa
+    """The frame of the whole file (no cuts), or of its parts read one after another. `capacity`
+    is the rows to make room for: the line count, grown if rows outnumber lines ('\r' line ends)."""
     import pyarrow.csv as pa_csv
 
     names: list[str] | None = None
@@ -407,8 +410,9 @@ def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, con
             column.add(arrow_column, rows, capacity)
             del arrow_column
         rows += n
-    frame = pd.DataFrame({name: column.series(rows) for name, column in zip(names, columns)}, copy=False)
-    return frame
+    # The parse's freed buffers stay in pyarrow's pool, where tables.empty_float32 takes the training
+    # arrays from (handing them back to the system with release_unused() made load_data's peak higher).
+    return pd.DataFrame({name: column.series(rows) for name, column in zip(names, columns)}, copy=False)
 
 
 def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, decimal: str) -> pd.DataFrame:
