@@ -68,7 +68,8 @@ def _settings(spec: Any, dataset: Dataset, sample: str | None) -> str:
         lines += [
             f"TARGET = {_py(dataset.target)}",
             "# Input columns in model order. fill: used for empty cells (training median or most frequent",
-            "# value); categorical columns become one 0/1 input per category, in this order.",
+            "# value). A categorical column reaches the model as its value's position in `categories`",
+            "# (-1 for a value never seen in training); the model one-hot encodes it.",
             "COLUMNS = " + _json_block(columns),
         ]
     lines += [
@@ -101,6 +102,8 @@ def _model_source(spec: Any, dataset: Dataset, layer_name: Any) -> str:
         ]
     elif first is not None and first.needs_integer_codes:
         lines += ["    x = inputs  # the first layer reads whole-number codes, so no Normalization"]
+    elif dataset.preprocessor is not None and dataset.preprocessor.categorical_positions:
+        lines += _ENCODED_INPUTS.strip("\n").splitlines()
     else:
         lines += [
             "    # standardise each input with the training mean and variance: the saved model takes raw values",
@@ -131,6 +134,25 @@ def _model_source(spec: Any, dataset: Dataset, layer_name: Any) -> str:
         "    return model",
     ]
     return "\n".join(lines)
+
+
+# Mirrors core.build.table_inputs_block, so the saved model takes the same raw inputs.
+_ENCODED_INPUTS = """
+    # standardise the numeric columns with the training mean and variance, and one-hot encode the
+    # categorical ones (a position of -1, a category never seen in training, becomes all zeros)
+    numeric = [i for i, column in enumerate(COLUMNS) if column["kind"] == "numeric"]
+    parts = []
+    if numeric:
+        numbers = inputs if len(numeric) == len(COLUMNS) else keras.ops.take(inputs, numeric, axis=1)
+        normalization = keras.layers.Normalization(name="normalization")
+        normalization.adapt(x_train[:, numeric])
+        parts.append(normalization(numbers))
+    for i, column in enumerate(COLUMNS):
+        if column["kind"] != "numeric":
+            positions = keras.ops.cast(inputs[:, i], "int32")
+            parts.append(keras.ops.one_hot(positions, len(column["categories"])))
+    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="encoded_inputs")(parts)
+"""
 
 
 def _optimizer_source(optimizer: dict) -> str:
@@ -310,7 +332,7 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def encode(frame: pd.DataFrame) -> np.ndarray:
-    """Raw rows -> float32 model inputs: empty cells filled, categories one-hot (no scaling here)."""
+    """Raw rows -> float32 model inputs, one per column: empty cells filled, categories as positions."""
     missing = [c["name"] for c in COLUMNS if c["name"] not in frame.columns]
     if missing:
         sys.exit("The data lacks the column(s) " + ", ".join(missing) + " that the model needs.")
@@ -323,7 +345,8 @@ def encode(frame: pd.DataFrame) -> np.ndarray:
             parts.append(numbers[:, None])
         else:
             text = as_text(values).fillna(column["fill"])
-            parts.append(np.stack([(text == c).to_numpy() for c in column["categories"]], axis=1))
+            positions = {category: i for i, category in enumerate(column["categories"])}
+            parts.append(text.map(positions).fillna(-1).to_numpy(dtype="float64")[:, None])
     return np.concatenate(parts, axis=1).astype("float32")
 
 

@@ -95,7 +95,13 @@ def test_the_script_trains_on_a_csv_and_saves_a_model_that_takes_raw_rows(tmp_pa
     source = training_script(spec, dataset)
     ns = _script_namespace(source)
     raw = read_csv(csv).frame
-    assert ns["encode"](raw) == pytest.approx(dataset.preprocessor.transform(raw))  # same one-hot and filling
+    raw.loc[0, "size"] = "enormous"  # a category the model never saw
+    encoded = ns["encode"](raw)
+    assert encoded == pytest.approx(dataset.preprocessor.transform(raw))  # same positions and filling
+    assert encoded.shape == (150, 5) and encoded[0, -1] == -1
+    scripted = ns["build_model"](dataset.x_train, dataset.y_train)  # one-hot inside, as LayerLab builds it
+    assert scripted.count_params() == build_model(spec, dataset).count_params()
+    assert scripted.get_layer("encoded_inputs").output.shape[-1] == 6  # 4 measurements + small/large
 
     script = tmp_path / "train_model.py"
     script.write_text(source, encoding="utf-8")
