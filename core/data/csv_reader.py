@@ -55,7 +55,7 @@ class RawTable:
     """A CSV as read, before any decision about target or column kinds."""
 
     name: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # text columns whose values repeat are pandas Categoricals (see _compact_repeated_text)
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252" or "latin-1"
     delimiter: str  # one of DELIMITERS, or "" for a one-column file
     decimal: str  # "." or ","
@@ -487,6 +487,20 @@ def _convert_grouped_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     return frame
 
 
+def _compact_repeated_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose values repeat (categories such as a colour or a city) become pandas
+    Categoricals: a one-byte code per row instead of the text, so a big table's text columns
+    take a few MiB instead of tens. Cells, empty ones included, read back exactly as before."""
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_string_dtype(column.dtype) or len(column) < 2:
+            continue
+        codes, uniques = pd.factorize(column)
+        if len(uniques) <= len(column) // 2:
+            frame[name] = pd.Categorical.from_codes(codes, categories=uniques)
+    return frame
+
+
 def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple[Path | bytes, bytes]:
     """(path or bytes, first bytes), refusing a missing or oversized file before reading it all."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -542,6 +556,7 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
         )
     frame = _convert_grouped_numbers(_parse(src, layout, name, delimiter, decimal, names), decimal)
+    frame = _compact_repeated_text(frame)
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

@@ -59,14 +59,16 @@ def _as_float(series: pd.Series) -> np.ndarray:
 class Labels:
     """A column as text labels, factorised once: `codes[i]` indexes `labels`, -1 where the cell is empty."""
 
-    codes: np.ndarray  # int64 per row
+    codes: np.ndarray  # a small signed integer per row (int8 ... int64)
     labels: list[str]  # distinct non-empty values, as the user wrote them
 
-    def index_in(self, categories: list[str], missing: int = -1) -> np.ndarray:
-        """Per row: position of its label in `categories` (-1 if absent), `missing` for empty cells."""
+    def index_in(self, categories: list[str], missing: int = -1, rows: np.ndarray | None = None,
+                 dtype: Any = np.int64) -> np.ndarray:
+        """Per row (of `rows`, default all): position of its label in `categories` (-1 if absent),
+        `missing` for empty cells, as `dtype`."""
         position = {c: i for i, c in enumerate(categories)}
-        lookup = np.array([position.get(label, -1) for label in self.labels] + [missing], dtype=np.int64)
-        return lookup[self.codes]  # code -1 picks the trailing `missing`
+        lookup = np.array([position.get(label, -1) for label in self.labels] + [missing], dtype=dtype)
+        return lookup[self.codes if rows is None else self.codes[rows]]  # code -1 picks the trailing `missing`
 
     def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
         codes = self.codes if rows is None else self.codes[rows]
@@ -75,11 +77,16 @@ class Labels:
 
 def factorize_text(series: pd.Series) -> Labels:
     """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells are missing."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if pd.api.types.is_string_dtype(series.cat.categories.dtype):  # read_csv's repeated text: codes exist
+            series = series.cat.remove_unused_categories()
+            return Labels(series.cat.codes.to_numpy(), [str(c) for c in series.cat.categories])
+        series = series.astype(object)
     if series.dtype == object:
         series = series.astype("str")
     if _is_text(series):
         codes, uniques = pd.factorize(series)
-        return Labels(codes.astype(np.int64, copy=False), [str(u) for u in uniques])
+        return Labels(codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), [str(u) for u in uniques])
     values = _as_float(series)
     finite = np.isfinite(values)
     kept = values[finite]
@@ -195,7 +202,7 @@ class TablePreprocessor:
         """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: Labels)."""
         inputs = [
             columns[e.name] if e.kind == NUMERIC
-            else columns[e.name].index_in(e.categories, e.categories.index(e.fill)).astype(np.float32)
+            else columns[e.name].index_in(e.categories, e.categories.index(e.fill), dtype=np.float32)
             for e in self.encodings
         ]
         results = []
@@ -438,7 +445,7 @@ def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file:
             "{limit}). If it holds amounts, choose the task 'regression'; otherwise pick another target.",
             column=name, file=file, n=len(classes), limit=max_classes,
         )
-    return _Target("classification", keep, labels.index_in(classes)[keep], classes)
+    return _Target("classification", keep, labels.index_in(classes, rows=keep), classes)
 
 
 def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max_classes: int) -> _Target:

@@ -104,6 +104,25 @@ def test_one_column_of_sentences_is_not_split_on_commas():
     assert list(raw.frame.columns) == ["comment"] and raw.frame.iloc[0, 0] == "good, but slow, item 0"
 
 
+def test_repeated_text_is_kept_compactly_and_reads_back_and_trains_the_same():
+    # Categories are stored as one-byte codes (a big table's text columns took tens of MiB);
+    # the cells, the empty ones and what the model is fed must not change.
+    frame = sklearn_frame("iris")
+    frame["size"] = np.where(frame["petal length (cm)"] > 4.0, "large", "small")
+    frame.loc[[7, 99], "size"] = None
+    frame["label"] = [f"flower {i}" for i in range(len(frame))]  # all different: stays plain text
+    raw = read_csv(csv_bytes(frame), "iris.csv")
+    assert isinstance(raw.frame["size"].dtype, pd.CategoricalDtype)
+    assert not isinstance(raw.frame["label"].dtype, pd.CategoricalDtype)
+    assert raw.frame["size"].isna().sum() == 2 and raw.frame["size"].iloc[0] == frame["size"].iloc[0]
+    plain = read_csv(csv_bytes(frame), "iris.csv")
+    plain.frame = plain.frame.astype({"size": object})
+    compact, as_text = prepare_table(raw, target="target"), prepare_table(plain, target="target")
+    assert [(f.name, f.kind, f.missing) for f in compact.features] == [
+        (f.name, f.kind, f.missing) for f in as_text.features]
+    assert (compact.x_train == as_text.x_train).all() and (compact.y_test == as_text.y_test).all()
+
+
 def test_missing_values_and_infinities_are_counted_and_imputed(tmp_path):
     frame = sklearn_frame("iris")
     frame.loc[[0, 5, 60], "sepal width (cm)"] = np.nan
