@@ -32,6 +32,10 @@ SCAN_CHUNK = 8 << 20
 PART_BYTES = 4 << 20  # at least; with more cores, PART_BYTES_PER_CORE each, so every reader thread has blocks
 PART_BYTES_PER_CORE = 2 << 20  # two of pyarrow's 1 MiB blocks
 ONE_PIECE_BYTES = 8 << 20  # smaller files are parsed whole
+# pyarrow dictionary-encodes a text column while parsing (a small code per row, never the
+# strings) as long as a 1 MiB block holds at most this many different values; past that the
+# column is plain text (and _compact_repeated_text decides after reading).
+DICTIONARY_MAX_PER_BLOCK = 1000
 # pandas' own list of cells that mean "missing" ("", "NA", "N/A", "NaN", "null", "#N/A", ...)
 NULL_VALUES = sorted(STR_NA_VALUES)
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*$")  # 3,5 or 1.065,5
@@ -288,7 +292,9 @@ class _Column:
     int64 and double columns go straight into one array of the frame's dtype, sized for the
     whole file (pandas' conversion: int64 stays int64 unless a value is missing, anything
     else numeric is float64 with NaN); other types are kept as Arrow chunks and converted
-    once at the end, exactly as a whole-file column would be.
+    once at the end, exactly as a whole-file column would be. Text is dictionary-encoded
+    (a pandas Categorical at the end) unless some part had too many different values for
+    that, in which case it is plain text throughout.
     """
 
     __slots__ = ("chunks", "type", "values")
@@ -318,6 +324,8 @@ class _Column:
                     self._floats(0)[:start] = np.nan
             else:
                 self.chunks = [pa.nulls(start, self._stored(kind))] if start else []
+        elif kind != self.type and _is_text_type(kind) and _is_text_type(self.type):
+            self._as_plain_text()  # this part or an earlier one had too many values to encode
         elif kind != self.type and not (numeric and self.values is not None):
             raise _PartsDisagree(kind, self.type)  # text and numbers, bools, dates...: read whole
         if numeric:
@@ -326,8 +334,14 @@ class _Column:
                 values[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
                 start += len(chunk)
         else:
-            stored = self._stored(kind)
+            stored = self._stored(self.type)
             self.chunks.extend(chunk if chunk.type == stored else chunk.cast(stored) for chunk in column.chunks)
+
+    def _as_plain_text(self) -> None:
+        import pyarrow as pa
+
+        self.type = pa.string()
+        self.chunks = [c.cast(pa.large_string()) if c.type != pa.large_string() else c for c in self.chunks]
 
     def grow(self, rows: int, capacity: int) -> None:
         if self.values is not None:
@@ -360,6 +374,13 @@ class _Column:
         import pyarrow as pa
 
         return pa.large_string() if pa.types.is_string(kind) else kind
+
+
+def _is_text_type(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or (
+        pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type))
 
 
 def _parts(source: Path | bytes, cuts: list[int]) -> Iterator:
@@ -410,8 +431,6 @@ def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, con
             column.add(arrow_column, rows, capacity)
             del arrow_column
         rows += n
-    # The parse's freed buffers stay in pyarrow's pool, where tables.empty_float32 takes the training
-    # arrays from (handing them back to the system with release_unused() made load_data's peak higher).
     return pd.DataFrame({name: column.series(rows) for name, column in zip(names, columns)}, copy=False)
 
 
@@ -421,7 +440,8 @@ def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, dec
     import pyarrow.csv as pa_csv
 
     parse = pa_csv.ParseOptions(delimiter=delimiter or NO_DELIMITER)
-    convert = pa_csv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal)
+    convert = pa_csv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal,
+                                    auto_dict_encode=True, auto_dict_max_cardinality=DICTIONARY_MAX_PER_BLOCK)
     if layout.cuts:
         try:
             return _read_parts(source, layout.cuts, layout.lines, parse, convert)
@@ -464,6 +484,12 @@ def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
     The parser leaves such a column as text; only a column that fits the pattern throughout is
     converted, so a column of codes like "1.5.2" or a mix of styles stays as it is.
     """
+    if isinstance(column.dtype, pd.CategoricalDtype):  # judge and convert each different value once
+        numbers = _grouped_numbers(pd.Series(column.cat.categories, dtype="str"), decimal)
+        if numbers is None:
+            return None
+        by_code = np.append(numbers.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)  # code -1: empty
+        return pd.Series(by_code[column.cat.codes.to_numpy()], index=column.index)
     if not pd.api.types.is_string_dtype(column.dtype):
         return None
     number = f"(?:{_GROUPED[decimal]})|(?:{_PLAIN[decimal]})"
@@ -488,17 +514,34 @@ def _convert_grouped_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
 
 
 def _compact_repeated_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns whose values repeat (categories such as a colour or a city) become pandas
-    Categoricals: a one-byte code per row instead of the text, so a big table's text columns
-    take a few MiB instead of tens. Cells, empty ones included, read back exactly as before."""
+    """Text columns whose values repeat (categories such as a colour or a city; at most one
+    different value per two rows) are pandas Categoricals: a small code per row instead of the
+    text, so a big table's text columns take a few MiB instead of tens. Other text (names, ids,
+    sentences) is plain text. Cells, empty ones included, read back exactly as before."""
     for name in frame.columns:
         column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # dictionary-encoded by pyarrow while parsing
+            if len(column.cat.categories) > len(column) // 2:
+                frame[name] = column.astype("str")
+            continue
         if not pd.api.types.is_string_dtype(column.dtype) or len(column) < 2:
             continue
         codes, uniques = pd.factorize(column)
         if len(uniques) <= len(column) // 2:
             frame[name] = pd.Categorical.from_codes(codes, categories=uniques)
     return frame
+
+
+def _release_freed_arrow_memory() -> None:
+    """Hand the parse's buffers and the text replaced by Categoricals back to the system.
+
+    pyarrow's allocator keeps freed pages for itself, and numpy (which allocates the training
+    arrays next) cannot use them: on the 1M-row benchmark CSV, load_data's peak varied between
+    297 and 342 MiB from run to run with them kept, and is 288 MiB every run without.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple[Path | bytes, bytes]:
@@ -557,6 +600,7 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         )
     frame = _convert_grouped_numbers(_parse(src, layout, name, delimiter, decimal, names), decimal)
     frame = _compact_repeated_text(frame)
+    _release_freed_arrow_memory()
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

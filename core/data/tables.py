@@ -79,8 +79,13 @@ def factorize_text(series: pd.Series) -> Labels:
     """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells are missing."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         if pd.api.types.is_string_dtype(series.cat.categories.dtype):  # read_csv's repeated text: codes exist
-            series = series.cat.remove_unused_categories()
-            return Labels(series.cat.codes.to_numpy(), [str(c) for c in series.cat.categories])
+            codes = series.cat.codes.to_numpy()
+            if np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))) < len(
+                series.cat.categories
+            ):  # a slice of a column can lack some: labels are the values present
+                series = series.cat.remove_unused_categories()
+                codes = series.cat.codes.to_numpy()
+            return Labels(codes, [str(c) for c in series.cat.categories])
         series = series.astype(object)
     if series.dtype == object:
         series = series.astype("str")
@@ -97,22 +102,6 @@ def factorize_text(series: pd.Series) -> Labels:
     if pd.api.types.is_bool_dtype(series.dtype):
         return Labels(codes, ["True" if u else "False" for u in uniques])
     return Labels(codes, [str(u) for u in uniques])
-
-
-def empty_float32(shape: tuple[int, int]) -> np.ndarray:
-    """An uninitialised float32 array taken from Arrow's memory pool.
-
-    Right after a CSV parse that pool holds the parser's freed buffers; reusing them spares
-    the operating system handing out (and zeroing) fresh pages, which on big tables costs
-    more than the encoding itself.
-    """
-    import pyarrow as pa
-
-    n_bytes = int(np.prod(shape)) * 4
-    if n_bytes == 0:
-        return np.empty(shape, dtype=np.float32)
-    buffer = pa.allocate_buffer(n_bytes, memory_pool=pa.default_memory_pool())
-    return np.frombuffer(buffer, dtype=np.float32).reshape(shape)
 
 
 def _integer_valued(values: np.ndarray) -> bool:
@@ -207,7 +196,7 @@ class TablePreprocessor:
         ]
         results = []
         for rows in row_sets:
-            out = empty_float32((len(rows), self.n_inputs))
+            out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
             # A block of rows at a time, so the rows being filled stay in the CPU cache while
             # each column is written into them.
             for start in range(0, len(rows), ENCODE_BLOCK):

@@ -331,6 +331,21 @@ def test_whole_numbers_in_one_part_and_fractions_in_another_are_floats(read_both
     assert parts["late_floats"].iloc[100] == 100.0 and parts["late_floats"].iloc[299] == 299.25
 
 
+def test_text_with_more_values_in_some_parts_than_pyarrow_encodes_reads_the_same(read_both, monkeypatch):
+    # pyarrow dictionary-encodes text per block up to a number of values; parts past it are plain text.
+    from core.data import csv_reader
+
+    _no_fallback(monkeypatch)
+    monkeypatch.setattr(csv_reader, "DICTIONARY_MAX_PER_BLOCK", 5)
+    rows = "".join(f"{i},{f'w{i % 4}' if i < 150 else f'v{i}'},k{i // 30}\n" for i in range(300))
+    whole, parts, reads = read_both(("n,name,group\n" + rows).encode(), False)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert not isinstance(parts["name"].dtype, pd.CategoricalDtype)  # 154 values in 300 rows: plain text
+    assert parts["name"].iloc[149] == "w1" and parts["name"].iloc[150] == "v150"
+    assert isinstance(parts["group"].dtype, pd.CategoricalDtype) and parts["group"].iloc[299] == "k9"
+
+
 @pytest.mark.parametrize("late", ["about 7", "true"])
 def test_text_only_in_a_later_part_reads_the_file_whole(read_both, late):
     rows = "".join(f"{i},{late if i == 250 else i % 9}\n" for i in range(300))
