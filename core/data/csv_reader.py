@@ -431,7 +431,10 @@ def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, con
             column.add(arrow_column, rows, capacity)
             del arrow_column
         rows += n
-    return pd.DataFrame({name: column.series(rows) for name, column in zip(names, columns)}, copy=False)
+    # Keyed by position: a header with two blank names gives pyarrow two columns named "".
+    frame = pd.DataFrame({i: column.series(rows) for i, column in enumerate(columns)}, copy=False)
+    frame.columns = names
+    return frame
 
 
 def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, decimal: str) -> pd.DataFrame:
@@ -506,10 +509,10 @@ def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
 
 
 def _convert_grouped_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
-    for name in frame.columns:
-        numbers = _grouped_numbers(frame[name], decimal)
+    for i in range(frame.shape[1]):  # by position: column names may repeat until read_csv renames them
+        numbers = _grouped_numbers(frame.iloc[:, i], decimal)
         if numbers is not None:
-            frame[name] = numbers.astype("float64")
+            frame.isetitem(i, numbers.astype("float64"))
     return frame
 
 
@@ -518,17 +521,17 @@ def _compact_repeated_text(frame: pd.DataFrame) -> pd.DataFrame:
     different value per two rows) are pandas Categoricals: a small code per row instead of the
     text, so a big table's text columns take a few MiB instead of tens. Other text (names, ids,
     sentences) is plain text. Cells, empty ones included, read back exactly as before."""
-    for name in frame.columns:
-        column = frame[name]
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
         if isinstance(column.dtype, pd.CategoricalDtype):  # dictionary-encoded by pyarrow while parsing
             if len(column.cat.categories) > len(column) // 2:
-                frame[name] = column.astype("str")
+                frame.isetitem(i, column.astype("str"))
             continue
         if not pd.api.types.is_string_dtype(column.dtype) or len(column) < 2:
             continue
         codes, uniques = pd.factorize(column)
         if len(uniques) <= len(column) // 2:
-            frame[name] = pd.Categorical.from_codes(codes, categories=uniques)
+            frame.isetitem(i, pd.Categorical.from_codes(codes, categories=uniques))
     return frame
 
 

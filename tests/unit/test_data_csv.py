@@ -171,6 +171,12 @@ def test_ragged_row_names_the_line():
     assert "Line 8 of iris.csv has 6 values but the header has 5 columns" in err.render()
 
 
+def test_blank_header_cells_get_column_names_and_keep_their_values():
+    raw = read_csv(b"a,,,b\n1,2,3,x\n4,5,6,y\n", "blanks.csv")
+    assert list(raw.frame.columns) == ["a", "column 2", "column 3", "b"]
+    assert raw.frame["column 3"].tolist() == [3, 6] and raw.frame["b"].tolist() == ["x", "y"]
+
+
 def test_duplicate_headers_are_named():
     err = _refusal(b"width,height,width\n1,2,3\n4,5,6\n")
     assert err.code == "csv.duplicate_header" and "'width'" in err.render()
