@@ -116,6 +116,20 @@ def tree_cpu_seconds(pid: int) -> dict[int, float]:
     return found
 
 
+def server_and_browser_cpu_seconds(server_pid: int) -> dict[int, float]:
+    """CPU seconds by pid of the Streamlit server process itself (not its training workers) and
+    of every Chromium process this benchmark started (not Playwright's own driver)."""
+    tree = tree_cpu_seconds(os.getpid())
+    found = {server_pid: tree[server_pid]} if server_pid in tree else {}
+    for pid, cpu in tree.items():
+        try:
+            if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found[pid] = cpu
+        except OSError:
+            continue
+    return found
+
+
 def wait_quiet(pids: list[int], *, window_s: float = 1.0, busy_fraction: float = 0.05, timeout_s: float = 120.0) -> float:
     """Wait until the process trees use less than `busy_fraction` of one core over a window.
 

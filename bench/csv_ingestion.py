@@ -62,7 +62,7 @@ def run(ctx: Context) -> dict[str, Any]:
     path, rows = table_csv(ctx)
     warm_file_cache(path)
     file_bytes = path.stat().st_size
-    repeats = ctx.size(1, 3)
+    repeats = ctx.size(1, 5)
     ours, pandas_runs = [], []
     for _ in range(repeats):  # alternate so drifting machine load hits both sides alike
         pandas_runs.append(run_child("bench.csv_ingestion:child_pandas", {"path": str(path)}))

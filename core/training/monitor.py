@@ -77,7 +77,7 @@ class RunMonitor(keras.callbacks.Callback):
     # ---- Keras hooks -------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._t0 = time.perf_counter()
-        self._next_tick = self._t0 + self.tick_s
+        self._next_tick = self._t0  # the first batch is reported as it starts: the page shows training has begun
         self._batches = int(self.params.get("steps") or 0)
         self._initial_weights = self.model.get_weights()
 
