@@ -14,14 +14,15 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to
+from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to, set_number
 
 SAMPLE = "iris"
 SAMPLE_CLASSES = 3
 TEMPLATE = "Small network"
-# One example per step makes each epoch ~100 steps: the run lasts a few seconds, long
-# enough to see the chart grow twice before the end, short enough for the time budget.
-EPOCHS = 12
+# One example per step makes each epoch ~100 steps: the run lasts 10-20 s, long enough to
+# see the chart grow twice before the end at the page's 2 s refresh, short enough for the
+# time budget.
+EPOCHS = 40
 BATCH_SIZE = 1
 
 
@@ -61,6 +62,7 @@ def test_sample_template_train_evaluate_export(page: Page, tmp_path: Path) -> No
     shoot(page, "3-design")
 
     flows.set_training(page, epochs=EPOCHS, batch_size=BATCH_SIZE)
+    set_number(page, "train_patience", 0)  # no early stop: the run lasts long enough to watch
     flows.start_training(page)
     # The live chart, read at two moments while the run is still going, gains points.
     first = flows.wait_for_live_points(page, more_than=0)
