@@ -79,6 +79,9 @@ def test_editing_a_layer_changes_its_shape():
     ws = workspace_with_sample("iris")
     ws.spec.layers = [{"type": "Dense", "units": 16}]
     at = design_app(ws)
+    assert not [n for n in at.number_input if n.key and n.key.startswith("edit.")]  # forms run only when opened
+    at.session_state["layer_edit_1"] = True  # the user opens the first layer's edit popover
+    at.run()
     units = next(n for n in at.number_input if n.key and n.key.startswith("edit.1.") and n.key.endswith(".units"))
     units.set_value(7)
     at.button(key="layer_save_1").click().run()
