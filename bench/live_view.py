@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Context, median, metric, run_child
+# The headless side polls as the Train page does once progress shows (before that it polls
+# every 20 ms, to time the worker's first event closely).
+from components.training_view import POLL_INTERVAL_S as POLL_S
 
 NAME = "live_view"
 TITLE = "2. Live-view overhead"
 TARGET_RATIO = 0.9
 FIRST_PROGRESS_TARGET_S = 2.0
-POLL_S = 0.75  # as the Train page polls
 CORES = os.cpu_count() or 1
 # Progress that came from the worker: a batch counter or at least one finished epoch.
 _REAL_PROGRESS_JS = r"""() => {
@@ -207,7 +209,7 @@ def run(ctx: Context) -> dict[str, Any]:
                    at_least=TARGET_RATIO,
                    note=f"median of pairs {', '.join(f'{r:.2f}' for r in pair_ratios)}; {browser_rate:,.0f} vs "
                         f"{headless_rate:,.0f} samples/s; {job['n_train']:,} training rows, "
-                        f"batch {job['batch_size']}, {job['epochs']} epochs, page polls every {POLL_S} s"),
+                        f"batch {job['batch_size']}, {job['epochs']} epochs, page polls every {POLL_S:g} s"),
             metric("server process + Chromium CPU while training, share of the machine's cores",
                    100 * median((r["server_cpu_s"] + r["browser_cpu_s"]) / (r["run_s"] * CORES) for r in timed), "%",
                    note="what the live view takes from training, whatever the machine's drift; server "

@@ -79,13 +79,12 @@ def factorize_text(series: pd.Series) -> Labels:
     """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells are missing."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         if pd.api.types.is_string_dtype(series.cat.categories.dtype):  # read_csv's repeated text: codes exist
-            codes = series.cat.codes.to_numpy()
-            if np.count_nonzero(np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))) < len(
-                series.cat.categories
-            ):  # a slice of a column can lack some: labels are the values present
-                series = series.cat.remove_unused_categories()
-                codes = series.cat.codes.to_numpy()
-            return Labels(codes, [str(c) for c in series.cat.categories])
+            labels = Labels(series.cat.codes.to_numpy(), [str(c) for c in series.cat.categories])
+            if labels.counts().all():
+                return labels
+            # A slice of a column can lack some categories: labels are the values present.
+            series = series.cat.remove_unused_categories()
+            return Labels(series.cat.codes.to_numpy(), [str(c) for c in series.cat.categories])
         series = series.astype(object)
     if series.dtype == object:
         series = series.astype("str")

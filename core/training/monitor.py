@@ -163,7 +163,7 @@ class RunMonitor(keras.callbacks.Callback):
 
     def _running_metrics(self) -> dict:
         # On JAX, fit keeps the variables' current values outside the model during an epoch
-        # (the model's own hold placeholders until the epoch ends). Read the metrics from
+        # (the model's own read as their initial values until the epoch ends). Read them from
         # those values in a stateless scope: syncing the whole state back (jax_state_sync)
         # costs tens of milliseconds per read on a GPU.
         state = getattr(self.model, "_jax_state", None)
