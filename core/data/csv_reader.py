@@ -10,7 +10,9 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,28 +82,20 @@ def _check_size(size: int, name: str, max_bytes: int) -> None:
         )
 
 
-def _is_utf8(chunks: Iterable[bytes]) -> bool:
-    """Validate UTF-8 chunk by chunk, so a big file is never decoded into one huge string."""
+def _is_utf8(data: bytes, stop: int | None = None, final: bool = True) -> bool:
+    """Whether data[:stop] is UTF-8; decoded a piece at a time so a big file never becomes one
+    huge string. `final=False` allows a character cut off at the end (a sample of the file)."""
+    if data.isascii():
+        return True
+    view = memoryview(data)[:stop]
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for chunk in chunks:
-            if not chunk.isascii():
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
+        for start in range(0, len(view), SCAN_CHUNK):
+            decoder.decode(view[start : start + SCAN_CHUNK])
+        decoder.decode(b"", final=final)
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _chunks(source: Path | bytes) -> Iterator[bytes]:
-    if isinstance(source, bytes):
-        view = memoryview(source)
-        for start in range(0, len(source), SCAN_CHUNK):
-            yield bytes(view[start : start + SCAN_CHUNK])
-        return
-    with open(source, "rb") as handle:
-        while chunk := handle.read(SCAN_CHUNK):
-            yield chunk
 
 
 def _part_bytes() -> int:
@@ -110,76 +104,82 @@ def _part_bytes() -> int:
     return max(PART_BYTES, PART_BYTES_PER_CORE * pa.cpu_count())
 
 
-class _Splitter:
-    """Where to cut a file into parts of about `_part_bytes()`, each part starting at a row.
+def _last_row_end(chunk: bytes) -> int:
+    """Offset just past the last '\n' of `chunk` outside quoted values; 0 if there is none.
 
-    A cut goes after a newline outside quoted values: the number of '"' bytes before it must
-    be even (quotes inside a quoted value are doubled, so the parity holds). When it is odd,
-    the next newline is tried; a stray quote inside an unquoted cell (5'11") thus only stops
-    the cutting. (pyarrow itself cuts its 1 MiB blocks at any newline, quoted or not.) A file
-    with no '\n' (old Mac '\r' line ends) is never cut.
+    `chunk` starts at the start of a row. A newline is outside quoted values when the number
+    of '"' bytes before it is even (quotes inside a quoted value are doubled, so the parity
+    holds). A stray quote inside an unquoted cell (5'11") makes every later newline look
+    quoted, which only stops the cutting. A file with no '\n' (old Mac '\r' line ends) is never cut.
     """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.cuts: list[int] = []
-        self._part = _part_bytes()
-        self._target = self._part if size >= ONE_PIECE_BYTES else size  # the first cut comes after this offset
-        self._offset = 0  # bytes fed so far
-        self._quotes = 0  # '"' bytes fed so far
-
-    def feed(self, chunk: bytes) -> None:
-        start = self._offset
-        self._offset += len(chunk)
-        quoted = b'"' in chunk  # a fast search; the slower count only where quotes occur
-        counted = 0  # quotes are counted in chunk[:counted]
-        while self._target < min(self._offset, self.size):
-            newline = chunk.find(b"\n", max(self._target - start, 0))
-            if newline < 0:
-                break  # look on in the next chunk
-            if quoted:
-                self._quotes += chunk.count(b'"', counted, newline)
-                counted = newline
-            cut = start + newline + 1
-            if self._quotes % 2 == 0 and cut < self.size:
-                self.cuts.append(cut)
-                self._target = cut + self._part
-            else:
-                self._target = cut  # inside a quoted value (or the file's last byte): the next newline
-        if quoted:
-            self._quotes += chunk.count(b'"', counted)
+    end = chunk.rfind(b"\n") + 1
+    if not end or b'"' not in chunk:  # a fast search; quotes are counted only where they occur
+        return end
+    quotes = chunk.count(b'"', 0, end)  # before `end`
+    while quotes % 2:
+        newline = chunk.rfind(b"\n", 0, end - 1)
+        if newline < 0:
+            return 0
+        quotes -= chunk.count(b'"', newline + 1, end)
+        end = newline + 1
+    return end
 
 
-@dataclass
-class _Layout:
-    """What one pass over the file tells: its line count and where to cut it into parts."""
-
-    lines: int
-    cuts: list[int]
+class _NotUtf8(Exception):
+    """A part of the file is not UTF-8: the file is read again as CP1252."""
 
 
-def _scan(source: Path | bytes, size: int) -> tuple[_Layout, bool]:
-    """(line count and cuts, is valid UTF-8) in one streaming pass."""
-    lines, last = 0, b""
-    splitter = _Splitter(size)
-
-    def counted() -> Iterator[bytes]:
-        nonlocal lines, last
-        for chunk in _chunks(source):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-            splitter.feed(chunk)
-            yield chunk
-
-    valid = _is_utf8(counted())
-    return _Layout(lines + (last not in (b"\n", b"")), splitter.cuts), valid
+class _TooManyRows(Exception):
+    def __init__(self, estimate: int) -> None:
+        super().__init__(estimate)
+        self.estimate = estimate  # the file's rows, judged from the part read so far
 
 
-def _layout(data: bytes) -> _Layout:
-    splitter = _Splitter(len(data))
-    for chunk in _chunks(data):
-        splitter.feed(chunk)
-    return _Layout(data.count(b"\n") + (not data.endswith(b"\n")), splitter.cuts)
+class _PartReader:
+    """A big file's parts, found while reading it: each about `_part_bytes()` long, ending after
+    a row, and checked to be UTF-8 before it is parsed. A file under ONE_PIECE_BYTES (or
+    `whole`) is one part. Reading and cutting in the same pass as the parse means the file is
+    never scanned beforehand (that pass alone took a tenth of a second per 100 MB)."""
+
+    def __init__(self, source: Path | bytes, whole: bool = False) -> None:
+        self.source = source
+        self.size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        self.part = self.size if whole or self.size < ONE_PIECE_BYTES else _part_bytes()
+
+    def __iter__(self) -> Iterator[tuple[object, int]]:
+        """(pyarrow input, bytes of the file read once it is parsed) per part."""
+        import pyarrow as pa
+
+        with _byte_reader(self.source) as read:
+            offset = 0
+            while offset < self.size:
+                chunk = read(offset, self.part)
+                end = len(chunk)
+                if offset + end < self.size:
+                    end = _last_row_end(chunk)  # the bytes after it start the next part
+                    if not end:  # no row ends outside quotes here: the rest is one part
+                        chunk += read(offset + len(chunk), self.size)
+                        end = len(chunk)
+                if not _is_utf8(chunk, end):
+                    raise _NotUtf8
+                offset += end
+                yield pa.py_buffer(memoryview(chunk)[:end]), offset
+                del chunk
+
+
+@contextmanager
+def _byte_reader(source: Path | bytes) -> Iterator[Callable[[int, int], bytes]]:
+    """read(start, count) -> up to `count` bytes of the file from `start`."""
+    if isinstance(source, bytes):
+        yield lambda start, count: source[start : start + count]
+        return
+    with open(source, "rb") as handle:
+
+        def read(start: int, count: int) -> bytes:
+            handle.seek(start)
+            return handle.read(count)
+
+        yield read
 
 
 def _check_content(head: bytes, name: str) -> None:
@@ -383,61 +383,57 @@ def _is_text_type(kind) -> bool:
         pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type))
 
 
-def _parts(source: Path | bytes, cuts: list[int]) -> Iterator:
-    """pyarrow inputs: the whole file, or its byte ranges between the cuts, in order."""
-    import pyarrow as pa
-
-    if not cuts:
-        yield pa.BufferReader(source) if isinstance(source, bytes) else str(source)
-        return
-    size = len(source) if isinstance(source, bytes) else source.stat().st_size
-    ranges = list(zip([0, *cuts], [*cuts, size]))
-    if isinstance(source, bytes):
-        view = memoryview(source)
-        for start, stop in ranges:
-            yield pa.py_buffer(view[start:stop])
-        return
-    with open(source, "rb") as handle:
-        for start, stop in ranges:
-            handle.seek(start)
-            yield pa.py_buffer(handle.read(stop - start))
-
-
-def _read_parts(source: Path | bytes, cuts: list[int], capacity: int, parse, convert) -> pd.DataFrame:
-    """The frame of the whole file (no cuts), or of its parts read one after another. `capacity`
-    is the rows to make room for: the line count, grown if rows outnumber lines ('\r' line ends)."""
+def _read_parts(reader: _PartReader, max_rows: int, parse, convert) -> pd.DataFrame:
+    """The frame of the file, its parts parsed one after another (the next one read and parsed
+    in a second thread while this one's columns are copied); _TooManyRows past `max_rows`."""
     import pyarrow.csv as pa_csv
 
-    names: list[str] | None = None
-    columns: list[_Column] = []
-    rows = 0
-    for part in _parts(source, cuts):
+    parts = iter(reader)
+
+    def parse_next(names: list[str] | None):
+        """(table, bytes of the file read) of the next part, or None after the last."""
+        part, offset = next(parts, (None, 0))
+        if part is None:
+            return None
         # Parts after the first have no header: they get the first part's column names.
         read = pa_csv.ReadOptions(column_names=names) if names is not None else None
-        table = pa_csv.read_csv(part, read_options=read, parse_options=parse, convert_options=convert)
-        del part
-        if names is None:
-            names = table.column_names
-            columns = [_Column() for _ in names]
-        n = table.num_rows
-        if rows + n > capacity:  # a whole file; or more rows than lines, with '\r' line ends
-            capacity = max(2 * capacity, rows + n)
-            for column in columns:
-                column.grow(rows, capacity)
-        for column in columns:
-            # Dropping each converted column from the table keeps a whole-file parse from being held twice.
-            arrow_column = table.column(0)
-            table = table.remove_column(0)
-            column.add(arrow_column, rows, capacity)
-            del arrow_column
-        rows += n
+        return pa_csv.read_csv(part, read_options=read, parse_options=parse, convert_options=convert), offset
+
+    try:
+        parsed = parse_next(None)
+        names = parsed[0].column_names
+        columns = [_Column() for _ in names]
+        rows = capacity = 0
+        with ThreadPoolExecutor(1) as pool:
+            while parsed is not None:
+                table, offset = parsed
+                upcoming = pool.submit(parse_next, names)
+                n = table.num_rows
+                expected = (rows + n) * reader.size / offset  # the file's rows, judged from what is read
+                if rows + n > max_rows:
+                    raise _TooManyRows(int(expected))
+                if rows + n > capacity:  # room for the expected rows and a fifth more, or twice as many
+                    capacity = min(max_rows, max(2 * capacity, int(1.2 * expected) + 1))
+                    for column in columns:
+                        column.grow(rows, capacity)
+                for column in columns:
+                    # Dropping each converted column from the table keeps a whole-file parse from being held twice.
+                    arrow_column = table.column(0)
+                    table = table.remove_column(0)
+                    column.add(arrow_column, rows, capacity)
+                    del arrow_column
+                rows += n
+                del table
+                parsed = upcoming.result()
+    finally:
+        parts.close()
     # Keyed by position: a header with two blank names gives pyarrow two columns named "".
     frame = pd.DataFrame({i: column.series(rows) for i, column in enumerate(columns)}, copy=False)
     frame.columns = names
     return frame
 
 
-def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, decimal: str) -> pd.DataFrame:
+def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str, max_rows: int) -> pd.DataFrame:
     """pyarrow's multi-threaded reader, a part of a big file at a time, each part's columns
     moved into the frame's arrays before the next part is parsed."""
     import pyarrow.csv as pa_csv
@@ -445,19 +441,15 @@ def _parse_with_arrow(source: Path | bytes, layout: _Layout, delimiter: str, dec
     parse = pa_csv.ParseOptions(delimiter=delimiter or NO_DELIMITER)
     convert = pa_csv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal,
                                     auto_dict_encode=True, auto_dict_max_cardinality=DICTIONARY_MAX_PER_BLOCK)
-    if layout.cuts:
-        try:
-            return _read_parts(source, layout.cuts, layout.lines, parse, convert)
-        except _PartsDisagree:
-            pass  # e.g. a column of numbers with text in a later part: text throughout, as a whole-file read says
-    return _read_parts(source, [], 0, parse, convert)
-
-
-def _parse(
-    source: Path | bytes, layout: _Layout, name: str, delimiter: str, decimal: str, names: list[str]
-) -> pd.DataFrame:
     try:
-        return _parse_with_arrow(source, layout, delimiter, decimal)
+        return _read_parts(_PartReader(source), max_rows, parse, convert)
+    except _PartsDisagree:  # e.g. a column of numbers with text in a later part: text throughout, as a whole-file read says
+        return _read_parts(_PartReader(source, whole=True), max_rows, parse, convert)
+
+
+def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names: list[str], max_rows: int) -> pd.DataFrame:
+    try:
+        return _parse_with_arrow(source, delimiter, decimal, max_rows)
     except (ValueError, TypeError, OSError):
         pass  # find out why below; pyarrow also refuses line breaks inside quoted values
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -472,13 +464,16 @@ def _parse(
             file=name, line=line, got=got, expected=len(names), delimiter=sep if delimiter else ",",
         )
     try:
-        return pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="c", low_memory=False)
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, decimal=decimal, engine="c", low_memory=False)
     except (pd.errors.ParserError, ValueError) as err:
         raise UserError(
             "csv.unreadable",
             "{file} could not be read as a CSV table ({detail}). Save it again as 'CSV (comma separated)'.",
             file=name, detail=str(err).strip().splitlines()[0][:200],
         ) from None
+    if len(frame) > max_rows:
+        raise _TooManyRows(len(frame))
+    return frame
 
 
 def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
@@ -561,38 +556,33 @@ def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple
         return path, handle.read(SAMPLE_BYTES)
 
 
-def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
-    """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table.
+def _too_many_rows(name: str, rows: int, max_rows: int) -> UserError:
+    return UserError(
+        "csv.too_many_rows",
+        "{file} has about {n} rows, more than the {limit} this server accepts. Use a sample of your rows, "
+        "or ask the administrator to raise LAYERLAB_MAX_ROWS.",
+        file=name, n=f"{rows:,}", limit=f"{max_rows:,}",
+    )
 
-    A UTF-8 file on disk is parsed straight from the disk; only other encodings are loaded
-    into memory to be converted.
-    """
-    name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded file")
+
+def _transcoded(src: Path | bytes, encoding: str, name: str) -> tuple[bytes, str]:
+    """The whole file converted to UTF-8 in memory, checked again by its first bytes."""
+    data, encoding = _transcode(src if isinstance(src, bytes) else src.read_bytes(), encoding, name)
+    _check_content(data[:SAMPLE_BYTES], name)
+    return data, encoding
+
+
+def _read_utf8(src: Path | bytes, name: str) -> tuple[pd.DataFrame, str, str]:
+    """(frame, delimiter, decimal mark) of a UTF-8 file; _NotUtf8 if a part of it is not."""
     limits = current_limits()
-    src, head = _open_source(source, name, limits.upload_bytes)
-    n_bytes = len(src) if isinstance(src, bytes) else src.stat().st_size
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        _check_content(head, name)
-        layout, valid = _scan(src, n_bytes)
-        encoding = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8") if valid else "cp1252"
-    if encoding in ("utf-16", "cp1252"):
-        data = src if isinstance(src, bytes) else src.read_bytes()
-        src, encoding = _transcode(data, encoding, name)
-        del data
-        layout = _layout(src)
-        head = src[:SAMPLE_BYTES]
-        _check_content(head, name)
-    n_lines = layout.lines
-    # Cheap cap before parsing: one line per row (quoted newlines only make this an overestimate).
-    if n_lines - 1 > limits.rows:
-        raise UserError(
-            "csv.too_many_rows",
-            "{file} has about {n} rows, more than the {limit} this server accepts. Use a sample of your rows, "
-            "or ask the administrator to raise LAYERLAB_MAX_ROWS.",
-            file=name, n=f"{n_lines - 1:,}", limit=f"{limits.rows:,}",
-        )
+    size = len(src) if isinstance(src, bytes) else src.stat().st_size
+    with _byte_reader(src) as read:
+        head = read(0, SAMPLE_BYTES)
+        if size < ONE_PIECE_BYTES:  # parsed whole: refused before parsing, by its lines (cheap to count here)
+            data = read(0, size) if size > len(head) else head
+            rows = data.count(b"\n") + (not data.endswith(b"\n")) - 1  # quoted newlines only overestimate
+            if rows > limits.rows:
+                raise _too_many_rows(name, rows, limits.rows)
     lines = _sample_lines(head, complete=len(head) < SAMPLE_BYTES)
     delimiter = detect_delimiter(lines)
     decimal = _detect_decimal(lines, delimiter)
@@ -601,8 +591,11 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
         )
-    frame = _convert_grouped_numbers(_parse(src, layout, name, delimiter, decimal, names), decimal)
-    frame = _compact_repeated_text(frame)
+    try:
+        frame = _parse(src, name, delimiter, decimal, names, limits.rows)
+    except _TooManyRows as err:  # a big file is refused at the first part past the cap
+        raise _too_many_rows(name, err.estimate, limits.rows) from None
+    frame = _compact_repeated_text(_convert_grouped_numbers(frame, decimal))
     _release_freed_arrow_memory()
     if len(frame) == 0:
         raise UserError(
@@ -614,4 +607,28 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
         blank = [c for i, c in enumerate(names) if c == f"column {i + 1}" and frame[c].isna().all()]
         if blank:
             frame = frame.drop(columns=blank)
+    return frame, delimiter, decimal
+
+
+def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
+    """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table.
+
+    A UTF-8 file on disk is parsed straight from the disk; only other encodings are loaded
+    into memory to be converted.
+    """
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded file")
+    src, head = _open_source(source, name, current_limits().upload_bytes)
+    n_bytes = len(src) if isinstance(src, bytes) else src.stat().st_size
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        src, encoding = _transcoded(src, "utf-16", name)
+    else:
+        _check_content(head, name)
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        if not _is_utf8(head, final=len(head) < SAMPLE_BYTES):  # most CP1252 files show it in their header
+            src, encoding = _transcoded(src, "cp1252", name)
+    try:
+        frame, delimiter, decimal = _read_utf8(src, name)
+    except _NotUtf8:  # further down, the file is not UTF-8 after all
+        src, encoding = _transcoded(src, "cp1252", name)
+        frame, delimiter, decimal = _read_utf8(src, name)
     return RawTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, decimal=decimal, n_bytes=n_bytes)

@@ -6,7 +6,10 @@ is fitted on the training split only, so validation and test scores stay honest.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +36,20 @@ PROFILE_SAMPLE = 10_000
 PROBE_SAMPLE = 200
 PREPROCESSING_FORMAT = "layerlab-preprocessing/2"  # /1 fed categories one-hot
 ENCODE_BLOCK = 32_768  # rows encoded at a time: small enough to stay in the CPU cache
+PARALLEL_ROWS = 50_000  # tables from this size are profiled, fitted and encoded on all cores
 MEDIAN_SAMPLE = 200_000  # training values a fill median is taken from (a seeded sample beyond that)
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
+
+
+def _map_in_threads(function: Callable, items: Iterable, rows: int) -> list:
+    """[function(item) for item in items], on one thread per core when a table is big: numpy
+    lets go of Python's lock while it scans a column, so the columns are worked on side by side."""
+    items = list(items)
+    threads = min(len(items), os.cpu_count() or 1) if rows >= PARALLEL_ROWS else 1
+    if threads <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(function, items))
 
 
 def _line(position: int) -> int:
@@ -104,7 +119,8 @@ def factorize_text(series: pd.Series) -> Labels:
 
 
 def _integer_valued(values: np.ndarray) -> bool:
-    return bool(np.array_equal(values, np.trunc(values)))
+    head = values[:1000]  # most columns of fractions show it at once, before the whole column is copied
+    return bool(np.array_equal(head, np.trunc(head)) and np.array_equal(values, np.trunc(values)))
 
 
 def as_text(series: pd.Series) -> pd.Series:
@@ -187,7 +203,7 @@ class TablePreprocessor:
         return self.encode(columns, np.arange(len(frame)))[0]
 
     def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
-        """Encode each set of rows of prepared columns (numeric: float64 arrays, categorical: Labels)."""
+        """Encode each set of rows of prepared columns (numeric: arrays of numbers, categorical: Labels)."""
         inputs = [
             columns[e.name] if e.kind == NUMERIC
             else columns[e.name].index_in(e.categories, e.categories.index(e.fill), dtype=np.float32)
@@ -196,15 +212,18 @@ class TablePreprocessor:
         results = []
         for rows in row_sets:
             out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
-            # A block of rows at a time, so the rows being filled stay in the CPU cache while
-            # each column is written into them.
-            for start in range(0, len(rows), ENCODE_BLOCK):
+
+            def encode_block(start: int) -> None:
+                # A block of rows at a time, so the rows being filled stay in the CPU cache while
+                # each column is written into them.
                 block, part = rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK]
                 for position, (enc, data) in enumerate(zip(self.encodings, inputs)):
                     values = data[block]
                     if enc.kind == NUMERIC:
                         values[~np.isfinite(values)] = enc.fill
                     part[:, position] = values
+
+            _map_in_threads(encode_block, range(0, len(rows), ENCODE_BLOCK), len(rows))
             results.append(out)
         return results
 
@@ -239,11 +258,11 @@ class TablePreprocessor:
 
     @classmethod
     def fit(cls, features: list[Feature], columns: dict[str, Any], train: np.ndarray) -> "TablePreprocessor":
-        encodings = []
         sample = train
         if len(train) > MEDIAN_SAMPLE:
             sample = np.sort(np.random.default_rng(0).choice(train, MEDIAN_SAMPLE, replace=False))
-        for feat in features:
+
+        def fit_column(feat: Feature) -> ColumnEncoding:
             data = columns[feat.name]
             if feat.kind == NUMERIC:
                 # float32 as the model sees it; a copy the median may reorder. On big tables a sample:
@@ -252,16 +271,14 @@ class TablePreprocessor:
                 finite_mask = np.isfinite(values)
                 finite = values if finite_mask.all() else values[finite_mask]
                 median = float(np.median(finite, overwrite_input=True)) if finite.size else 0.0
-                encodings.append(ColumnEncoding(feat.name, NUMERIC, median))
-            elif feat.kind == CATEGORICAL:
-                counts = data.counts(train)
-                if not counts.any():  # nothing in training: fall back to the whole column
-                    counts = data.counts()
-                categories = sort_labels([label for label, n in zip(data.labels, counts) if n])
-                feat.categories = categories
-                fill = data.labels[int(np.argmax(counts))]
-                encodings.append(ColumnEncoding(feat.name, CATEGORICAL, fill, categories))
-        return cls(encodings)
+                return ColumnEncoding(feat.name, NUMERIC, median)
+            counts = data.counts(train)
+            if not counts.any():  # nothing in training: fall back to the whole column
+                counts = data.counts()
+            feat.categories = sort_labels([label for label, n in zip(data.labels, counts) if n])
+            return ColumnEncoding(feat.name, CATEGORICAL, data.labels[int(np.argmax(counts))], feat.categories)
+
+        return cls(_map_in_threads(fit_column, features, len(train)))
 
 
 # ---------------------------------------------------------------- column kinds
@@ -270,7 +287,7 @@ class TablePreprocessor:
 @dataclass
 class _Column:
     feature: Feature
-    data: Any  # float64 array (numeric) or Labels (categorical), None when unused
+    data: Any  # int64 or float64 array (numeric) or Labels (categorical), None when unused
     warning: str | None = None
 
 
@@ -287,12 +304,22 @@ def _first_bad_cell(series: pd.Series, numbers: np.ndarray, file: str) -> tuple[
     return int(bad[0]), str(series.iloc[bad[0]])
 
 
+def _missing_and_infinite(values: np.ndarray) -> tuple[int, int]:
+    """(empty cells, infinite cells) of numbers: NaN, Inf or -Inf would show in the minimum or
+    maximum, so a complete column is told apart without a mask per cell."""
+    if values.dtype.kind in "iu" or (values.size and np.isfinite(values.min()) and np.isfinite(values.max())):
+        return 0, 0
+    return int(np.count_nonzero(np.isnan(values))), int(np.count_nonzero(np.isinf(values)))
+
+
 def _numeric_kind(name: str, values: np.ndarray, integer_dtype: bool) -> tuple[str, str]:
-    finite_mask = np.isfinite(values)
-    finite = values if finite_mask.all() else values[finite_mask]
-    if finite.size == 0:
-        return IGNORED, "empty: no numbers in any row"
-    lo, hi = float(finite.min()), float(finite.max())
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
+    finite = values
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # a NaN or an infinity makes min or max non-finite
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return IGNORED, "empty: no numbers in any row"
+        lo, hi = float(finite.min()), float(finite.max())
     if lo == hi:
         return IGNORED, f"the same value ({finite[0]:g}) in every row, so it tells the model nothing"
     if not (integer_dtype or _integer_valued(finite)):
@@ -372,9 +399,11 @@ def _profile(name: str, series: pd.Series, file: str) -> _Column:
         series = series.astype("str")
     if _is_text(series):
         return _profile_text(name, series, file)
-    values = _as_float(series)
-    n_inf = int(np.isinf(values).sum())
-    missing = int(np.isnan(values).sum())
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        values = series.to_numpy()  # whole numbers, never empty: used as they are, not copied as floats
+    else:
+        values = _as_float(series)
+    missing, n_inf = _missing_and_infinite(values)
     if pd.api.types.is_bool_dtype(series.dtype):
         kind, reason = (NUMERIC, "yes/no values, used as 1/0") if np.nanmin(values) != np.nanmax(values) else (
             IGNORED, "the same yes/no value in every row")
@@ -396,8 +425,7 @@ def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: 
                 "Column '{column}' in {file} has no numbers, so it cannot be numeric. Choose another kind for it.",
                 column=name, file=file,
             )
-        return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", int(np.isnan(values).sum()),
-                               int(np.isinf(values).sum())), values)
+        return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", *_missing_and_infinite(values)), values)
     labels = factorize_text(series)
     distinct = len(labels.labels)
     if distinct > max_categories:
@@ -537,15 +565,14 @@ def prepare_table(
     columns: dict[str, Any] = {}
     features: list[Feature] = []
     warnings: list[str] = []
-    for name in frame.columns:
-        if name == target:
-            continue
+
+    def judge(item: tuple[str, pd.Series]) -> _Column:
+        name, series = item
         forced = (kinds or {}).get(name)
-        col = (
-            _forced(name, frame[name], forced, file, limits.categories)
-            if forced
-            else _profile(name, frame[name], file)
-        )
+        return _forced(name, series, forced, file, limits.categories) if forced else _profile(name, series, file)
+
+    others = [(name, frame[name]) for name in frame.columns if name != target]
+    for (name, _), col in zip(others, _map_in_threads(judge, others, len(frame))):
         features.append(col.feature)
         if col.data is not None:
             columns[name] = col.data
@@ -564,7 +591,7 @@ def prepare_table(
     if dropped:
         warnings.append(f"{dropped} row(s) of {file} have an empty target '{target}' and were left out.")
     split = split_indices(tgt.y, task=tgt.task, classes=tgt.classes, seed=seed, where=file)
-    rows = [tgt.keep[s] for s in (split.train, split.val, split.test)]
+    rows = [s if dropped == 0 else tgt.keep[s] for s in (split.train, split.val, split.test)]  # positions in the table
     pre = TablePreprocessor.fit(used, columns, rows[0])
     x_train, x_val, x_test = pre.encode(columns, *rows)
     return Dataset(

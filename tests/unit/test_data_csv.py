@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import numpy as np
 import pandas as pd
@@ -250,13 +251,15 @@ def read_both(monkeypatch, tmp_path):
     from core.data import csv_reader
 
     def read(data: bytes, as_path: bool):
-        reads, real = [], csv_reader._read_parts
+        reads, real = [], csv_reader._PartReader.__iter__
 
-        def counting(source, cuts, *args):
-            reads.append(len(cuts) + 1)
-            return real(source, cuts, *args)
+        def counting(self):
+            reads.append(0)
+            for part in real(self):
+                reads[-1] += 1
+                yield part
 
-        monkeypatch.setattr(csv_reader, "_read_parts", counting)
+        monkeypatch.setattr(csv_reader._PartReader, "__iter__", counting)
         monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 1 << 40)
         source = write(tmp_path / "whole.csv", data) if as_path else data
         whole = read_csv(source, "t.csv").frame
@@ -399,17 +402,43 @@ def test_ragged_row_in_a_later_part_names_its_line(read_both):
     assert info.value.code == "csv.ragged" and "Line 262 of t.csv has 3 values" in info.value.render()
 
 
-def test_cuts_fall_on_row_starts_outside_quoted_values(monkeypatch):
+@pytest.mark.parametrize("as_path", [False, True], ids=["bytes", "path"])
+def test_cuts_fall_on_row_starts_outside_quoted_values(monkeypatch, tmp_path, as_path):
     from core.data import csv_reader
 
     monkeypatch.setattr(csv_reader, "PART_BYTES", 50)
     monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
     monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
-    monkeypatch.setattr(csv_reader, "SCAN_CHUNK", 64)  # cuts searched across chunk ends too
     data = "".join(f'{i},"a\nb ""{i}""\n",{i}\n' for i in range(200)).encode()
-    layout, valid = csv_reader._scan(data, len(data))
-    assert valid and layout.lines == data.count(b"\n") and len(layout.cuts) > 50
-    assert layout.cuts == sorted(set(layout.cuts)) and layout.cuts[-1] < len(data)
-    for cut in layout.cuts:
+    parts = list(csv_reader._PartReader(write(tmp_path / "q.csv", data) if as_path else data))
+    assert len(parts) > 50 and b"".join(bytes(part) for part, _ in parts) == data
+    cuts = [offset for _, offset in parts]
+    assert cuts == sorted(set(cuts)) and cuts[-1] == len(data)
+    for cut in cuts:
         assert data[cut - 1 : cut] == b"\n" and data[:cut].count(b'"') % 2 == 0
-    assert csv_reader._layout(data).cuts == layout.cuts
+
+
+def test_a_file_not_utf8_only_past_its_first_part_is_read_as_cp1252(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    rows = "".join(f"{i},{'Größe' if i == 250 else 'plain'} {i % 3},{i % 2}\n" for i in range(300))
+    raw = read_csv(("n,word,label\n" + rows).encode("cp1252"), "late.csv")
+    assert raw.encoding == "cp1252" and raw.frame["word"].iloc[250] == "Größe 1" and len(raw.frame) == 300
+
+
+def test_a_big_file_over_the_row_cap_is_refused_with_an_estimate(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setenv("LAYERLAB_MAX_ROWS", "100")
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 200)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    rows = "".join(f"{i % 10},{i % 3}\n" for i in range(1000))  # 4 bytes a row
+    err = _refusal(("x,y\n" + rows).encode(), "big.csv")
+    assert err.code == "csv.too_many_rows" and "more than the 100 this server accepts" in err.render()
+    estimate = int(re.search(r"about ([\d,]+) rows", err.render())[1].replace(",", ""))
+    assert 900 <= estimate <= 1100  # judged from the parts read so far
