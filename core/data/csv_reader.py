@@ -453,6 +453,8 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
     except (ValueError, TypeError, OSError):
         pass  # find out why below; pyarrow also refuses line breaks inside quoted values
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if not _is_utf8(data):  # only the parts pyarrow reached were checked: read it as CP1252
+        raise _NotUtf8
     sep = delimiter or NO_DELIMITER
     ragged = _find_ragged_row(data, sep, len(names))
     if ragged:  # said plainly, rather than letting a lenient parser pad short rows with empty cells

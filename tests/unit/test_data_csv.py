@@ -442,3 +442,16 @@ def test_a_big_file_over_the_row_cap_is_refused_with_an_estimate(monkeypatch):
     assert err.code == "csv.too_many_rows" and "more than the 100 this server accepts" in err.render()
     estimate = int(re.search(r"about ([\d,]+) rows", err.render())[1].replace(",", ""))
     assert 900 <= estimate <= 1100  # judged from the parts read so far
+
+
+def test_a_cp1252_byte_past_parts_pyarrow_gave_up_on_is_read_as_cp1252(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    monkeypatch.setattr(csv_reader, "_parse_with_arrow", lambda *args: (_ for _ in ()).throw(ValueError("gave up")))
+    rows = "".join(f"{i},plain {i % 3},{i % 2}\n" for i in range(300))
+    data = ("n,word,label\n" + rows).encode() + "300,café,1\n".encode("cp1252")
+    raw = read_csv(data, "late.csv")
+    assert raw.encoding == "cp1252" and raw.frame["word"].iloc[300] == "café" and len(raw.frame) == 301
