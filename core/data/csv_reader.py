@@ -141,8 +141,9 @@ class _PartReader:
     `whole`) is one part. Reading and cutting in the same pass as the parse means the file is
     never scanned beforehand (that pass alone took a tenth of a second per 100 MB)."""
 
-    def __init__(self, source: Path | bytes, whole: bool = False) -> None:
+    def __init__(self, source: Path | bytes, whole: bool = False, max_rows: int | None = None) -> None:
         self.source = source
+        self.max_rows = max_rows  # a rest of the file that cannot be cut is refused past this many lines
         self.size = len(source) if isinstance(source, bytes) else source.stat().st_size
         self.part = self.size if whole or self.size < ONE_PIECE_BYTES else _part_bytes()
 
@@ -160,6 +161,8 @@ class _PartReader:
                     if not end:  # no row ends outside quotes here: the rest is one part
                         chunk += read(offset + len(chunk), self.size)
                         end = len(chunk)
+                        if self.max_rows is not None and chunk.count(b"\n") - 1 > self.max_rows:
+                            raise _TooManyRows(chunk.count(b"\n") - 1)  # before parsing it whole
                 if not _is_utf8(chunk, end):
                     raise _NotUtf8
                 offset += end
@@ -309,6 +312,8 @@ class _Column:
         import pyarrow as pa
 
         kind, rows = column.type, len(column)
+        if not rows:  # a part of blank lines: nothing to add, and no type to learn from
+            return
         if pa.types.is_null(kind):  # all empty in this part: fits any type
             if self.values is not None:
                 self._floats(start)[start : start + rows] = np.nan
@@ -442,7 +447,7 @@ def _parse_with_arrow(source: Path | bytes, delimiter: str, decimal: str, max_ro
     convert = pa_csv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=decimal,
                                     auto_dict_encode=True, auto_dict_max_cardinality=DICTIONARY_MAX_PER_BLOCK)
     try:
-        return _read_parts(_PartReader(source), max_rows, parse, convert)
+        return _read_parts(_PartReader(source, max_rows=max_rows), max_rows, parse, convert)
     except _PartsDisagree:  # e.g. a column of numbers with text in a later part: text throughout, as a whole-file read says
         return _read_parts(_PartReader(source, whole=True), max_rows, parse, convert)
 
@@ -455,6 +460,9 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if not _is_utf8(data):  # only the parts pyarrow reached were checked: read it as CP1252
         raise _NotUtf8
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if lines - 1 > max_rows:  # refused before pandas parses it all (quoted newlines only overestimate)
+        raise _TooManyRows(lines - 1)
     sep = delimiter or NO_DELIMITER
     ragged = _find_ragged_row(data, sep, len(names))
     if ragged:  # said plainly, rather than letting a lenient parser pad short rows with empty cells

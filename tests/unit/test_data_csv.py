@@ -455,3 +455,22 @@ def test_a_cp1252_byte_past_parts_pyarrow_gave_up_on_is_read_as_cp1252(monkeypat
     data = ("n,word,label\n" + rows).encode() + "300,café,1\n".encode("cp1252")
     raw = read_csv(data, "late.csv")
     assert raw.encoding == "cp1252" and raw.frame["word"].iloc[300] == "café" and len(raw.frame) == 301
+
+
+def test_an_uncuttable_rest_over_the_row_cap_is_refused_before_it_is_parsed(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setenv("LAYERLAB_MAX_ROWS", "100")
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 60)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    data = ("size,note\n" + "1,ok\n" * 5 + "5'11\",ok\n" + "2,ok\n" * 500).encode()  # a stray quote stops the cuts
+    err = _refusal(data, "tall.csv")
+    assert err.code == "csv.too_many_rows" and "more than the 100" in err.render()
+
+
+def test_a_part_of_blank_lines_keeps_whole_numbers_whole(read_both):
+    whole, parts, reads = read_both(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * 2) for i in range(20)) + b"\n" * 300, False)
+    assert reads[0] > 2
+    pd.testing.assert_frame_equal(parts, whole)
+    assert list(parts.dtypes.astype(str)) == ["int64", "int64"]
