@@ -109,8 +109,9 @@ def _last_row_end(chunk: bytes) -> int:
 
     `chunk` starts at the start of a row. A newline is outside quoted values when the number
     of '"' bytes before it is even (quotes inside a quoted value are doubled, so the parity
-    holds). A stray quote inside an unquoted cell (5'11") makes every later newline look
-    quoted, which only stops the cutting. A file with no '\n' (old Mac '\r' line ends) is never cut.
+    holds). A stray quote inside an unquoted cell (5'11") flips the parity: usually no newline
+    after it qualifies and the rest of the file is one part, but a quoted line break further on
+    can then look like a row end. A file with no '\n' (old Mac '\r' line ends) is never cut.
     """
     end = chunk.rfind(b"\n") + 1
     if not end or b'"' not in chunk:  # a fast search; quotes are counted only where they occur
@@ -123,6 +124,11 @@ def _last_row_end(chunk: bytes) -> int:
         quotes -= chunk.count(b'"', newline + 1, end)
         end = newline + 1
     return end
+
+
+def _rows_by_lines(data: bytes) -> int:
+    """Data rows if every line is one (quoted line breaks only make this an overestimate)."""
+    return data.count(b"\n") + (not data.endswith(b"\n")) - 1
 
 
 class _NotUtf8(Exception):
@@ -161,8 +167,8 @@ class _PartReader:
                     if not end:  # no row ends outside quotes here: the rest is one part
                         chunk += read(offset + len(chunk), self.size)
                         end = len(chunk)
-                        if self.max_rows is not None and chunk.count(b"\n") - 1 > self.max_rows:
-                            raise _TooManyRows(chunk.count(b"\n") - 1)  # before parsing it whole
+                        if self.max_rows is not None and (rows := _rows_by_lines(chunk)) > self.max_rows:
+                            raise _TooManyRows(rows)  # before parsing it whole
                 if not _is_utf8(chunk, end):
                     raise _NotUtf8
                 offset += end
@@ -460,9 +466,8 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if not _is_utf8(data):  # only the parts pyarrow reached were checked: read it as CP1252
         raise _NotUtf8
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if lines - 1 > max_rows:  # refused before pandas parses it all (quoted newlines only overestimate)
-        raise _TooManyRows(lines - 1)
+    if (rows := _rows_by_lines(data)) > max_rows:  # refused before pandas parses it all
+        raise _TooManyRows(rows)
     sep = delimiter or NO_DELIMITER
     ragged = _find_ragged_row(data, sep, len(names))
     if ragged:  # said plainly, rather than letting a lenient parser pad short rows with empty cells
@@ -590,8 +595,7 @@ def _read_utf8(src: Path | bytes, name: str) -> tuple[pd.DataFrame, str, str]:
         head = read(0, SAMPLE_BYTES)
         if size < ONE_PIECE_BYTES:  # parsed whole: refused before parsing, by its lines (cheap to count here)
             data = read(0, size) if size > len(head) else head
-            rows = data.count(b"\n") + (not data.endswith(b"\n")) - 1  # quoted newlines only overestimate
-            if rows > limits.rows:
+            if (rows := _rows_by_lines(data)) > limits.rows:
                 raise _too_many_rows(name, rows, limits.rows)
     lines = _sample_lines(head, complete=len(head) < SAMPLE_BYTES)
     delimiter = detect_delimiter(lines)
@@ -623,7 +627,7 @@ def _read_utf8(src: Path | bytes, name: str) -> tuple[pd.DataFrame, str, str]:
 def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
     """Read a CSV (path or uploaded bytes) into a RawTable, refusing what cannot be a usable table.
 
-    A UTF-8 file on disk is parsed straight from the disk; only other encodings are loaded
+    A UTF-8 file is read a part at a time (see _PartReader); only other encodings are loaded
     into memory to be converted.
     """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "the uploaded file")

@@ -245,6 +245,15 @@ def test_short_row_is_refused_not_padded():
 # a few rows and check the frame is the one a whole-file read gives.
 
 
+def _cut_into_parts(monkeypatch, part_bytes: int) -> None:
+    """Make read_csv cut every file, however small, into parts of about `part_bytes`."""
+    from core.data import csv_reader
+
+    monkeypatch.setattr(csv_reader, "PART_BYTES", part_bytes)
+    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+
+
 @pytest.fixture
 def read_both(monkeypatch, tmp_path):
     """read_both(data, as_path) -> (whole-file frame, frame read in parts, parts per read)."""
@@ -265,9 +274,7 @@ def read_both(monkeypatch, tmp_path):
         whole = read_csv(source, "t.csv").frame
         assert reads == [1]
         reads.clear()
-        monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
-        monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
-        monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
+        _cut_into_parts(monkeypatch, 100)
         source = write(tmp_path / "parts.csv", data) if as_path else data
         return whole, read_csv(source, "t.csv").frame, reads
 
@@ -406,9 +413,7 @@ def test_ragged_row_in_a_later_part_names_its_line(read_both):
 def test_cuts_fall_on_row_starts_outside_quoted_values(monkeypatch, tmp_path, as_path):
     from core.data import csv_reader
 
-    monkeypatch.setattr(csv_reader, "PART_BYTES", 50)
-    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
-    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    _cut_into_parts(monkeypatch, 50)
     data = "".join(f'{i},"a\nb ""{i}""\n",{i}\n' for i in range(200)).encode()
     parts = list(csv_reader._PartReader(write(tmp_path / "q.csv", data) if as_path else data))
     assert len(parts) > 50 and b"".join(bytes(part) for part, _ in parts) == data
@@ -422,21 +427,15 @@ def test_a_file_not_utf8_only_past_its_first_part_is_read_as_cp1252(monkeypatch)
     from core.data import csv_reader
 
     monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 64)
-    monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
-    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
-    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    _cut_into_parts(monkeypatch, 100)
     rows = "".join(f"{i},{'Größe' if i == 250 else 'plain'} {i % 3},{i % 2}\n" for i in range(300))
     raw = read_csv(("n,word,label\n" + rows).encode("cp1252"), "late.csv")
     assert raw.encoding == "cp1252" and raw.frame["word"].iloc[250] == "Größe 1" and len(raw.frame) == 300
 
 
 def test_a_big_file_over_the_row_cap_is_refused_with_an_estimate(monkeypatch):
-    from core.data import csv_reader
-
     monkeypatch.setenv("LAYERLAB_MAX_ROWS", "100")
-    monkeypatch.setattr(csv_reader, "PART_BYTES", 200)
-    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
-    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    _cut_into_parts(monkeypatch, 200)
     rows = "".join(f"{i % 10},{i % 3}\n" for i in range(1000))  # 4 bytes a row
     err = _refusal(("x,y\n" + rows).encode(), "big.csv")
     assert err.code == "csv.too_many_rows" and "more than the 100 this server accepts" in err.render()
@@ -447,9 +446,7 @@ def test_a_big_file_over_the_row_cap_is_refused_with_an_estimate(monkeypatch):
 def test_a_cp1252_byte_past_parts_pyarrow_gave_up_on_is_read_as_cp1252(monkeypatch):
     from core.data import csv_reader
 
-    monkeypatch.setattr(csv_reader, "PART_BYTES", 100)
-    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
-    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    _cut_into_parts(monkeypatch, 100)
     monkeypatch.setattr(csv_reader, "_parse_with_arrow", lambda *args: (_ for _ in ()).throw(ValueError("gave up")))
     rows = "".join(f"{i},plain {i % 3},{i % 2}\n" for i in range(300))
     data = ("n,word,label\n" + rows).encode() + "300,café,1\n".encode("cp1252")
@@ -458,12 +455,8 @@ def test_a_cp1252_byte_past_parts_pyarrow_gave_up_on_is_read_as_cp1252(monkeypat
 
 
 def test_an_uncuttable_rest_over_the_row_cap_is_refused_before_it_is_parsed(monkeypatch):
-    from core.data import csv_reader
-
     monkeypatch.setenv("LAYERLAB_MAX_ROWS", "100")
-    monkeypatch.setattr(csv_reader, "PART_BYTES", 60)
-    monkeypatch.setattr(csv_reader, "PART_BYTES_PER_CORE", 0)
-    monkeypatch.setattr(csv_reader, "ONE_PIECE_BYTES", 0)
+    _cut_into_parts(monkeypatch, 60)
     data = ("size,note\n" + "1,ok\n" * 5 + "5'11\",ok\n" + "2,ok\n" * 500).encode()  # a stray quote stops the cuts
     err = _refusal(data, "tall.csv")
     assert err.code == "csv.too_many_rows" and "more than the 100" in err.render()
