@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
+from core.data.kinds import kind_of
 from core.shapes import shape_report
 
 
@@ -31,7 +32,7 @@ def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_m
 
     keras.utils.set_random_seed(int(spec.training["seed"]))
     inputs = keras.Input(shape=tuple(dataset.input_shape), name="input")
-    x = _preprocessing(keras, dataset, spec, inputs) if _needs_preprocessing(dataset, spec) else inputs
+    x = kind_of(dataset).input_block(keras, inputs, dataset, reads_integer_codes(spec))
     for number, layer in enumerate(spec.layers, start=1):
         x = instantiate(keras, LAYERS[layer["type"]].keras_call(layer), name=layer_name(number, layer["type"]))(x)
     outputs = _output_head(keras, dataset, x)
@@ -73,36 +74,9 @@ def make_optimizer(keras: Any, optimizer: dict):
     return getattr(keras.optimizers, entry.name)(**settings)
 
 
-def _needs_preprocessing(dataset: Any, spec: Any) -> bool:
-    # Embedding reads the raw integer codes; normalising them would destroy them.
-    return not (dataset.kind == "table" and spec.layers and LAYERS[spec.layers[0]["type"]].needs_integer_codes)
-
-
-def _preprocessing(keras: Any, dataset: Any, spec: Any, inputs: Any):
-    if dataset.kind == "images":
-        return keras.layers.Rescaling(scale=1.0 / 255.0, name="rescaling")(inputs)
-    return table_inputs_block(keras, inputs, dataset.x_train, getattr(dataset, "preprocessor", None))
-
-
-def table_inputs_block(keras: Any, inputs: Any, x_train: np.ndarray, preprocessor: Any = None):
-    """Standardise the numeric columns and one-hot encode the categorical ones, inside the model.
-
-    Categorical columns arrive as category positions (see TablePreprocessor), so the data stays
-    one number per column and an exported model takes one value per column. A position of -1
-    (a category never seen in training) one-hot encodes to all zeros. Built from plain Keras
-    layers and keras.ops only, so a .keras file loads with safe_mode and converts to TFLite.
-    """
-    categorical = preprocessor.categorical_positions if preprocessor is not None else []
-    numeric = preprocessor.numeric_positions if categorical else list(range(int(inputs.shape[-1])))
-    parts = []
-    if numeric:
-        numbers = inputs if len(numeric) == int(inputs.shape[-1]) else keras.ops.take(inputs, numeric, axis=1)
-        normalization = keras.layers.Normalization(name="normalization")
-        normalization.adapt(np.asarray(x_train, dtype="float32")[:, numeric])
-        parts.append(normalization(numbers))
-    for position, n_categories in categorical:
-        parts.append(keras.ops.one_hot(keras.ops.cast(inputs[:, position], "int32"), n_categories))
-    return parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="encoded_inputs")(parts)
+def reads_integer_codes(spec: Any) -> bool:
+    """The first layer reads the data's raw whole-number codes (Embedding): no input preprocessing."""
+    return bool(spec.layers) and LAYERS[spec.layers[0]["type"]].needs_integer_codes
 
 
 def _output_head(keras: Any, dataset: Any, x: Any):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.data.kinds import kind_of
 
 WORST_MISTAKES = 10
 _EPSILON = 1e-7  # keeps log(0) finite, the same clipping Keras uses for cross-entropy
@@ -103,14 +104,15 @@ def classification_evaluation(probabilities: np.ndarray, y_true: np.ndarray, dat
     wrong = np.flatnonzero(predicted != y_true)
     # most confidently wrong first: the probability the model gave to its (wrong) answer
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")][:worst]
+    kind = kind_of(dataset)
     mistakes = [
         Mistake(
             index=int(i),
-            source=_source(dataset, int(i)),
+            source=kind.mistake_source(dataset, int(i)),
             true=dataset.classes[y_true[i]],
             predicted=dataset.classes[predicted[i]],
             confidence=float(probabilities[i, predicted[i]]),
-            inputs=_inputs(dataset, int(i)),
+            inputs=kind.mistake_inputs(dataset, int(i)),
         )
         for i in wrong
     ]
@@ -135,14 +137,15 @@ def regression_evaluation(predicted: np.ndarray, y_true: np.ndarray, dataset: Da
     # R² is undefined when every test target is the same value; report 0 (no better than the mean)
     r2 = 1.0 - float(np.sum(residuals**2)) / total if total > 0 else 0.0
     order = np.argsort(-np.abs(residuals), kind="stable")[:worst]
+    kind = kind_of(dataset)
     mistakes = [
         Mistake(
             index=int(i),
-            source=_source(dataset, int(i)),
+            source=kind.mistake_source(dataset, int(i)),
             true=float(y_true[i]),
             predicted=float(predicted[i]),
             error=float(abs(residuals[i])),
-            inputs=_inputs(dataset, int(i)),
+            inputs=kind.mistake_inputs(dataset, int(i)),
         )
         for i in order
     ]
@@ -184,28 +187,6 @@ def per_class_metrics(confusion: np.ndarray, classes: list[str]) -> list[ClassMe
 def _model_inputs(x: np.ndarray) -> np.ndarray:
     # images arrive as uint8 pixels; the model's Rescaling expects the same values as float
     return np.asarray(x, dtype=np.float32)
-
-
-def _source(dataset: Dataset, index: int) -> str:
-    if dataset.kind == "images" and index < len(dataset.files_test):
-        return dataset.files_test[index]
-    return f"test row {index + 1}"
-
-
-UNSEEN_CATEGORY = "(not seen in training)"  # a category only the validation or test rows have
-
-
-def _inputs(dataset: Dataset, index: int) -> dict[str, float | str]:
-    """The row as the user knows it: numbers as numbers, categories by their name (not their position)."""
-    if dataset.kind != "table" or dataset.preprocessor is None:
-        return {}
-    values = np.asarray(dataset.x_test[index]).reshape(-1)
-    categories = {e.name: e.categories for e in getattr(dataset.preprocessor, "encodings", []) if e.categories}
-    out: dict[str, float | str] = {}
-    for name, value in zip(dataset.preprocessor.input_names, values):
-        names = categories.get(name)
-        out[name] = float(value) if names is None else (names[int(value)] if value >= 0 else UNSEEN_CATEGORY)
-    return out
 
 
 def _mean(values: list[float]) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
+from core.data.kinds import kind_of
 from core.data.tables import PREPROCESSING_FORMAT
 from core.errors import UserError
 
@@ -131,8 +132,8 @@ def _int8_convert(tf: Any, converter: Any, dataset: Dataset) -> bytes:
             yield [row[None]]
 
     converter.representative_dataset = representative_data
-    if dataset.kind != "table":
-        # pixels 0-255 quantize exactly with one scale, so everything can be int8
+    if kind_of(dataset).int8_integer_only:
+        # e.g. pixels 0-255 quantize exactly with one scale, so everything can be int8
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         return converter.convert()
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -246,36 +247,7 @@ def labels_json(dataset: Dataset) -> str:
 def preprocessing_info(dataset: Dataset) -> dict[str, Any]:
     """What a developer must do to raw values before calling the model (preprocessing.json)."""
     info: dict[str, Any] = {"format": PREPROCESSING_FORMAT, "kind": dataset.kind, "task": dataset.task}
-    if dataset.kind == "table":
-        # the fitted TablePreprocessor's own description (how, columns with kind / fill /
-        # categories, input_names) is the heart of it; TablePreprocessor.from_json reads it back
-        info.update(dataset.preprocessor.to_json())
-        info.update(
-            format=PREPROCESSING_FORMAT,
-            target=dataset.target,
-            ignored_columns=[f.name for f in dataset.features if f.kind not in ("numeric", "categorical")],
-            model_input={
-                "dtype": "float32",
-                "shape": [None, *dataset.input_shape],
-                "feed": "one float32 vector per row, one value per column, built from the raw columns as 'how' "
-                "says, in 'input_names' order. Do not standardise or one-hot encode: the model does both itself.",
-            },
-        )
-    else:
-        height, width = dataset.image_size or dataset.input_shape[:2]
-        channels = dataset.channels or dataset.input_shape[-1]
-        info.update(
-            image_size=[int(height), int(width)],
-            channels=int(channels),
-            color_mode="grayscale" if channels == 1 else "rgb",
-            model_input={
-                "dtype": "float32",
-                "shape": [None, int(height), int(width), int(channels)],
-                "feed": f"each image converted to {'grayscale' if channels == 1 else 'RGB'}, resized to "
-                f"{width}x{height} pixels, raw pixel values 0-255 as float32. "
-                "Do not divide by 255: the model does that itself (Rescaling layer).",
-            },
-        )
+    info.update(kind_of(dataset).preprocessing_info(dataset))
     info["tflite"] = {variant: TFLITE_VARIANT_HELP[variant] for variant in TFLITE_VARIANTS}
     return info
 

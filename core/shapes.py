@@ -9,9 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from core.catalog import LAYERS, OPTIMIZERS, LayerProblem, LayerType, Shape, format_shape, prod
+from core.data.kinds import kind_of
 from core.errors import UserError
 
 DEFAULT_MAX_PARAMS = 20_000_000
@@ -102,9 +101,8 @@ def _layer_notice(code: str, template: str, number: int, type_name: str, **param
 class _Walk:
     """State while walking the stack: the current shape and what last flattened it."""
 
-    def __init__(self, shape: Shape, data_kind: str) -> None:
+    def __init__(self, shape: Shape) -> None:
         self.shape = shape
-        self.data_kind = data_kind
         self.flattened_by: tuple[int, str] | None = None
 
 
@@ -155,37 +153,13 @@ def _rank_problem(entry: LayerType, walk: _Walk) -> LayerProblem:
 
 
 def _integer_code_problem(number: int, params: dict, dataset: Any) -> LayerProblem | None:
-    """Embedding reads raw codes: first layer, table data, every value a whole number in range."""
+    """Embedding reads raw codes: first layer, and data whose kind holds whole-number codes in range."""
     if number != 1:
         return LayerProblem(
             "build.embedding_not_first",
             "Embedding must be the first layer, because it reads the raw whole-number codes of the data. Move it to position 1.",
         )
-    if dataset.kind != "table":
-        return LayerProblem(
-            "build.embedding_on_images",
-            "Embedding reads whole-number codes from a table, but this data is images. Remove it and use Conv2D layers.",
-        )
-    largest = 0
-    for values in (dataset.x_train, dataset.x_val, dataset.x_test):
-        if not np.size(values):
-            continue
-        odd = values[(values != np.round(values)) | (values < 0) | ~np.isfinite(values)]
-        if odd.size:
-            return LayerProblem(
-                "build.embedding_needs_codes",
-                "Embedding needs every input value to be a whole-number code (0, 1, 2, ...), but this table has values "
-                "such as {value}. Remove Embedding (start with Dense), or use a table of codes.",
-                value=f"{float(odd[0]):g}",
-            )
-        largest = max(largest, int(values.max()))
-    if largest >= params["input_dim"]:
-        return LayerProblem(
-            "build.embedding_input_dim",
-            "input_dim is {input_dim} but the data has codes up to {largest}. Set input_dim to at least {needed}.",
-            input_dim=params["input_dim"], largest=largest, needed=largest + 1,
-        )
-    return None
+    return kind_of(dataset).integer_code_problem(dataset, params["input_dim"])
 
 
 def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_memory_bytes: int | None = None) -> ShapeReport:
@@ -198,8 +172,8 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     errors: list[Notice] = []
     warnings: list[Notice] = []
     in_shape = tuple(dataset.input_shape)
-    walk = _Walk(in_shape, dataset.kind)
-    rows = [ShapeRow("input", "Input", _input_text(dataset), in_shape)]
+    walk = _Walk(in_shape)
+    rows = [ShapeRow("input", "Input", kind_of(dataset).input_text(dataset), in_shape)]
 
     layers: list[dict | None] = []
     for number, layer in enumerate(spec.layers, start=1):
@@ -210,7 +184,7 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
             errors.append(Notice(err.code, err.template, dict(err.params), layer=number))
 
     reads_codes = bool(layers) and layers[0] is not None and LAYERS[layers[0]["type"]].needs_integer_codes
-    rows.append(_preprocessing_row(dataset, in_shape, reads_codes))
+    rows.append(_preprocessing_row(dataset, reads_codes))
     walk.shape = rows[-1].output_shape  # one-hot encoding widens a table's input
 
     for number, layer in enumerate(layers, start=1):
@@ -260,32 +234,9 @@ def _row_name(row: ShapeRow) -> str:
     return f"layer {row.number} ({row.type})" if row.number else row.type
 
 
-def _input_text(dataset: Any) -> str:
-    if dataset.kind == "images":
-        h, w = dataset.image_size or dataset.input_shape[:2]
-        channels = dataset.channels or dataset.input_shape[-1]
-        return f"{h}×{w} pixels, {channels} channel{'s' if channels != 1 else ''}"
-    return f"{dataset.input_shape[0]} input values"
-
-
-def _preprocessing_row(dataset: Any, shape: Shape, reads_codes: bool) -> ShapeRow:
-    if dataset.kind == "images":
-        return ShapeRow("preprocessing", "Rescaling", "pixels 0–255 → 0–1", shape)
-    if reads_codes:
-        return ShapeRow("preprocessing", "None", "Embedding reads the raw codes", shape)
-    pre = getattr(dataset, "preprocessor", None)
-    categorical = pre.categorical_positions if pre is not None else []
-    # Normalization keeps a mean and a variance per numeric input plus a sample count, none trained.
-    if not categorical:
-        return ShapeRow("preprocessing", "Normalization", "mean 0, variance 1 (from the training split)", shape,
-                        params=2 * shape[-1] + 1)
-    n_numeric = len(pre.numeric_positions)
-    width = pre.encoded_width
-    if not n_numeric:
-        return ShapeRow("preprocessing", "One-hot", f"categories one-hot encoded ({width} values)", (width,))
-    return ShapeRow("preprocessing", "Normalization + one-hot",
-                    f"numbers: mean 0, variance 1; categories one-hot encoded ({width - n_numeric} values)", (width,),
-                    params=2 * n_numeric + 1)
+def _preprocessing_row(dataset: Any, reads_codes: bool) -> ShapeRow:
+    step = kind_of(dataset).preprocessing_step(dataset, reads_codes)
+    return ShapeRow("preprocessing", step.type, step.settings, step.output_shape, params=step.params)
 
 
 def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list[Notice], warnings: list[Notice]) -> ShapeRow:

@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from core.data.kinds import kind_of
 from core.spec import ProjectSpec
 
 
@@ -143,27 +144,21 @@ def template(template_id: str) -> Template:
     return next(t for t in TEMPLATES if t.id == template_id)
 
 
-# Above this side (pixels), Flatten after two poolings feeds thousands of values into Dense: the
-# LeNet template then has over a million weights and memorises a few hundred pictures (measured:
-# 100×100 shapes, 50% test accuracy). The four-stage CNN with global pooling stays near 65k weights.
-LARGE_IMAGE_SIDE = 32
-LARGE_IMAGE_TEMPLATE = "images_cnn_large"
-
-
 def templates_for(dataset: Any) -> list[Template]:
     """Templates for this kind of data whose stack fits it (e.g. tiny images rule out deep pooling),
     the best first: the default for this data."""
     from core.shapes import shape_report
 
     fitting = [t for t in TEMPLATES if t.kind == dataset.kind and shape_report(t.spec, dataset).ok]
-    if dataset.kind == "images" and min(dataset.image_size) > LARGE_IMAGE_SIDE:
-        fitting.sort(key=lambda t: t.id != LARGE_IMAGE_TEMPLATE)  # stable: the rest keep their order
+    preferred = kind_of(dataset).preferred_template(dataset)
+    if preferred:
+        fitting.sort(key=lambda t: t.id != preferred)  # stable: the rest keep their order
     return fitting
 
 
 def default_template(dataset: Any) -> ProjectSpec:
     """The design the designer starts with for this data (a fresh copy, task filled in): LeNet-style
-    for small images, the four-stage CNN with global pooling above LARGE_IMAGE_SIDE pixels."""
+    for small images, the four-stage CNN with global pooling above the images kind's LARGE_IMAGE_SIDE."""
     fitting = templates_for(dataset)
-    chosen = fitting[0] if fitting else template("images_dense" if dataset.kind == "images" else "table_mlp_small")
+    chosen = fitting[0] if fitting else template(kind_of(dataset).fallback_template)
     return chosen.fresh_spec(dataset.task)

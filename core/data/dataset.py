@@ -81,20 +81,12 @@ class Dataset:
 
     def describe(self) -> dict:
         """What was understood, as plain JSON (the `python -m core inspect` contract)."""
+        from core.data.kinds import kind_of
+
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "task": self.task, "target": self.target}
         if self.task == "classification":
             out["classes"] = list(self.classes)
-        if self.kind == "table":
-            out["n_rows"] = self.n_rows
-            out["dropped_rows"] = self.dropped_rows
-            out["features"] = [
-                {"name": f.name, "kind": f.kind, "missing": f.missing, "infinite": f.infinite, "reason": f.reason}
-                for f in self.features
-            ]
-        else:
-            out["n_images"] = self.n_rows
-            out["image_size"] = list(self.image_size) if self.image_size else None
-            out["channels"] = self.channels
+        out.update(kind_of(self).describe(self))
         out["split"] = self.split_sizes
         out["skipped"] = [{"file": s.file, "reason": s.reason} for s in self.skipped]
         out["warnings"] = list(self.warnings)

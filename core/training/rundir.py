@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.data.dataset import Dataset, Feature
+from core.data.dataset import Dataset
+from core.data.kinds import kind_named, kind_of
 
 ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
-# What the worker needs to rebuild the Dataset for build_model and fit; the raw frame, the
-# preprocessor and the file lists stay with the server.
-META_FIELDS = ("name", "kind", "task", "target", "classes", "image_size", "channels", "dropped_rows", "warnings")
+# What every kind shares; the kind adds everything else its model depends on (kind.job_fields).
+# Only the raw frame stays with the server: the worker never reads raw rows.
+COMMON_FIELDS = ("name", "kind", "task", "classes", "warnings")
 
 
 class RunDir:
@@ -46,8 +46,8 @@ def write_job(run_dir: RunDir, spec: Any, dataset: Dataset) -> None:
     """Store what a worker needs to train: the spec as JSON and the arrays as .npy files."""
     run_dir.create()
     run_dir.spec.write_text(spec.to_json(), encoding="utf-8")
-    meta = {name: getattr(dataset, name) for name in META_FIELDS}
-    meta["features"] = [asdict(f) for f in dataset.features]
+    meta = {name: getattr(dataset, name) for name in COMMON_FIELDS}
+    meta[dataset.kind] = kind_of(dataset).job_fields(dataset)
     write_json(run_dir.dataset_meta, meta)
     for name in ARRAYS:
         np.save(run_dir.array(name), getattr(dataset, name), allow_pickle=False)
@@ -62,11 +62,10 @@ def read_job(run_dir: RunDir) -> tuple[Any, Dataset]:
 
 def read_dataset(run_dir: RunDir) -> Dataset:
     meta = json.loads(run_dir.dataset_meta.read_text(encoding="utf-8"))
-    features = [Feature(**f) for f in meta.pop("features")]
-    if meta.get("image_size") is not None:
-        meta["image_size"] = tuple(meta["image_size"])
+    common = {name: meta[name] for name in COMMON_FIELDS}
+    own = kind_named(common["kind"]).from_job_fields(meta[common["kind"]])
     arrays = {name: np.load(run_dir.array(name), allow_pickle=False) for name in ARRAYS}
-    return Dataset(**meta, **arrays, features=features)
+    return Dataset(**common, **own, **arrays)
 
 
 def write_json(path: Path, data: Any) -> None:

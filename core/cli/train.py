@@ -18,7 +18,7 @@ from core.training import events as ev
 
 
 def train_to_folder(args: argparse.Namespace) -> int:
-    from core.cli import read_spec_file
+    from core.cli.io import read_spec_file
     from core.data import load_data
     from core.templates import default_template
 

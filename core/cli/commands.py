@@ -1,9 +1,9 @@
-"""The work behind each CLI subcommand (argument parsing lives in core/cli.py)."""
+"""`python -m core inspect` and `python -m core summary` (the parser lives in core/cli/__init__.py)."""
 from __future__ import annotations
 
 import argparse
 
-from core.cli import print_json, read_spec_file
+from core.cli.io import print_json, read_spec_file
 
 
 def inspect_command(args: argparse.Namespace) -> int:
@@ -24,15 +24,3 @@ def summary_command(args: argparse.Namespace) -> int:
     report = shape_report(spec, dataset)
     print(format_report(report))
     return 0 if report.ok else 2
-
-
-def train_command(args: argparse.Namespace) -> int:
-    from core.training.cli_run import train_to_folder
-
-    return train_to_folder(args)
-
-
-def predict_command(args: argparse.Namespace) -> int:
-    from core.predict_folder import predict_from_folder
-
-    return predict_from_folder(args)

@@ -1,14 +1,13 @@
-"""`python -m core ...`: the headless command line.
+"""`python -m core ...`: the headless command line (this module: the parser and main).
 
-User errors print a plain message on stderr and exit 2; nothing here prints tracebacks
-for them.
+One module per command: `commands.py` (inspect, summary), `train.py`, `predict.py`; shared
+input/output helpers in `io.py`. User errors print a plain message on stderr and exit 2;
+nothing here prints tracebacks for them.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from core.errors import UserError
 
@@ -54,13 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "inspect":
-            from core.commands import inspect_command as run
+            from core.cli.commands import inspect_command as run
         elif args.command == "summary":
-            from core.commands import summary_command as run
+            from core.cli.commands import summary_command as run
         elif args.command == "train":
-            from core.commands import train_command as run
+            from core.cli.train import train_to_folder as run
         else:
-            from core.commands import predict_command as run
+            from core.cli.predict import predict_from_folder as run
         return run(args) or 0
     except UserError as err:
         print(err.render(args.lang), file=sys.stderr)
@@ -68,19 +67,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
-
-
-def read_spec_file(path: str | None):
-    """Load a project file given on the command line, or None."""
-    if not path:
-        return None
-    from core.spec import ProjectSpec
-
-    p = Path(path)
-    if not p.is_file():
-        raise UserError("cli.spec_missing", "The project file {file} does not exist. Check the path.", file=path)
-    return ProjectSpec.from_json(p.read_bytes())
-
-
-def print_json(data: object) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,23 @@
+"""Input and output helpers shared by the CLI commands."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.errors import UserError
+
+
+def read_spec_file(path: str | None):
+    """Load a project file given on the command line, or None."""
+    if not path:
+        return None
+    from core.spec import ProjectSpec
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError("cli.spec_missing", "The project file {file} does not exist. Check the path.", file=path)
+    return ProjectSpec.from_json(p.read_bytes())
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))

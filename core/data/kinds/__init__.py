@@ -1,0 +1,168 @@
+"""Kinds of data as plug-ins: one module per kind answers every question the rest of core asks.
+
+`Dataset.kind` names the kind ("table", "images"); `kind_of(dataset)` returns the module's
+`DataKind` object, and core calls it instead of testing which kind it has:
+- describing the data (`describe`, the `python -m core inspect` part) and the shape report's
+  input and preprocessing rows;
+- the in-model input block (`input_block`: Normalization / one-hot, Rescaling) — the same
+  block core.build adds and core.codegen writes into train_model.py (`script_pieces`);
+- the prediction contract (`contract`, `contract_from_files`): what one raw input looks like,
+  how it is validated and decoded, for `core predict`, the Evaluate "try it" box and a service;
+- the run job (`job_fields`, `from_job_fields`): everything the model depends on, written by
+  the server and read back by the training worker;
+- export notes (`preprocessing_info`, `int8_integer_only`) and what a "worst mistake" shows.
+
+Adding a kind is one module here (registered in `KINDS`) plus its view in components/kind_views.
+Nothing in this package imports Keras or Streamlit at module level.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import UserError
+
+
+@dataclass
+class ModelInputs:
+    """Raw inputs decoded and checked for the model, before any model is loaded."""
+
+    x: np.ndarray  # what the model's input takes (float32 table vectors, uint8 pixels)
+    sources: list[str]  # "row 1", a file name: one per input
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: "ModelInputs") -> None:
+        self.x = np.concatenate([self.x, other.x])
+        self.sources += other.sources
+        self.warnings += [w for w in other.warnings if w not in self.warnings]
+
+
+@dataclass
+class InputContract(ABC):
+    """What a trained model expects and what its outputs mean: the part every kind shares.
+
+    Each kind subclasses it with what one raw input of that kind needs, and decodes raw inputs
+    (`inputs_from_files`; the kind's own methods for in-memory inputs) into ModelInputs.
+    """
+
+    task: str  # "classification" | "regression"
+    classes: list[str] = field(default_factory=list)
+
+    kind = ""  # the kind's name, set by each subclass
+
+    @abstractmethod
+    def inputs_from_files(self, paths: list[Path]) -> ModelInputs:
+        """Inputs read from files given on the command line (a CSV of rows, image files, ...)."""
+
+
+@dataclass(frozen=True)
+class PreprocessingStep:
+    """The shape report's "Preprocessing" row: what the model does to raw inputs first."""
+
+    type: str  # "Normalization", "Rescaling", ...
+    settings: str  # plain words (a core fragment, translated by the app)
+    output_shape: tuple[int, ...]
+    params: int = 0  # non-trainable statistics kept in the model
+
+
+class DataKind(ABC):
+    """The questions core asks about a kind of data. Each kind module subclasses it once."""
+
+    name = ""
+    fallback_template = ""  # the template used when none fits (it must build on any data of the kind)
+    int8_integer_only = False  # an int8 TFLite file can quantize the inputs too (pixels: one exact scale)
+
+    # ---- describing the data
+    @abstractmethod
+    def describe(self, dataset: Any) -> dict:
+        """This kind's part of the `python -m core inspect` JSON."""
+
+    @abstractmethod
+    def input_text(self, dataset: Any) -> str:
+        """The shape report's Input row, in plain words."""
+
+    @abstractmethod
+    def preprocessing_step(self, dataset: Any, reads_codes: bool) -> PreprocessingStep:
+        ...
+
+    @abstractmethod
+    def integer_code_problem(self, dataset: Any, input_dim: int) -> Any:
+        """Why a first layer that reads whole-number codes (Embedding) cannot read this data, or None."""
+
+    def preferred_template(self, dataset: Any) -> str | None:
+        """A template id to put first among those that fit, when this data calls for one."""
+        return None
+
+    # ---- the model
+    @abstractmethod
+    def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
+        """The in-model preprocessing between the Input and the user's first layer."""
+
+    # ---- run jobs: everything the model depends on besides the six arrays
+    @abstractmethod
+    def job_fields(self, dataset: Any) -> dict:
+        ...
+
+    @abstractmethod
+    def from_job_fields(self, fields: dict) -> dict:
+        """Dataset keyword arguments from `job_fields`' JSON."""
+
+    # ---- predictions
+    @abstractmethod
+    def contract(self, dataset: Any) -> InputContract:
+        ...
+
+    @abstractmethod
+    def contract_from_files(self, labels: dict, info: dict) -> InputContract:
+        """The contract from a model folder's labels.json and preprocessing.json (validated)."""
+
+    # ---- export and evaluation
+    @abstractmethod
+    def preprocessing_info(self, dataset: Any) -> dict:
+        """This kind's part of preprocessing.json: what to do to raw inputs before calling the model."""
+
+    def mistake_source(self, dataset: Any, index: int) -> str:
+        """How a test item is named in the worst-mistakes list."""
+        return f"test row {index + 1}"
+
+    def mistake_inputs(self, dataset: Any, index: int) -> dict[str, float | str]:
+        """The test item's values as the user knows them (empty when the source says it all)."""
+        return {}
+
+
+def _registry() -> dict[str, DataKind]:
+    from core.data.kinds.images import ImagesKind
+    from core.data.kinds.table import TableKind
+
+    return {kind.name: kind for kind in (TableKind(), ImagesKind())}
+
+
+KINDS: dict[str, DataKind] = {}
+
+
+def kind_named(name: str) -> DataKind:
+    if not KINDS:
+        KINDS.update(_registry())
+    try:
+        return KINDS[name]
+    except (KeyError, TypeError):
+        raise UserError(
+            "data.unknown_kind",
+            "LayerLab does not know the kind of data '{kind}'. Known kinds: {known}. "
+            "The file was probably made by another program or edited by hand: export or train again.",
+            kind=str(name)[:40],
+            known=", ".join(sorted(KINDS)),
+        ) from None
+
+
+def kind_of(dataset: Any) -> DataKind:
+    """The kind module of a Dataset (or of anything with a `kind` name)."""
+    return kind_named(dataset.kind)
+
+
+def contract_for(dataset: Any) -> InputContract:
+    return kind_of(dataset).contract(dataset)
