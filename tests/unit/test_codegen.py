@@ -1,8 +1,10 @@
 """train_model.py: generated from the design, it prepares data like LayerLab and actually trains."""
 from __future__ import annotations
 
-import io
+import ast
+import builtins
 import subprocess
+import symtable
 import sys
 from pathlib import Path
 
@@ -12,8 +14,10 @@ import pytest
 from core.build import build_model
 from core.codegen import training_script
 from core.data import load_image_folder, load_image_zip, prepare_table, read_csv
+from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
 from tests.datafiles import digits_zip_entries, encode_image, zip_bytes
+from tests.unit.design_checks import digit_codes
 from tests.unit.test_data_csv import german_excel_wine
 from tests.unit.trained_models import sample
 
@@ -176,3 +180,79 @@ def test_a_hostile_file_name_cannot_break_out_of_the_script():
     ns = _script_namespace(training_script(default_template(dataset), dataset))
     assert ns["DEFAULT_DATA"] == dataset.name  # kept exactly, as a string literal
     assert "shutil" not in ns  # nothing from the name ran
+
+
+def _name_problems(source: str, whole_script: bool = True) -> list[str]:
+    """What pyflakes would say about names, from the standard library: names used but never defined,
+    imports never used, local variables never read; for a whole script also functions never called."""
+    tree = ast.parse(source)
+    top = symtable.symtable(source, "train_model.py", "exec")
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    known = defined | set(dir(builtins)) | {"__file__"}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}  # annotations too
+    problems = []
+
+    def check(table: symtable.SymbolTable) -> None:
+        read_inside = {s.get_name() for child in table.get_children() for s in _symbols(child) if s.is_free()}
+        for s in table.get_symbols():
+            name = s.get_name()
+            if s.is_referenced() and (table is top or s.is_global()) and name not in known:
+                problems.append(f"{name} is undefined (in {table.get_name()})")
+            if (table.get_type() == "function" and s.is_local() and (s.is_assigned() or s.is_imported())
+                    and not (s.is_referenced() or s.is_parameter() or name in read_inside or name.startswith("_"))):
+                problems.append(f"{name} is assigned but never used (in {table.get_name()})")
+        for child in table.get_children():
+            check(child)
+
+    check(top)
+    future = {a.name for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__" for a in n.names}
+    problems += [f"{s.get_name()} is imported but never used" for s in top.get_symbols()
+                 if s.is_imported() and s.get_name() not in read | future]
+    if whole_script:
+        problems += [f"{n.name}() is never called" for n in tree.body if isinstance(n, ast.FunctionDef) and n.name not in read]
+    return problems
+
+
+def _symbols(table: symtable.SymbolTable):
+    yield from table.get_symbols()
+    for child in table.get_children():
+        yield from _symbols(child)
+
+
+def test_the_name_check_finds_what_a_linter_would():
+    source = (
+        "import os\nimport sys\n\n"
+        "def used(path):\n    unused = 1\n    return sys.argv, lambda: missing + path\n\n"
+        "def forgotten():\n    pass\n\n"
+        "used(None)\n"
+    )
+    assert sorted(_name_problems(source)) == [
+        "forgotten() is never called", "missing is undefined (in lambda)", "os is imported but never used",
+        "unused is assigned but never used (in used)",
+    ]
+
+
+_TEMPLATE_FILES = sorted(p for p in (Path(__file__).parents[2] / "core" / "script_templates").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", _TEMPLATE_FILES, ids=lambda p: p.name)
+def test_each_script_template_is_python_a_linter_accepts(path):
+    source = path.read_text(encoding="utf-8")
+    compile(source, str(path), "exec")
+    assert _name_problems(source, whole_script=False) == []
+
+
+@pytest.mark.parametrize("data", ["iris", "diabetes", "digits", "flowers.csv", "digit codes"])
+def test_every_generated_script_uses_every_name_it_defines_and_defines_every_name_it_uses(data, tmp_path):
+    if data == "flowers.csv":  # a categorical column: the one-hot input block
+        dataset = prepare_table(read_csv(_iris_csv(tmp_path / data)), target="species")
+    else:
+        dataset = digit_codes() if data == "digit codes" else sample(data)
+    specs = [t.fresh_spec(dataset.task) for t in TEMPLATES if t.kind == dataset.kind]
+    if data == "digit codes":  # Embedding first: the inputs reach it as they are
+        embedding = [{"type": "Embedding", "input_dim": 17, "output_dim": 3}, {"type": "GlobalAveragePooling1D"}]
+        specs = [ProjectSpec.from_dict({"task": "classification", "layers": embedding})]
+    for spec in specs:
+        source = training_script(spec, dataset)
+        compile(source, "train_model.py", "exec")
+        assert _name_problems(source) == [], [layer["type"] for layer in spec.layers]

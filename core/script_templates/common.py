@@ -1,0 +1,121 @@
+"""train_model.py's pieces every data kind shares: settings, split, the model's head, training.
+
+Real Python, so it can be read, linted and compiled. core.codegen copies the statements it
+needs into the script (see core/script_templates/__init__.py), with the dataset's and the
+design's values in place of the example constants below. The table or image pieces
+(table.py, images.py) go between the settings and split(); build_model() is written from
+the user's layers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+# ---- What LayerLab learned about the data and the training settings ----------------
+DEFAULT_DATA = "flowers.csv"  # used when --data is not given
+SAMPLE = None  # a scikit-learn sample dataset, loaded when --data is not given
+TASK = "classification"
+CLASSES = ["setosa", "versicolor", "virginica"]  # the model's outputs, in this order
+
+# (the data kind's settings go here: see table.py and images.py)
+
+EPOCHS = 100
+BATCH_SIZE = 32
+PATIENCE = 15  # stop after this many epochs without validation improvement (0 = never)
+SEED = 42
+VALIDATION_FRACTION = 0.15
+TEST_FRACTION = 0.15
+
+
+def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Not copied: the data kind's template (table.py, images.py) has the real one."""
+    raise NotImplementedError
+
+
+def split(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded train / validation / test split (each class cut on its own), as LayerLab does."""
+    rng = np.random.default_rng(SEED)
+    part = np.zeros(len(y), dtype=np.int8)  # 0 train, 1 validation, 2 test
+    groups = [np.flatnonzero(y == k) for k in range(len(CLASSES))] if TASK == "classification" else [np.arange(len(y))]
+    for members in groups:
+        if members.size:
+            order, n = rng.permutation(members), len(members)
+            n_val = max(1, round(n * VALIDATION_FRACTION)) if n >= 3 else 0
+            n_test = max(1, round(n * TEST_FRACTION)) if n >= 3 else 0
+            part[order[:n_val]], part[order[n_val:n_val + n_test]] = 1, 2
+    return [(x[part == k], y[part == k]) for k in range(3)]
+
+
+# ---- build_model() pieces: core.codegen copies a function's body, between its docstring and its
+# `return`, into build_model(); the opening and the user's layers it writes itself.
+def integer_code_inputs(inputs: keras.KerasTensor) -> keras.KerasTensor:
+    """When the first layer reads whole-number codes (Embedding): the inputs as they come."""
+    x = inputs  # the first layer reads whole-number codes, so no Normalization
+    return x
+
+
+def classification_head(x: keras.KerasTensor) -> tuple[keras.KerasTensor, str, list[str]]:
+    """One probability per class, in CLASSES order."""
+    outputs = keras.layers.Dense(len(CLASSES), activation="softmax", name="output")(x)
+    loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+    return outputs, loss, metrics
+
+
+def regression_head(x: keras.KerasTensor, y_train: np.ndarray) -> tuple[keras.KerasTensor, str, list[str]]:
+    """One number in the target's own units."""
+    # the network learns a standardised target; the last layer turns it back into real units
+    mean, std = float(np.mean(y_train)), float(np.std(y_train))
+    x = keras.layers.Dense(1, name="output_standardised")(x)
+    outputs = keras.layers.Rescaling(scale=std if std > 0 else 1.0, offset=mean, name="output")(x)
+    loss, metrics = "mse", ["mae"]
+    return outputs, loss, metrics
+
+
+def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:
+    """Not copied: core.codegen writes it from the design."""
+    raise NotImplementedError
+
+
+# ---- Training --------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DEFAULT_DATA, help="the training data (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the training data")
+    parser.add_argument("--out", default="model.keras", help="where to save the trained model")
+    args = parser.parse_args()
+    if args.data is not None and not Path(args.data).exists():
+        sys.exit(f"{args.data} does not exist. Give the training data with --data PATH.")
+
+    x, y = load_data(args.data)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(x.astype("float32"), y)
+    print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test examples")
+    model = build_model(x_train, y_train)
+    model.summary()
+    callbacks = []
+    if PATIENCE:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True))
+    model.fit(
+        x_train, y_train,
+        validation_data=(x_val, y_val),
+        epochs=args.epochs,
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    if len(x_test):
+        scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+        print("test:", ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
+    model.save(args.out)
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
