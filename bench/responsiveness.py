@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import REPO, Context, median, metric, ratio, run_child
+from core.sources import sample_name, sample_source
 
 NAME = "responsiveness"
 TITLE = "5. Responsiveness"
@@ -41,8 +42,8 @@ def child_designer_edit(source: str, target: str, edits: int) -> dict[str, Any]:
     from core.templates import default_template
 
     start = time.perf_counter()
-    if source.startswith("sample:"):
-        raw, dataset = None, load_sample(source.removeprefix("sample:"))
+    if sample_name(source) is not None:
+        raw, dataset = None, load_sample(sample_name(source))
     else:
         raw = read_csv(Path(source))
         dataset = prepare_table(raw, target=target)
@@ -134,7 +135,7 @@ def run(ctx: Context) -> dict[str, Any]:
     edits = run_child("bench.responsiveness:child_designer_edit",
                       {"source": str(path), "target": TARGET, "edits": n_edits})
     small = run_child("bench.responsiveness:child_designer_edit",
-                      {"source": "sample:iris", "target": "", "edits": n_edits})
+                      {"source": sample_source("iris"), "target": "", "edits": n_edits})
     ctx.log("  start-up to landing page (Chromium) ...")
     startup = measure_startup(ctx)
     return {

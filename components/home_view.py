@@ -10,6 +10,7 @@ from components.i18n import show_error, t
 from components.workflow import workflow_steps
 from components.workspace import get_workspace
 from core.errors import UserError
+from core.sources import sample_source
 
 QUICK_START_SAMPLE = "iris"
 
@@ -38,7 +39,7 @@ def start_with_sample() -> None:
     except UserError as err:
         show_error(err)
         return
-    ws.set_dataset(dataset, f"sample:{QUICK_START_SAMPLE}")
+    ws.set_dataset(dataset, sample_source(QUICK_START_SAMPLE))
     ws.spec, ws.template_id = spec, template_id
     st.switch_page("pages/design.py")
 

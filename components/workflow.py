@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from components.i18n import t
 from components.workspace import Workspace
+from core.sources import sample_name
 
 
 DONE_ICON = ":material/check_circle:"
@@ -35,7 +36,8 @@ def design_report(ws: Workspace):
 
 def dataset_label(name: str) -> str:
     """"sample:iris" -> "iris (sample)"; file names stay as they are."""
-    return t("{name} (sample)", name=name.removeprefix("sample:")) if name.startswith("sample:") else name
+    sample = sample_name(name)
+    return t("{name} (sample)", name=sample) if sample is not None else name
 
 
 def _data_step(ws: Workspace) -> Step:

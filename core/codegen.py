@@ -18,15 +18,16 @@ from typing import Any
 from core import script_templates as pieces
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
 from core.data.dataset import Dataset
+from core.data.kinds import kind_of
 from core.script_templates import literal
+from core.sources import sample_name
 
 _LINE = 96  # wrap a layer call's keywords one per line beyond this width
-_SAMPLE_PREFIX = "sample:"
 
 
 @dataclass(frozen=True)
 class KindScript:
-    """What one data kind puts into train_model.py (see _kind_pieces), cut from its template."""
+    """What one data kind puts into train_model.py (its DataKind.script), cut from its template."""
 
     template: str  # its module in core/script_templates: the script gets that module's imports
     data_help: str  # what --data takes, for the script's docstring
@@ -36,14 +37,13 @@ class KindScript:
     input_block: str  # build_model()'s lines that make `x` from `inputs` (and x_train)
 
 
-def training_script(spec: Any, dataset: Dataset, kind_script: KindScript | None = None) -> str:
-    """The source of train_model.py for `spec` trained on `dataset`; `kind_script` defaults to
-    the table or image pieces for `dataset`."""
+def training_script(spec: Any, dataset: Dataset) -> str:
+    """The source of train_model.py for `spec` trained on `dataset` (the data kind gives its pieces)."""
     from core import __version__
 
     spec = spec.validated()
-    kind = kind_script or _kind_pieces(dataset)
-    sample = dataset.name[len(_SAMPLE_PREFIX):] if dataset.name.startswith(_SAMPLE_PREFIX) else None
+    kind = kind_of(dataset).script(dataset)
+    sample = sample_name(dataset.name)
     docstring = _DOCSTRING.format(
         name=_docstring_safe(dataset.name),
         version=__version__,
@@ -62,33 +62,6 @@ def training_script(spec: Any, dataset: Dataset, kind_script: KindScript | None 
         pieces.statements("common", "main", "__main__"),
     ]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
-
-
-def _kind_pieces(dataset: Dataset) -> KindScript:
-    """The table or image pieces of the script: the one place here that tells the data kinds apart."""
-    if dataset.kind == "images":
-        height, width = dataset.image_size or dataset.input_shape[:2]
-        channels = dataset.channels or dataset.input_shape[-1]
-        image_settings = {"IMAGE_SIZE": (int(height), int(width)), "CHANNELS": int(channels)}
-        return KindScript(
-            template="images",
-            data_help="a folder (or .zip) with one sub-folder of images per class",
-            packages="numpy pillow",
-            settings=pieces.statements("images", "IMAGE_SIZE", "CHANNELS", values=image_settings),
-            loading=pieces.statements("images", "IMAGE_FORMATS", "load_data"),
-            input_block=pieces.block("images", "rescaled_inputs"),
-        )
-    preprocessor = dataset.preprocessor
-    columns = preprocessor.to_json()["columns"] if preprocessor is not None else []
-    categorical = preprocessor is not None and preprocessor.categorical_positions
-    return KindScript(
-        template="table",
-        data_help="a CSV file",
-        packages="numpy pandas",
-        settings=pieces.statements("table", "TARGET", "COLUMNS", values={"TARGET": dataset.target, "COLUMNS": columns}),
-        loading=pieces.statements("table", "GROUPED", "load_data"),
-        input_block=pieces.block("table", "encoded_inputs" if categorical else "normalized_inputs"),
-    )
 
 
 _DOCSTRING = '''#!/usr/bin/env python3

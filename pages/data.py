@@ -12,6 +12,7 @@ from components.workflow import dataset_label
 from components.workspace import Workspace, get_workspace
 from core import data as core_data
 from core.errors import UserError
+from core.sources import sample_name, sample_source
 
 require_app_frame()  # before anything is drawn: see components.app_frame
 _LOG = get_logger(__name__)  # Streamlit's logging setup: tracebacks appear in the server log
@@ -30,8 +31,7 @@ def _sample_label(name: str) -> str:
 
 
 def _current_sample(ws: Workspace) -> str | None:
-    source = ws.data_source or ""
-    return source.removeprefix("sample:") if source.startswith("sample:") else None
+    return sample_name(ws.data_source)
 
 
 def _raw_table(ws: Workspace):
@@ -63,7 +63,7 @@ def load_picked_sample(ws: Workspace) -> None:
     except UserError as err:
         show_error(err)
         return
-    use_dataset(ws, dataset, f"sample:{name}")
+    use_dataset(ws, dataset, sample_source(name))
 
 
 def read_upload(ws: Workspace, uploaded) -> None:

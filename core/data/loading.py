@@ -6,8 +6,8 @@ from pathlib import Path
 
 from core.data.dataset import Dataset
 from core.errors import UserError
+from core.sources import sample_name
 
-SAMPLE_PREFIX = "sample:"
 # Read as tables whatever their content, so an Excel file gets the "save it as CSV" advice.
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods"}
 
@@ -28,8 +28,9 @@ def load_data(
     from core.data.tables import prepare_table
 
     text = str(source)
-    if text.startswith(SAMPLE_PREFIX):
-        return load_sample(text[len(SAMPLE_PREFIX):], seed=seed)
+    sample = sample_name(text)
+    if sample is not None:
+        return load_sample(sample, seed=seed)
     path = Path(source)
     if path.is_dir():
         return load_image_folder(path, image_size=image_size, seed=seed)

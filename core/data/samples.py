@@ -9,6 +9,7 @@ from core.data.archive import ArchiveFiles
 from core.data.csv_reader import RawTable
 from core.data.dataset import Dataset
 from core.errors import UserError
+from core.sources import sample_source
 
 SAMPLES: dict[str, str] = {
     "iris": "Iris flowers: 150 rows, 4 measurements, 3 species (classification)",
@@ -32,7 +33,7 @@ def _table(name: str, seed: int) -> Dataset:
     else:  # real class names, as a user's CSV would have them
         frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
         task = "classification"
-    raw = RawTable(name=f"sample:{name}", frame=frame, encoding="utf-8", delimiter=",", decimal=".", n_bytes=0)
+    raw = RawTable(name=sample_source(name), frame=frame, encoding="utf-8", delimiter=",", decimal=".", n_bytes=0)
     return prepare_table(raw, target="target", task=task, seed=seed)
 
 
@@ -62,5 +63,5 @@ def load_sample(name: str, seed: int = 42) -> Dataset:
     if name == "digits":
         from core.data.images import build_image_dataset
 
-        return build_image_dataset("sample:digits", _digit_pngs(), seed=seed)
+        return build_image_dataset(sample_source("digits"), _digit_pngs(), seed=seed)
     return _table(name, seed)

@@ -102,6 +102,10 @@ class DataKind(ABC):
     def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
         """The in-model preprocessing between the Input and the user's first layer."""
 
+    @abstractmethod
+    def script(self, dataset: Any) -> Any:
+        """Its pieces of train_model.py (a core.codegen.KindScript), cut from core/script_templates/<kind>.py."""
+
     # ---- run jobs: everything the model depends on besides the six arrays
     @abstractmethod
     def job_fields(self, dataset: Any) -> dict:

@@ -95,6 +95,20 @@ class ImagesKind(DataKind):
     def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
         return keras.layers.Rescaling(scale=1.0 / 255.0, name="rescaling")(inputs)
 
+    def script(self, dataset: Any) -> Any:
+        from core import script_templates as pieces
+        from core.codegen import KindScript
+
+        height, width, channels = (int(d) for d in dataset.input_shape)
+        return KindScript(
+            template="images",
+            data_help="a folder (or .zip) with one sub-folder of images per class",
+            packages="numpy pillow",
+            settings=pieces.statements("images", "IMAGE_SIZE", "CHANNELS", values={"IMAGE_SIZE": (height, width), "CHANNELS": channels}),
+            loading=pieces.statements("images", "IMAGE_FORMATS", "load_data"),
+            input_block=pieces.block("images", "rescaled_inputs"),
+        )
+
     def job_fields(self, dataset: Any) -> dict:
         return {
             "image_size": list(dataset.input_shape[:2]),

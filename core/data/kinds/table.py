@@ -158,6 +158,23 @@ class TableKind(DataKind):
             return inputs
         return table_inputs_block(keras, inputs, dataset.x_train, dataset.preprocessor)
 
+    def script(self, dataset: Any) -> Any:
+        from core import script_templates as pieces
+        from core.codegen import KindScript
+
+        preprocessor = dataset.preprocessor
+        columns = preprocessor.to_json()["columns"] if preprocessor is not None else []
+        categorical = preprocessor is not None and preprocessor.categorical_positions
+        return KindScript(
+            template="table",
+            data_help="a CSV file",
+            packages="numpy pandas",
+            settings=pieces.statements("table", "TARGET", "COLUMNS", values={"TARGET": dataset.target, "COLUMNS": columns}),
+            loading=pieces.statements("table", "GROUPED", "load_data"),
+            # mirrors table_inputs_block, so the script's model takes the same raw rows
+            input_block=pieces.block("table", "encoded_inputs" if categorical else "normalized_inputs"),
+        )
+
     def job_fields(self, dataset: Any) -> dict:
         return {
             "target": dataset.target,
