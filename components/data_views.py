@@ -127,16 +127,3 @@ def split_sizes(dataset) -> None:
                  "learns, and the test examples are kept aside for the final grade."))
 
 
-def _used_columns(dataset) -> int:
-    return sum(1 for f in dataset.features if f.kind in ("numeric", "categorical"))
-
-
-def dataset_summary(dataset) -> str:
-    if dataset.kind == "images":
-        h, w = dataset.image_size or (0, 0)
-        return t("{n} images of {h}×{w} pixels, {k} classes", n=f"{dataset.n_rows:,}", h=h, w=w, k=len(dataset.classes))
-    if dataset.task == "classification":
-        return t("{n} rows, {f} columns used to predict '{target}' ({k} classes)",
-                 n=f"{dataset.n_rows:,}", f=_used_columns(dataset), target=dataset.target, k=len(dataset.classes))
-    return t("{n} rows, {f} columns used to predict the number '{target}'",
-             n=f"{dataset.n_rows:,}", f=_used_columns(dataset), target=dataset.target)

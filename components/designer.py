@@ -17,6 +17,7 @@ from components.layer_form import param_inputs
 from components.workspace import Workspace, get_workspace
 from core import templates
 from core.catalog import LAYERS, format_shape, layers_for
+from core.data.kinds import kind_named
 from core.errors import UserError
 from core.shapes import Notice, ShapeReport, ShapeRow, shape_report
 from core.spec import ProjectSpec, normalize_layer
@@ -47,7 +48,7 @@ def fit_design_to_data(ws: Workspace) -> None:
     chosen = next((tpl for tpl in templates.TEMPLATES if tpl.id == ws.template_id), None)
     if chosen is None or chosen.spec.layers != ws.spec.layers:
         return
-    if chosen.kind == ws.dataset.kind and shape_report(ws.spec, ws.dataset).ok:
+    if chosen.suits(ws.dataset) and shape_report(ws.spec, ws.dataset).ok:
         ws.spec = dataclasses.replace(ws.spec, task=ws.dataset.task)
     else:
         ws.spec, ws.template_id = default_design(ws.dataset)
@@ -185,8 +186,8 @@ def layer_type_groups(data_kind: str) -> list[tuple[str | None, list[str]]]:
     Every layer a shape-report message suggests is in one of them."""
     suited = [entry.name for entry in layers_for(data_kind)]
     groups: list[tuple[str | None, list[str]]] = [(None, suited)]
-    if data_kind == "table":
-        groups.append((SEQUENCE_HEADING, [e.name for e in layers_for("sequence") if e.name not in suited]))
+    for reshaped in kind_named(data_kind).reshaped_layer_kinds:
+        groups.append((SEQUENCE_HEADING, [e.name for e in layers_for(reshaped) if e.name not in suited]))
     offered = {name for _, names in groups for name in names}
     groups.append((OTHER_HEADING, [name for name in LAYERS if name not in offered]))
     return [(heading, names) for heading, names in groups if names]

@@ -8,18 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
-from components.i18n import option_labels, show_error, t, t_core
+from components.kind_views import view_for
+from components.i18n import option_labels, show_error, t
 from components.training_view import DATA_PAGE, TRAIN_PAGE, SessionRun, missing_step, runs_with_model, status_text, sync_active_run
 from components.workspace import Workspace
 from core.errors import UserError
 
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
-MISTAKES_PER_ROW = 5
 
 
 # --- which run ---------------------------------------------------------------------------
@@ -177,39 +175,7 @@ def worst_mistakes(evaluation: Any, dataset: Any) -> None:
     if not evaluation.worst:
         st.success(t("No mistakes on the test data."), icon=":material/target:")
         return
-    if dataset.kind == "images":
-        _mistake_images(evaluation, dataset)
-    else:
-        _mistake_rows(evaluation)
-
-
-def _mistake_images(evaluation: Any, dataset: Any) -> None:
-    st.caption(t("The test images the model got most confidently wrong."))
-    for start in range(0, len(evaluation.worst), MISTAKES_PER_ROW):
-        cols = st.columns(MISTAKES_PER_ROW)
-        for col, mistake in zip(cols, evaluation.worst[start : start + MISTAKES_PER_ROW]):
-            pixels = np.asarray(dataset.x_test[mistake.index])
-            if pixels.ndim == 3 and pixels.shape[-1] == 1:
-                pixels = pixels[..., 0]
-            caption = t("true: {true} · predicted: {predicted} ({confidence})", true=mistake.true, predicted=mistake.predicted, confidence=f"{mistake.confidence:.0%}")
-            col.image(pixels, caption=f"{caption}\n{mistake.source}", width="stretch")
-
-
-def _mistake_rows(evaluation: Any) -> None:
-    rows = []
-    for mistake in evaluation.worst:
-        row: dict[str, Any] = {t("Test row"): mistake.source, t("True"): mistake.true, t("Predicted"): mistake.predicted}
-        if mistake.confidence is not None:
-            row[t("Confidence")] = round(mistake.confidence, 3)
-        if mistake.error is not None:
-            row[t("Error")] = round(mistake.error, 4)
-        row.update({name: round(value, 4) if isinstance(value, float) else t_core(value) for name, value in mistake.inputs.items()})
-        rows.append(row)
-    if evaluation.task == "classification":
-        st.caption(t("The test rows the model got most confidently wrong, with the values the model saw."))
-    else:
-        st.caption(t("The test rows with the largest errors, with the values the model saw."))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="worst_mistakes")
+    view_for(dataset).worst_mistakes(evaluation, dataset)
 
 
 # --- try it --------------------------------------------------------------------------------
@@ -217,122 +183,7 @@ def _mistake_rows(evaluation: Any) -> None:
 
 def try_it(ws: Workspace, run: SessionRun) -> None:
     st.subheader(t("Try it"))
-    if run.dataset.kind == "images":
-        _try_images(ws, run)
-    else:
-        tab_form, tab_csv = st.tabs([t("Fill in a row"), t("Upload a CSV of rows")])
-        with tab_form:
-            _try_row_form(ws, run)
-        with tab_csv:
-            _try_csv(ws, run)
-
-
-def _try_images(ws: Workspace, run: SessionRun) -> None:
-    files = st.file_uploader(
-        t("Upload one or more images (any size; they are resized like the training images)"),
-        type=IMAGE_TYPES,
-        accept_multiple_files=True,
-        key=f"try_images_{run.id}",
-    )
-    if not files:
-        return
-    from core.predict import predict_images
-
-    key = ("try_images", run.id, tuple(f.file_id for f in files))
-    predictions = predict_once(ws, key, lambda: predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files]))
-    if predictions is None:
-        return
-    for file, item in zip(files, predictions.items):
-        left, right = st.columns([1, 3])
-        left.image(_upright_preview(file.getvalue()), caption=file.name, width="stretch")
-        with right:
-            _show_prediction(predictions, item, key=f"try_image_{file.file_id}")
-    _predictions_download(predictions, key=f"download_image_predictions_{run.id}")
-
-
-def _upright_preview(data: bytes) -> Any:
-    """The image as the model sees it (a phone photo's EXIF rotation applied); the raw bytes
-    if it cannot be decoded (its prediction then says why)."""
-    from core.data.images import preview_image
-
-    try:
-        return preview_image(data)
-    except UserError:
-        return data
-
-
-def typical_values(dataset: Any) -> dict[str, Any]:
-    """A sensible starting row: the median of each numeric column, the most frequent category."""
-    columns = list(dataset.preprocessor.columns)
-    frame = dataset.frame if isinstance(dataset.frame, pd.DataFrame) else None
-    kinds = {f.name: f for f in dataset.features}
-    values: dict[str, Any] = {}
-    for name in columns:
-        feature = kinds.get(name)
-        series = frame[name].dropna() if frame is not None and name in frame.columns else pd.Series(dtype=object)
-        if feature is not None and feature.kind == "categorical":
-            if len(series):
-                values[name] = str(series.astype(str).mode().iloc[0])
-            else:
-                values[name] = feature.categories[0] if feature.categories else ""
-        else:
-            numbers = pd.to_numeric(series, errors="coerce").dropna()
-            values[name] = float(numbers.median()) if len(numbers) else 0.0
-    return values
-
-
-def _try_row_form(ws: Workspace, run: SessionRun) -> None:
-    dataset = run.dataset
-    features = {f.name: f for f in dataset.features}
-    defaults = cached(ws, ("typical_values", run.id), lambda: typical_values(dataset))
-    with st.form(key=f"try_row_{run.id}"):
-        st.caption(t("Prefilled with typical values from the data. Change any of them and press Predict."))
-        cols = st.columns(3)
-        row: dict[str, Any] = {}
-        for k, name in enumerate(dataset.preprocessor.columns):
-            feature = features.get(name)
-            with cols[k % 3]:
-                if feature is not None and feature.kind == "categorical" and feature.categories:
-                    choices = list(feature.categories)
-                    default = defaults[name] if defaults[name] in choices else choices[0]
-                    row[name] = st.selectbox(name, choices, index=choices.index(default), key=f"try_{run.id}_{name}")
-                else:
-                    row[name] = st.number_input(name, value=float(defaults[name]), format="%.4g", key=f"try_{run.id}_{name}")
-        submitted = st.form_submit_button(t("Predict"), type="primary")
-    key = ("try_row", run.id)
-    if submitted:
-        from core.predict import predict_rows
-
-        ws.cache.pop(key, None)
-        predict_once(ws, key, lambda: predict_rows(run_model(ws, run), dataset, pd.DataFrame([row])))
-    predictions = predict_once(ws, key, None)
-    if predictions is None:
-        return
-    _show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.id}")
-
-
-def _try_csv(ws: Workspace, run: SessionRun) -> None:
-    upload = st.file_uploader(
-        t("A CSV with the same columns as the training data (the target column may be left out)"),
-        type=["csv", "txt", "tsv"],
-        key=f"try_csv_{run.id}",
-    )
-    if upload is None:
-        return
-    from core.data import read_csv
-    from core.predict import predict_rows
-
-    def predict_csv() -> Any:
-        return predict_rows(run_model(ws, run), run.dataset, read_csv(upload.getvalue(), upload.name).frame)
-
-    predictions = predict_once(ws, ("try_csv", run.id, upload.file_id), predict_csv)
-    if predictions is None:
-        return
-    for warning in predictions.warnings:
-        st.warning(warning)
-    table = predictions.to_frame()
-    st.dataframe(table, hide_index=True, key=f"csv_predictions_{run.id}")
-    _predictions_download(predictions, key=f"download_csv_predictions_{run.id}")
+    view_for(run.dataset).try_it(ws, run)
 
 
 def predict_once(ws: Workspace, key: tuple, compute: Callable[[], Any] | None) -> Any:
@@ -352,7 +203,7 @@ def predict_once(ws: Workspace, key: tuple, compute: Callable[[], Any] | None) -
     return result
 
 
-def _show_prediction(predictions: Any, item: Any, *, key: str) -> None:
+def show_prediction(predictions: Any, item: Any, *, key: str) -> None:
     if predictions.task == "classification":
         st.markdown(t("Prediction: **{label}** ({probability})", label=item.label, probability=f"{item.probability:.1%}"))
         fig = probability_bars(list(item.probabilities), list(item.probabilities.values()), probability_label=t("Probability"))
@@ -361,7 +212,7 @@ def _show_prediction(predictions: Any, item: Any, *, key: str) -> None:
         st.metric(t("Predicted value"), f"{item.value:.4g}")
 
 
-def _predictions_download(predictions: Any, *, key: str) -> None:
+def predictions_download(predictions: Any, *, key: str) -> None:
     from core.export import safe_csv_bytes
 
     st.download_button(

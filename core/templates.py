@@ -22,6 +22,10 @@ class Template:
     kind: str  # "table" | "images"
     spec: ProjectSpec
 
+    def suits(self, dataset: Any) -> bool:
+        """Made for this kind of data (whether its stack fits this data's shapes is the shape report's call)."""
+        return self.kind == dataset.kind
+
     def fresh_spec(self, task: str | None = None) -> ProjectSpec:
         """A copy the caller may edit, with the task filled in."""
         spec = copy.deepcopy(self.spec)
@@ -149,7 +153,7 @@ def templates_for(dataset: Any) -> list[Template]:
     the best first: the default for this data."""
     from core.shapes import shape_report
 
-    fitting = [t for t in TEMPLATES if t.kind == dataset.kind and shape_report(t.spec, dataset).ok]
+    fitting = [t for t in TEMPLATES if t.suits(dataset) and shape_report(t.spec, dataset).ok]
     preferred = kind_of(dataset).preferred_template(dataset)
     if preferred:
         fitting.sort(key=lambda t: t.id != preferred)  # stable: the rest keep their order

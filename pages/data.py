@@ -7,6 +7,7 @@ from streamlit.logger import get_logger
 from components import data_views
 from components.app_frame import require_app_frame
 from components.designer import fit_design_to_data
+from components.kind_views import view_for
 from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.workflow import dataset_label
 from components.workspace import Workspace, get_workspace
@@ -36,7 +37,7 @@ def _current_sample(ws: Workspace) -> str | None:
 
 def _raw_table(ws: Workspace):
     """The table as read, for re-running prepare_table (samples keep theirs in dataset.frame)."""
-    if ws.raw_table is None and ws.dataset is not None and ws.dataset.kind == "table" and ws.dataset.frame is not None:
+    if ws.raw_table is None and ws.dataset is not None and ws.dataset.frame is not None:  # tables keep their frame
         frame = ws.dataset.frame
         ws.raw_table = core_data.RawTable(
             name=ws.dataset.name, frame=frame, encoding="utf-8", delimiter=",", decimal=".",
@@ -209,20 +210,25 @@ def show_dataset(ws: Workspace) -> None:
     dataset = ws.dataset
     st.divider()
     st.subheader(t("Your data: {name}", name=dataset_label(dataset.name)))
-    st.write(data_views.dataset_summary(dataset))
+    st.write(view_for(dataset).summary(dataset))
     for warning in dataset.warnings:
         st.warning(t_core(warning), icon=":material/info:")
-    if dataset.kind == "table":
-        show_table_dataset(ws)
-    else:
-        st.subheader(t("Preview"))
-        data_views.image_grid(dataset)
-        data_views.skipped_files_table(dataset)
+    DATA_SECTIONS[dataset.kind](ws)
     st.subheader(t("Class counts") if dataset.task == "classification" else t("Target values"))
     st.plotly_chart(data_views.class_counts_figure(dataset), key="class_counts")
     st.subheader(t("Split"))
     data_views.split_sizes(dataset)
     st.page_link("pages/design.py", label=t("Next: design the network"), icon=":material/arrow_forward:")
+
+
+def show_image_dataset(ws: Workspace) -> None:
+    st.subheader(t("Preview"))
+    data_views.image_grid(ws.dataset)
+    data_views.skipped_files_table(ws.dataset)
+
+
+# The part of this page that differs by kind of data (its other views: components/kind_views).
+DATA_SECTIONS = {"table": show_table_dataset, "images": show_image_dataset}
 
 
 def main() -> None:

@@ -74,6 +74,7 @@ class DataKind(ABC):
 
     name = ""
     fallback_template = ""  # the template used when none fits (it must build on any data of the kind)
+    reshaped_layer_kinds: tuple[str, ...] = ()  # catalog layer kinds offered after a Reshape (tables: "sequence")
     int8_integer_only = False  # an int8 TFLite file can quantize the inputs too (pixels: one exact scale)
 
     # ---- describing the data

@@ -95,6 +95,7 @@ class TableContract(InputContract):
 class TableKind(DataKind):
     name = "table"
     fallback_template = "table_mlp_small"
+    reshaped_layer_kinds = ("sequence",)  # Reshape [-1, 1] turns a row into a sequence
 
     def describe(self, dataset: Any) -> dict:
         return {
