@@ -19,6 +19,7 @@ from core import templates
 from core.catalog import LAYERS, format_shape, layers_for
 from core.data.kinds import kind_named
 from core.errors import UserError
+from core.sizes import human_size
 from core.shapes import Notice, ShapeReport, ShapeRow, shape_report
 from core.spec import ProjectSpec, normalize_layer
 
@@ -243,19 +244,12 @@ def add_layer_panel(ws: Workspace, data_kind: str) -> None:
 
 
 # ---- totals ---------------------------------------------------------------------------------
-def human_bytes(n: int) -> str:
-    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if n >= size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n} B"
-
-
 def totals(ws: Workspace, report: ShapeReport) -> None:
     cols = st.columns(4)
     cols[0].metric(t("Hidden layers"), len(ws.spec.layers))
     cols[1].metric(t("Parameters"), f"{report.total_params:,}",
                    help=t("Numbers the model learns. Trainable: {n}.", n=f"{report.trainable_params:,}"))
-    cols[2].metric(t("Training memory"), human_bytes(report.memory_bytes),
+    cols[2].metric(t("Training memory"), human_size(report.memory_bytes),
                    help=t("An estimate for one training step with the chosen batch size."))
     cols[3].metric(t("Status"), t("ready") if report.ok else t("{n} to fix", n=len(report.errors)))
     errors, warnings = general_notices(report)

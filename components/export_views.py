@@ -17,6 +17,7 @@ from components.i18n import error_text, option_labels, show_error, t
 from components.training_view import SessionRun
 from components.workspace import Workspace
 from core.errors import UserError
+from core.sizes import human_size
 
 # What each variant is, never how big it gets: a small network's file is mostly fixed overhead,
 # so the sizes are measured and shown instead of promised.
@@ -49,7 +50,7 @@ def keras_download(ws: Workspace, run: SessionRun) -> None:
     data = cached(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
     download_row(
         t("Keras model"),
-        t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=_size(len(data))),
+        t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=human_size(len(data))),
         label=t("Download model.keras"),
         data=data,
         file_name="model.keras",
@@ -85,7 +86,7 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
         return
     download_row(
         t("TFLite model ({variant})", variant=variant),
-        t("For phones and small devices. {help} File size: {size}.", help=t(VARIANT_DESCRIPTIONS_EN[variant]), size=_size(len(result))),
+        t("For phones and small devices. {help} File size: {size}.", help=t(VARIANT_DESCRIPTIONS_EN[variant]), size=human_size(len(result))),
         label=t("Download model.tflite"),
         data=result,
         file_name=f"model_{variant}.tflite",
@@ -117,7 +118,7 @@ def variants_frame(report: list[dict], task: str) -> pd.DataFrame:
         rows.append(
             {
                 t("File"): "model.keras" if row["variant"] == "keras" else t(VARIANT_NAMES_EN.get(row["variant"], row["variant"])),
-                t("Size"): _size(row["size_bytes"]) if row.get("size_bytes") else "—",
+                t("Size"): human_size(row["size_bytes"]) if row.get("size_bytes") else "—",
                 score_label: (f"{score:.1%}" if task == "classification" else f"{score:.4g}") if score is not None else "—",
                 t("Largest difference from Keras"): f"{row['max_abs_diff']:.2g}" if row.get("max_abs_diff") is not None else "—",
                 t("Problem"): row.get("error") or "",
@@ -186,9 +187,3 @@ def project_download(spec: Any, explanation: str) -> None:
     )
 
 
-def _size(n_bytes: int) -> str:
-    if n_bytes < 1024:
-        return t("{n} bytes", n=n_bytes)
-    if n_bytes < 1024 * 1024:
-        return t("{n} KB", n=f"{n_bytes / 1024:.1f}")
-    return t("{n} MB", n=f"{n_bytes / 1024 / 1024:.1f}")

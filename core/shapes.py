@@ -12,6 +12,7 @@ from typing import Any
 from core.catalog import LAYERS, OPTIMIZERS, LayerProblem, LayerType, Shape, format_shape, prod
 from core.data.kinds import kind_of
 from core.errors import UserError
+from core.sizes import human_size
 
 DEFAULT_MAX_PARAMS = 20_000_000
 DEFAULT_MAX_MEMORY_BYTES = 4 * 1024**3
@@ -324,9 +325,7 @@ def format_report(report: ShapeReport) -> str:
     lines.append("-" * len(lines[0]))
     lines.append(f"Total parameters: {report.total_params:,} (trainable {report.trainable_params:,}, "
                  f"not trainable {report.non_trainable_params:,})")
-    megabytes = report.memory_bytes / 1024**2
-    lines.append(f"Estimated training memory: {megabytes:,.1f} MB" if megabytes >= 0.1 else
-                 f"Estimated training memory: {report.memory_bytes / 1024:,.0f} KB")
+    lines.append(f"Estimated training memory: {human_size(report.memory_bytes)}")
     lines += [f"Warning: {w}" for w in report.warnings]
     lines += [f"Error: {e}" for e in report.errors]
     return "\n".join(lines)

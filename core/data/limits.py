@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, fields
 
 from core.errors import UserError
+from core.sizes import human_size  # noqa: F401  (the readers' size messages import it from here)
 
 MB = 1_000_000
 
@@ -61,12 +62,3 @@ class Limits:
 def current_limits() -> Limits:
     """The limits in force now (read from the environment each time, so tests and admins can change them)."""
     return Limits.from_env()
-
-
-def human_size(n_bytes: float) -> str:
-    """12_300_000 -> '12.3 MB' (decimal units, as people read file sizes)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if abs(n_bytes) < 1000 or unit == "GB":
-            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
-        n_bytes /= 1000
-    return f"{n_bytes:.1f} GB"
