@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from core.errors import UserError
+from core.quiet import quiet_libraries
 
 EXIT_USER_ERROR = 2
 
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    quiet_libraries()  # commands import Keras through core.quiet.import_keras when they need it
     try:
         if args.command == "inspect":
             from core.cli.commands import inspect_command as run

@@ -68,7 +68,9 @@ def _check_outputs(contract: InputContract, labels: dict) -> None:
 def load_folder_model(folder: Path, contract: InputContract) -> Any:
     """The folder's model.keras, refused unless it is a model whose outputs match labels.json."""
     from core.export import load_trained_model
+    from core.quiet import import_keras
 
+    import_keras()
     path = folder / "model.keras"
     try:
         model = load_trained_model(path)

@@ -22,14 +22,15 @@ def train_to_folder(args: argparse.Namespace) -> int:
     from core.data import load_data
     from core.templates import default_template
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError("cli.out_not_folder", "{out} is a file, not a folder. Give a folder for --out.", out=str(out))
     dataset = load_data(args.data, target=args.target)
     spec = read_spec_file(args.spec) or default_template(dataset)
     spec = with_overrides(spec, epochs=args.epochs, seed=args.seed)
+    out = writable_folder(Path(args.out))  # made only once the data and the design are fine
 
+    from core.quiet import import_keras
     from core.training.trainer import train_in_process
+
+    import_keras()  # after the checks: their mistakes do not wait for it
 
     print(f"Training on {dataset.name}: {len(dataset.x_train)} training and {len(dataset.x_val)} validation examples.", flush=True)
     with tempfile.TemporaryDirectory(prefix="layerlab-run-") as run_dir:
@@ -37,10 +38,27 @@ def train_to_folder(args: argparse.Namespace) -> int:
     print(result.message, flush=True)
     if result.status == ev.FAILED:
         raise UserError("training.failed", "{message}", message=result.message)
-    out.mkdir(parents=True, exist_ok=True)
     written = write_outputs(out, spec, dataset, result)
     print(f"Wrote {', '.join(written)} to {out}", flush=True)
     return 0
+
+
+def writable_folder(out: Path) -> Path:
+    """`out`, created and checked for writing before any training: a run must not be lost at the end."""
+    if out.exists() and not out.is_dir():
+        raise UserError("cli.out_not_folder", "{out} is a file, not a folder. Give a folder for --out.", out=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".layerlab-write-check-"):
+            pass
+    except OSError as err:
+        raise UserError(
+            "cli.out_not_writable",
+            "LayerLab cannot write into {out} ({reason}). Give a folder you can write to for --out.",
+            out=str(out),
+            reason=err.strerror or type(err).__name__,
+        ) from None
+    return out
 
 
 def with_overrides(spec: Any, *, epochs: int | None, seed: int | None) -> Any:

@@ -21,8 +21,9 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
     """Process entry. `conn` receives one job: a run directory (or None: exit); `ready` and
     `stop` are multiprocessing Events (ready: imports done; stop: the user asked to stop)."""
     _exit_with_parent(parent_pid)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras  # noqa: F401  (the import is the point: pay it before any job arrives)
+    from core.quiet import import_keras
+
+    import_keras()  # the import is the point: pay it before any job arrives
 
     import core.build  # noqa: F401  (and LayerLab's own modules the job will need)
     from core.training.trainer import train_job

@@ -15,7 +15,8 @@ OUTPUT_FILES = {
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    """The CLI as the README shows it: none of the Makefile's environment (no TF_CPP_MIN_LOG_LEVEL)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -38,6 +39,17 @@ def test_train_writes_every_file_and_prints_each_epoch(tmp_path: Path) -> None:
     assert project["training"]["epochs"] == 3 and project["training"]["seed"] == 4
     assert (out / "model.tflite").stat().st_size > 0
     compile((out / "train_model.py").read_text(), "train_model.py", "exec")  # valid Python
+    # only LayerLab's own lines: no TensorFlow start-up or conversion logs, no Python warnings
+    assert done.stderr.strip() == "", done.stderr[-2000:]
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_training(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    under_file = run_cli("train", "sample:iris", "--epochs", "50", "--out", str(a_file / "model"))
+    assert under_file.returncode == 2 and "Traceback" not in under_file.stderr
+    assert "cannot write into" in under_file.stderr and "--out" in under_file.stderr
+    assert "Epoch" not in under_file.stdout  # refused before any training
 
 
 def test_impossible_settings_are_user_errors_without_a_traceback(tmp_path: Path) -> None:
