@@ -89,7 +89,7 @@ def profile_designer(csv_path: Path, clicks: int = 3) -> None:
     from streamlit.testing.v1 import AppTest
 
     from bench.synthetic import TARGET
-    from components.workspace import WORKSPACE_KEY, Workspace
+    from components.state.workspace import WORKSPACE_KEY, Workspace
     from core.data import prepare_table, read_csv
     from core.templates import default_template
 

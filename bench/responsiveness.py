@@ -36,7 +36,7 @@ def child_designer_edit(source: str, target: str, edits: int) -> dict[str, Any]:
     """
     from streamlit.testing.v1 import AppTest
 
-    from components.workspace import WORKSPACE_KEY, Workspace
+    from components.state.workspace import WORKSPACE_KEY, Workspace
     from core.data import load_sample, prepare_table, read_csv
     from core.shapes import shape_report
     from core.templates import default_template

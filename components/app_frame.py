@@ -13,8 +13,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.i18n import LANG_KEY, LANGUAGES, t
+from components.state.workspace import Workspace, get_workspace
 from components.workflow import workflow_steps
-from components.workspace import Workspace, get_workspace
 
 CHOSEN_LANG_KEY = "frame.chosen_lang"
 

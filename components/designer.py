@@ -11,11 +11,10 @@ from typing import Callable
 
 import streamlit as st
 
-from components import layer_edits
 from components.i18n import current_lang, option_labels, show_error, t, t_core
 from components.layer_form import param_inputs
-from components.workspace import Workspace, get_workspace
-from core import templates
+from components.state.workspace import Workspace, get_workspace
+from core import design_edits, templates
 from core.catalog import LAYERS, format_shape, layers_for
 from core.data.kinds import kind_named
 from core.errors import UserError
@@ -122,7 +121,7 @@ def _edit_form(ws: Workspace, index: int, sig: str) -> None:
         except UserError as err:
             show_error(err)
             return
-        ws.spec = layer_edits.replace_layer(ws.spec, index, new_layer)
+        ws.spec = design_edits.replace_layer(ws.spec, index, new_layer)
         st.rerun()
 
 
@@ -145,13 +144,13 @@ def layer_row(ws: Workspace, report: ShapeReport, row: ShapeRow, sig: str) -> No
                 if edit.open:
                     _edit_form(ws, index, sig)
             actions[1].button("", icon=":material/content_copy:", key=f"layer_duplicate_{n}", help=t("Duplicate"),
-                              on_click=_apply, args=(layer_edits.duplicate_layer, index))
+                              on_click=_apply, args=(design_edits.duplicate_layer, index))
             actions[2].button("", icon=":material/arrow_upward:", key=f"layer_up_{n}", help=t("Move up"),
-                              disabled=index == 0, on_click=_apply, args=(layer_edits.move_layer, index, -1))
+                              disabled=index == 0, on_click=_apply, args=(design_edits.move_layer, index, -1))
             actions[3].button("", icon=":material/arrow_downward:", key=f"layer_down_{n}", help=t("Move down"),
-                              disabled=index == count - 1, on_click=_apply, args=(layer_edits.move_layer, index, 1))
+                              disabled=index == count - 1, on_click=_apply, args=(design_edits.move_layer, index, 1))
             actions[4].button("", icon=":material/delete:", key=f"layer_delete_{n}", help=t("Delete"),
-                              on_click=_apply, args=(layer_edits.delete_layer, index))
+                              on_click=_apply, args=(design_edits.delete_layer, index))
         _show_row_notices(report, row)
 
 
@@ -239,7 +238,7 @@ def add_layer_panel(ws: Workspace, data_kind: str) -> None:
         except UserError as err:
             show_error(err)
             return
-        ws.spec = layer_edits.insert_layer(ws.spec, int(position), layer)
+        ws.spec = design_edits.insert_layer(ws.spec, int(position), layer)
         st.rerun()
 
 

@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
-from components.kind_views import view_for
 from components.i18n import option_labels, show_error, t
-from components.training_view import DATA_PAGE, TRAIN_PAGE, SessionRun, missing_step, runs_with_model, status_text, sync_active_run
-from components.workspace import Workspace
+from components.kind_views import view_for
+from components.state.runs import SessionRun, runs_with_model, sync_active_run
+from components.state.workspace import Workspace
+from components.training_view import DATA_PAGE, TRAIN_PAGE, missing_step, status_text
 from core.errors import UserError
 
 

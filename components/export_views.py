@@ -14,8 +14,8 @@ import streamlit as st
 
 from components.evaluation_views import cached, run_model
 from components.i18n import error_text, option_labels, show_error, t
-from components.training_view import SessionRun
-from components.workspace import Workspace
+from components.state.runs import SessionRun
+from components.state.workspace import Workspace
 from core.errors import UserError
 from core.sizes import human_size
 

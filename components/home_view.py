@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.i18n import show_error, t
+from components.state.workspace import get_workspace
 from components.workflow import workflow_steps
-from components.workspace import get_workspace
 from core.errors import UserError
 from core.sources import sample_source
 

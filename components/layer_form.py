@@ -1,4 +1,5 @@
-"""Widgets generated from the catalog's Param entries (used inside an st.form by the designer)."""
+"""Widgets generated from the catalog's Param entries: the designer's layer forms (inside an
+st.form) and the Train page's optimizer and training settings."""
 from __future__ import annotations
 
 import math
@@ -35,28 +36,38 @@ def _clamped(value: Any, param: Param) -> Any:
     return value
 
 
-def _number(param: Param, value: Any, key: str) -> Any:
+def _number(param: Param, value: Any, key: str, disabled: bool, empty_hint: bool) -> Any:
     is_int = param.type == "int"
     cast = int if is_int else float
     value = _clamped(value, param)
+    value = cast(value) if value is not None else None
+    step = 1 if is_int else _float_step(value, param)
+    if param.optional:
+        # Streamlit turns an emptied field back into its default, so an optional field's default
+        # stays empty; the stored value is put in through session state when the widget has none.
+        if key not in st.session_state:
+            st.session_state[key] = value
+        value = None
     kwargs: dict[str, Any] = {
         "min_value": cast(param.min) if param.min is not None else None,
         "max_value": cast(param.max) if param.max is not None else None,
-        "value": cast(value) if value is not None else None,
-        "step": 1 if is_int else _float_step(value, param),
+        "value": value,
+        "step": step,
         "key": key,
-        "help": t(param.help) + (" " + t("Leave empty for automatic.") if param.optional else ""),
+        "help": t(param.help) + (" " + t("Leave empty for automatic.") if param.optional and empty_hint else ""),
+        "disabled": disabled,
     }
     if not is_int:
         kwargs["format"] = "%g"
     return st.number_input(field_label(param), **kwargs)
 
 
-def _int_list(param: Param, value: Any, key: str) -> Any:
+def _int_list(param: Param, value: Any, key: str, disabled: bool) -> Any:
     text = st.text_input(
         field_label(param),
         value=", ".join(str(v) for v in (value or [])),
         key=key,
+        disabled=disabled,
         help=t(param.help) + " " + t("Whole numbers separated by commas, for example 8, 1."),
     )
     try:
@@ -65,17 +76,20 @@ def _int_list(param: Param, value: Any, key: str) -> Any:
         return text  # not numbers: core.spec's check names the setting and what it expects
 
 
-def param_input(param: Param, value: Any, key: str) -> Any:
-    """One widget for one setting, pre-filled with `value`, limited to the catalog's range or choices."""
+def param_input(param: Param, value: Any, key: str, *, disabled: bool = False, empty_hint: bool = True) -> Any:
+    """One widget for one setting, pre-filled with `value`, limited to the catalog's range or choices.
+
+    `empty_hint`: an optional number's help ends with "Leave empty for automatic." (off where
+    empty means something else, such as no time limit)."""
     if param.type == "bool":
-        return st.checkbox(field_label(param), value=bool(value), key=key, help=t(param.help))
+        return st.checkbox(field_label(param), value=bool(value), key=key, help=t(param.help), disabled=disabled)
     if param.type == "choice":
         choices = list(param.choices)
         return st.selectbox(field_label(param), choices, index=choices.index(value) if value in choices else 0,
-                            key=key, help=t(param.help))
+                            key=key, help=t(param.help), disabled=disabled)
     if param.type == "int_tuple":
-        return _int_list(param, value, key)
-    return _number(param, value, key)
+        return _int_list(param, value, key, disabled)
+    return _number(param, value, key, disabled, empty_hint)
 
 
 def param_inputs(params: tuple[Param, ...], values: dict, key_prefix: str, columns: int = 2) -> dict[str, Any]:

@@ -1,32 +1,25 @@
-"""The Train page's parts: settings, start/stop, live progress, the runs table.
+"""The Train page's parts: start/stop, live progress, the runs table (the settings form is
+components.training_form).
 
-Training runs in core.training's worker process. The page only reads progress events:
-`live_progress` is a fragment that re-runs itself while a run is active (every
-FIRST_PROGRESS_POLL_S until the run's first progress shows, then every POLL_INTERVAL_S),
-reads the events appended since its last look (handle.poll()), redraws small Plotly
-curves and calls st.rerun() when the first progress arrives (to slow the timer down) and
-once when the run ends. The run's handle lives in the
-Workspace, so leaving the page neither loses nor stops the run.
+Training runs in core.training's worker process; the session's runs and their bookkeeping
+are components.state.runs. The page only reads progress events: `live_progress` is a
+fragment that re-runs itself while a run is active (every FIRST_PROGRESS_POLL_S until the
+run's first progress shows, then every POLL_INTERVAL_S), reads the events appended since
+its last look (sync_active_run), redraws small Plotly curves and calls st.rerun() when the
+first progress arrives (to slow the timer down) and once when the run ends.
 """
 from __future__ import annotations
 
-import copy
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components.charts import CurveSeries, training_curves
-from components.i18n import N_, current_lang, error_text, show_error, t
-from components.training_service import get_training_service
-from components.workspace import Workspace
+from components.i18n import current_lang, error_text, show_error, t
+from components.state.runs import SessionRun, active_session_run, start_run, sync_active_run
+from components.state.workspace import Workspace
 from core.errors import UserError
-from core.training.events import END_STATUSES, FAILED
-from core.training.records import RunRecord
-from core.training.rundir import RunDir
 
 # Each refresh costs the server ~0.1 s of CPU and headless Chromium ~0.2-0.25 s (measured by
 # bench case 2), taken from the trainer on a 2-core machine: polling every 0.75 s cost training
@@ -38,110 +31,6 @@ EARLIER_RUNS_OVERLAID = 5
 DATA_PAGE = "pages/data.py"
 DESIGN_PAGE = "pages/design.py"
 TRAIN_PAGE = "pages/train.py"
-
-@dataclass(eq=False)  # identity: two runs are never "equal" (and the dataset holds arrays)
-class SessionRun(RunRecord):
-    """core.training's RunRecord plus what the pages need while and after it runs.
-
-    Kept newest last in Workspace.runs. `spec` (inherited) is the design as a dict;
-    `project` is the same design as a ProjectSpec, for the files the Export page writes.
-    """
-
-    run_dir: Path | None = None
-    project: Any = None  # core.spec.ProjectSpec snapshot the run was started with
-    dataset: Any = None  # core.data.Dataset it trained on: evaluation and export need the same one
-    handle: Any = None  # core.training.RunHandle while the worker owns the run
-    template: str = ""  # the end message as an English template + params, for translation
-    params: dict = field(default_factory=dict)
-    last_batch_event: dict | None = None
-    eta_s: float | None = None  # from the newest batch or epoch event
-
-    @property
-    def ended(self) -> bool:
-        return self.status in END_STATUSES
-
-    @property
-    def epochs_planned(self) -> int:
-        return self.settings.epochs
-
-    @property
-    def best_model_path(self) -> Path | None:
-        """best.keras in the run directory (written by our own worker), once it exists."""
-        path = Path(self.model_path) if self.model_path else RunDir(self.run_dir).best_model
-        return path if path.exists() else None
-
-    @property
-    def has_model(self) -> bool:
-        return self.best_model_path is not None
-
-    @property
-    def label(self) -> str:
-        return t("Run {n}", n=self.number)
-
-    def absorb(self, events: list[dict]) -> None:
-        """Fold newly read progress events into the record (only the new ones: cheap)."""
-        for event in events:
-            kind = event.get("type")
-            if kind in ("start", "batch"):
-                self.status = "running"
-                if kind == "batch":
-                    self.last_batch_event = event
-                    self.eta_s = event.get("eta", self.eta_s)
-            elif kind == "epoch":
-                self.status = "running"
-                self.history.append(dict(event.get("logs") or {}))
-                self.eta_s = event.get("eta", self.eta_s)
-                self.elapsed = float(event.get("elapsed") or self.elapsed)
-            elif kind == "end":
-                self.status = str(event.get("status") or FAILED)
-                self.message = str(event.get("message") or "")
-                self.template = str(event.get("template") or "")
-                self.params = dict(event.get("params") or {})
-                self.best_epoch = event.get("best_epoch")
-                self.elapsed = float(event.get("elapsed") or self.elapsed)
-
-    def best_logs(self) -> dict:
-        """The metrics of the epoch whose weights were kept (the last epoch if unknown)."""
-        if not self.history:
-            return {}
-        if self.best_epoch is not None and 1 <= int(self.best_epoch) <= len(self.history):
-            return self.history[int(self.best_epoch) - 1]
-        return self.history[-1]
-
-
-# --- keeping runs up to date (also called by the Evaluate and Export pages) ---------------
-
-
-def sync_active_run(ws: Workspace) -> SessionRun | None:
-    """Read the active run's new events; release it from `active_run` once it has ended.
-
-    Returns the run that was active during this call (ended or not), or None.
-    """
-    handle = ws.active_run
-    if handle is None:
-        return None
-    run = _active_session_run(ws)
-    if run is None:  # a handle without a record cannot be shown; forget it
-        ws.active_run = None
-        return None
-    run.absorb(handle.poll())
-    if handle.state == "queued":
-        run.status = "queued"  # waiting for a free slot (the server's concurrent-run cap)
-    elif handle.state == "running" and run.status == "queued":
-        run.status = "running"  # a worker took it; its first event follows once TensorFlow is loaded
-    if handle.state == "done" and handle.result is not None:
-        run.update_from(handle.result)  # the service's final word, also when the worker crashed
-    elif handle.state == "done" and not run.ended:
-        run.status = FAILED  # the worker went away without saying how
-    if run.ended:
-        ws.active_run = None
-        ws.selected_run = ws.runs.index(run)  # Evaluate and Export open on the newest model
-    return run
-
-
-def runs_with_model(ws: Workspace) -> list[SessionRun]:
-    """Ended runs whose best model file exists, newest last."""
-    return [r for r in ws.runs if isinstance(r, SessionRun) and r.ended and r.has_model]
 
 
 # --- what is missing -----------------------------------------------------------------------
@@ -168,74 +57,6 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
     return []
 
 
-# --- settings ------------------------------------------------------------------------------
-
-
-# Training settings shown on this page, in order, with their labels; the ranges, defaults
-# and help texts come from the catalog (core.catalog.TRAINING_PARAMS).
-TRAINING_FIELDS = {
-    "epochs": (N_("Epochs"), "epochs"),  # (English label, widget key: "epochs" is a stable automation key)
-    "batch_size": (N_("Batch size"), "train_batch_size"),
-    "early_stopping_patience": (N_("Early stopping patience (0 = off)"), "train_patience"),
-    "seed": (N_("Seed"), "train_seed"),
-}
-
-
-def settings_form(ws: Workspace) -> None:
-    """Optimizer and training settings; every change is written back to the spec at once."""
-    from core.catalog import OPTIMIZERS, TRAINING_PARAMS
-
-    spec = ws.spec
-    optimizer = dict(spec.optimizer or {})
-    training = dict(spec.training or {})
-    names = list(OPTIMIZERS)
-    current = optimizer.get("type") if optimizer.get("type") in names else names[0]
-    locked = ws.active_run is not None  # a running job keeps the settings it started with
-
-    cols = st.columns(3)
-    with cols[0]:
-        chosen = st.selectbox(t("Optimizer"), names, index=names.index(current), key="train_optimizer", disabled=locked)
-        st.caption(t(OPTIMIZERS[chosen].help))
-        # Each optimizer has its own sensible learning rate: switching resets it to that default
-        # (the widget key includes the optimizer, so a new widget starts from the new default).
-        same = chosen == optimizer.get("type")
-        defaults = OPTIMIZERS[chosen].defaults()
-        rate_param = next(p for p in OPTIMIZERS[chosen].params if p.name == "learning_rate")
-        learning_rate = st.number_input(
-            t("Learning rate"),
-            min_value=float(rate_param.min),
-            max_value=float(rate_param.max),
-            value=float(optimizer.get("learning_rate") if same and optimizer.get("learning_rate") else rate_param.default),
-            format="%.5f",
-            step=float(rate_param.default) / 10,
-            key=f"train_learning_rate_{chosen}",
-            help=t(rate_param.help),
-            disabled=locked,
-        )
-    values: dict[str, int] = {}
-    for k, (name, (label, key)) in enumerate(TRAINING_FIELDS.items()):
-        param = TRAINING_PARAMS[name]
-        current_value = training.get(name)
-        with cols[1 + k // 2]:
-            values[name] = int(
-                st.number_input(
-                    t(label),
-                    min_value=int(param.min),
-                    max_value=int(param.max),
-                    value=int(current_value if current_value is not None else param.default),
-                    step=1,
-                    key=key,
-                    help=t(param.help),
-                    disabled=locked,
-                )
-            )
-    if locked:
-        return
-    base = optimizer if same else defaults  # keep the other optimizer settings made on the Design page
-    spec.optimizer = {**base, "type": chosen, "learning_rate": float(learning_rate)}
-    spec.training = {**training, **values}
-
-
 # --- start / stop --------------------------------------------------------------------------
 
 
@@ -257,31 +78,21 @@ def run_controls(ws: Workspace) -> None:
         stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon=":material/stop:")
     for message, page, link_label in blockers:
         missing_step(message, page, link_label)
-    if start and not blockers and not running and start_run(ws) is not None:
+    if start and not blockers and not running and _start(ws):
         st.rerun()  # redraw the settings and buttons above in their "running" state
     if stop and running:
         ws.active_run.stop()
         st.toast(t("Stopping after the current batch. The best weights so far are kept."))
 
 
-def start_run(ws: Workspace) -> SessionRun | None:
-    """Hand the current design and data to the worker; the page never waits for it."""
-    number = len(ws.runs) + 1
-    run_id = f"run{number}-{uuid.uuid4().hex[:8]}"
-    run_dir = ws.run_dir(run_id)
-    spec = copy.deepcopy(ws.spec)  # later design edits must not change what this run trained
+def _start(ws: Workspace) -> bool:
+    """Start a run; says why not (the service refused it) and returns False."""
     try:
-        handle = get_training_service().start(spec, ws.dataset, run_dir)
+        start_run(ws)
     except UserError as err:
         show_error(err)
-        return None
-    run = SessionRun(
-        id=run_id, number=number, spec=spec.to_dict(), status="queued",
-        run_dir=run_dir, project=spec, dataset=ws.dataset, handle=handle,
-    )
-    ws.runs.append(run)
-    ws.active_run = handle
-    return run
+        return False
+    return True
 
 
 # --- live progress -------------------------------------------------------------------------
@@ -291,24 +102,15 @@ def live_progress(ws: Workspace) -> None:
     """Progress and curves, refreshed by a timer only while a run is active."""
     interval = None
     if ws.active_run is not None:
-        run = _active_session_run(ws)
-        interval = POLL_INTERVAL_S if run is not None and _shows_progress(run) else FIRST_PROGRESS_POLL_S
+        run = active_session_run(ws)
+        interval = POLL_INTERVAL_S if run is not None and run.shows_progress else FIRST_PROGRESS_POLL_S
     st.fragment(_live_progress_body, run_every=interval)(ws)
-
-
-def _active_session_run(ws: Workspace) -> SessionRun | None:
-    handle = ws.active_run
-    return next((r for r in reversed(ws.runs) if r.handle is handle), None) if handle is not None else None
-
-
-def _shows_progress(run: SessionRun) -> bool:
-    return bool(run.history) or run.last_batch_event is not None
 
 
 def _live_progress_body(ws: Workspace) -> None:
     was_active = ws.active_run is not None
-    active = _active_session_run(ws)
-    had_progress = active is not None and _shows_progress(active)
+    active = active_session_run(ws)
+    had_progress = active is not None and active.shows_progress
     run = sync_active_run(ws)
     if run is None:
         run = ws.runs[-1] if ws.runs else None
@@ -323,7 +125,7 @@ def _live_progress_body(ws: Workspace) -> None:
     _curves(ws, run)
     if was_active and ws.active_run is None:
         st.rerun()  # once: the buttons, settings and runs table update for the ended run
-    elif was_active and not had_progress and _shows_progress(run):
+    elif was_active and not had_progress and run.shows_progress:
         st.rerun()  # once: live_progress sets the slower timer now that progress shows
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.i18n import t
-from components.workspace import Workspace
+from components.state.workspace import Workspace
 from core.sources import sample_name
 
 

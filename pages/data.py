@@ -9,8 +9,8 @@ from components.app_frame import require_app_frame
 from components.designer import fit_design_to_data
 from components.kind_views import view_for
 from components.i18n import error_text, option_labels, show_error, t, t_core
+from components.state.workspace import Workspace, get_workspace
 from components.workflow import dataset_label
-from components.workspace import Workspace, get_workspace
 from core import data as core_data
 from core.errors import UserError
 from core.sources import sample_name, sample_source

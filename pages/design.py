@@ -11,7 +11,7 @@ from components import designer
 from components.app_frame import require_app_frame
 from components.i18n import error_text, option_labels, show_error, t
 from components.network_diagram import network_dot
-from components.workspace import Workspace, get_workspace
+from components.state.workspace import Workspace, get_workspace
 from core import templates
 from core.errors import UserError
 from core.shapes import shape_report

@@ -13,7 +13,7 @@ from components.evaluation_views import (
     worst_mistakes,
 )
 from components.i18n import t
-from components.workspace import get_workspace
+from components.state.workspace import get_workspace
 
 require_app_frame()
 ws = get_workspace()

@@ -5,7 +5,7 @@ from components.app_frame import require_app_frame
 from components.evaluation_views import choose_run, trained_runs_or_explain
 from components.export_views import json_and_code_downloads, keras_download, project_download, tflite_download, tflite_table
 from components.i18n import t
-from components.workspace import get_workspace
+from components.state.workspace import get_workspace
 
 require_app_frame()
 ws = get_workspace()

@@ -3,9 +3,11 @@ import streamlit as st
 
 from components.app_frame import require_app_frame
 from components.i18n import t
-from components.training_service import get_training_service
-from components.training_view import live_progress, run_controls, runs_table, settings_form, sync_active_run
-from components.workspace import get_workspace
+from components.state.runs import sync_active_run
+from components.state.training_service import get_training_service
+from components.state.workspace import get_workspace
+from components.training_form import settings_form
+from components.training_view import live_progress, run_controls, runs_table
 
 require_app_frame()
 ws = get_workspace()

@@ -8,8 +8,8 @@ import streamlit as st
 
 from components.evaluation_views import predict_once, predictions_download, run_model, show_prediction
 from components.i18n import t
-from components.training_view import SessionRun
-from components.workspace import Workspace
+from components.state.runs import SessionRun
+from components.state.workspace import Workspace
 from core.errors import UserError
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]

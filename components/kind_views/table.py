@@ -8,8 +8,8 @@ import streamlit as st
 
 from components.evaluation_views import cached, predict_once, predictions_download, run_model, show_prediction
 from components.i18n import t, t_core
-from components.training_view import SessionRun
-from components.workspace import Workspace
+from components.state.runs import SessionRun
+from components.state.workspace import Workspace
 from core.data.kinds.table import USED_KINDS
 
 

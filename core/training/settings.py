@@ -1,15 +1,18 @@
 """The training settings of a run, read from `ProjectSpec.training`.
 
 The spec validates the values the user typed; this only fills defaults and gives the
-trainer typed fields, so the trainer never digs through a dict.
+trainer typed fields, so the trainer never digs through a dict. The defaults are the
+catalog's (core.catalog.TRAINING_PARAMS), the one place they are set.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-DEFAULT_EPOCHS = 20
-DEFAULT_BATCH_SIZE = 32
+from core.catalog import TRAINING_PARAMS
+
+DEFAULT_EPOCHS = TRAINING_PARAMS["epochs"].default
+DEFAULT_BATCH_SIZE = TRAINING_PARAMS["batch_size"].default
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
 def workspace_with_sample(name: str = "iris", with_design: bool = True):
     """A Workspace holding a built-in sample (and its default design), as after the Data step."""
     from components.designer import default_design
-    from components.workspace import Workspace
+    from components.state.workspace import Workspace
     from core.data import load_sample
 
     ws = Workspace()

@@ -21,7 +21,7 @@ def workspace_with_trained_run(sample: str = "iris", epochs: int = 3, optimizer:
     The run record is built from the run directory the trainer wrote, exactly as the
     Train page builds it from the worker's events.
     """
-    from components.training_view import SessionRun
+    from components.state.runs import SessionRun
     from core.training import train_in_process
     from core.training.events import read_all
     from core.training.rundir import RunDir

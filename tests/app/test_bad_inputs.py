@@ -167,7 +167,7 @@ REFUSED = [
 @pytest.fixture(scope="module")
 def earlier():
     """A session that already has data (iris), a design and a finished run."""
-    from components.training_view import SessionRun
+    from components.state.runs import SessionRun
 
     ws = workspace_with_sample("iris")
     ws.runs.append(SessionRun(id="run1-earlier", number=1, spec=ws.spec.to_dict(), status="finished",
@@ -392,7 +392,7 @@ def test_a_design_over_the_parameter_budget_cannot_start_training(monkeypatch):
     assert any(budget in e.value for e in at.error)
     assert "Fix the problems marked above before training." in [w.value for w in at.warning]
     started = []
-    monkeypatch.setattr("components.training_view.get_training_service", lambda: started.append(1))
+    monkeypatch.setattr("components.state.runs.get_training_service", lambda: started.append(1))
     at.switch_page(TRAIN).run()
     assert not exceptions(at)
     assert at.button(key="start_training").disabled and not started
@@ -418,8 +418,8 @@ def test_a_design_over_the_memory_estimate_cannot_start_training(monkeypatch):
 def test_predictions_csv_neutralises_formula_cells(downloads):
     """Class names from an uploaded file come back in predictions.csv: a spreadsheet must not run them."""
     from components.designer import default_design
-    from components.training_view import SessionRun
-    from components.workspace import Workspace
+    from components.state.runs import SessionRun
+    from components.state.workspace import Workspace
     from core.data import prepare_table, read_csv
     from core.training import train_in_process
     from core.training.events import read_all

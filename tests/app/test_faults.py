@@ -17,8 +17,8 @@ import weakref
 import numpy as np
 import pytest
 
-from components.session_cleanup import SessionReaper
-from components.workspace import Workspace
+from components.state.session_cleanup import SessionReaper
+from components.state.workspace import Workspace
 from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
 from tests.app.run_helpers import downloads, load_keras_bytes, run_until_ended  # noqa: F401 (fixture)
 
@@ -38,8 +38,8 @@ def service():
 @pytest.fixture
 def pages_use(service, monkeypatch):
     """The Train page (and the view it draws with) start runs on the test's service."""
-    monkeypatch.setattr("components.training_service.get_training_service", lambda: service)
-    monkeypatch.setattr("components.training_view.get_training_service", lambda: service)
+    monkeypatch.setattr("components.state.training_service.get_training_service", lambda: service)
+    monkeypatch.setattr("components.state.runs.get_training_service", lambda: service)
     return service
 
 
@@ -138,8 +138,8 @@ def test_the_servers_run_time_cap_ends_a_run_with_its_best_model(monkeypatch, tm
     from core.training import TrainingService
 
     service = TrainingService(max_concurrent=1, max_run_seconds=1e9)  # the admin's LAYERLAB_MAX_RUN_SECONDS
-    monkeypatch.setattr("components.training_service.get_training_service", lambda: service)
-    monkeypatch.setattr("components.training_view.get_training_service", lambda: service)
+    monkeypatch.setattr("components.state.training_service.get_training_service", lambda: service)
+    monkeypatch.setattr("components.state.runs.get_training_service", lambda: service)
     try:
         ws = long_run_workspace()
         at = start_on_train_page(ws)

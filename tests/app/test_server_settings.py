@@ -31,7 +31,7 @@ def cached_functions() -> dict[str, tuple[str, list[str]]]:
     """Every function decorated with st.cache_data / st.cache_resource in the app's code:
     name -> (file, its parameter names)."""
     found = {}
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "components").glob("*.py"), *(ROOT / "core").rglob("*.py")]:
+    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "components").rglob("*.py"), *(ROOT / "core").rglob("*.py")]:
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

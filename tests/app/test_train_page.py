@@ -7,7 +7,7 @@ import json
 
 from core.spec import ProjectSpec
 from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
+from tests.app.run_helpers import downloads, run_until_ended, workspace_with_trained_run  # noqa: F401 (fixture)
 
 PAGE = "pages/train.py"
 
@@ -57,6 +57,39 @@ def test_settings_start_from_the_design_and_are_written_back():
     # switching optimizer starts from that optimizer's own default learning rate
     assert at.number_input(key="train_learning_rate_SGD").value == ws.spec.optimizer["learning_rate"] == 0.01
     ProjectSpec.from_dict(ws.spec.to_dict())  # still a valid project
+
+
+def test_every_catalog_setting_is_in_the_form_and_reaches_the_project_file(downloads):
+    """SGD's momentum and Nesterov switch and the time limit are set in the app, not only in a file."""
+    ws = workspace_with_sample("iris")
+    at = train_page(ws)
+    assert at.number_input(key="train_time_limit_s").value is None  # empty: no limit
+    at.selectbox(key="train_optimizer").set_value("SGD").run()
+    assert at.number_input(key="train_momentum_SGD").value == 0.9  # the catalog's default
+    at.number_input(key="train_momentum_SGD").set_value(0.5).run()
+    at.checkbox(key="train_nesterov_SGD").check().run()
+    at.number_input(key="train_time_limit_s").set_value(90.0).run()
+    assert not exceptions(at)
+    assert ws.spec.optimizer == {"type": "SGD", "learning_rate": 0.01, "momentum": 0.5, "nesterov": True}
+    assert ws.spec.training["time_limit_s"] == 90.0
+
+    at.switch_page("pages/design.py").run()  # the project file the Design page saves
+    saved = ProjectSpec.from_json(downloads(at, "save_project"))
+    assert saved.optimizer == ws.spec.optimizer and saved.training["time_limit_s"] == 90.0
+
+    at.switch_page(PAGE).run()  # back: the form shows what the design holds
+    assert at.number_input(key="train_time_limit_s").value == 90.0
+    assert at.number_input(key="train_momentum_SGD").value == 0.5 and at.checkbox(key="train_nesterov_SGD").value
+    at.selectbox(key="train_optimizer").set_value("AdamW").run()  # AdamW's and RMSprop's own settings
+    at.number_input(key="train_weight_decay_AdamW").set_value(0.01).run()
+    assert ws.spec.optimizer == {"type": "AdamW", "learning_rate": 0.001, "weight_decay": 0.01}
+    at.selectbox(key="train_optimizer").set_value("RMSprop").run()
+    at.number_input(key="train_rho_RMSprop").set_value(0.8).run()
+    assert ws.spec.optimizer == {"type": "RMSprop", "learning_rate": 0.001, "rho": 0.8}
+    at.number_input(key="train_time_limit_s").set_value(None).run()  # emptied: no limit again
+    assert ws.spec.training["time_limit_s"] is None
+    assert not exceptions(at)
+    assert ProjectSpec.from_dict(ws.spec.to_dict()) == ws.spec
 
 
 def test_a_run_trains_in_the_background_and_survives_leaving_the_page():
@@ -110,7 +143,7 @@ def test_a_second_run_waits_in_the_queue_when_the_server_is_busy(monkeypatch):
     from core.training import TrainingService
 
     service = TrainingService(max_concurrent=1, keep_warm=False)
-    monkeypatch.setattr("components.training_view.get_training_service", lambda: service)
+    monkeypatch.setattr("components.state.runs.get_training_service", lambda: service)
     try:
         first, second = workspace_with_sample("iris"), workspace_with_sample("iris")
         first.spec.training.update(epochs=2000, early_stopping_patience=0)

@@ -81,6 +81,17 @@ def test_training_defaults_match_the_contract():
     assert defaults == {"epochs": 30, "batch_size": 32, "early_stopping_patience": 5, "seed": 42, "time_limit_s": None}
 
 
+def test_a_run_without_epochs_in_its_settings_trains_the_catalogs_default():
+    """The trainer reads a run's settings with the catalog's defaults, as a project file gets them."""
+    from core.spec import ProjectSpec
+    from core.training import TrainingSettings
+
+    settings = TrainingSettings.from_training({"seed": 1})
+    assert settings.epochs == TRAINING_PARAMS["epochs"].default == ProjectSpec.from_dict({}).training["epochs"] == 30
+    assert settings.batch_size == TRAINING_PARAMS["batch_size"].default
+    assert TrainingSettings().epochs == 30
+
+
 @pytest.mark.parametrize(
     ("param", "value", "code"),
     [

@@ -71,7 +71,6 @@ def test_extractor_finds_t_calls_catalog_help_errors_and_flags_f_strings(tmp_pat
     catalog = i18n_extract.extract()
     assert "Try it with a sample" in catalog.messages  # t("…") in components/home_view.py
     assert "Input" in catalog.messages  # t(ROLE_NAMES.get(...)): a dict's values
-    assert "Early stopping patience (0 = off)" in catalog.messages  # N_("…")
     assert "dynamic range (8-bit weights)" in catalog.messages  # t(module-level dict[...])
     from core.catalog import LAYERS
 
@@ -83,14 +82,15 @@ def test_extractor_finds_t_calls_catalog_help_errors_and_flags_f_strings(tmp_pat
     assert catalog.variants["build.needs_flat"][0].startswith("Layer {layer} ({type}): ")  # as core.shapes shows it
 
     source = tmp_path / "page.py"
-    source.write_text('from components.i18n import t\nname = "x"\nt(f"Hello {name}")\nt("Plain " "text")\n')
+    source.write_text('from components.i18n import N_, t\nname = "x"\nt(f"Hello {name}")\nt("Plain " "text")\n'
+                      'LABELS = {"a": N_("Kept in a table")}\n')
     i18n_extract.ROOT, root = tmp_path, i18n_extract.ROOT
     try:
         found = i18n_extract.Catalog()
         i18n_extract.scan_ui_file(source, found)
     finally:
         i18n_extract.ROOT = root
-    assert list(found.messages) == ["Plain text"]
+    assert list(found.messages) == ["Plain text", "Kept in a table"]  # N_("…") marks a text kept in a table
     assert found.problems == ["page.py:3: t() is given an f-string; use a {placeholder} instead"]
 
 

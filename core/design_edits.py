@@ -1,7 +1,9 @@
-"""Edits of the hidden-layer list, as pure functions: each returns a new ProjectSpec.
+"""Edits of a design's hidden-layer list, as pure functions: each returns a new ProjectSpec.
 
-The designer calls these and keeps the result; nothing here touches Streamlit or Keras,
-so a click costs microseconds and the old spec stays intact if the caller discards the new one.
+The app's designer (components.designer) calls these and keeps the result; nothing here
+touches Streamlit or Keras, so a click costs microseconds and the old spec stays intact if
+the caller discards the new one. Indexes are 0-based positions in `spec.layers`; the
+layers given are assumed checked (core.spec.normalize_layer).
 """
 from __future__ import annotations
 

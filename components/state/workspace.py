@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components.session_cleanup import session_reaper
+from components.state.session_cleanup import session_reaper
 
 WORKSPACE_KEY = "workspace"
 
@@ -55,7 +55,7 @@ class Workspace:
     def cleanup(self) -> None:
         """End the session's training worker, delete its files and let go of its data.
 
-        Called by components.session_cleanup once the browser tab is gone for good (the
+        Called by components.state.session_cleanup once the browser tab is gone for good (the
         object itself may stay referenced by Streamlit for a while, hence the data is
         dropped here rather than left to garbage collection)."""
         handle, self.active_run = self.active_run, None
