@@ -5,19 +5,18 @@ session's workspace.cache (keyed by run id), so a rerun of the page costs no Ten
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components.charts import confusion_matrix_heatmap, per_class_bars, predicted_vs_actual, probability_bars, residuals_plot
-from components.i18n import option_labels, show_error, t
+from components.i18n import option_labels, t
 from components.kind_views import view_for
+from components.state.derived import computed_once
 from components.state.runs import SessionRun, runs_with_model, sync_active_run
 from components.state.workspace import Workspace
 from components.training_view import DATA_PAGE, TRAIN_PAGE, missing_step, status_text
-from core.errors import UserError
 
 
 
@@ -76,39 +75,23 @@ def run_caption(run: SessionRun) -> str:
 # --- model and evaluation, computed once per run -------------------------------------------
 
 
-def cached(ws: Workspace, key: tuple, make: Callable[[], Any]) -> Any:
-    """A per-session derived result, computed once per key and kept in workspace.cache."""
-    if key not in ws.cache:
-        ws.cache[key] = make()
-    return ws.cache[key]
-
-
 def run_model(ws: Workspace, run: SessionRun) -> Any:
     """The run's best model, loaded once. best.keras is written by our own worker, never uploaded."""
-    key = ("model", run.id)
-    if key not in ws.cache:
-        from core.export import load_trained_model
+    from core.export import load_trained_model
 
-        with st.spinner(t("Loading the trained model…")):
-            ws.cache[key] = load_trained_model(run.best_model_path)
-    return ws.cache[key]
+    return computed_once(ws, ("model", run.id), lambda: load_trained_model(run.best_model_path),
+                         spinner=t("Loading the trained model…"))
 
 
 def run_evaluation(ws: Workspace, run: SessionRun) -> Any:
     """core.evaluate.evaluate on the run's test split, once per run (None after a user error)."""
-    key = ("evaluation", run.id)
-    if key not in ws.cache:
-        from core.evaluate import evaluate
+    from core.evaluate import evaluate
 
-        model = run_model(ws, run)
-        try:
-            with st.spinner(t("Measuring the model on the test data…")):
-                ws.cache[key] = evaluate(model, run.dataset)
-            run.metrics = ws.cache[key].metrics()  # the Train page's runs table shows them
-        except UserError as err:
-            show_error(err)
-            return None
-    return ws.cache[key]
+    evaluation = computed_once(ws, ("evaluation", run.id), lambda: evaluate(run_model(ws, run), run.dataset),
+                               spinner=t("Measuring the model on the test data…"))
+    if evaluation is not None:
+        run.metrics = evaluation.metrics()  # the Train page's runs table shows them
+    return evaluation
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -185,23 +168,6 @@ def worst_mistakes(evaluation: Any, dataset: Any) -> None:
 def try_it(ws: Workspace, run: SessionRun) -> None:
     st.subheader(t("Try it"))
     view_for(run.dataset).try_it(ws, run)
-
-
-def predict_once(ws: Workspace, key: tuple, compute: Callable[[], Any] | None) -> Any:
-    """Predictions for one input, computed once and kept (a rerun does no TensorFlow work).
-
-    A UserError is kept too and shown each time. With `compute` None, only what is kept.
-    """
-    if key not in ws.cache and compute is not None:
-        try:
-            ws.cache[key] = compute()
-        except UserError as err:
-            ws.cache[key] = err
-    result = ws.cache.get(key)
-    if isinstance(result, UserError):
-        show_error(result)
-        return None
-    return result
 
 
 def show_prediction(predictions: Any, item: Any, *, key: str) -> None:

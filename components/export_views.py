@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import cached, run_model
-from components.i18n import error_text, option_labels, show_error, t
+from components.evaluation_views import run_model
+from components.i18n import error_text, option_labels, t
+from components.state.derived import computed_once
 from components.state.runs import SessionRun
 from components.state.workspace import Workspace
 from core.errors import UserError
@@ -47,7 +48,7 @@ def download_row(title: str, explanation: str, **button: Any) -> None:
 def keras_download(ws: Workspace, run: SessionRun) -> None:
     from core.export import keras_bytes
 
-    data = cached(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
+    data = computed_once(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
     download_row(
         t("Keras model"),
         t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=human_size(len(data))),
@@ -73,16 +74,9 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
                "network (a small one is mostly fixed overhead). The size of each file is measured and shown; "
                "compare the variants below to see what they cost in quality."),
     )
-    key = ("tflite_bytes", run.id, variant)
-    if key not in ws.cache:
-        try:
-            with st.spinner(t("Converting the model to TFLite ({variant})…", variant=variant)):
-                ws.cache[key] = tflite_bytes(run_model(ws, run), variant, run.dataset)
-        except UserError as err:
-            ws.cache[key] = err  # remembered: the same model converts the same way next time
-    result = ws.cache[key]
-    if isinstance(result, UserError):
-        show_error(result)
+    result = computed_once(ws, ("tflite_bytes", run.id, variant), lambda: tflite_bytes(run_model(ws, run), variant, run.dataset),
+                           spinner=t("Converting the model to TFLite ({variant})…", variant=variant))
+    if result is None:
         return
     download_row(
         t("TFLite model ({variant})", variant=variant),
@@ -105,9 +99,9 @@ def tflite_table(ws: Workspace, run: SessionRun) -> None:
         st.caption(t("Converts every variant and runs it on the test data (takes a few seconds)."))
         if not st.button(t("Measure the variants"), key="measure_tflite", icon=":material/speed:"):
             return
-        with st.spinner(t("Converting and testing every variant…")):
-            ws.cache[key] = tflite_report(run_model(ws, run), run.dataset)
-    st.dataframe(variants_frame(ws.cache[key], run.dataset.task), hide_index=True, key="tflite_variants")
+    report = computed_once(ws, key, lambda: tflite_report(run_model(ws, run), run.dataset), spinner=t("Converting and testing every variant…"))
+    if report is not None:
+        st.dataframe(variants_frame(report, run.dataset.task), hide_index=True, key="tflite_variants")
 
 
 def variants_frame(report: list[dict], task: str) -> pd.DataFrame:
@@ -134,7 +128,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "labels.json",
         t("What the model's outputs mean: the class names in output order, or the predicted column."),
         label=t("Download labels.json"),
-        data=cached(ws, ("labels_json", run.id), lambda: labels_json(run.dataset)),
+        data=computed_once(ws, ("labels_json", run.id), lambda: labels_json(run.dataset)),
         file_name="labels.json",
         mime="application/json",
         key="download_labels",
@@ -143,7 +137,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         "preprocessing.json",
         t("How to turn raw values or images into the model's input."),
         label=t("Download preprocessing.json"),
-        data=cached(ws, ("preprocessing_json", run.id), lambda: preprocessing_json(run.dataset)),
+        data=computed_once(ws, ("preprocessing_json", run.id), lambda: preprocessing_json(run.dataset)),
         file_name="preprocessing.json",
         mime="application/json",
         key="download_preprocessing",

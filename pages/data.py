@@ -8,6 +8,7 @@ from components import data_views
 from components.app_frame import require_app_frame
 from components.designer import fit_design_to_data
 from components.kind_views import view_for
+from components.uploads import UploadOnce
 from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.state.workspace import Workspace, get_workspace
 from components.workflow import dataset_label
@@ -20,8 +21,7 @@ _LOG = get_logger(__name__)  # Streamlit's logging setup: tracebacks appear in t
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "zip"]  # .tsv/.txt are read as tables, like .csv
 # Page-local bookkeeping (not user data): which upload was already read, and its error if any.
-LAST_UPLOAD_KEY = "data_page.last_upload"
-UPLOAD_ERROR_KEY = "data_page.upload_error"
+DATA_UPLOAD = UploadOnce("data_page.data_file")
 SAMPLE_PICKED_KEY = "data_page.sample_picked"
 REFUSED_KEY = "data_page.refused_changes"  # counts refused target/task/kind changes
 KIND_CHOICES_KEY = "data_page.kind_choices"  # (data_version, {column: kind the user chose})
@@ -69,7 +69,6 @@ def load_picked_sample(ws: Workspace) -> None:
 
 def read_upload(ws: Workspace, uploaded) -> None:
     """Read an uploaded CSV or zip; on failure remember the error and keep the earlier dataset."""
-    st.session_state[UPLOAD_ERROR_KEY] = None
     name = uploaded.name
     with st.status(t("Reading {file}…", file=name), expanded=False) as status:
         try:
@@ -82,12 +81,12 @@ def read_upload(ws: Workspace, uploaded) -> None:
                 status.update(label=t("Working out what the columns of {file} mean…", file=name))
                 dataset = core_data.prepare_table(raw)
         except UserError as err:
-            st.session_state[UPLOAD_ERROR_KEY] = (uploaded.file_id, error_text(err))
+            DATA_UPLOAD.failed(uploaded, error_text(err))
             status.update(label=t("{file} could not be used", file=name), state="error")
             return
         except Exception:  # a bug in LayerLab: logged in full, and the user keeps working with the earlier data
             _LOG.exception("reading the upload %r failed", name)
-            st.session_state[UPLOAD_ERROR_KEY] = (uploaded.file_id, t(
+            DATA_UPLOAD.failed(uploaded, t(
                 "LayerLab could not read {file} because of an internal error. Save the file again as CSV "
                 "(or zip the image folders again) and upload it once more.", file=name))
             status.update(label=t("{file} could not be used", file=name), state="error")
@@ -134,12 +133,9 @@ def choose_source(ws: Workspace) -> None:
             help=t("Table: one row per example, one column per value, a header row; values separated by "
                    "commas, semicolons or tabs. Zip: one folder per class with the images inside."),
         )
-        if uploaded is not None and uploaded.file_id != st.session_state.get(LAST_UPLOAD_KEY):
-            st.session_state[LAST_UPLOAD_KEY] = uploaded.file_id
+        if DATA_UPLOAD.is_new(uploaded):
             read_upload(ws, uploaded)
-        failure = st.session_state.get(UPLOAD_ERROR_KEY)
-        if uploaded is not None and failure and failure[0] == uploaded.file_id:
-            st.error(failure[1], icon=":material/error:")
+        if DATA_UPLOAD.show_error(uploaded):
             if ws.dataset is not None:
                 st.info(t("Still using the earlier data: {name}", name=dataset_label(ws.dataset.name)))
 

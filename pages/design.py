@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import designer
 from components.app_frame import require_app_frame
+from components.uploads import UploadOnce
 from components.i18n import error_text, option_labels, show_error, t
 from components.network_diagram import network_dot
 from components.state.workspace import Workspace, get_workspace
@@ -19,8 +20,7 @@ from core.spec import ProjectSpec
 
 require_app_frame()  # before anything is drawn: see components.app_frame
 
-LAST_PROJECT_KEY = "design_page.last_project_file"
-PROJECT_ERROR_KEY = "design_page.project_error"
+PROJECT_UPLOAD = UploadOnce("design_page.project_file")
 TEMPLATE_PICKED_KEY = "design_page.template_picked"
 TEMPLATE_MIRROR_KEY = "design_page.template_mirror"
 
@@ -96,20 +96,15 @@ def project_file_panel(ws: Workspace) -> None:
         )
     with right:
         uploaded = st.file_uploader(t("Load a project file"), type=["json"], key="load_project")
-        if uploaded is not None and uploaded.file_id != st.session_state.get(LAST_PROJECT_KEY):
-            st.session_state[LAST_PROJECT_KEY] = uploaded.file_id
-            st.session_state[PROJECT_ERROR_KEY] = None
+        if PROJECT_UPLOAD.is_new(uploaded):
             try:
                 spec = ProjectSpec.from_json(uploaded.getvalue())
             except UserError as err:
-                message = t("Could not load {file}. {reason}", file=uploaded.name, reason=error_text(err))
-                st.session_state[PROJECT_ERROR_KEY] = (uploaded.file_id, message)
+                PROJECT_UPLOAD.failed(uploaded, t("Could not load {file}. {reason}", file=uploaded.name, reason=error_text(err)))
             else:
                 ws.spec, ws.template_id = spec, None
                 st.rerun()
-        failure = st.session_state.get(PROJECT_ERROR_KEY)
-        if uploaded is not None and failure and failure[0] == uploaded.file_id:
-            st.error(failure[1], icon=":material/error:")
+        if PROJECT_UPLOAD.show_error(uploaded):
             st.caption(t("Your design was not changed."))
 
 

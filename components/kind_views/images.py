@@ -6,8 +6,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components.evaluation_views import predict_once, predictions_download, run_model, show_prediction
+from components.evaluation_views import predictions_download, run_model, show_prediction
 from components.i18n import t
+from components.state.derived import computed_once
 from components.state.runs import SessionRun
 from components.state.workspace import Workspace
 from core.errors import UserError
@@ -49,7 +50,7 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
     from core.predict import predict_images
 
     key = ("try_images", run.id, tuple(f.file_id for f in files))
-    predictions = predict_once(ws, key, lambda: predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files]))
+    predictions = computed_once(ws, key, lambda: predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files]))
     if predictions is None:
         return
     for file, item in zip(files, predictions.items):

@@ -6,8 +6,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import cached, predict_once, predictions_download, run_model, show_prediction
+from components.evaluation_views import predictions_download, run_model, show_prediction
 from components.i18n import t, t_core
+from components.state.derived import computed_once
 from components.state.runs import SessionRun
 from components.state.workspace import Workspace
 from core.data.kinds.table import USED_KINDS
@@ -69,7 +70,7 @@ def typical_values(dataset: Any) -> dict[str, Any]:
 def _try_row_form(ws: Workspace, run: SessionRun) -> None:
     dataset = run.dataset
     features = {f.name: f for f in dataset.features}
-    defaults = cached(ws, ("typical_values", run.id), lambda: typical_values(dataset))
+    defaults = computed_once(ws, ("typical_values", run.id), lambda: typical_values(dataset))
     with st.form(key=f"try_row_{run.id}"):
         st.caption(t("Prefilled with typical values from the data. Change any of them and press Predict."))
         cols = st.columns(3)
@@ -89,8 +90,8 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
         from core.predict import predict_rows
 
         ws.cache.pop(key, None)
-        predict_once(ws, key, lambda: predict_rows(run_model(ws, run), dataset, pd.DataFrame([row])))
-    predictions = predict_once(ws, key, None)
+        computed_once(ws, key, lambda: predict_rows(run_model(ws, run), dataset, pd.DataFrame([row])))
+    predictions = computed_once(ws, key, None)
     if predictions is None:
         return
     show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.id}")
@@ -110,7 +111,7 @@ def _try_csv(ws: Workspace, run: SessionRun) -> None:
     def predict_csv() -> Any:
         return predict_rows(run_model(ws, run), run.dataset, read_csv(upload.getvalue(), upload.name).frame)
 
-    predictions = predict_once(ws, ("try_csv", run.id, upload.file_id), predict_csv)
+    predictions = computed_once(ws, ("try_csv", run.id, upload.file_id), predict_csv)
     if predictions is None:
         return
     for warning in predictions.warnings:

@@ -87,14 +87,6 @@ class SessionRun(RunRecord):
                 self.best_epoch = event.get("best_epoch")
                 self.elapsed = float(event.get("elapsed") or self.elapsed)
 
-    def best_logs(self) -> dict:
-        """The metrics of the epoch whose weights were kept (the last epoch if unknown)."""
-        if not self.history:
-            return {}
-        if self.best_epoch is not None and 1 <= int(self.best_epoch) <= len(self.history):
-            return self.history[int(self.best_epoch) - 1]
-        return self.history[-1]
-
 
 def start_run(ws: Workspace) -> SessionRun:
     """Hand the current design and data to a worker and make it the active run; never waits.

@@ -46,10 +46,17 @@ class RunRecord:
         self.elapsed = result.elapsed
         self.model_path = str(result.best_model_path) if result.best_model_path else None
 
+    def best_logs(self) -> dict:
+        """The metrics of the epoch whose weights were kept (the last epoch if unknown)."""
+        if not self.history:
+            return {}
+        if self.best_epoch is not None and 1 <= int(self.best_epoch) <= len(self.history):
+            return self.history[int(self.best_epoch) - 1]
+        return self.history[-1]
+
     def summary(self) -> dict[str, Any]:
         """One row of the runs comparison table: settings, outcome, final metrics."""
         settings = self.settings
-        best = self.history[self.best_epoch - 1] if self.best_epoch and self.best_epoch <= len(self.history) else {}
         return {
             "run": self.label,
             "layers": len(self.spec.get("layers", [])),
@@ -61,7 +68,7 @@ class RunRecord:
             "status": self.status,
             "epochs_run": len(self.history),
             "best_epoch": self.best_epoch,
-            "best_val_loss": best.get("val_loss"),
+            "best_val_loss": self.best_logs().get("val_loss"),
             "seconds": round(self.elapsed, 1),
             **{f"test_{k}": v for k, v in self.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
         }
