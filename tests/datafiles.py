@@ -78,3 +78,53 @@ def digits_zip_entries(per_class: int = 8, prefix: str = "my photos/", classes: 
         f"{prefix}{names[label]}/img{i:03d}.png": encode_image(pixels)
         for i, (label, pixels) in enumerate(digit_images(per_class, classes))
     }
+
+
+# ---------------------------------------------------------------- hostile archives and images
+
+
+def zip_with_many_entries(n: int, *, declared: int | None = None) -> bytes:
+    """A zip of `n` central-directory records (all naming one empty file) made byte by byte, fast.
+
+    `declared` is the entry count the end records state (default `n`); from 65,535 entries the
+    zip64 end records are written, as zip tools do."""
+    import struct
+
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+    record = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    central = record * n
+    count = n if declared is None else declared
+    end = b""
+    if count >= 0xFFFF:
+        zip64_at = len(local) + len(central)
+        end += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(central), len(local))
+        end += struct.pack("<4sLQL", b"PK\x06\x07", 0, zip64_at, 1)
+        count = 0xFFFF
+    end += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return local + central + end
+
+
+def sixteen_bit_png(height: int, width: int, note: str = "") -> bytes:
+    """A 16-bit grayscale PNG (a ramp, so it is not blank); `note` adds a text chunk, making
+    files with the same pixels differ byte for byte without encoding them again."""
+    import struct
+    import zlib
+
+    ramp = (np.arange(width, dtype=np.uint32) * 65535 // max(width - 1, 1)).astype(">u2")
+    buf = io.BytesIO()
+    Image.fromarray(np.broadcast_to(ramp.astype(np.uint16), (height, width)).copy()).save(buf, format="PNG")
+    png = buf.getvalue()
+    if not note:
+        return png
+    body = b"tEXt" + b"note\x00" + note.encode("latin-1")
+    chunk = struct.pack(">L", len(body) - 4) + body + struct.pack(">L", zlib.crc32(body))
+    return png[:-12] + chunk + png[-12:]  # before IEND
+
+
+def gif_with_big_canvas(width: int, height: int, x: int = 0, y: int = 0) -> bytes:
+    """A 35-byte GIF: a `width`×`height` canvas holding one 1×1 frame at (x, y); other x, y give other bytes."""
+    import struct
+
+    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"," + struct.pack("<4HB", x, y, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # LZW: clear, pixel 0, end
+    return screen + frame + b";"
