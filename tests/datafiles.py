@@ -104,21 +104,42 @@ def zip_with_many_entries(n: int, *, declared: int | None = None) -> bytes:
     return local + central + end
 
 
-def sixteen_bit_png(height: int, width: int, note: str = "") -> bytes:
-    """A 16-bit grayscale PNG (a ramp, so it is not blank); `note` adds a text chunk, making
-    files with the same pixels differ byte for byte without encoding them again."""
+def png_with_note(png: bytes, note: str) -> bytes:
+    """The same PNG with a text chunk added: the same pixels, other bytes (no second encoding)."""
     import struct
     import zlib
 
-    ramp = (np.arange(width, dtype=np.uint32) * 65535 // max(width - 1, 1)).astype(">u2")
-    buf = io.BytesIO()
-    Image.fromarray(np.broadcast_to(ramp.astype(np.uint16), (height, width)).copy()).save(buf, format="PNG")
-    png = buf.getvalue()
-    if not note:
-        return png
     body = b"tEXt" + b"note\x00" + note.encode("latin-1")
     chunk = struct.pack(">L", len(body) - 4) + body + struct.pack(">L", zlib.crc32(body))
     return png[:-12] + chunk + png[-12:]  # before IEND
+
+
+def big_png(side: int, mode: str) -> bytes:
+    """A `side`×`side` PNG of a left-to-right ramp (so it is not blank): "I;16" is 16-bit
+    grayscale, "P" a palette image with a transparent colour, else any Pillow mode."""
+    ramp = np.arange(side, dtype=np.uint32)
+    if mode == "I;16":
+        im = Image.fromarray(np.broadcast_to((ramp * 65535 // max(side - 1, 1)).astype(np.uint16), (side, side)).copy())
+    else:
+        gray = Image.fromarray(np.broadcast_to((ramp * 255 // max(side - 1, 1)).astype(np.uint8), (side, side)).copy())
+        im = gray.convert(mode)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", **({"transparency": 0} if mode == "P" else {}))
+    return buf.getvalue()
+
+
+def bmp_rle_with_big_canvas(width: int, height: int) -> bytes:
+    """A run-length BMP of about 100 bytes that fills a big canvas by skipping rows (RLE "delta"
+    codes, up to 255 rows each), then ends."""
+    import struct
+
+    palette = b"\x00\x00\x00\x00\xff\xff\xff\x00"
+    jumps = [255] * (height // 255) + ([height % 255] if height % 255 else [])
+    pixels = b"".join(b"\x00\x02\x00" + bytes([rows]) for rows in jumps) + b"\x00\x01"  # deltas, end of bitmap
+    offset = 14 + 40 + len(palette)
+    header = struct.pack("<2sL2HL", b"BM", offset + len(pixels), 0, 0, offset)
+    info = struct.pack("<L2l2H6L", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 2, 0)  # 1 = RLE8
+    return header + info + palette + pixels
 
 
 def gif_with_big_canvas(width: int, height: int, x: int = 0, y: int = 0) -> bytes:

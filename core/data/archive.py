@@ -14,6 +14,7 @@ import itertools
 import os
 import stat
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,6 +25,8 @@ from core.data.limits import Deadline, Limits, human_size
 from core.data.zip_directory import count_records, find_central_directory
 from core.errors import UserError
 
+# What reading a damaged entry raises (a negative offset is a ValueError, bad deflate data zlib.error).
+_DAMAGED = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error)
 PIECE = 1 << 16  # decompressed at a time: the ratio is checked this often
 RATIO_FLOOR = 1 << 20  # tiny files may compress very well; the ratio cap applies above 1 MB
 
@@ -125,7 +128,10 @@ def _opened(source: Path | str | bytes, name: str, limits: Limits) -> Iterator[t
             raise _not_zip(name)
         if directory.entries > limits.entries:
             raise _too_many_entries(name, limits, directory.entries)
-        if count_records(handle, directory, stop_after=limits.entries) > limits.entries:
+        records = count_records(handle, directory, stop_after=limits.entries)
+        if records is None:
+            raise _not_zip(name)
+        if records > limits.entries:
             raise _too_many_entries(name, limits)
         counted = _CountedReads(handle)
         try:
@@ -216,7 +222,7 @@ def read_zip(source: Path | str | bytes, name: str, limits: Limits, deadline: De
                 continue
             try:
                 data = _read_entry(zf, info, counted, name, limits, used)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as err:
+            except _DAMAGED as err:
                 out.skipped.append(SkippedFile(path, f"damaged inside the zip ({err})"))
                 continue
             used += len(data)

@@ -57,15 +57,18 @@ def _zip64_end(handle: BinaryIO, end_at: int) -> tuple[int, int] | None:
     return fields[7], fields[8]
 
 
-def count_records(handle: BinaryIO, directory: CentralDirectory, stop_after: int) -> int:
+def count_records(handle: BinaryIO, directory: CentralDirectory, stop_after: int) -> int | None:
     """Records in the directory, stepped over one by one without decoding them; counting stops
-    at `stop_after` + 1. A damaged record ends the count (zipfile then reports the damage)."""
-    handle.seek(max(directory.start, 0))
+    at `stop_after` + 1. None when a record is damaged: zipfile, walking the same bytes, would
+    refuse the archive too (so no directory it accepts can be skipped by this count)."""
+    if directory.start < 0:
+        return None
+    handle.seek(directory.start)
     count = done = 0
     while done < directory.size and count <= stop_after:
         head = handle.read(RECORD.size)
         if len(head) < RECORD.size or head[:4] != b"PK\x01\x02":
-            break
+            return None
         fields = RECORD.unpack_from(head)
         rest = fields[10] + fields[11] + fields[12]  # name, extra field and comment lengths
         handle.seek(rest, 1)
