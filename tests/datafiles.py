@@ -149,3 +149,20 @@ def gif_with_big_canvas(width: int, height: int, x: int = 0, y: int = 0) -> byte
     screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
     frame = b"," + struct.pack("<4HB", x, y, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # LZW: clear, pixel 0, end
     return screen + frame + b";"
+
+
+def without_utf8_flag(data: bytes) -> bytes:
+    """The zip with the "names are UTF-8" flag cleared in every header, as macOS's Finder writes
+    names (UTF-8 bytes, no flag)."""
+    import struct
+
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        records, at = len(zf.infolist()), zf.start_dir
+        for info in zf.infolist():
+            out[info.header_offset + 7] &= ~0x08  # local header flags, bit 11
+    for _ in range(records):
+        out[at + 9] &= ~0x08  # central directory flags, bit 11
+        name, extra, comment = struct.unpack_from("<3H", out, at + 28)
+        at += 46 + name + extra + comment
+    return bytes(out)

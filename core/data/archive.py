@@ -174,6 +174,18 @@ def _read_entry(
     return b"".join(parts)
 
 
+def _utf8_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name, read as UTF-8 when its bytes are UTF-8 although the zip did not flag
+    them so (macOS's Finder zips "café" that way; zipfile would read "cafe╠ü"). cp437, zipfile's
+    reading of unflagged names, maps every byte, so the bytes come back exactly."""
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
 def _check_entries(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
     """Refuse the archive before anything is decompressed: unsafe paths, unusual compression,
     or sizes over the cap."""
@@ -206,6 +218,8 @@ def read_zip(source: Path | str | bytes, name: str, limits: Limits, deadline: De
     out = ArchiveFiles()
     with _opened(source, name, limits) as (zf, counted):
         infos = zf.infolist()
+        for info in infos:  # zipfile checks a local header against orig_filename, which stays
+            info.filename = _utf8_name(info)
         _check_entries(infos, name, limits)
         used = 0
         for info in infos:

@@ -28,6 +28,7 @@ from tests.datafiles import (
     encode_image,
     gif_with_big_canvas,
     png_with_note,
+    without_utf8_flag,
     write,
     zip_bytes,
     zip_with_many_entries,
@@ -243,6 +244,16 @@ def test_class_folders_differing_only_in_unicode_normalisation_are_one_class():
     ds = load_image_zip(zip_bytes(entries), "drinks.zip")
     assert ds.classes == ["café", "thé"] and ds.n_rows == 12
     assert ds.classes[0] == unicodedata.normalize("NFC", "café")
+
+
+def test_utf8_folder_names_without_the_utf8_flag_are_read_as_utf8():
+    entries = {}
+    for i, (label, pixels) in enumerate(digit_images(6, classes=(1, 2))):
+        folder = unicodedata.normalize("NFD", "café") if label == 1 else "猫"  # as macOS's Finder zips them
+        entries[f"{folder}/{i}.png"] = encode_image(pixels)
+    ds = load_image_zip(without_utf8_flag(zip_bytes(entries)), "finder.zip")
+    assert ds.classes == ["café", "猫"]  # not "cafe╠ü" and "τî½"
+    assert {unicodedata.normalize("NFC", f.split("/")[0]) for f in ds.files_test} == {"café", "猫"}  # paths too
 
 
 def test_byte_identical_images_are_used_once_and_listed():
