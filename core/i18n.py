@@ -115,6 +115,8 @@ CORE_FRAGMENTS = (
     "too many pixels (a possible decompression bomb)",
     "cannot be decoded as {fmt} ({error})",
     "too many pixels ({w}×{h}, a possible decompression bomb)",
+    "too many pixels for its file size ({w}×{h} in {n} bytes, a possible decompression bomb)",
+    "the same file as {file}; only that one is used",
     "has no pixels",
     "damaged or truncated ({error})",
     # core.training: the {monitor} and {error} of a run's end message

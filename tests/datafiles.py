@@ -78,3 +78,91 @@ def digits_zip_entries(per_class: int = 8, prefix: str = "my photos/", classes: 
         f"{prefix}{names[label]}/img{i:03d}.png": encode_image(pixels)
         for i, (label, pixels) in enumerate(digit_images(per_class, classes))
     }
+
+
+# ---------------------------------------------------------------- hostile archives and images
+
+
+def zip_with_many_entries(n: int, *, declared: int | None = None) -> bytes:
+    """A zip of `n` central-directory records (all naming one empty file) made byte by byte, fast.
+
+    `declared` is the entry count the end records state (default `n`); from 65,535 entries the
+    zip64 end records are written, as zip tools do."""
+    import struct
+
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+    record = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    central = record * n
+    count = n if declared is None else declared
+    end = b""
+    if count >= 0xFFFF:
+        zip64_at = len(local) + len(central)
+        end += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(central), len(local))
+        end += struct.pack("<4sLQL", b"PK\x06\x07", 0, zip64_at, 1)
+        count = 0xFFFF
+    end += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return local + central + end
+
+
+def png_with_note(png: bytes, note: str) -> bytes:
+    """The same PNG with a text chunk added: the same pixels, other bytes (no second encoding)."""
+    import struct
+    import zlib
+
+    body = b"tEXt" + b"note\x00" + note.encode("latin-1")
+    chunk = struct.pack(">L", len(body) - 4) + body + struct.pack(">L", zlib.crc32(body))
+    return png[:-12] + chunk + png[-12:]  # before IEND
+
+
+def big_png(side: int, mode: str) -> bytes:
+    """A `side`×`side` PNG of a left-to-right ramp (so it is not blank): "I;16" is 16-bit
+    grayscale, "P" a palette image with a transparent colour, else any Pillow mode."""
+    ramp = np.arange(side, dtype=np.uint32)
+    if mode == "I;16":
+        im = Image.fromarray(np.broadcast_to((ramp * 65535 // max(side - 1, 1)).astype(np.uint16), (side, side)).copy())
+    else:
+        gray = Image.fromarray(np.broadcast_to((ramp * 255 // max(side - 1, 1)).astype(np.uint8), (side, side)).copy())
+        im = gray.convert(mode)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", **({"transparency": 0} if mode == "P" else {}))
+    return buf.getvalue()
+
+
+def bmp_rle_with_big_canvas(width: int, height: int) -> bytes:
+    """A run-length BMP of about 100 bytes that fills a big canvas by skipping rows (RLE "delta"
+    codes, up to 255 rows each), then ends."""
+    import struct
+
+    palette = b"\x00\x00\x00\x00\xff\xff\xff\x00"
+    jumps = [255] * (height // 255) + ([height % 255] if height % 255 else [])
+    pixels = b"".join(b"\x00\x02\x00" + bytes([rows]) for rows in jumps) + b"\x00\x01"  # deltas, end of bitmap
+    offset = 14 + 40 + len(palette)
+    header = struct.pack("<2sL2HL", b"BM", offset + len(pixels), 0, 0, offset)
+    info = struct.pack("<L2l2H6L", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 2, 0)  # 1 = RLE8
+    return header + info + palette + pixels
+
+
+def gif_with_big_canvas(width: int, height: int, x: int = 0, y: int = 0) -> bytes:
+    """A 35-byte GIF: a `width`×`height` canvas holding one 1×1 frame at (x, y); other x, y give other bytes."""
+    import struct
+
+    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"," + struct.pack("<4HB", x, y, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # LZW: clear, pixel 0, end
+    return screen + frame + b";"
+
+
+def without_utf8_flag(data: bytes) -> bytes:
+    """The zip with the "names are UTF-8" flag cleared in every header, as macOS's Finder writes
+    names (UTF-8 bytes, no flag)."""
+    import struct
+
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        records, at = len(zf.infolist()), zf.start_dir
+        for info in zf.infolist():
+            out[info.header_offset + 7] &= ~0x08  # local header flags, bit 11
+    for _ in range(records):
+        out[at + 9] &= ~0x08  # central directory flags, bit 11
+        name, extra, comment = struct.unpack_from("<3H", out, at + 28)
+        at += 46 + name + extra + comment
+    return bytes(out)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from time import monotonic
 
 from core.errors import UserError
 from core.sizes import human_size  # noqa: F401  (the readers' size messages import it from here)
@@ -24,10 +25,12 @@ class Limits:
     uncompressed_bytes: int = 500 * MB  # sum of decompressed zip entries
     compression_ratio: int = 100  # decompressed / compressed, per entry
     image_pixels: int = 40_000_000  # one image; bigger is treated as a decompression bomb
+    pixels_per_byte: int = 50_000  # pixels one byte of an image file may stand for (a blank 12 Mpx WebP: 23,000)
     image_side: int = 512  # largest height/width a user may ask images to be resized to
     pixel_bytes: int = 2_000 * MB  # decoded pixels of one image dataset (n × H × W × C bytes)
     categories: int = 1_000  # one-hot width of a single categorical column
     classes: int = 200  # classes of a classification target
+    load_seconds: int = 60  # reading and decoding one image archive or folder
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Limits":
@@ -57,6 +60,33 @@ class Limits:
                 )
             values[f.name] = value
         return cls(**values)
+
+
+    def deadline(self) -> "Deadline":
+        """The moment a load started now must end by (`load_seconds` from now)."""
+        return Deadline(self.load_seconds, monotonic() + self.load_seconds)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When loading must stop: no cap on sizes bounds the time a slow decoder can take, so loads
+    check this between files and end with a message instead of holding the server for an hour."""
+
+    seconds: int
+    ends: float  # time.monotonic() value
+
+    def passed(self) -> bool:
+        return monotonic() > self.ends
+
+    def check(self, name: str) -> None:
+        if self.passed():
+            raise UserError(
+                "limits.too_slow",
+                "Loading {file} took longer than the {seconds} seconds this server allows, so it was stopped. "
+                "Use fewer or smaller images (photos shrunk to about 1,000 pixels across load quickly), or ask "
+                "the administrator to raise LAYERLAB_MAX_LOAD_SECONDS.",
+                file=name, seconds=self.seconds,
+            )
 
 
 def current_limits() -> Limits:
