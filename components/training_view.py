@@ -231,6 +231,8 @@ def runs_table(ws: Workspace) -> None:
             t("Run"): run.number,
             t("Status"): status_text(run.status),
             t("Layers"): summary["layers"],
+            # what the worker built: the Design page's total for the same design and data
+            t("Parameters"): f"{summary['parameters']:,}" if summary["parameters"] is not None else "—",
             t("Optimizer"): summary["optimizer"],
             t("Learning rate"): summary["learning_rate"],
             t("Epochs"): f"{summary['epochs_run']}/{summary['epochs']}",

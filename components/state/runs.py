@@ -71,6 +71,8 @@ class SessionRun(RunRecord):
             kind = event.get("type")
             if kind in ("start", "batch"):
                 self.status = "running"
+                if kind == "start":
+                    self.model_params = event.get("params")
                 if kind == "batch":
                     self.last_batch_event = event
                     self.eta_s = event.get("eta", self.eta_s)

@@ -24,6 +24,7 @@ class RunRecord:
     elapsed: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)  # test metrics, filled after evaluation
     model_path: str | None = None  # best.keras of the run
+    model_params: int | None = None  # parameters of the model the worker built (its start event)
 
     @property
     def label(self) -> str:
@@ -60,6 +61,7 @@ class RunRecord:
         return {
             "run": self.label,
             "layers": len(self.spec.get("layers", [])),
+            "parameters": self.model_params,
             "optimizer": (self.spec.get("optimizer") or {}).get("type"),
             "learning_rate": (self.spec.get("optimizer") or {}).get("learning_rate"),
             "epochs": settings.epochs,
