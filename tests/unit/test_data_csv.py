@@ -343,7 +343,7 @@ def test_whole_numbers_in_one_part_and_fractions_in_another_are_floats(read_both
     whole, parts, reads = read_both(("n,late_floats,early_floats,ints\n" + rows).encode(), False)
     assert reads[0] > 20 and len(reads) == 1
     pd.testing.assert_frame_equal(parts, whole)
-    assert list(parts.dtypes.astype(str)) == ["int64", "float64", "float64", "int64"]
+    assert list(parts.dtypes.astype(str)) == ["int16", "float64", "float64", "int16"]  # 0..299: int16 holds them
     assert parts["late_floats"].iloc[100] == 100.0 and parts["late_floats"].iloc[299] == 299.25
 
 
@@ -466,4 +466,4 @@ def test_a_part_of_blank_lines_keeps_whole_numbers_whole(read_both):
     whole, parts, reads = read_both(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * 2) for i in range(20)) + b"\n" * 300, False)
     assert reads[0] > 2
     pd.testing.assert_frame_equal(parts, whole)
-    assert list(parts.dtypes.astype(str)) == ["int64", "int64"]
+    assert list(parts.dtypes.astype(str)) == ["int8", "int8"]
