@@ -203,7 +203,7 @@ def _byte_reader(source: Path | bytes) -> Iterator[Callable[[int, int], bytes]]:
 
 def _check_content(head: bytes, name: str) -> None:
     """Refuse files that are obviously not text tables, by their first bytes."""
-    if not head.strip():
+    if not head.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is empty too
         raise UserError("csv.empty", "{file} is empty. Upload a CSV file with a header row and data rows.", file=name)
     for magic, what in _MAGIC.items():
         if head.startswith(magic):

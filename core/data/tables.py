@@ -41,6 +41,7 @@ PARALLEL_ROWS = 50_000  # tables from this size are profiled, fitted and encoded
 MEDIAN_SAMPLE = 200_000  # training values a fill median is taken from (a seeded sample beyond that)
 # The model reads float32: a number beyond it (1e39) would become infinite, so it counts as one.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact in float64 (and fit int64)
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
 
 
@@ -142,8 +143,11 @@ def factorize_text(series: pd.Series) -> Labels:
 
 
 def _integer_valued(values: np.ndarray) -> bool:
+    """Whole numbers that int64 holds exactly (1e39 is whole, but as an int64 it would be garbage)."""
     head = values[:1000]  # most columns of fractions show it at once, before the whole column is copied
-    return bool(np.array_equal(head, np.trunc(head)) and np.array_equal(values, np.trunc(values)))
+    if not (np.array_equal(head, np.trunc(head)) and np.array_equal(values, np.trunc(values))):
+        return False
+    return not values.size or float(np.abs(values).max()) <= MAX_EXACT_INTEGER
 
 
 def as_text(series: pd.Series) -> pd.Series:
