@@ -92,7 +92,14 @@ class Labels:
     """A column as text labels, factorised once: `codes[i]` indexes `labels`, -1 where the cell is empty."""
 
     codes: np.ndarray  # a small signed integer per row (int8 ... int64)
-    labels: list[str]  # distinct non-empty values, as the user wrote them
+    labels: list[str]  # distinct non-empty values, as the user wrote them (but see of_whole_number_codes)
+
+    @classmethod
+    def of_whole_number_codes(cls, values: np.ndarray) -> "Labels":
+        """A column of codes 0..CODE_RANGE as its own codes, label i = "i": no copy of an int8
+        column (a wide table of ratings kept a second byte per cell). Unlike factorize_text's,
+        a label here may have no row; fitting and encoding go by the rows each label has."""
+        return cls(values.astype(np.int8, copy=False), [str(i) for i in range(int(values.max()) + 1)])
 
     def positions(self, categories: list[str], missing: int = -1, dtype: Any = np.int64) -> np.ndarray:
         """Per code: position of its label in `categories` (-1 if absent); the last entry, which
@@ -505,7 +512,10 @@ def _profile(name: str, series: pd.Series, file: str) -> _Column:
             IGNORED, "the same yes/no value in every row")
     else:
         kind, reason = _numeric_kind(name, values, pd.api.types.is_integer_dtype(series.dtype))
-    data = values if kind == NUMERIC else factorize_text(series) if kind == CATEGORICAL else None
+    if kind == CATEGORICAL:  # whole-number codes (0..CODE_RANGE); from an int column they are the codes themselves
+        data = Labels.of_whole_number_codes(values) if values.dtype.kind in "iu" else factorize_text(series)
+    else:
+        data = values if kind == NUMERIC else None
     return _Column(Feature(name, kind, reason, missing, n_inf), data, _too_large_warning(name, values, file))
 
 

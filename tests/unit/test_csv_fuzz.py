@@ -66,7 +66,9 @@ def _quoted(cell: str, delimiter: str) -> str:
 
 STYLES = ["rating", "whole", "float", "huge", "category", "date", "local date", "quoted", "long", "bool", "blank",
           "grouped", "padded", "timestamp", "mixed"]
-TARGET_STYLES = ["rating", "whole", "float", "category", "huge", "date", "blank", "grouped", "mixed"]
+# Mostly targets a model can learn, so most files reach the Dataset checks; the rest must be refused plainly.
+TARGET_STYLES = ["rating", "rating", "category", "category", "float", "whole", "grouped", "huge", "date", "blank",
+                 "mixed"]
 
 
 def _random_csv(rng: random.Random) -> bytes:
@@ -78,7 +80,7 @@ def _random_csv(rng: random.Random) -> bytes:
         header[rng.randrange(len(header))] = rng.choice(["", header[0]])
     lines = [delimiter.join(header)]
     ragged = rng.randrange(200) if rng.random() < 0.05 else None
-    for row in range(rng.choice([0, 4, 15, 40, 40, 80, 80, 150, 150])):
+    for row in range(rng.choice([0, 4, 15, 40, 80, 80, 150, 150, 150])):
         cells = [_quoted(_cell(rng, style, row, decimal), delimiter) for style in styles]
         lines.append(delimiter.join(cells + (["extra"] if row == ragged else [])))
     newline = rng.choice(["\n", "\r\n"])
@@ -131,10 +133,10 @@ def _sorted_rows(x: np.ndarray) -> np.ndarray:
     return x[np.lexsort(x.T[::-1])] if x.size else x
 
 
-@pytest.mark.parametrize("block", range(6))
+@pytest.mark.parametrize("block", range(3))
 def test_random_csvs_give_a_user_error_or_a_sane_dataset(block):
     outcomes = {"dataset": 0, "refused": 0}
-    for case in range(block * CASES // 6, (block + 1) * CASES // 6):
+    for case in range(block * CASES // 3, (block + 1) * CASES // 3):
         rng = random.Random(case)
         data = _random_csv(rng)
         try:
