@@ -256,7 +256,8 @@ def normalize_optimizer(optimizer: Any) -> dict[str, Any]:
     if not isinstance(optimizer, dict):
         raise UserError(
             "spec.optimizer_not_object",
-            'The project file\'s "optimizer" must be an object such as {{"type": "Adam", "learning_rate": 0.001}}.',
+            'The project file\'s "optimizer" must be an object such as {example}.',
+            example='{"type": "Adam", "learning_rate": 0.001}',  # a parameter: a template without one is not formatted
         )
     found = optimizer.get("type")
     if not isinstance(found, str) or found not in OPTIMIZERS:  # a str first: a list cannot be looked up
@@ -272,5 +273,6 @@ def normalize_optimizer(optimizer: Any) -> dict[str, Any]:
 
 def normalize_training(training: Any) -> dict[str, Any]:
     if not isinstance(training, dict):
-        raise UserError("spec.training_not_object", 'The project file\'s "training" must be an object such as {{"epochs": 30}}.')
+        raise UserError("spec.training_not_object", 'The project file\'s "training" must be an object such as {example}.',
+                        example='{"epochs": 30}')
     return _check_params(training, TRAINING_PARAMS, "Training settings", "Training")

@@ -144,6 +144,12 @@ def test_broken_files_get_a_plain_message(text, code):
     assert "Traceback" not in str(err) and len(str(err)) < 400
 
 
+def test_a_setting_that_is_not_an_object_is_shown_the_shape_it_needs():
+    # messages without other parameters showed their escaped braces: {{"epochs": 30}}
+    assert 'such as {"epochs": 30}.' in str(_refusal('{"training": [1]}'))
+    assert '例如 {"type": "Adam", "learning_rate": 0.001}。' in _refusal('{"optimizer": "Adam"}').render("zh")
+
+
 def test_optimizer_and_training_messages_say_where():
     assert "Optimizer (Adam): learning_rate" in str(_refusal('{"optimizer": {"type": "Adam", "learning_rate": -1}}'))
     assert "Training settings: epochs" in str(_refusal('{"training": {"epochs": 0}}'))
@@ -202,7 +208,8 @@ def test_project_files_of_any_shape_load_or_give_a_user_error():
         try:
             spec = ProjectSpec.from_json(text)
         except UserError as err:
-            assert err.render() and err.render("zh")  # the message fills in, in both languages
+            for message in (err.render(), err.render("zh")):  # filled in, in both languages
+                assert message and "{{" not in message and "{layer}" not in message
             refused += 1
         else:
             assert ProjectSpec.from_json(spec.to_json()) == spec
