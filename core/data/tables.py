@@ -72,6 +72,12 @@ def _in_float32_range(values: np.ndarray) -> np.ndarray:
     return np.abs(values) <= FLOAT32_MAX
 
 
+def _all_in_float32_range(values: np.ndarray) -> bool:
+    """Whether every cell is a number float32 holds: NaN, an infinity or a huge number would show in
+    the minimum or maximum, so a complete column is told apart without a mask per cell."""
+    return values.dtype.kind in "iub" or bool(values.size and _in_float32_range(np.array([values.min(), values.max()])).all())
+
+
 def _narrow_codes(codes: np.ndarray, n_labels: int) -> np.ndarray:
     """Category codes (-1 = empty) in the smallest signed type: a wide table keeps one per cell."""
     dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if n_labels < np.iinfo(t).max)
@@ -366,9 +372,8 @@ def _first_bad_cell(series: pd.Series, numbers: np.ndarray, file: str) -> tuple[
 
 
 def _missing_and_infinite(values: np.ndarray) -> tuple[int, int]:
-    """(empty cells, cells the model cannot hold: infinite or beyond float32) of numbers. Those
-    would show in the minimum or maximum, so a complete column is told apart without a mask per cell."""
-    if values.dtype.kind in "iub" or (values.size and _in_float32_range(np.array([values.min(), values.max()])).all()):
+    """(empty cells, cells the model cannot hold: infinite or beyond float32) of numbers."""
+    if _all_in_float32_range(values):
         return 0, 0
     empty = np.isnan(values)
     return int(np.count_nonzero(empty)), int(np.count_nonzero(~(empty | _in_float32_range(values))))
@@ -376,7 +381,7 @@ def _missing_and_infinite(values: np.ndarray) -> tuple[int, int]:
 
 def _too_large_warning(name: str, values: np.ndarray, file: str) -> str | None:
     """A warning naming the column's first number beyond float32 (finite, so no one would guess)."""
-    if values.dtype.kind != "f":
+    if values.dtype.kind != "f" or _all_in_float32_range(values):
         return None
     too_large = np.flatnonzero(np.isfinite(values) & ~_in_float32_range(values))
     if too_large.size == 0:
