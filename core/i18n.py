@@ -101,6 +101,7 @@ CORE_FRAGMENTS = (
     "numbers (chosen by you)",
     "categories (chosen by you), {n} different values",
     "Column '{name}' in {file} holds numbers, but {n} cell(s) are text (first: '{value}' on line {line}). Those cells are treated as empty; fix them in the file if they matter.",
+    "Column '{name}' in {file} holds {n} number(s) too large for the model (beyond ±3.4e38; first: {value} on line {line}). Those cells are treated as empty.",
     "{n} row(s) of {file} have an empty target '{target}' and were left out.",
     "The images have different sizes; all were resized to {h}×{w} pixels.",
     "{n} file(s) that are not images were ignored.",

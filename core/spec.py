@@ -178,6 +178,15 @@ def _no_constants(name: str) -> None:
 
 
 # ---- validation ----------------------------------------------------------------------------
+def _shown(value: Any) -> str:
+    """A value from the file as a message quotes it: short, JSON-like for lists and objects."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # a spec built in code may hold anything
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _refuse_code_keys(entry: dict, where: str) -> None:
     for key in entry:
         if not isinstance(key, str) or key.lower() in CODE_KEYS or key.startswith("__"):
@@ -215,17 +224,23 @@ def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
     if not isinstance(layer, dict):
         raise UserError("spec.layer_not_object", 'Layer {layer} must be an object such as {{"type": "Dense", "units": 64}}.', layer=number)
     kind = layer.get("type")
+    if not isinstance(kind, str):  # a list or object here would break every lookup by name below
+        raise UserError(
+            "spec.unknown_layer",
+            'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
+            layer=number, type=_shown(kind), known=", ".join(LAYERS),
+        )
     if kind in REFUSED_LAYER_TYPES:
         raise UserError(
             "spec.code_layer",
             "Layer {layer}: {type} layers run program code, so LayerLab never loads them. Remove it from the project file.",
             layer=number, type=kind,
         )
-    if not isinstance(kind, str) or kind not in LAYERS:
+    if kind not in LAYERS:
         raise UserError(
             "spec.unknown_layer",
             'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
-            layer=number, type=str(kind)[:40], known=", ".join(LAYERS),
+            layer=number, type=_shown(kind), known=", ".join(LAYERS),
         )
     entry = LAYERS[kind]
     where = f"Layer {number} ({kind})"
@@ -238,12 +253,18 @@ def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
 
 
 def normalize_optimizer(optimizer: Any) -> dict[str, Any]:
-    if not isinstance(optimizer, dict) or optimizer.get("type") not in OPTIMIZERS:
-        found = optimizer.get("type") if isinstance(optimizer, dict) else optimizer
+    if not isinstance(optimizer, dict):
+        raise UserError(
+            "spec.optimizer_not_object",
+            'The project file\'s "optimizer" must be an object such as {example}.',
+            example='{"type": "Adam", "learning_rate": 0.001}',  # a parameter: a template without one is not formatted
+        )
+    found = optimizer.get("type")
+    if not isinstance(found, str) or found not in OPTIMIZERS:  # a str first: a list cannot be looked up
         raise UserError(
             "spec.unknown_optimizer",
             'Optimizer: "{type}" is not an optimizer LayerLab offers. Choose one of: {known}.',
-            type=str(found)[:40], known=", ".join(OPTIMIZERS),
+            type=_shown(found), known=", ".join(OPTIMIZERS),
         )
     entry = OPTIMIZERS[optimizer["type"]]
     values = _check_params(optimizer, {p.name: p for p in entry.params}, f"Optimizer ({entry.name})", entry.name)
@@ -252,5 +273,6 @@ def normalize_optimizer(optimizer: Any) -> dict[str, Any]:
 
 def normalize_training(training: Any) -> dict[str, Any]:
     if not isinstance(training, dict):
-        raise UserError("spec.training_not_object", 'The project file\'s "training" must be an object such as {{"epochs": 30}}.')
+        raise UserError("spec.training_not_object", 'The project file\'s "training" must be an object such as {example}.',
+                        example='{"epochs": 30}')
     return _check_params(training, TRAINING_PARAMS, "Training settings", "Training")

@@ -166,3 +166,35 @@ def without_utf8_flag(data: bytes) -> bytes:
         name, extra, comment = struct.unpack_from("<3H", out, at + 28)
         at += 46 + name + extra + comment
     return bytes(out)
+
+
+def daily_sales_frame(days: int, stores: int = 5, date_format: str = "%Y-%m-%d") -> pd.DataFrame:
+    """A sales log: one row per store per day, so each date repeats `stores` times; target 'busy' (yes/no)."""
+    rng = np.random.default_rng(3)
+    dates = pd.date_range("2024-03-01", periods=days, freq="D")
+    n = days * stores
+    units = rng.poisson(40, n)
+    return pd.DataFrame({
+        "date": np.repeat(dates.strftime(date_format), stores),
+        "store": np.tile([f"store {i}" for i in range(stores)], days),
+        "units": units,
+        "price": np.round(rng.uniform(1, 9, n), 2),
+        "busy": np.where(units > 40, "yes", "no"),
+    })
+
+
+def wide_csv_bytes(rows: int, columns: int, *, high: int = 10, seed: int = 0) -> bytes:
+    """A wide, dense table of small whole numbers (0..high-1) with a 3-class 'label' last: 2 bytes a cell."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, high, (rows, columns - 1))
+    header = ",".join(f"f{i}" for i in range(columns - 1)) + ",label\n"
+    body = "".join(",".join(map(str, row)) + f",{'abc'[i % 3]}\n" for i, row in enumerate(values.tolist()))
+    return (header + body).encode()
+
+
+def long_header_csv_bytes(columns: int, name_length: int, rows: int = 12) -> bytes:
+    """A header line of `columns` names `name_length` characters long, then rows of numbers."""
+    names = [f"c{i:04d}_".ljust(name_length, "x") for i in range(columns - 1)] + ["label"]
+    rng = np.random.default_rng(1)
+    body = "".join(",".join(map(str, rng.integers(0, 100, columns - 1))) + f",{'ab'[i % 2]}\n" for i in range(rows))
+    return (",".join(names) + "\n" + body).encode()

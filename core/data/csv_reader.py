@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import io
 import re
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES
 
-from core.data.limits import current_limits, human_size
+from core.data.limits import Limits, current_limits, human_size
 from core.errors import UserError
 
 DELIMITERS = (",", ";", "\t", "|")
 NO_DELIMITER = "\x1f"  # a one-column file is parsed with a separator that never occurs in it
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_LINES = 200
+# A header (2,000 long column names) may be longer than the sample: it is read on up to this far
+# before the file counts as one long line without line breaks.
+LONG_LINE_BYTES = 16 << 20
 SCAN_CHUNK = 8 << 20
 # A big file is parsed a part at a time (each part with pyarrow's threaded reader) and each
 # part's columns are copied into the frame's arrays before the next part is parsed: only one
@@ -40,6 +46,10 @@ ONE_PIECE_BYTES = 8 << 20  # smaller files are parsed whole
 DICTIONARY_MAX_PER_BLOCK = 1000
 # pandas' own list of cells that mean "missing" ("", "NA", "N/A", "NaN", "null", "#N/A", ...)
 NULL_VALUES = sorted(STR_NA_VALUES)
+INT_TYPES = (np.int8, np.int16, np.int32, np.int64)  # whole-number columns are kept in the smallest that fits
+# Python's csv module refuses a field over 128 KiB (a long header line, a long cell); the upload
+# cap bounds what is read, so the module's own cap only stands in the way.
+csv.field_size_limit(2**31 - 1)
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*$")  # 3,5 or 1.065,5
 # Per decimal mark: a number written with thousands separators (1.065,5 or 1,065.5), and a plain one.
 _GROUPED = {",": r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*", ".": r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"}
@@ -193,7 +203,7 @@ def _byte_reader(source: Path | bytes) -> Iterator[Callable[[int, int], bytes]]:
 
 def _check_content(head: bytes, name: str) -> None:
     """Refuse files that are obviously not text tables, by their first bytes."""
-    if not head.strip():
+    if not head.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is empty too
         raise UserError("csv.empty", "{file} is empty. Upload a CSV file with a header row and data rows.", file=name)
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
@@ -298,18 +308,19 @@ class _PartsDisagree(Exception):
 class _Column:
     """One column gathered part by part, in row order.
 
-    int64 and double columns go straight into one array of the frame's dtype, sized for the
-    whole file (pandas' conversion: int64 stays int64 unless a value is missing, anything
-    else numeric is float64 with NaN); other types are kept as Arrow chunks and converted
-    once at the end, exactly as a whole-file column would be. Text is dictionary-encoded
-    (a pandas Categorical at the end) unless some part had too many different values for
-    that, in which case it is plain text throughout.
+    int64 and double columns go straight into one array sized for the whole file: whole
+    numbers without an empty cell in the smallest integer type that holds every value (int8
+    for a column of ratings: an eighth of int64), anything else numeric float64 with NaN;
+    other types are kept as Arrow chunks and converted once at the end, exactly as a
+    whole-file column would be. Text is dictionary-encoded (a pandas Categorical at the end)
+    unless some part had too many different values for that, in which case it is plain text
+    throughout.
     """
 
     __slots__ = ("chunks", "type", "values")
 
     def __init__(self) -> None:
-        self.values: np.ndarray | None = None  # int64 or float64, `capacity` rows
+        self.values: np.ndarray | None = None  # one of INT_TYPES or float64, `capacity` rows
         self.chunks: list | None = None  # Arrow arrays of one type
         self.type = None  # the Arrow type of the parts with values; None while all were empty
 
@@ -322,31 +333,43 @@ class _Column:
             return
         if pa.types.is_null(kind):  # all empty in this part: fits any type
             if self.values is not None:
-                self._floats(start)[start : start + rows] = np.nan
+                self._hold(np.dtype(np.float64), start, capacity)
+                self.values[start : start + rows] = np.nan
             elif self.chunks is not None:
                 self.chunks.append(pa.nulls(rows, self._stored(self.type)))
             return
         numeric = pa.types.is_int64(kind) or pa.types.is_float64(kind)
         if self.type is None:
             self.type = kind
-            if numeric:
-                self.values = np.empty(capacity, dtype=np.int64 if pa.types.is_int64(kind) else np.float64)
-                if start:
-                    self._floats(0)[:start] = np.nan
-            else:
+            if not numeric:
                 self.chunks = [pa.nulls(start, self._stored(kind))] if start else []
         elif kind != self.type and _is_text_type(kind) and _is_text_type(self.type):
             self._as_plain_text()  # this part or an earlier one had too many values to encode
         elif kind != self.type and not (numeric and self.values is not None):
             raise _PartsDisagree(kind, self.type)  # text and numbers, bools, dates...: read whole
         if numeric:
-            values = self.values if pa.types.is_int64(kind) and not column.null_count else self._floats(start)
-            for chunk in column.chunks:
-                values[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
-                start += len(chunk)
+            # int64 with an empty cell comes out as float64 with NaN, as pandas converts it
+            pieces = [chunk.to_numpy(zero_copy_only=False) for chunk in column.chunks if len(chunk)]
+            self._hold(_smallest_type(pieces), start, capacity)
+            for piece in pieces:
+                self.values[start : start + len(piece)] = piece
+                start += len(piece)
         else:
             stored = self._stored(self.type)
             self.chunks.extend(chunk if chunk.type == stored else chunk.cast(stored) for chunk in column.chunks)
+
+    def _hold(self, dtype: np.dtype, start: int, capacity: int) -> None:
+        """Make `values` able to hold `dtype` from row `start` on (rows before it that had no part are empty)."""
+        if self.values is None:
+            self.values = np.empty(capacity, dtype=np.float64 if start else dtype)
+            if start:
+                self.values[:start] = np.nan
+            return
+        wanted = np.promote_types(self.values.dtype, dtype)  # int8 + int16 -> int16, int + float -> float64
+        if wanted != self.values.dtype:
+            values = np.empty(len(self.values), dtype=wanted)
+            values[:start] = self.values[:start]
+            self.values = values
 
     def _as_plain_text(self) -> None:
         import pyarrow as pa
@@ -370,21 +393,31 @@ class _Column:
             return pa.chunked_array(chunks, type=self._stored(self.type)).to_pandas()
         return pd.Series(np.full(rows, np.nan), copy=False)  # pandas reads an entirely empty column as NaN
 
-    def _floats(self, rows: int) -> np.ndarray:
-        """The values as float64, converting the first `rows` in place if they were int64."""
-        if self.values.dtype == np.int64:
-            floats = self.values.view(np.float64)
-            for begin in range(0, rows, 1 << 16):
-                floats[begin : begin + (1 << 16)] = self.values[begin : begin + (1 << 16)].astype(np.float64)
-            self.values = floats
-        return self.values
-
     @staticmethod
     def _stored(kind):
         """pandas keeps text as large_string; converting each part's chunks early frees their offsets."""
         import pyarrow as pa
 
         return pa.large_string() if pa.types.is_string(kind) else kind
+
+
+def _smallest_type(pieces: list[np.ndarray]) -> np.dtype:
+    """float64 for fractions or empty cells, else the smallest of INT_TYPES that holds every value."""
+    if not pieces or any(p.dtype.kind == "f" for p in pieces):
+        return np.dtype(np.float64)
+    lo, hi = min(int(p.min()) for p in pieces), max(int(p.max()) for p in pieces)
+    return next(np.dtype(t) for t in INT_TYPES if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max)
+
+
+def _narrow_whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """int64 columns in the smallest of INT_TYPES, as the part reader keeps them (pandas' parser gives int64)."""
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype == np.int64 and len(column):
+            dtype = _smallest_type([column.to_numpy()])
+            if dtype != column.dtype:
+                frame.isetitem(i, column.astype(dtype))
+    return frame
 
 
 def _is_text_type(kind) -> bool:
@@ -417,7 +450,7 @@ def _read_parts(reader: _PartReader, max_rows: int, parse, convert) -> pd.DataFr
         rows = capacity = 0
         with ThreadPoolExecutor(1) as pool:
             while parsed is not None:
-                table, offset = parsed
+                (table, offset), parsed = parsed, None
                 upcoming = pool.submit(parse_next, names)
                 n = table.num_rows
                 expected = (rows + n) * reader.size / offset  # the file's rows, judged from what is read
@@ -427,14 +460,14 @@ def _read_parts(reader: _PartReader, max_rows: int, parse, convert) -> pd.DataFr
                     capacity = min(max_rows, max(2 * capacity, int(1.2 * expected) + 1))
                     for column in columns:
                         column.grow(rows, capacity)
-                for column in columns:
-                    # Dropping each converted column from the table keeps a whole-file parse from being held twice.
-                    arrow_column = table.column(0)
-                    table = table.remove_column(0)
-                    column.add(arrow_column, rows, capacity)
-                    del arrow_column
+                # Each Arrow column is dropped once copied, so a whole-file parse is never held twice
+                # (a list, not table.remove_column: that copies the other columns' list each time).
+                arrow_columns, table = table.columns, None
+                for i, column in enumerate(columns):
+                    column.add(arrow_columns[i], rows, capacity)
+                    arrow_columns[i] = None
                 rows += n
-                del table
+                _release_freed_memory()  # the part's parse buffers, before the next part is copied
                 parsed = upcoming.result()
     finally:
         parts.close()
@@ -488,7 +521,7 @@ def _parse(source: Path | bytes, name: str, delimiter: str, decimal: str, names:
         ) from None
     if len(frame) > max_rows:
         raise _TooManyRows(len(frame))
-    return frame
+    return _narrow_whole_numbers(frame)
 
 
 def _grouped_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
@@ -537,24 +570,39 @@ def _compact_repeated_text(frame: pd.DataFrame) -> pd.DataFrame:
             if len(column.cat.categories) > len(column) // 2:
                 frame.isetitem(i, column.astype("str"))
             continue
-        if not pd.api.types.is_string_dtype(column.dtype) or len(column) < 2:
-            continue
+        if not isinstance(column.dtype, pd.StringDtype) or len(column) < 2:
+            continue  # only text: dates and times (Python objects) stay what they are, for tables.py to recognise
         codes, uniques = pd.factorize(column)
         if len(uniques) <= len(column) // 2:
             frame.isetitem(i, pd.Categorical.from_codes(codes, categories=uniques))
     return frame
 
 
-def _release_freed_arrow_memory() -> None:
+def _release_freed_memory() -> None:
     """Hand the parse's buffers and the text replaced by Categoricals back to the system.
 
     pyarrow's allocator keeps freed pages for itself, and numpy (which allocates the training
     arrays next) cannot use them: on the 1M-row benchmark CSV, load_data's peak varied between
-    297 and 342 MiB from run to run with them kept, and is 288 MiB every run without.
+    297 and 342 MiB from run to run with them kept, and is 288 MiB every run without. The C
+    library's allocator keeps what pyarrow's parser threads freed outside that pool: on a
+    2,000-column file of 43 MB, 50 MiB after reading (the columns themselves are 46 MiB).
     """
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+    if (trim := _malloc_trim()) is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (macOS, musl, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple[Path | bytes, bytes]:
@@ -571,13 +619,48 @@ def _open_source(source: Path | str | bytes, name: str, max_bytes: int) -> tuple
         return path, handle.read(SAMPLE_BYTES)
 
 
-def _too_many_rows(name: str, rows: int, max_rows: int) -> UserError:
+def _max_rows(limits: Limits, n_columns: int) -> int:
+    """The rows a file of `n_columns` may have: the row cap, or fewer where the cell cap bites first."""
+    return min(limits.rows, limits.cells // max(n_columns, 1))
+
+
+def _too_many_rows(name: str, rows: int, n_columns: int, limits: Limits) -> UserError:
+    if rows <= limits.rows:  # within the row cap: the cells (rows × columns) are too many
+        return UserError(
+            "csv.too_many_cells",
+            "{file} has about {rows} rows × {columns} columns = {cells} values, more than the {limit} values this "
+            "server accepts. Use fewer rows or columns, or ask the administrator to raise LAYERLAB_MAX_CELLS.",
+            file=name, rows=f"{rows:,}", columns=f"{n_columns:,}", cells=f"{rows * n_columns:,}",
+            limit=f"{limits.cells:,}",
+        )
     return UserError(
         "csv.too_many_rows",
         "{file} has about {n} rows, more than the {limit} this server accepts. Use a sample of your rows, "
         "or ask the administrator to raise LAYERLAB_MAX_ROWS.",
-        file=name, n=f"{rows:,}", limit=f"{max_rows:,}",
+        file=name, n=f"{rows:,}", limit=f"{limits.rows:,}",
     )
+
+
+def _line_breaks(data: bytes) -> int:
+    """Line breaks in `data`; a file with old Mac line ends has only '\r'."""
+    return data.count(b"\n") or data.count(b"\r")
+
+
+def _read_head(read: Callable[[int, int], bytes], size: int, name: str) -> bytes:
+    """The sample the delimiter and header are judged from: SAMPLE_BYTES, or more when the first
+    lines are longer; refuses a file that is one long line."""
+    head = read(0, SAMPLE_BYTES)
+    if size > len(head) and _line_breaks(head.strip()) < 2:  # a header longer than the sample
+        head = read(0, LONG_LINE_BYTES)
+    text = head.strip()  # blank lines around it are no rows
+    if len(text) > SAMPLE_BYTES and not _line_breaks(text):
+        raise UserError(
+            "csv.one_line",
+            "{file} has no line break in its first {size}: it is one very long line, not a table with one row per "
+            "line. Save the table again as CSV (comma separated): a header line, then one line per row.",
+            file=name, size=human_size(len(head)),
+        )
+    return head
 
 
 def _transcoded(src: Path | bytes, encoding: str, name: str) -> tuple[bytes, str]:
@@ -592,25 +675,26 @@ def _read_utf8(src: Path | bytes, name: str) -> tuple[pd.DataFrame, str, str]:
     limits = current_limits()
     size = len(src) if isinstance(src, bytes) else src.stat().st_size
     with _byte_reader(src) as read:
-        head = read(0, SAMPLE_BYTES)
+        head = _read_head(read, size, name)
+        lines = _sample_lines(head, complete=len(head) >= size)
+        delimiter = detect_delimiter(lines)
+        decimal = _detect_decimal(lines, delimiter)
+        names = _header(lines, delimiter, name, limits.columns)
+        if len(lines) < 2 and len(head) >= size:
+            raise UserError(
+                "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
+            )
+        max_rows = _max_rows(limits, len(names))
         if size < ONE_PIECE_BYTES:  # parsed whole: refused before parsing, by its lines (cheap to count here)
             data = read(0, size) if size > len(head) else head
-            if (rows := _rows_by_lines(data)) > limits.rows:
-                raise _too_many_rows(name, rows, limits.rows)
-    lines = _sample_lines(head, complete=len(head) < SAMPLE_BYTES)
-    delimiter = detect_delimiter(lines)
-    decimal = _detect_decimal(lines, delimiter)
-    names = _header(lines, delimiter, name, limits.columns)
-    if len(lines) < 2:
-        raise UserError(
-            "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name
-        )
+            if (rows := _rows_by_lines(data)) > max_rows:
+                raise _too_many_rows(name, rows, len(names), limits)
     try:
-        frame = _parse(src, name, delimiter, decimal, names, limits.rows)
+        frame = _parse(src, name, delimiter, decimal, names, max_rows)
     except _TooManyRows as err:  # a big file is refused at the first part past the cap
-        raise _too_many_rows(name, err.estimate, limits.rows) from None
+        raise _too_many_rows(name, err.estimate, len(names), limits) from None
     frame = _compact_repeated_text(_convert_grouped_numbers(frame, decimal))
-    _release_freed_arrow_memory()
+    _release_freed_memory()
     if len(frame) == 0:
         raise UserError(
             "csv.no_rows", "{file} has a header row but no data rows. Add rows of data below the header.", file=name

@@ -19,7 +19,7 @@ class Feature:
     kind: str  # "numeric" | "categorical" | "text" | "ignored"
     reason: str  # why this kind, in plain words
     missing: int = 0  # empty / NaN cells
-    infinite: int = 0  # inf / 1e999 cells, handled like missing ones
+    infinite: int = 0  # inf / 1e999 cells and numbers beyond float32 (1e39), handled like missing ones
     categories: list[str] = field(default_factory=list)  # categorical: values in the training split
 
 

@@ -20,6 +20,7 @@ class Limits:
     upload_bytes: int = 200 * MB  # a CSV or zip as uploaded
     rows: int = 2_000_000  # CSV data rows
     columns: int = 2_000  # CSV columns
+    cells: int = 50_000_000  # CSV rows × columns: memory grows with the cells, not the bytes ("1,0," is 2 bytes a cell)
     images: int = 50_000  # images in one archive or folder
     entries: int = 100_000  # entries of any kind in one zip
     uncompressed_bytes: int = 500 * MB  # sum of decompressed zip entries

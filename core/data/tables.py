@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.csv_reader import RawTable
+from core.data.cell_text import DATE_SAMPLE, is_missing_marker, looks_like_dates
+from core.data.csv_reader import DELIMITERS, RawTable
 from core.data.dataset import Dataset, Feature
 from core.data.limits import current_limits
 from core.data.split import split_indices
@@ -38,6 +39,9 @@ PREPROCESSING_FORMAT = "layerlab-preprocessing/2"  # /1 fed categories one-hot
 ENCODE_BLOCK = 32_768  # rows encoded at a time: small enough to stay in the CPU cache
 PARALLEL_ROWS = 50_000  # tables from this size are profiled, fitted and encoded on all cores
 MEDIAN_SAMPLE = 200_000  # training values a fill median is taken from (a seeded sample beyond that)
+# The model reads float32: a number beyond it (1e39) would become infinite, so it counts as one.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact in float64 (and fit int64)
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|uuid|guid|key|index)$|^(no|nr|number|row|rownum|index)$", re.IGNORECASE)
 
 
@@ -61,6 +65,25 @@ def _is_text(series: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
 
 
+def _in_float32_range(values: np.ndarray) -> np.ndarray:
+    """Per cell: a number the model's float32 holds (False for NaN, infinities and beyond ±3.4e38)."""
+    if values.dtype.kind in "iub":
+        return np.ones(values.shape, dtype=bool)
+    return np.abs(values) <= FLOAT32_MAX
+
+
+def _all_in_float32_range(values: np.ndarray) -> bool:
+    """Whether every cell is a number float32 holds: NaN, an infinity or a huge number would show in
+    the minimum or maximum, so a complete column is told apart without a mask per cell."""
+    return values.dtype.kind in "iub" or bool(values.size and _in_float32_range(np.array([values.min(), values.max()])).all())
+
+
+def _narrow_codes(codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """Category codes (-1 = empty) in the smallest signed type: a wide table keeps one per cell."""
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if n_labels < np.iinfo(t).max)
+    return codes.astype(dtype, copy=False)
+
+
 def _as_float(series: pd.Series) -> np.ndarray:
     """Numbers as float64 (missing -> NaN); text that is not a number becomes NaN."""
     if _is_text(series):
@@ -75,15 +98,26 @@ class Labels:
     """A column as text labels, factorised once: `codes[i]` indexes `labels`, -1 where the cell is empty."""
 
     codes: np.ndarray  # a small signed integer per row (int8 ... int64)
-    labels: list[str]  # distinct non-empty values, as the user wrote them
+    labels: list[str]  # distinct non-empty values, as the user wrote them (but see of_whole_number_codes)
+
+    @classmethod
+    def of_whole_number_codes(cls, values: np.ndarray) -> "Labels":
+        """A column of codes 0..CODE_RANGE as its own codes, label i = "i": no copy of an int8
+        column (a wide table of ratings kept a second byte per cell). Unlike factorize_text's,
+        a label here may have no row; fitting and encoding go by the rows each label has."""
+        return cls(values.astype(np.int8, copy=False), [str(i) for i in range(int(values.max()) + 1)])
+
+    def positions(self, categories: list[str], missing: int = -1, dtype: Any = np.int64) -> np.ndarray:
+        """Per code: position of its label in `categories` (-1 if absent); the last entry, which
+        code -1 picks, is `missing` (for empty cells)."""
+        position = {c: i for i, c in enumerate(categories)}
+        return np.array([position.get(label, -1) for label in self.labels] + [missing], dtype=dtype)
 
     def index_in(self, categories: list[str], missing: int = -1, rows: np.ndarray | None = None,
                  dtype: Any = np.int64) -> np.ndarray:
         """Per row (of `rows`, default all): position of its label in `categories` (-1 if absent),
         `missing` for empty cells, as `dtype`."""
-        position = {c: i for i, c in enumerate(categories)}
-        lookup = np.array([position.get(label, -1) for label in self.labels] + [missing], dtype=dtype)
-        return lookup[self.codes if rows is None else self.codes[rows]]  # code -1 picks the trailing `missing`
+        return self.positions(categories, missing, dtype)[self.codes if rows is None else self.codes[rows]]
 
     def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
         codes = self.codes if rows is None else self.codes[rows]
@@ -105,13 +139,16 @@ def factorize_text(series: pd.Series) -> Labels:
         series = series.astype("str")
     if _is_text(series):
         codes, uniques = pd.factorize(series)
-        return Labels(codes.astype(np.int32 if len(uniques) < 2**31 else np.int64), [str(u) for u in uniques])
+        return Labels(_narrow_codes(codes, len(uniques)), [str(u) for u in uniques])
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":  # whole numbers, never empty: no float copy
+        codes, uniques = pd.factorize(series.to_numpy())
+        return Labels(_narrow_codes(codes, len(uniques)), [str(u) for u in uniques])
     values = _as_float(series)
     finite = np.isfinite(values)
     kept = values[finite]
     integers = pd.api.types.is_bool_dtype(series.dtype) or _integer_valued(kept)
     kept_codes, uniques = pd.factorize(kept.astype(np.int64) if integers else kept)
-    codes = np.full(len(values), -1, dtype=np.int64)
+    codes = np.full(len(values), -1, dtype=_narrow_codes(kept_codes[:0], len(uniques)).dtype)
     codes[finite] = kept_codes
     if pd.api.types.is_bool_dtype(series.dtype):
         return Labels(codes, ["True" if u else "False" for u in uniques])
@@ -119,8 +156,11 @@ def factorize_text(series: pd.Series) -> Labels:
 
 
 def _integer_valued(values: np.ndarray) -> bool:
+    """Whole numbers that int64 holds exactly (1e39 is whole, but as an int64 it would be garbage)."""
     head = values[:1000]  # most columns of fractions show it at once, before the whole column is copied
-    return bool(np.array_equal(head, np.trunc(head)) and np.array_equal(values, np.trunc(values)))
+    if not (np.array_equal(head, np.trunc(head)) and np.array_equal(values, np.trunc(values))):
+        return False
+    return not values.size or float(np.abs(values).max()) <= MAX_EXACT_INTEGER
 
 
 def as_text(series: pd.Series) -> pd.Series:
@@ -136,6 +176,21 @@ def sort_labels(labels: list[str]) -> list[str]:
         return sorted(labels, key=float)
     except ValueError:
         return sorted(labels)
+
+
+def _category_labels(series: pd.Series, categories: list[str]) -> Labels:
+    """A column's cells as the labels of `categories`. Whole-number codes are read as numbers, as
+    prepare_table read them: "3.0" is category "3", and '?' or other text is an empty cell."""
+    if all(_is_finite_number(c) for c in categories) and _is_text(series):
+        return factorize_text(pd.Series(_as_float(series), index=series.index))
+    return factorize_text(series)
+
+
+def _is_finite_number(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------- preprocessing
@@ -197,18 +252,14 @@ class TablePreprocessor:
                 columns=", ".join(f"'{c}'" for c in missing),
             )
         columns = {
-            e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else factorize_text(frame[e.name])
+            e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else _category_labels(frame[e.name], e.categories)
             for e in self.encodings
         }
         return self.encode(columns, np.arange(len(frame)))[0]
 
     def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
         """Encode each set of rows of prepared columns (numeric: arrays of numbers, categorical: Labels)."""
-        inputs = [
-            columns[e.name] if e.kind == NUMERIC
-            else columns[e.name].index_in(e.categories, e.categories.index(e.fill), dtype=np.float32)
-            for e in self.encodings
-        ]
+        readers = [self._reader(e, columns[e.name]) for e in self.encodings]
         results = []
         for rows in row_sets:
             out = np.empty((len(rows), self.n_inputs), dtype=np.float32)
@@ -217,15 +268,28 @@ class TablePreprocessor:
                 # A block of rows at a time, so the rows being filled stay in the CPU cache while
                 # each column is written into them.
                 block, part = rows[start : start + ENCODE_BLOCK], out[start : start + ENCODE_BLOCK]
-                for position, (enc, data) in enumerate(zip(self.encodings, inputs)):
-                    values = data[block]
-                    if enc.kind == NUMERIC:
-                        values[~np.isfinite(values)] = enc.fill
-                    part[:, position] = values
+                for position, read in enumerate(readers):
+                    part[:, position] = read(block)
 
             _map_in_threads(encode_block, range(0, len(rows), ENCODE_BLOCK), len(rows))
             results.append(out)
         return results
+
+    @staticmethod
+    def _reader(encoding: ColumnEncoding, data: Any) -> Callable[[np.ndarray], np.ndarray]:
+        """rows -> the column's model inputs for those rows. Categories are looked up a block at a
+        time, never for the whole column at once (on a wide table that was a float32 copy of it)."""
+        if encoding.kind == CATEGORICAL:
+            lookup = data.positions(encoding.categories, encoding.categories.index(encoding.fill), np.float32)
+            return lambda rows: lookup[data.codes[rows]]
+
+        def numbers(rows: np.ndarray) -> np.ndarray:
+            values = data[rows]  # a copy
+            if values.dtype.kind == "f":  # empty, infinite or beyond float32: the fill
+                values[~_in_float32_range(values)] = encoding.fill
+            return values
+
+        return numbers
 
     def to_json(self) -> dict:
         return {
@@ -267,10 +331,10 @@ class TablePreprocessor:
             if feat.kind == NUMERIC:
                 # float32 as the model sees it; a copy the median may reorder. On big tables a sample:
                 # the fill only stands in for empty cells, and 200k values pin the median down closely.
-                values = data[sample].astype(np.float32)
-                finite_mask = np.isfinite(values)
-                finite = values if finite_mask.all() else values[finite_mask]
-                median = float(np.median(finite, overwrite_input=True)) if finite.size else 0.0
+                values = data[sample]
+                usable = _in_float32_range(values)
+                values = (values if usable.all() else values[usable]).astype(np.float32)
+                median = float(np.median(values, overwrite_input=True)) if values.size else 0.0
                 return ColumnEncoding(feat.name, NUMERIC, median)
             counts = data.counts(train)
             if not counts.any():  # nothing in training: fall back to the whole column
@@ -287,8 +351,11 @@ class TablePreprocessor:
 @dataclass
 class _Column:
     feature: Feature
-    data: Any  # int64 or float64 array (numeric) or Labels (categorical), None when unused
+    data: Any  # int or float array (numeric) or Labels (categorical), None when unused
     warning: str | None = None
+
+
+DATES_REASON = "dates or times; not used by the model (add a numeric column, such as the month, if it matters)"
 
 
 def _first_bad_cell(series: pd.Series, numbers: np.ndarray, file: str) -> tuple[int, str]:
@@ -305,18 +372,31 @@ def _first_bad_cell(series: pd.Series, numbers: np.ndarray, file: str) -> tuple[
 
 
 def _missing_and_infinite(values: np.ndarray) -> tuple[int, int]:
-    """(empty cells, infinite cells) of numbers: NaN, Inf or -Inf would show in the minimum or
-    maximum, so a complete column is told apart without a mask per cell."""
-    if values.dtype.kind in "iu" or (values.size and np.isfinite(values.min()) and np.isfinite(values.max())):
+    """(empty cells, cells the model cannot hold: infinite or beyond float32) of numbers."""
+    if _all_in_float32_range(values):
         return 0, 0
-    return int(np.count_nonzero(np.isnan(values))), int(np.count_nonzero(np.isinf(values)))
+    empty = np.isnan(values)
+    return int(np.count_nonzero(empty)), int(np.count_nonzero(~(empty | _in_float32_range(values))))
+
+
+def _too_large_warning(name: str, values: np.ndarray, file: str) -> str | None:
+    """A warning naming the column's first number beyond float32 (finite, so no one would guess)."""
+    if values.dtype.kind != "f" or _all_in_float32_range(values):
+        return None
+    too_large = np.flatnonzero(np.isfinite(values) & ~_in_float32_range(values))
+    if too_large.size == 0:
+        return None
+    return (
+        f"Column '{name}' in {file} holds {too_large.size} number(s) too large for the model (beyond ±3.4e38; "
+        f"first: {values[too_large[0]]:g} on line {_line(too_large[0])}). Those cells are treated as empty."
+    )
 
 
 def _numeric_kind(name: str, values: np.ndarray, integer_dtype: bool) -> tuple[str, str]:
     lo, hi = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
     finite = values
-    if not (np.isfinite(lo) and np.isfinite(hi)):  # a NaN or an infinity makes min or max non-finite
-        finite = values[np.isfinite(values)]
+    if not _in_float32_range(np.array([lo, hi])).all():  # a NaN, an infinity or a huge number shows here
+        finite = values[_in_float32_range(values)]
         if finite.size == 0:
             return IGNORED, "empty: no numbers in any row"
         lo, hi = float(finite.min()), float(finite.max())
@@ -345,35 +425,58 @@ def _mostly_numbers(values: pd.Series) -> bool:
     return True
 
 
+def _without_missing_markers(series: pd.Series, labels: Labels | None = None) -> pd.Series:
+    """A text column with cells such as '?', '-' or 'n/a' emptied when the rest are (mostly)
+    numbers: a rating column of 1-5 with a '?' is numbers with one empty cell. Otherwise as it is."""
+    labels = labels or factorize_text(series)
+    markers = [code for code, label in enumerate(labels.labels) if is_missing_marker(label)]
+    if not markers:
+        return series
+    emptied = series.mask(np.isin(labels.codes, markers))
+    return emptied if _mostly_numbers(emptied.iloc[:PROFILE_SAMPLE].dropna()) else series
+
+
+def _profile_numbers_in_text(name: str, series: pd.Series, n_present: int, file: str) -> _Column | None:
+    """A text column that is numbers with a few typos (judged as numbers; the typos are empty), else None."""
+    numbers = _as_float(series)
+    empty = np.isnan(numbers)
+    parsed = len(numbers) - int(np.count_nonzero(empty))
+    if parsed < MIXED_NUMERIC_SHARE * n_present:
+        return None
+    kind, reason = _numeric_kind(name, numbers, False)
+    warning = None
+    if parsed < n_present:  # some cells are text, not numbers
+        pos, value = _first_bad_cell(series, numbers, file)
+        warning = (
+            f"Column '{name}' in {file} holds numbers, but {n_present - parsed} cell(s) are text "
+            f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
+            "file if they matter."
+        )
+        reason += " (some cells were text)"
+    feat = Feature(name, kind, reason, *_missing_and_infinite(numbers))
+    # Codes are read from the numbers, as TablePreprocessor.transform reads them: the text cells are empty.
+    data = numbers if kind == NUMERIC else factorize_text(pd.Series(numbers)) if kind == CATEGORICAL else None
+    return _Column(feat, data, warning or _too_large_warning(name, numbers, file))
+
+
 def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
     labels = factorize_text(series)
+    emptied = _without_missing_markers(series, labels)
+    if emptied is not series:
+        series, labels = emptied, factorize_text(emptied)
     missing = int(np.count_nonzero(labels.codes < 0))
     n_present = len(series) - missing
     if n_present == 0:
         return _Column(Feature(name, IGNORED, "empty: no value in any row", missing), None)
     sample = series.iloc[:PROFILE_SAMPLE].dropna()
-    if _mostly_numbers(sample):
-        numbers = _as_float(series)
-        parsed = int(np.isfinite(numbers).sum() + np.isinf(numbers).sum())
-        if parsed >= MIXED_NUMERIC_SHARE * n_present:
-            kind, reason = _numeric_kind(name, numbers, False)
-            warning = None
-            if parsed < n_present:  # some cells are text, not numbers
-                pos, value = _first_bad_cell(series, numbers, file)
-                warning = (
-                    f"Column '{name}' in {file} holds numbers, but {n_present - parsed} cell(s) are text "
-                    f"(first: '{value}' on line {_line(pos)}). Those cells are treated as empty; fix them in the "
-                    "file if they matter."
-                )
-                reason += " (some cells were text)"
-            feat = Feature(name, kind, reason, int(np.isnan(numbers).sum()), int(np.isinf(numbers).sum()))
-            return _Column(feat, numbers if kind == NUMERIC else None, warning)
+    if _mostly_numbers(sample) and (column := _profile_numbers_in_text(name, series, n_present, file)):
+        return column
     distinct = len(labels.labels)
     if distinct == 1:
         return _Column(Feature(name, IGNORED, f"the same value ('{labels.labels[0]}') in every row", missing), None)
     if distinct <= ALWAYS_CATEGORIES or (distinct <= MAX_AUTO_CATEGORIES and distinct <= 0.05 * n_present):
         return _Column(Feature(name, CATEGORICAL, f"text with {distinct} different values", missing), labels)
-    if float(sample.str.len().mean()) >= TEXT_MEAN_LENGTH:
+    if float(sample.astype("str").str.len().mean()) >= TEXT_MEAN_LENGTH:
         return _Column(Feature(name, TEXT, "free text (sentences); the model does not read text, so it is not used",
                                missing), None)
     if distinct == n_present:
@@ -382,19 +485,24 @@ def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
 
 
 def _is_temporal(series: pd.Series) -> bool:
-    """Dates, times or durations (pyarrow recognises them while parsing)."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+    """Dates, times or durations: read as such by pyarrow, or text in a date style ("31.01.2024")."""
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         return True
-    if series.dtype != object:
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = list(dtype.categories[:DATE_SAMPLE])
+    elif dtype == object or pd.api.types.is_string_dtype(dtype):
+        values = list(series.iloc[:PROFILE_SAMPLE].dropna().unique()[:DATE_SAMPLE])
+    else:
         return False
-    first = series.dropna().iloc[:1]
-    return not first.empty and isinstance(first.iloc[0], (datetime.date, datetime.time, datetime.timedelta))
+    if values and isinstance(values[0], (datetime.date, datetime.time, datetime.timedelta)):
+        return True
+    return looks_like_dates(values)
 
 
 def _profile(name: str, series: pd.Series, file: str) -> _Column:
     if _is_temporal(series):
-        reason = "dates or times; not used by the model (add a numeric column, such as the month, if it matters)"
-        return _Column(Feature(name, IGNORED, reason, int(series.isna().sum())), None)
+        return _Column(Feature(name, IGNORED, DATES_REASON, int(series.isna().sum())), None)
     if series.dtype == object:  # anything else unusual: judge it by its text
         series = series.astype("str")
     if _is_text(series):
@@ -409,8 +517,11 @@ def _profile(name: str, series: pd.Series, file: str) -> _Column:
             IGNORED, "the same yes/no value in every row")
     else:
         kind, reason = _numeric_kind(name, values, pd.api.types.is_integer_dtype(series.dtype))
-    data = values if kind == NUMERIC else factorize_text(series) if kind == CATEGORICAL else None
-    return _Column(Feature(name, kind, reason, missing, n_inf), data)
+    if kind == CATEGORICAL:  # whole-number codes (0..CODE_RANGE); from an int column they are the codes themselves
+        data = Labels.of_whole_number_codes(values) if values.dtype.kind in "iu" else factorize_text(series)
+    else:
+        data = values if kind == NUMERIC else None
+    return _Column(Feature(name, kind, reason, missing, n_inf), data, _too_large_warning(name, values, file))
 
 
 def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: int) -> _Column:
@@ -418,16 +529,30 @@ def _forced(name: str, series: pd.Series, kind: str, file: str, max_categories: 
     if kind in (TEXT, IGNORED):
         return _Column(Feature(name, kind, "chosen by you; not used by the model", int(series.isna().sum())), None)
     if kind == NUMERIC:
-        values = _as_float(series)
-        if not np.isfinite(values).any():
+        if _is_temporal(series):
+            raise UserError(
+                "table.dates_not_numeric",
+                "Column '{column}' in {file} holds dates or times, which the model cannot read as numbers. Choose "
+                "'ignored' for it, or add a numeric column (such as the month) to the file.",
+                column=name, file=file,
+            )
+        values = _as_float(_without_missing_markers(series) if _is_text(series) else series)
+        if not _in_float32_range(values).any():
             raise UserError(
                 "table.not_numeric",
                 "Column '{column}' in {file} has no numbers, so it cannot be numeric. Choose another kind for it.",
                 column=name, file=file,
             )
-        return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", *_missing_and_infinite(values)), values)
+        return _Column(Feature(name, NUMERIC, "numbers (chosen by you)", *_missing_and_infinite(values)), values,
+                       _too_large_warning(name, values, file))
     labels = factorize_text(series)
     distinct = len(labels.labels)
+    if distinct == 0:
+        raise UserError(
+            "table.empty_categories",
+            "Column '{column}' in {file} is empty in every row, so it has no categories. Choose 'ignored' for it.",
+            column=name, file=file,
+        )
     if distinct > max_categories:
         raise UserError(
             "table.too_many_categories",
@@ -464,7 +589,30 @@ def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file:
     return _Target("classification", keep, labels.index_in(classes, rows=keep), classes)
 
 
+def _regression_target(name: str, numbers: np.ndarray, keep: np.ndarray, file: str) -> _Target:
+    values = numbers[keep]
+    usable = _in_float32_range(values)
+    if not usable.all():  # infinities are refused earlier: a number too large for float32
+        pos = int(keep[np.flatnonzero(~usable)[0]])
+        raise UserError(
+            "table.target_too_large",
+            "The target column '{column}' in {file} holds {value} on line {line}, a number too large for the model "
+            "(at most about 3.4e38). Fix or remove that row, or choose the task 'classification'.",
+            column=name, file=file, value=f"{numbers[pos]:g}", line=_line(pos),
+        )
+    return _Target("regression", keep, values.astype(np.float32), [])
+
+
 def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max_classes: int) -> _Target:
+    if _is_temporal(series):
+        raise UserError(
+            "table.target_dates",
+            "The target column '{column}' in {file} holds dates or times. LayerLab predicts categories or amounts, "
+            "not dates: pick another target column.",
+            column=name, file=file,
+        )
+    if _is_text(series):
+        series = _without_missing_markers(series)  # '?' in a column of numbers: an empty target
     numbers = None if _is_text(series) else _as_float(series)
     present = series.notna().to_numpy() if numbers is None else ~np.isnan(numbers)
     if not present.any():
@@ -505,7 +653,7 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
     )
     if task is None and looks_like_labels:
         return _classification_target(name, series, keep, file, max_classes)
-    return _Target("regression", keep, values.astype(np.float32), [])
+    return _regression_target(name, numbers, keep, file)
 
 
 # ---------------------------------------------------------------- the whole table
@@ -519,6 +667,14 @@ def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, ki
             "table.unknown_target",
             "{file} has no column named '{column}'. Its columns are: {columns}.",
             file=file, column=target, columns=", ".join(columns[:30]) + (" …" if len(columns) > 30 else ""),
+        )
+    if len(columns) < 2 and any(delimiter in target for delimiter in DELIMITERS):
+        raise UserError(  # e.g. '"a,b,c,label"' on every line: the quotes keep the commas inside one value
+            "table.unsplit_lines",
+            "{file} reads as a single column ('{column}'): its lines are not split into columns. Either each "
+            "line is inside quotes (remove the quotes around whole lines), or the header and the rows use "
+            "different separators. Save the table again as 'CSV (comma separated)'.",
+            file=file, column=target[:80],
         )
     if len(columns) < 2:
         raise UserError(

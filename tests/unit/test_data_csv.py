@@ -10,7 +10,7 @@ import pytest
 
 from core.data import load_data, prepare_table, read_csv
 from core.errors import UserError
-from tests.datafiles import csv_bytes, sklearn_frame, write
+from tests.datafiles import csv_bytes, long_header_csv_bytes, sklearn_frame, wide_csv_bytes, write
 
 
 def _refusal(data: bytes, name: str = "data.csv", **prepare) -> UserError:
@@ -343,7 +343,7 @@ def test_whole_numbers_in_one_part_and_fractions_in_another_are_floats(read_both
     whole, parts, reads = read_both(("n,late_floats,early_floats,ints\n" + rows).encode(), False)
     assert reads[0] > 20 and len(reads) == 1
     pd.testing.assert_frame_equal(parts, whole)
-    assert list(parts.dtypes.astype(str)) == ["int64", "float64", "float64", "int64"]
+    assert list(parts.dtypes.astype(str)) == ["int16", "float64", "float64", "int16"]  # 0..299: int16 holds them
     assert parts["late_floats"].iloc[100] == 100.0 and parts["late_floats"].iloc[299] == 299.25
 
 
@@ -466,4 +466,66 @@ def test_a_part_of_blank_lines_keeps_whole_numbers_whole(read_both):
     whole, parts, reads = read_both(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * 2) for i in range(20)) + b"\n" * 300, False)
     assert reads[0] > 2
     pd.testing.assert_frame_equal(parts, whole)
-    assert list(parts.dtypes.astype(str)) == ["int64", "int64"]
+    assert list(parts.dtypes.astype(str)) == ["int8", "int8"]
+
+
+# ---- hardening, round two
+
+
+@pytest.mark.parametrize("name_length", [70, 150])  # a header line of 140 KB (over csv's 128 KiB field cap) and 300 KB
+def test_a_header_line_longer_than_the_sample_is_read(name_length):
+    raw = read_csv(long_header_csv_bytes(2000, name_length), "long_names.csv")
+    assert raw.frame.shape == (12, 2000) and raw.frame.columns[0].startswith("c0000_") and raw.delimiter == ","
+    assert prepare_table(raw).classes == ["a", "b"]
+
+
+def test_one_very_long_line_is_called_that(monkeypatch):
+    from core.data import csv_reader
+
+    monkeypatch.setattr(csv_reader, "LONG_LINE_BYTES", 1 << 20)  # 16 MiB in the app; a smaller file here
+    for data in (b"x" * (3 << 20), b"a," * (1 << 19), b"{" + b'"key": 1, ' * 40_000 + b"}\n"):
+        err = _refusal(data, "dump.csv")  # was "no data rows" or csv's "field larger than field limit"
+        assert err.code == "csv.one_line" and "one very long line" in err.render()
+
+
+def test_a_file_of_only_a_byte_order_mark_is_empty():
+    assert _refusal(codecs.BOM_UTF8, "bom.csv").code == "csv.empty"  # was StopIteration (found by test_csv_fuzz)
+
+
+def test_too_many_cells_are_refused_before_parsing_naming_rows_and_columns(monkeypatch):
+    monkeypatch.setenv("LAYERLAB_MAX_CELLS", "100000")
+    err = _refusal(wide_csv_bytes(200, 600), "wide.csv")  # 120,000 cells, far below the row and column caps
+    assert err.code == "csv.too_many_cells"
+    assert "200 rows × 600 columns = 120,000 values, more than the 100,000" in err.render()
+    assert "LAYERLAB_MAX_CELLS" in err.render()
+    assert read_csv(wide_csv_bytes(150, 600), "wide.csv").frame.shape == (150, 600)  # 90,000: within
+
+
+def test_a_big_file_over_the_cell_cap_is_refused_at_its_first_parts(monkeypatch):
+    monkeypatch.setenv("LAYERLAB_MAX_CELLS", "30000")
+    _cut_into_parts(monkeypatch, 20_000)
+    err = _refusal(wide_csv_bytes(1000, 100), "wide.csv")
+    assert err.code == "csv.too_many_cells" and "more than the 30,000 values" in err.render()
+    estimate = int(re.search(r"about ([\d,]+) rows", err.render())[1].replace(",", ""))
+    assert 800 <= estimate <= 1200  # judged from the parts read so far
+
+
+def test_whole_numbers_take_the_smallest_integer_type_in_every_part(read_both, monkeypatch):
+    # A wide table of ratings took 8 bytes a cell (int64): 13x the file in memory
+    _no_fallback(monkeypatch)
+    rows = "".join(f"{i % 5},{70_000 if i == 250 else i % 9},{-i}\n" for i in range(300))
+    whole, parts, reads = read_both(("rating,late_big,negative\n" + rows).encode(), False)
+    assert reads[0] > 20 and len(reads) == 1
+    pd.testing.assert_frame_equal(parts, whole)
+    assert list(parts.dtypes.astype(str)) == ["int8", "int32", "int16"]
+    assert parts["late_big"].iloc[250] == 70_000 and parts["negative"].iloc[299] == -299
+
+
+def test_a_wide_file_of_small_numbers_keeps_about_a_byte_a_cell():
+    raw = read_csv(wide_csv_bytes(300, 400), "wide.csv")
+    cells = 300 * 399
+    assert raw.frame.drop(columns="label").memory_usage(index=False).sum() == cells  # int8: one byte each
+    ds = prepare_table(raw)
+    assert sum(f.kind == "categorical" for f in ds.features) == 399  # 0-9: whole-number codes
+    # one float32 per cell in the arrays the model gets (a one-hot table would be ten times that)
+    assert ds.x_train.nbytes + ds.x_val.nbytes + ds.x_test.nbytes == 4 * cells

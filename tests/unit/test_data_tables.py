@@ -9,7 +9,7 @@ import pytest
 
 from core.data import TablePreprocessor, load_data, prepare_table, read_csv
 from core.errors import UserError
-from tests.datafiles import csv_bytes, sklearn_frame
+from tests.datafiles import csv_bytes, daily_sales_frame, sklearn_frame
 
 
 def _prepare(frame: pd.DataFrame, **options):
@@ -185,3 +185,91 @@ def test_date_and_time_columns_are_ignored_with_a_reason():
 def test_a_handful_of_rows_is_refused():
     err = _refusal(sklearn_frame("iris").iloc[[0, 60, 120, 1, 61, 121]])
     assert err.code == "table.too_few_rows" and "only 6 row(s)" in err.render()
+
+
+@pytest.mark.parametrize("marker", ["?", "n/a", "NA", "-", "null", "#DIV/0!", "missing"])
+def test_a_rating_column_with_a_missing_marker_is_used_with_that_cell_empty(marker):
+    # 1-5 ratings with one '?': was a categorical column with no categories, then KeyError
+    frame = sklearn_frame("iris")
+    frame.insert(0, "rating", [str(1 + i % 5) for i in range(150)])
+    frame.loc[[7, 90], "rating"] = marker
+    ds = _prepare(frame)
+    rating = ds.features[0]
+    assert rating.kind == "categorical" and rating.missing == 2 and rating.categories == ["1", "2", "3", "4", "5"]
+    assert not ds.warnings  # a marker is an empty cell, not a typo to warn about
+    assert set(np.unique(ds.x_train[:, 0])) == {0.0, 1.0, 2.0, 3.0, 4.0}
+    # a model in use reads the marker as an empty cell too (the most frequent category), and '4.0' as 4
+    rows = pd.DataFrame({"rating": [marker, "4.0"], **{c: [1.0, 1.0] for c in frame.columns[1:5]}})
+    fill = ds.preprocessor.to_json()["columns"][0]["fill"]
+    assert ds.preprocessor.transform(rows)[:, 0].tolist() == [rating.categories.index(fill), 3.0]
+
+
+def test_markers_in_a_column_of_measurements_are_empty_cells_and_in_the_target_leave_the_row_out():
+    frame = sklearn_frame("diabetes")
+    frame["bmi"] = frame["bmi"].astype(str)
+    frame.loc[[3, 30, 300], "bmi"] = ["?", "-", "n/a"]
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[[5, 50], "target"] = "?"
+    ds = _prepare(frame, task="regression")
+    bmi = next(f for f in ds.features if f.name == "bmi")
+    assert bmi.kind == "numeric" and bmi.missing == 3 and ds.dropped_rows == 2
+    assert ds.warnings == ["2 row(s) of data.csv have an empty target 'target' and were left out."]
+
+
+@pytest.mark.parametrize(("days", "date_format"), [(60, "%Y-%m-%d"), (12, "%Y-%m-%d"), (60, "%d.%m.%Y"), (12, "%m/%d/%Y")])
+def test_repeated_dates_are_ignored_with_the_reason_never_used_as_categories(days, date_format):
+    # several stores per day: 60 dates made the reader's repeated-value columns reach `.str` (AttributeError);
+    # 12 dates (<= 20 different values) were silently used as 12 categories
+    ds = _prepare(daily_sales_frame(days, date_format=date_format))
+    date = ds.features[0]
+    assert (date.name, date.kind) == ("date", "ignored") and "dates or times" in date.reason
+    assert "date" not in ds.preprocessor.columns and ds.task == "classification"
+
+
+def test_a_date_column_cannot_be_the_target_or_numbers_but_may_be_chosen_as_categories():
+    frame = daily_sales_frame(12)
+    err = _refusal(frame, target="date")
+    assert err.code == "table.target_dates" and "'date'" in err.render()
+    err = _refusal(frame, kinds={"date": "numeric"})
+    assert err.code == "table.dates_not_numeric" and "'date'" in err.render()
+    ds = _prepare(frame, kinds={"date": "categorical"})  # the user's explicit choice
+    assert ds.features[0].kind == "categorical" and len(ds.features[0].categories) == 12
+
+
+def test_an_empty_column_chosen_as_categorical_is_refused_plainly():
+    frame = sklearn_frame("iris")
+    frame.insert(0, "notes", np.nan)  # was ValueError: attempt to get argmax of an empty sequence
+    err = _refusal(frame, kinds={"notes": "categorical"})
+    assert err.code == "table.empty_categories" and "'notes'" in err.render() and "ignored" in err.render()
+
+
+def test_numbers_beyond_float32_count_as_infinite_and_are_filled_in():
+    frame = sklearn_frame("iris")
+    frame["sepal length (cm)"] = frame["sepal length (cm)"].astype(object)
+    frame.loc[3, "sepal length (cm)"] = "1e39"  # finite as float64, infinite once cast to the model's float32
+    ds = _prepare(frame)
+    sepal = ds.features[0]
+    assert sepal.kind == "numeric" and sepal.infinite == 1 and sepal.missing == 0
+    assert all(np.isfinite(x).all() for x in (ds.x_train, ds.x_val, ds.x_test))
+    assert ds.warnings == ["Column 'sepal length (cm)' in data.csv holds 1 number(s) too large for the model (beyond "
+                           "±3.4e38; first: 1e+39 on line 5). Those cells are treated as empty."]
+    restored = TablePreprocessor.from_json(ds.preprocessor.to_json())
+    assert np.isfinite(restored.transform(pd.DataFrame({c: [1e39] for c in frame.columns[:4]}))).all()
+
+
+def test_a_regression_target_beyond_float32_is_refused_naming_column_and_line():
+    frame = sklearn_frame("diabetes")
+    frame["target"] = frame["target"].astype(float)
+    frame.loc[7, "target"] = 2e39
+    err = _refusal(frame)
+    assert err.code == "table.target_too_large"
+    assert "'target'" in err.render() and "2e+39 on line 9" in err.render()
+
+
+def test_a_file_whose_lines_are_quoted_whole_says_so():
+    # each line is one quoted value: "only one column ('a,b,c,label')" named the wrong problem
+    lines = ['"a,b,c,label"'] + [f'"{i},{i % 7},{i % 3},{"xy"[i % 2]}"' for i in range(30)]
+    with pytest.raises(UserError) as info:
+        prepare_table(read_csv("\n".join(lines).encode(), "quoted.csv"))
+    assert info.value.code == "table.unsplit_lines"
+    assert "single column ('a,b,c,label')" in info.value.render() and "quotes" in info.value.render()

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 
 import pytest
 
+from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
 from core.errors import UserError
 from core.spec import MAX_FILE_BYTES, ProjectSpec
 
@@ -52,6 +54,8 @@ def test_json_round_trip_keeps_everything():
         ({"type": "Dense", "neurons": 8}, "spec.unknown_key", ["Layer 2 (Dense)", '"neurons"', "units"]),
         ({"type": "Conv3D"}, "spec.unknown_layer", ["Layer 2", '"Conv3D"', "Conv2D"]),
         ({"units": 8}, "spec.unknown_layer", ["Layer 2"]),
+        ({"type": ["Dense"]}, "spec.unknown_layer", ["Layer 2", '["Dense"]']),  # was TypeError: unhashable type
+        ({"type": {"Lambda": 1}}, "spec.unknown_layer", ["Layer 2", '{"Lambda": 1}']),
         ({"type": "Reshape", "target_shape": [2, "x"]}, "spec.bad_type", ["Layer 2 (Reshape)", "target_shape"]),
         ({"type": "LSTM", "return_sequences": 1}, "spec.bad_type", ["Layer 2 (LSTM)", "return_sequences", "true or false"]),
     ],
@@ -124,6 +128,11 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
         ('{"task": "clustering"}', "spec.bad_task"),
         ('{"layers": {"type": "Dense"}}', "spec.layers_not_list"),
         ('{"optimizer": {"type": "Adagrad"}}', "spec.unknown_optimizer"),
+        ('{"optimizer": {"type": ["Adam"]}}', "spec.unknown_optimizer"),  # was TypeError: unhashable type
+        ('{"optimizer": {"type": {"name": "Adam"}}}', "spec.unknown_optimizer"),
+        ('{"optimizer": "Adam"}', "spec.optimizer_not_object"),
+        ('{"training": ["epochs", 3]}', "spec.training_not_object"),
+        ('{"training": {"epochs": [3]}}', "spec.bad_type"),
         ('{"optimizer": {"type": "Adam", "learning_rate": -1}}', "spec.out_of_range"),
         ('{"training": {"epochs": 0}}', "spec.out_of_range"),
         ('{"training": {"batchsize": 8}}', "spec.unknown_key"),
@@ -133,6 +142,12 @@ def test_broken_files_get_a_plain_message(text, code):
     err = _refusal(text)
     assert err.code == code
     assert "Traceback" not in str(err) and len(str(err)) < 400
+
+
+def test_a_setting_that_is_not_an_object_is_shown_the_shape_it_needs():
+    # messages without other parameters showed their escaped braces: {{"epochs": 30}}
+    assert 'such as {"epochs": 30}.' in str(_refusal('{"training": [1]}'))
+    assert '例如 {"type": "Adam", "learning_rate": 0.001}。' in _refusal('{"optimizer": "Adam"}').render("zh")
 
 
 def test_optimizer_and_training_messages_say_where():
@@ -147,3 +162,56 @@ def test_a_designer_built_spec_validates_like_a_file():
     with pytest.raises(UserError) as info:
         spec.validated()
     assert info.value.params["layer"] == 2
+
+
+def _random_value(rng: random.Random, depth: int = 0):
+    """A JSON value of any shape: what a hand-edited or corrupted project file may hold anywhere."""
+    roll = rng.random()
+    if depth > 2 or roll < 0.5:
+        return rng.choice([None, True, False, 0, -1, 3, 10**30, 2.5, -1e308, "", "Adam", "Dense", "relu", "x" * 50])
+    if roll < 0.75:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    keys = ["type", "units", "layer", "learning_rate", "epochs", "config"]
+    return {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+
+
+def _random_project(rng: random.Random):
+    """Mostly the right structure with random values in some places, sometimes a random shape anywhere."""
+    def entry(kind: str, params) -> object:
+        data = {"type": kind if rng.random() < 0.8 else _random_value(rng)}
+        data.update({p.name: _random_value(rng) for p in params if rng.random() < 0.3})
+        return data if rng.random() < 0.9 else _random_value(rng)
+
+    project = {
+        "format": rng.choice(["layerlab/1", "layerlab/1", _random_value(rng)]),
+        "task": rng.choice(["classification", "regression", None, _random_value(rng)]),
+        "layers": [entry(kind, LAYERS[kind].params if kind in LAYERS else ())
+                   for kind in rng.choices([*LAYERS, "Lambda"], k=rng.randint(0, 4))],
+        "optimizer": entry(kind := rng.choice(list(OPTIMIZERS)), OPTIMIZERS[kind].params),
+        "training": {name: _random_value(rng) for name in TRAINING_PARAMS if rng.random() < 0.3},
+    }
+    for key in list(project):
+        roll = rng.random()
+        if roll < 0.2:
+            del project[key]
+        elif roll < 0.3:
+            project[key] = _random_value(rng)
+    return project if rng.random() < 0.95 else _random_value(rng)
+
+
+def test_project_files_of_any_shape_load_or_give_a_user_error():
+    """The Design page and the CLI catch only UserError: nothing else may come out of a project file."""
+    rng = random.Random(20261204)
+    loaded = refused = 0
+    for _ in range(1500):
+        text = json.dumps(_random_project(rng))
+        try:
+            spec = ProjectSpec.from_json(text)
+        except UserError as err:
+            for message in (err.render(), err.render("zh")):  # filled in, in both languages
+                assert message and "{{" not in message and "{layer}" not in message
+            refused += 1
+        else:
+            assert ProjectSpec.from_json(spec.to_json()) == spec
+            loaded += 1
+    assert loaded > 20 and refused > 1000  # both paths exercised
