@@ -243,6 +243,11 @@ class TablePreprocessor:
         return sum(e.width for e in self.encodings)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.transform_with_fills(frame)[0]
+
+    def transform_with_fills(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Raw rows -> model inputs, and per cell (rows × columns) whether it was filled in: empty,
+        not a number in a numeric column, or beyond float32's range."""
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise UserError(
@@ -255,7 +260,11 @@ class TablePreprocessor:
             e.name: _as_float(frame[e.name]) if e.kind == NUMERIC else _category_labels(frame[e.name], e.categories)
             for e in self.encodings
         }
-        return self.encode(columns, np.arange(len(frame)))[0]
+        filled = np.stack(
+            [~_in_float32_range(columns[e.name]) if e.kind == NUMERIC else columns[e.name].codes < 0 for e in self.encodings],
+            axis=1,
+        ) if self.encodings else np.zeros((len(frame), 0), dtype=bool)
+        return self.encode(columns, np.arange(len(frame)))[0], filled
 
     def encode(self, columns: dict[str, Any], *row_sets: np.ndarray) -> list[np.ndarray]:
         """Encode each set of rows of prepared columns (numeric: arrays of numbers, categorical: Labels)."""

@@ -57,6 +57,26 @@ def test_extra_columns_are_ignored_with_a_note():
     assert len(result.warnings) == 1 and "'colour'" in result.warnings[0]
 
 
+def test_cells_that_are_text_or_too_large_are_named_as_filled_in():
+    rows = _iris_rows().astype(object)
+    rows.iloc[1, 0] = "about five"  # text in a numeric column
+    rows.iloc[2, 3] = "1e39"  # beyond float32
+    result = predict_rows(trained("iris"), sample("iris"), rows)
+    assert len(result.items) == 4
+    notes = [w for w in result.warnings if w.startswith("Row ")]
+    assert [n.split(":")[0] for n in notes] == ["Row 2", "Row 3"]
+    assert f"'{rows.columns[0]}'" in notes[0] and f"'{rows.columns[3]}'" in notes[1] and "filled in" in notes[0]
+
+
+def test_a_row_with_nothing_usable_is_refused_by_number():
+    rows = _iris_rows().astype(object)
+    rows.iloc[2, :] = ["n/a", "?", "inf", "big"]
+    with pytest.raises(UserError) as caught:
+        predict_rows(trained("iris"), sample("iris"), rows)
+    assert caught.value.code == "predict.row_unusable"
+    assert caught.value.render().startswith("Row 3 has no value the model can use")
+
+
 def test_regression_rows_get_values_in_target_units():
     dataset = sample("diabetes")
     rows = dataset.frame.drop(columns=[dataset.target]).head(3)

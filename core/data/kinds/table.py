@@ -60,8 +60,10 @@ class TableContract(InputContract):
                 + ", ".join(f"'{c}'" for c in extra)
                 + ". Check the names if you expected them to be used."
             )
+        x, filled = self.preprocessor.transform_with_fills(frame)
+        warnings += _fill_notes(filled, expected)
         sources = [f"row {k + 1}" for k in range(len(frame))]
-        return ModelInputs(self.preprocessor.transform(frame), sources, warnings)
+        return ModelInputs(x, sources, warnings)
 
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
         raise UserError(
@@ -90,6 +92,36 @@ class TableContract(InputContract):
         if combined is None:
             raise UserError("predict.no_rows", "The table has no rows to predict. Add at least one row below the header.")
         return combined
+
+
+MAX_ROWS_NAMED = 5
+
+
+def _fill_notes(filled: Any, columns: list[str]) -> list[str]:
+    """Refuse rows with nothing usable; a note naming the cells that were filled in the others."""
+    empty_rows = np.flatnonzero(filled.all(axis=1)) if filled.shape[1] else np.array([], dtype=int)
+    if empty_rows.size:
+        raise UserError(
+            "predict.row_unusable",
+            "{rows} has no value the model can use: every training column is empty, not a number where a "
+            "number is needed, or too large. Fill in the values (the columns are {columns}) and try again.",
+            rows=_rows_named(empty_rows),
+            columns=", ".join(f"'{c}'" for c in columns),
+        )
+    notes = []
+    for k in np.flatnonzero(filled.any(axis=1))[:MAX_ROWS_NAMED]:
+        cells = ", ".join(f"'{columns[j]}'" for j in np.flatnonzero(filled[k]))
+        notes.append(f"Row {k + 1}: {cells} empty, not a number or too large, so filled in with the training "
+                     "value (median or most frequent). The prediction is less certain than it looks.")
+    more = int(filled.any(axis=1).sum()) - len(notes)
+    if more > 0:
+        notes.append(f"{more} more row(s) had cells filled in the same way.")
+    return notes
+
+
+def _rows_named(rows: Any) -> str:
+    named = ", ".join(str(int(k) + 1) for k in rows[:MAX_ROWS_NAMED])
+    return f"Row {named}" if len(rows) == 1 else f"Rows {named}" + (" and more" if len(rows) > MAX_ROWS_NAMED else "")
 
 
 class TableKind(DataKind):
