@@ -18,6 +18,7 @@ import streamlit as st
 from components.charts import CurveSeries, training_curves
 from components.i18n import current_lang, error_text, show_error, t
 from components.state.runs import SessionRun, active_session_run, start_run, sync_active_run
+from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from core.errors import UserError
 
@@ -78,6 +79,9 @@ def run_controls(ws: Workspace) -> None:
         stop = st.button(t("Stop"), key="stop_training", disabled=not running, icon=":material/stop:")
     for message, page, link_label in blockers:
         missing_step(message, page, link_label)
+    server_limit = get_training_service().max_run_seconds
+    if server_limit:
+        st.caption(t("This server ends any run after {limit}; the best model so far is kept.", limit=_duration(server_limit)))
     if start and not blockers and not running and _start(ws):
         st.rerun()  # redraw the settings and buttons above in their "running" state
     if stop and running:

@@ -31,6 +31,8 @@ from core.training.worker import worker_main
 
 MAX_CONCURRENT_ENV = "LAYERLAB_MAX_CONCURRENT_RUNS"
 MAX_RUN_SECONDS_ENV = "LAYERLAB_MAX_RUN_SECONDS"
+# A 10,000-epoch run must not hold a shared server's training slot forever; 0 in the env = no cap.
+DEFAULT_MAX_RUN_SECONDS = 3600
 DEFAULT_MAX_CONCURRENT = 2
 PUMP_INTERVAL_S = 0.25  # how often the service checks workers and the queue on its own
 SPARE_RETRY_S = 30.0  # a spare that died on its own is not restarted more often than this
@@ -271,8 +273,9 @@ class TrainingService:
         warm_up: bool = True,
     ) -> None:
         self.max_concurrent = max(1, int(max_concurrent or os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT))
-        limit = max_run_seconds or os.environ.get(MAX_RUN_SECONDS_ENV)
-        self.max_run_seconds = float(limit) if limit else None
+        limit = max_run_seconds if max_run_seconds is not None else os.environ.get(MAX_RUN_SECONDS_ENV)
+        limit = DEFAULT_MAX_RUN_SECONDS if limit in (None, "") else float(limit)
+        self.max_run_seconds = float(limit) if limit > 0 else None
         self.keep_warm = keep_warm
         self._warm_up = warm_up
         self._ctx = multiprocessing.get_context("spawn")

@@ -50,6 +50,8 @@ def test_settings_start_from_the_design_and_are_written_back():
     assert not exceptions(at)
     assert at.number_input(key="epochs").value == ws.spec.training["epochs"]
     assert not at.button(key="start_training").disabled
+    # the server's cap on every run (LAYERLAB_MAX_RUN_SECONDS, one hour by default) is stated
+    assert any("ends any run after" in c.value for c in at.caption), [c.value for c in at.caption]
     at.number_input(key="epochs").set_value(7).run()
     at.selectbox(key="train_optimizer").set_value("SGD").run()
     assert ws.spec.training["epochs"] == 7

@@ -162,3 +162,15 @@ def test_a_worker_exits_when_the_server_process_dies(tmp_path: Path) -> None:
 
     wait_until(gone, 15, "the orphaned worker to exit", interval=0.2)
     assert gone(), f"worker {worker_pid} outlived its server"
+
+
+def test_a_server_caps_every_run_by_default_and_the_admin_can_change_it(monkeypatch) -> None:
+    monkeypatch.delenv("LAYERLAB_MAX_RUN_SECONDS", raising=False)
+    capped = TrainingService(keep_warm=False)
+    monkeypatch.setenv("LAYERLAB_MAX_RUN_SECONDS", "0")
+    uncapped = TrainingService(keep_warm=False)
+    monkeypatch.setenv("LAYERLAB_MAX_RUN_SECONDS", "90")
+    ninety = TrainingService(keep_warm=False)
+    for svc in (capped, uncapped, ninety):
+        svc.shutdown()
+    assert capped.max_run_seconds == 3600 and uncapped.max_run_seconds is None and ninety.max_run_seconds == 90
