@@ -15,10 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.harness import CHROMIUM, CHROMIUM_ARGS, REPO, child_env
+from bench.harness import REPO, child_env
 
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -154,21 +152,6 @@ def wait_quiet(pids: list[int], *, window_s: float = 1.0, busy_fraction: float =
     return time.perf_counter() - start
 
 
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-
-
-def wait_idle(page, timeout_ms: int = 120_000) -> None:
-    """Wait for the script run an action triggered to finish (it may start a moment later)."""
-    page.wait_for_timeout(150)
-    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
-
-
 def wait_painted(page) -> None:
     """Two animation frames: what is in the DOM has been painted."""
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def go_to(page, title: str) -> None:
-    page.locator(NAV_LINKS).filter(has_text=title).first.click()
-    wait_idle(page)

@@ -22,18 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from uidriver.chromium import CHROMIUM
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-CHROMIUM = "/usr/bin/chromium"
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 _baseline_bytes: int | None = None
 _sampler: "RssSampler | None" = None

@@ -116,10 +116,11 @@ def browser_runs(ctx: Context, csv_path: Path, epochs: int, runs: int, after_run
     `after_run(job_dir)` is called after each timed one, with the page idle."""
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.browser import StreamlitServer, launch_chromium, server_and_browser_cpu_seconds, wait_quiet
+    from bench.browser import StreamlitServer, server_and_browser_cpu_seconds, wait_quiet
     from bench.harness import REPO
-    from tests.e2e.flows import set_training, upload_data
-    from tests.e2e.ui import go_to, open_app, set_number, widget
+    from uidriver.chromium import launch
+    from uidriver.flows import set_training, upload_data
+    from uidriver.ui import go_to, open_app, set_number, widget
 
     expect.set_options(timeout=120_000)
     tmpdir = ctx.work / "live-tmp"
@@ -127,7 +128,7 @@ def browser_runs(ctx: Context, csv_path: Path, epochs: int, runs: int, after_run
     with sync_playwright() as playwright, \
             StreamlitServer(REPO / "app.py", tmpdir, ctx.work / "live-server.log") as server:
         server.wait_healthy()
-        browser = launch_chromium(playwright)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)

@@ -31,8 +31,10 @@ from urllib.parse import urlparse
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bench.browser import APP_IDLE, NAV_LINKS, StreamlitServer, _children
-from bench.harness import CHROMIUM, CHROMIUM_ARGS, REPO, environment
+from bench.browser import StreamlitServer, _children
+from bench.harness import REPO, environment
+from uidriver.chromium import launch
+from uidriver.ui import APP_IDLE, NAV_LINKS
 
 RESULT = REPO / "bench" / "results" / "load_test.json"
 SCREENSHOTS = Path(tempfile.gettempdir()) / "layerlab-load-test-failures"  # a failed step's page, for a look
@@ -216,7 +218,7 @@ async def run_users(server: StreamlitServer, n_users: int, epochs: int) -> dict[
 
     SCREENSHOTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await launch(playwright)
         contexts, users = [], []
         for number in range(1, n_users + 1):
             context = await browser.new_context(viewport={"width": 1280, "height": 900})

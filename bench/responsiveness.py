@@ -87,9 +87,11 @@ def _no_exception(at) -> None:
 
 def _time_to_landing(script: Path, heading: str, work: Path, label: str, playwright) -> dict[str, Any]:
     """Spawn the server, then paint its landing page in a browser that is already running."""
-    from bench.browser import APP_IDLE, StreamlitServer, launch_chromium, wait_painted
+    from bench.browser import StreamlitServer, wait_painted
+    from uidriver.chromium import launch
+    from uidriver.ui import APP_IDLE
 
-    browser = launch_chromium(playwright)
+    browser = launch(playwright)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         with StreamlitServer(script, work / f"tmp-{label}", work / f"server-{label}.log") as server:

@@ -5,11 +5,10 @@ import copy
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import workspace_with_sample
+from tests.app.apptest import workspace_with_sample
 
 RUN_TIMEOUT_S = 150  # a cold worker imports TensorFlow first; the shared 2-core machine is slow
 POLL_S = 0.5
@@ -57,20 +56,14 @@ def run_until_ended(at: AppTest, timeout: float = RUN_TIMEOUT_S, until=None) -> 
 
 
 class RecordingMediaStorage(MemoryMediaFileStorage):
-    """AppTest's in-memory media storage, remembered so a test can read a download's bytes."""
+    """AppTest's in-memory media storage, remembered so a test can read a download's bytes
+    (the `downloads` fixture in conftest.py puts it in place)."""
 
     latest: RecordingMediaStorage | None = None
 
     def __init__(self, media_endpoint: str) -> None:
         super().__init__(media_endpoint)
         RecordingMediaStorage.latest = self
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Lets `download_bytes` read what a download button would send to the browser."""
-    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", RecordingMediaStorage)
-    return download_bytes
 
 
 def download_bytes(at: AppTest, key: str) -> bytes:

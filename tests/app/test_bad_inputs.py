@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.app.conftest import ROOT, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import downloads  # noqa: F401 (fixture)
+from tests.app.apptest import ROOT, exceptions, new_app, open_page, workspace_with_sample
 from tests.datafiles import csv_bytes, digit_images, digits_zip_entries, encode_image, sklearn_frame, zip_bytes
 
 DATA, DESIGN, TRAIN, EVALUATE = "pages/data.py", "pages/design.py", "pages/train.py", "pages/evaluate.py"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.app.conftest import csv_bytes, errors, exceptions, open_page, wine_frame
+from tests.app.apptest import errors, exceptions, open_page
+from tests.datafiles import csv_bytes, german_excel_wine, wine_frame
 
 DATA = "pages/data.py"
 
@@ -121,8 +122,6 @@ def test_a_tab_separated_file_is_accepted_and_read_as_a_table(app):
 
 
 def test_a_german_excel_csv_with_thousands_separators_loads(app):
-    from tests.unit.test_data_csv import german_excel_wine
-
     at = open_page(app, DATA)
     upload(at, "wein.csv", german_excel_wine())
     assert not exceptions(at) and not errors(at)

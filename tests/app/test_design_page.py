@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.app.conftest import errors, exceptions, new_app, workspace_with_sample
+from tests.app.apptest import errors, exceptions, new_app, workspace_with_sample
 
 DESIGN = "pages/design.py"
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import csv_bytes, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import RecordingMediaStorage, downloads, workspace_with_trained_run  # noqa: F401 (fixture)
+from tests.app.apptest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import RecordingMediaStorage, workspace_with_trained_run
+from tests.datafiles import csv_bytes
 
 PAGE = "pages/evaluate.py"
 

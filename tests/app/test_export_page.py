@@ -9,8 +9,8 @@ import pytest
 
 from core.errors import UserError
 from core.spec import ProjectSpec
-from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import downloads, load_keras_bytes, workspace_with_trained_run  # noqa: F401 (fixture)
+from tests.app.apptest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import load_keras_bytes, workspace_with_trained_run
 
 PAGE = "pages/export.py"
 

@@ -19,8 +19,8 @@ import pytest
 
 from components.state.session_cleanup import SessionReaper
 from components.state.workspace import Workspace
-from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import downloads, load_keras_bytes, run_until_ended  # noqa: F401 (fixture)
+from tests.app.apptest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import load_keras_bytes, run_until_ended
 
 TRAIN, EXPORT = "pages/train.py", "pages/export.py"
 WORKER_START_S = 240  # a cold worker on a busy 2-core machine

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.app.conftest import exceptions, new_app
-from tests.app.run_helpers import downloads, load_keras_bytes, run_until_ended  # noqa: F401 (fixture)
+from tests.app.apptest import exceptions, new_app
+from tests.app.run_helpers import load_keras_bytes, run_until_ended
 
 
 def test_sample_template_train_evaluate_export(downloads, tmp_path):

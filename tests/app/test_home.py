@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.app.conftest import APP, ROOT, exceptions, new_app, open_page
+from tests.app.apptest import APP, ROOT, exceptions, new_app, open_page
 
 
 from components.workflow import DONE_ICON, PENDING_ICON

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from components.i18n import LANG_KEY
-from tests.app.conftest import exceptions, new_app, workspace_with_sample
+from tests.app.apptest import exceptions, new_app, workspace_with_sample
 from tests.app.i18n_texts import data_words, keras_words, untranslated, visible_texts
 from tests.app.run_helpers import workspace_with_trained_run
 

@@ -6,7 +6,7 @@ import ast
 import tomllib
 
 from core.data.limits import MB, Limits
-from tests.app.conftest import ROOT
+from tests.app.apptest import ROOT
 
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
 # The only functions allowed in st.cache_data / st.cache_resource: shared by every session,

@@ -6,8 +6,8 @@ import dataclasses
 import json
 
 from core.spec import ProjectSpec
-from tests.app.conftest import exceptions, new_app, open_page, workspace_with_sample
-from tests.app.run_helpers import downloads, run_until_ended, workspace_with_trained_run  # noqa: F401 (fixture)
+from tests.app.apptest import exceptions, new_app, open_page, workspace_with_sample
+from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
 
 PAGE = "pages/train.py"
 

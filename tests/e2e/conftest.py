@@ -20,18 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.e2e.ui import REPO_ROOT, open_app
+from uidriver import chromium
+from uidriver.ui import REPO_ROOT, open_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SERVER_START_TIMEOUT_S = 60
 
@@ -100,12 +91,12 @@ def app_url(server_log: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}: run `make chromium`.")
+    if not Path(chromium.CHROMIUM).exists():
+        pytest.fail(f"The browser tests need Debian's Chromium at {chromium.CHROMIUM}: run `make chromium`.")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = chromium.launch(playwright)
+        yield launched
+        launched.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e import datafiles
-from tests.e2e.ui import assert_no_traceback, choose, error_alert, go_to, page_text, upload, widget
+from tests import datafiles
+from uidriver.ui import assert_no_traceback, choose, error_alert, go_to, page_text, upload, widget
 
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 

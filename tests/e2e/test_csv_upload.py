@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e import datafiles, flows
+from tests import datafiles
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import assert_no_traceback, choose, download, go_to
+from uidriver import flows
+from uidriver.ui import assert_no_traceback, choose, download, go_to
 
 TARGET = "species"
 CLASSES = ["setosa", "versicolor", "virginica"]

@@ -7,14 +7,15 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e import datafiles, flows
-from tests.e2e.ui import assert_no_traceback, go_to, plotly_figures, upload, widget
+from tests import datafiles
+from uidriver import flows
+from uidriver.ui import assert_no_traceback, go_to, plotly_figures, upload, widget
 
-CLASSES = sorted(datafiles.DIGIT_NAMES.values())  # class folders, in the app's (sorted) order
+CLASSES = sorted(datafiles.SCAN_CLASSES.values())  # class folders, in the app's (sorted) order
 
 
 def test_image_zip_trains_a_cnn_and_predicts_a_new_image(page: Page, tmp_path: Path) -> None:
-    archive, broken = datafiles.digits_zip(tmp_path)
+    archive, broken = datafiles.scanned_digits_zip(tmp_path)
     flows.upload_data(page, archive)
     main = page.get_by_test_id("stMain")
     # The class folders two levels down were found, the macOS clutter ignored, the broken image reported.

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e import flows
-from tests.e2e.ui import assert_no_traceback, wait_idle, widget
+from uidriver import flows
+from uidriver.ui import assert_no_traceback, wait_idle, widget
 
 
 def test_a_layers_settings_change_through_its_edit_popover(page: Page) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.ui import NAV_LINKS, assert_no_traceback, wait_idle
+from uidriver.ui import NAV_LINKS, assert_no_traceback, wait_idle
 
 STEPS = ("Home", "Data", "Design", "Train", "Evaluate", "Export")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e import flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import REPO_ROOT, assert_no_traceback, download, go_to, set_number
+from uidriver import flows
+from uidriver.ui import REPO_ROOT, assert_no_traceback, download, go_to, set_number
 
 SAMPLE = "iris"
 SAMPLE_CLASSES = 3

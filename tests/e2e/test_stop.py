@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e import flows
 from tests.e2e.model_check import predict_in_new_process
-from tests.e2e.ui import assert_no_traceback, download, go_to, plotly_figures, press, widget
+from uidriver import flows
+from uidriver.ui import assert_no_traceback, download, go_to, plotly_figures, press, widget
 
 SAMPLE = "iris"
 STOP_WITHIN_S = 8.0  # "within a few seconds"; the click's own rerun is included, and CI has 2 cores

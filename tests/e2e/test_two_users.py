@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e import datafiles, flows
+from tests import datafiles
 from tests.e2e.model_check import predict_many_in_new_process
-from tests.e2e.ui import assert_no_traceback, download, go_to, page_text, widget
+from uidriver import flows
+from uidriver.ui import assert_no_traceback, download, go_to, page_text, widget
 
 
 @dataclass
@@ -31,8 +32,8 @@ def assert_sees_only_own(user: User, other: User) -> None:
 def test_two_users_never_see_each_other(new_user: Callable[[], Page], tmp_path: Path) -> None:
     folder_a, folder_b = tmp_path / "a", tmp_path / "b"
     folder_a.mkdir(), folder_b.mkdir()
-    a = User(new_user(), datafiles.iris_csv(folder_a), "user_a", ["setosa", "versicolor", "virginica"])
-    b = User(new_user(), datafiles.wine_csv(folder_b), "user_b", ["cellar_0", "cellar_1", "cellar_2"])
+    a = User(new_user(), datafiles.garden_iris_csv(folder_a), "user_a", ["setosa", "versicolor", "virginica"])
+    b = User(new_user(), datafiles.cellar_wine_csv(folder_b), "user_b", ["cellar_0", "cellar_1", "cellar_2"])
     pairs = ((a, b), (b, a))
 
     for user in (a, b):

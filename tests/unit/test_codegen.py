@@ -16,9 +16,8 @@ from core.codegen import training_script
 from core.data import load_image_folder, load_image_zip, prepare_table, read_csv
 from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
-from tests.datafiles import digits_zip_entries, encode_image, zip_bytes
+from tests.datafiles import digits_zip_entries, encode_image, german_excel_wine, zip_bytes
 from tests.unit.design_checks import digit_codes
-from tests.unit.test_data_csv import german_excel_wine
 from tests.unit.trained_models import sample
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.data import load_data, prepare_table, read_csv
 from core.errors import UserError
-from tests.datafiles import csv_bytes, long_header_csv_bytes, sklearn_frame, wide_csv_bytes, write
+from tests.datafiles import csv_bytes, german_excel_wine, long_header_csv_bytes, sklearn_frame, wide_csv_bytes, write
 
 
 def _refusal(data: bytes, name: str = "data.csv", **prepare) -> UserError:
@@ -28,14 +28,6 @@ def test_semicolon_file_with_decimal_commas_reads_the_numbers():
     ds = prepare_table(raw)
     assert ds.task == "classification" and ds.classes == ["class_0", "class_1", "class_2"]
     assert all(f.kind == "numeric" for f in ds.features)
-
-
-def german_excel_wine() -> bytes:
-    """Wine as German Excel saves it: cp1252, `;`, decimal commas, 'proline' with thousands dots (1.065)."""
-    frame = sklearn_frame("wine").rename(columns={"alcohol": "Alkohol", "malic_acid": "Äpfelsäure"})
-    frame["proline"] = [f"{int(v):,}".replace(",", ".") for v in frame["proline"]]
-    frame.loc[4, "Äpfelsäure"] = np.nan
-    return csv_bytes(frame, sep=";", decimal=",", encoding="cp1252")
 
 
 def test_german_excel_file_with_thousands_separators_reads_the_numbers():

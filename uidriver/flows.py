@@ -1,4 +1,4 @@
-"""Steps several browser tests share: load data, pick a template, train, watch the run."""
+"""Steps the browser tests and benchmarks share: load data, pick a template, train, watch the run."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from tests.e2e.ui import (
+from uidriver.ui import (
     TRAINING_TIMEOUT_MS,
     choose,
     go_to,

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
 TRAINING_TIMEOUT_MS = 120_000
