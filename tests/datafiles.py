@@ -309,3 +309,17 @@ def long_header_csv_bytes(columns: int, name_length: int, rows: int = 12) -> byt
     rng = np.random.default_rng(1)
     body = "".join(",".join(map(str, rng.integers(0, 100, columns - 1))) + f",{'ab'[i % 2]}\n" for i in range(rows))
     return (",".join(names) + "\n" + body).encode()
+
+
+def shop_wine_frame(task: str = "classification") -> pd.DataFrame:
+    """A user's CSV: two categorical columns (region, barrel), empty cells in numbers and categories;
+    the target is the cultivar, or (regression) the colour intensity renamed "price"."""
+    frame = sklearn_frame("wine", target="cultivar").iloc[:, [0, 1, 2, 9, -1]].copy()
+    rng = np.random.default_rng(3)
+    frame.insert(1, "region", rng.choice(["north", "south", "east", "west"], len(frame)))
+    frame.insert(3, "barrel", rng.choice(["oak", "steel"], len(frame)))
+    frame.loc[[4, 40, 90], "alcohol"] = np.nan
+    frame.loc[[7, 70], "region"] = None
+    if task == "regression":
+        frame = frame.drop(columns="cultivar").rename(columns={"color_intensity": "price"})
+    return frame

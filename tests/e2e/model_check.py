@@ -18,7 +18,8 @@ PYTHON = REPO_ROOT / ".venv/bin/python"
 
 
 def predict_in_new_process(kind: str, model: Path, x: np.ndarray, workdir: Path) -> np.ndarray:
-    """Outputs of the downloaded `model` (kind "keras" or "tflite") for inputs `x`."""
+    """Outputs of the downloaded `model` (kind "keras" or "tflite") for inputs `x`; kind
+    "keras_params" gives the model's parameter count."""
     return predict_many_in_new_process([(kind, model, x)], workdir)[0]
 
 
@@ -47,6 +48,13 @@ def _keras_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(x, verbose=0))
 
 
+def _keras_parameters(model_path: str, x: np.ndarray) -> np.ndarray:
+    """The downloaded model's parameter count (x is not used)."""
+    import keras
+
+    return np.array([keras.saving.load_model(model_path).count_params()])
+
+
 def _tflite_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -73,7 +81,7 @@ def _tflite_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
 
 def main(argv: list[str]) -> None:
     """argv: KIND MODEL X OUT, repeated once per model."""
-    runners = {"keras": _keras_outputs, "tflite": _tflite_outputs}
+    runners = {"keras": _keras_outputs, "keras_params": _keras_parameters, "tflite": _tflite_outputs}
     for start in range(0, len(argv), 4):
         kind, model_path, inputs, outputs = argv[start : start + 4]
         np.save(outputs, runners[kind](model_path, np.load(inputs)))

@@ -46,3 +46,25 @@ def test_uploaded_csv_trains_and_its_tflite_runs_on_litert(page: Page, tmp_path:
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0, atol=1e-4)  # class probabilities
     # The float32 TFLite file predicts what the app's model predicted on the Evaluate page.
     np.testing.assert_array_equal(flows.confusion_matrix(dataset.y_test, outputs, len(CLASSES)), matrix)
+
+
+def test_a_csv_with_categories_trains_the_network_the_design_page_shows(page: Page, tmp_path: Path) -> None:
+    """Design page total == the Train page's run row == the downloaded .keras, with category columns."""
+    csv = tmp_path / "shop.csv"
+    datafiles.shop_wine_frame().to_csv(csv, index=False)
+    flows.upload_data(page, csv)
+    go_to(page, "Design")
+    parameters = page.get_by_test_id("stMetric").filter(has_text="Parameters").get_by_test_id("stMetricValue")
+    designed = parameters.inner_text().strip()
+    assert designed.replace(",", "").isdigit(), designed
+
+    ended = flows.train(page, epochs=2)
+    assert "Training finished" in ended, ended
+    runs_table = page.get_by_test_id("stDataFrame").filter(has_text="Parameters")
+    expect(runs_table).to_contain_text(designed)  # the run row: what the worker built
+    assert_no_traceback(page)
+
+    go_to(page, "Export")
+    keras_file = download(page, "download_keras", tmp_path)
+    (count,) = predict_in_new_process("keras_params", keras_file, np.zeros((1, 1), dtype=np.float32), tmp_path)
+    assert f"{int(count):,}" == designed

@@ -30,7 +30,7 @@ from core.spec import ProjectSpec
 from core.templates import templates_for
 from core.training.rundir import RunDir, read_dataset, write_job
 from core.training.trainer import train_job
-from tests.datafiles import sklearn_frame
+from tests.datafiles import shop_wine_frame
 from tests.unit.design_checks import assert_report_matches_model
 
 SAMPLES = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -38,23 +38,10 @@ TOLERANCE = 1e-5  # absolute; plus float32 rounding (1e-6 relative) for regressi
 RELATIVE = 1e-6
 
 
-def _shop_frame(task: str) -> pd.DataFrame:
-    """A user's CSV: two categorical columns, empty cells in numbers and categories."""
-    frame = sklearn_frame("wine", target="cultivar").iloc[:, [0, 1, 2, 9, -1]].copy()
-    rng = np.random.default_rng(3)
-    frame.insert(1, "region", rng.choice(["north", "south", "east", "west"], len(frame)))
-    frame.insert(3, "barrel", rng.choice(["oak", "steel"], len(frame)))
-    frame.loc[[4, 40, 90], "alcohol"] = np.nan
-    frame.loc[[7, 70], "region"] = None
-    if task == "regression":
-        frame = frame.drop(columns="cultivar").rename(columns={"color_intensity": "price"})
-    return frame
-
-
 @lru_cache(maxsize=None)
 def _csv(task: str, folder: str) -> Path:
     path = Path(folder) / f"shop-{task}.csv"
-    _shop_frame(task).to_csv(path, index=False)
+    shop_wine_frame(task).to_csv(path, index=False)
     return path
 
 
