@@ -48,21 +48,26 @@ def read_contract(folder: Path) -> InputContract:
             files=", ".join(missing),
         )
     labels = _read_json(folder / "labels.json")
+    problem = _labels_problem(labels)
+    if problem:
+        raise _bad_file(folder / "labels.json", problem)
     info = _read_json(folder / "preprocessing.json")
     kind = kind_named(info.get("kind"))
     try:
-        contract = kind.contract_from_files(labels, info)
-        _check_outputs(contract, labels)
+        return kind.contract_from_files(labels, info)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
         raise _bad_file(folder / "preprocessing.json", f"unexpected content: {type(err).__name__} {err}") from None
-    return contract
 
 
-def _check_outputs(contract: InputContract, labels: dict) -> None:
-    if contract.task not in ("classification", "regression"):
-        raise ValueError(f"task {contract.task!r}")
-    if contract.task == "classification" and len(contract.classes) < 2:
-        raise ValueError("fewer than two classes in labels.json")
+def _labels_problem(labels: dict) -> str | None:
+    task, classes = labels.get("task"), labels.get("classes", [])
+    if task not in ("classification", "regression"):
+        return f"its task is {task!r}, not classification or regression"
+    if not isinstance(classes, list) or not all(isinstance(c, (str, int, float)) for c in classes):
+        return "its classes are not a list of names"
+    if task == "classification" and len(classes) < 2:
+        return "it has fewer than two classes"
+    return None
 
 
 def load_folder_model(folder: Path, contract: InputContract) -> Any:
