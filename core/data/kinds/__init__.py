@@ -12,7 +12,7 @@
   the server and read back by the training worker;
 - export notes (`preprocessing_info`, `int8_integer_only`) and what a "worst mistake" shows.
 
-Adding a kind is one module here (registered in `KINDS`) plus its view in components/kind_views.
+Adding a kind is one module here (registered in `KINDS` at the end of this file) plus its view in components/kind_views.
 Nothing in this package imports Keras or Streamlit at module level.
 """
 from __future__ import annotations
@@ -139,19 +139,7 @@ class DataKind(ABC):
         return {}
 
 
-def _registry() -> dict[str, DataKind]:
-    from core.data.kinds.images import ImagesKind
-    from core.data.kinds.table import TableKind
-
-    return {kind.name: kind for kind in (TableKind(), ImagesKind())}
-
-
-KINDS: dict[str, DataKind] = {}
-
-
 def kind_named(name: str) -> DataKind:
-    if not KINDS:
-        KINDS.update(_registry())
     try:
         return KINDS[name]
     except (KeyError, TypeError):
@@ -171,3 +159,11 @@ def kind_of(dataset: Any) -> DataKind:
 
 def contract_for(dataset: Any) -> InputContract:
     return kind_of(dataset).contract(dataset)
+
+
+# The registry: every kind module, by the name Dataset.kind holds. Imported last, as the kind
+# modules build on the types above.
+from core.data.kinds.images import ImagesKind  # noqa: E402
+from core.data.kinds.table import TableKind  # noqa: E402
+
+KINDS: dict[str, DataKind] = {kind.name: kind for kind in (TableKind(), ImagesKind())}
