@@ -261,3 +261,36 @@ def mac_and_windows_entries(per_class: int = 7, seed: int = 2) -> list[tuple[str
 def mac_and_windows_zip_bytes(per_class: int = 7, seed: int = 2) -> bytes:
     """mac_and_windows_entries zipped as macOS's Finder does: names in UTF-8 without the UTF-8 flag."""
     return without_utf8_flag(zip_bytes(dict(mac_and_windows_entries(per_class, seed))))
+
+
+def phone_photo_jpeg(width: int, height: int, orientation: int = 6, fmt: str = "JPEG") -> bytes:
+    """A colourful photo as a phone stores it: pixels as the sensor saw them (sideways for
+    orientation 6, "turn 90° clockwise to display") and the turn in its EXIF block."""
+    rows, cols = np.indices((height, width))
+    pixels = np.stack([cols * 255 // max(width - 1, 1), rows * 255 // max(height - 1, 1), (rows * cols) % 256], -1)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buf, format=fmt, quality=90, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def photos_scans_and_logos() -> dict[str, bytes]:
+    """Ordinary pictures in the modes and formats people have: phone photos turned by EXIF (JPEG,
+    WebP), a big photo, a CMYK print file, a 16-bit scan, 1-bit line art, logos with transparency."""
+    line_art = io.BytesIO()
+    Image.fromarray(np.indices((40, 40)).sum(0) % 7 == 0).save(line_art, format="PNG")
+    cmyk = io.BytesIO()
+    Image.open(io.BytesIO(phone_photo_jpeg(60, 40, orientation=1))).convert("CMYK").save(cmyk, format="JPEG")
+    return {
+        "sideways phone photo.jpg": phone_photo_jpeg(64, 48),
+        "upside-down phone photo.jpg": phone_photo_jpeg(50, 30, orientation=3),
+        "sideways phone photo.webp": phone_photo_jpeg(64, 48, fmt="WEBP"),
+        "big photo.jpg": phone_photo_jpeg(1600, 1200, orientation=1),
+        "print file cmyk.jpg": cmyk.getvalue(),
+        "scan 16-bit.png": big_png(64, "I;16"),
+        "line art 1-bit.png": line_art.getvalue(),
+        "logo palette transparent.png": big_png(64, "P"),
+        "logo rgba.png": big_png(64, "RGBA"),
+        "logo gray alpha.png": big_png(64, "LA"),
+    }

@@ -32,6 +32,15 @@ CHANNELS = 1  # 1 = grayscale, 3 = RGB
 # ---- Data ------------------------------------------------------------------------------
 IMAGE_FORMATS = ["BMP", "GIF", "JPEG", "PNG", "WEBP"]  # the formats LayerLab reads, judged by content
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".ico")
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+RESIZABLE_MODES = ("L", "LA", "RGB", "RGBA", "I", "F", *SIXTEEN_BIT)  # modes Pillow shrinks smoothly as they are
+TURNS = {  # a photo's EXIF orientation -> the turn that makes it upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+QUARTER_TURNS = (Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270, Image.Transpose.TRANSVERSE,
+                 Image.Transpose.ROTATE_90)
 # What reading a damaged file raises: zipfile for a damaged entry, Pillow's decoders in many ways.
 DAMAGED = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, ZeroDivisionError, struct.error,
            zipfile.BadZipFile, zlib.error)
@@ -43,15 +52,30 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def read_image(data: bytes) -> np.ndarray:
-    """One image of any size and mode -> uint8 pixels (height, width, channels), as LayerLab does."""
+    """One image of any size and mode -> uint8 pixels (height, width, channels), as LayerLab does:
+    shrunk in its own mode and bit depth, turned upright (phone photos), transparency on white."""
     with open_image(data) as image:
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")  # transparent areas become white
+        turn = TURNS.get(image.getexif().get(0x0112, 1)) if image.format in ("JPEG", "WEBP") else None
+        height, width = IMAGE_SIZE
+        stored = (height, width) if turn in QUARTER_TURNS else (width, height)  # the size before turning
+        if image.format == "JPEG":
+            image.draft("L" if CHANNELS == 1 else "RGB", stored)  # libjpeg decodes big photos at a reduced scale
+        image.load()
+        if image.mode not in RESIZABLE_MODES:  # palette, 1-bit, CMYK ... (full size)
+            transparent = "A" in image.mode or (image.mode == "P" and "transparency" in image.info)
+            image = image.convert(("LA" if transparent else "L") if CHANNELS == 1 else ("RGBA" if transparent else "RGB"))
+        if image.size != stored:
+            image = image.resize(stored, Image.Resampling.BILINEAR, reducing_gap=None if image.mode in SIXTEEN_BIT else 2.0)
+        if turn is not None:
+            image = image.transpose(turn)
+        if image.mode in ("I", "F", *SIXTEEN_BIT):  # 16- and 32-bit gray: scaled down to 0-255, not cut off at 255
+            values = np.asarray(image).astype(np.float32)
+            top = 1.0 if image.mode == "F" and values.max(initial=0) <= 1.0 else 65535.0
+            image = Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
+        if image.mode in ("RGBA", "LA"):  # transparent areas become white
+            rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
         image = image.convert("L" if CHANNELS == 1 else "RGB")
-        height, width = IMAGE_SIZE
-        if image.size != (width, height):
-            image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return np.asarray(image, dtype=np.uint8).reshape(height, width, CHANNELS)
 
 

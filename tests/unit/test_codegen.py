@@ -13,7 +13,7 @@ import pytest
 
 from core.build import build_model
 from core.codegen import training_script
-from core.data import load_image_folder, load_image_zip, prepare_table, read_csv
+from core.data import decode_image, load_image_folder, load_image_zip, prepare_table, read_csv
 from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
 from tests.datafiles import (
@@ -22,6 +22,7 @@ from tests.datafiles import (
     encode_image,
     mac_and_windows_entries,
     mac_and_windows_zip_bytes,
+    photos_scans_and_logos,
     survey_with_markers_frame,
     write,
     zip_bytes,
@@ -229,6 +230,16 @@ def test_the_script_uses_the_same_images_as_layerlab_from_mac_and_windows_folder
     _assert_splits_like_layerlab(ns, str(source), dataset)
     printed = capsys.readouterr().out
     assert "img900 copy.png (the same file as" in printed and "img902.png (damaged" in printed
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("size", [(24, 32), (48, 64)], ids=["shrunk", "sensor size"])
+def test_the_script_decodes_photos_scans_and_logos_to_the_same_pixels_as_layerlab(channels, size):
+    # a phone photo upright (not sideways), a 16-bit scan scaled (not white), big JPEGs decoded at a reduced scale
+    ns = _script_namespace(training_script(default_template(sample("digits")), sample("digits")))
+    ns["IMAGE_SIZE"], ns["CHANNELS"] = size, channels
+    for name, data in photos_scans_and_logos().items():
+        np.testing.assert_array_equal(ns["read_image"](data), decode_image(data, size, channels), err_msg=name)
 
 
 def test_a_hostile_file_name_cannot_break_out_of_the_script():
