@@ -34,8 +34,8 @@ COLUMNS = [
 GROUPED = {",": r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*", ".": r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"}
 PLAIN = {",": r"\s*[-+]?\d+(?:,\d+)?\s*", ".": r"\s*[-+]?\d+(?:\.\d+)?\s*"}
 DECIMAL_COMMA = r"\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*"
-# Cells people and spreadsheets write for "no value" (compared stripped and lower-cased). In a
-# column of numbers they are empty cells; in a text column they are values like any other.
+# Cells people and spreadsheets write for "no value" (compared stripped and lower-cased): empty
+# cells in a column of numbers (pd.to_numeric reads them so), values like any other in a text column.
 MISSING_MARKERS = ["?", "-", "n/a", "missing", "#div/0!"]
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model reads float32: a number beyond it (1e39) is infinite
 MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact as floats, so 3.0 reads as "3"
@@ -101,10 +101,12 @@ def load_sample(name: str) -> pd.DataFrame:
 
 
 def is_text(values: pd.Series) -> bool:
+    """Whether a column holds text (not numbers or yes/no), as the CSV reader left it."""
     return not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype))
 
 
 def is_number(text: str) -> bool:
+    """Whether a category is a number ("4", "1e+39"): a column of such categories holds codes."""
     try:
         return bool(np.isfinite(float(text)))
     except ValueError:
@@ -156,6 +158,7 @@ def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
     frame = load_sample(SAMPLE) if path is None else read_table(path)
     if TARGET not in frame.columns:
         sys.exit(f"The data has no target column {TARGET!r}.")
+    rows = len(frame)
     if TASK == "classification":
         labels = as_text(frame[TARGET])
         # '?' or 'n/a' is an empty target unless it is one of the classes: LayerLab empties such
@@ -168,8 +171,10 @@ def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
             sys.exit("The target has values the model has no output for: " + ", ".join(unknown[:10]))
         y = labels.map({name: i for i, name in enumerate(CLASSES)}).to_numpy(dtype="int64")
     else:
-        numbers = pd.to_numeric(frame[TARGET], errors="coerce")
+        numbers = pd.to_numeric(frame[TARGET], errors="coerce")  # '?', 'n/a' ... are no numbers: empty
         frame, y = frame[numbers.notna()], numbers[numbers.notna()].to_numpy(dtype="float32")
+    if len(frame) < rows:
+        print(f"Left out {rows - len(frame)} row(s) whose target {TARGET!r} is empty.")
     return encode(frame), y
 
 

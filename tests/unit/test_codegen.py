@@ -193,7 +193,7 @@ def _assert_splits_like_layerlab(ns: dict, data: str, dataset) -> None:
 
 
 @pytest.mark.parametrize("target", ["score", "grade", "verdict"])
-def test_the_script_reads_marker_cells_codes_and_huge_numbers_like_layerlab(target, tmp_path):
+def test_the_script_reads_marker_cells_codes_and_huge_numbers_like_layerlab(target, tmp_path, capsys):
     # '?', '-', '#DIV/0!', 'missing' in a column of numbers are empty cells, '4.0' is the code 4, a 1e39
     # typo gets the fill; a target of numbers loses its marker rows, a text target keeps '?' as a class
     csv = write(tmp_path / "survey.csv", csv_bytes(survey_with_markers_frame(target=target)))
@@ -210,6 +210,8 @@ def test_the_script_reads_marker_cells_codes_and_huge_numbers_like_layerlab(targ
     assert (encoded[[2, 9, 23, 31, 52, 60], 1] == np.float32(weight.fill)).all()  # '#DIV/0!' ... and 1e39
     assert dataset.dropped_rows == (0 if target == "verdict" else 4)
     _assert_splits_like_layerlab(ns, str(csv), dataset)
+    left_out = f"Left out 4 row(s) whose target '{target}' is empty."
+    assert (left_out in capsys.readouterr().out) == (target != "verdict")
 
 
 @pytest.mark.parametrize("packed", ["zip", "folder"])
