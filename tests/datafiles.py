@@ -323,3 +323,99 @@ def shop_wine_frame(task: str = "classification") -> pd.DataFrame:
     if task == "regression":
         frame = frame.drop(columns="cultivar").rename(columns={"color_intensity": "price"})
     return frame
+
+
+def survey_with_markers_frame(rows: int = 90, target: str = "score", seed: int = 5) -> pd.DataFrame:
+    """A survey export as people and spreadsheets write it: a 1-5 rating column with '?', '-' and
+    '4.0' cells, a weight column with '#DIV/0!', 'missing', '--', '.', 'unknown' and a 1e39 typo, a
+    floor code column with a 1e39, a colour column, and a target with marker cells:
+    `target` "score" (regression, numbers), "grade" (whole-number classes 1-3) or "verdict"
+    (text classes, where 'unknown' is a real answer)."""
+    rng = np.random.default_rng(seed)
+    rating = rng.integers(1, 6, rows)
+    weight = np.round(rng.normal(70, 12, rows), 1)
+    frame = pd.DataFrame({
+        "rating": rating.astype(str).astype(object),
+        "weight": weight.astype(str).astype(object),
+        "floor": rng.integers(0, 5, rows).astype(float),
+        "colour": rng.choice(["red", "green", "blue"], rows),
+    })
+    frame.loc[[1, 17, 40], "rating"] = ["?", "-", "4.0"]
+    frame.loc[[2, 9, 23, 31, 52, 60], "weight"] = ["#DIV/0!", "missing", "--", ".", "unknown", "1e39"]
+    frame.loc[14, "floor"] = 1e39
+    signal = rating + (weight - 70) / 12
+    if target == "score":
+        values = np.round(signal * 10 + rng.normal(0, 2, rows), 2).astype(str).astype(object)
+        markers = ["?", "-", "n/a", "#VALUE!"]
+    elif target == "grade":
+        values = np.digitize(signal, [2.5, 4]).astype(int) + 1
+        values = values.astype(str).astype(object)
+        markers = ["?", "--", "missing", "#N/A"]
+    else:
+        values = np.where(signal > 3, "keep", np.where(signal > 2, "unknown", "drop")).astype(object)
+        markers = ["?", "?", "?"]  # a text target: 'unknown' is a class, and so is '?'
+    values[[5, 33, 47, 70][: len(markers)]] = markers
+    frame[target] = values
+    return frame
+
+
+def mac_and_windows_entries(per_class: int = 7, seed: int = 2) -> list[tuple[str, bytes]]:
+    """Class folders from two computers: "café" decomposed (NFD, as macOS writes it) for half its
+    images and composed (NFC, as Windows does) for the rest, in the order they were added (not
+    sorted), byte-identical copies (one in its own class, one later in another class) and a PNG cut
+    off in its pixel data (its header still reads)."""
+    import unicodedata
+
+    classes = {0: "café", 1: "thé", 2: "eau"}
+    entries = []
+    for i, (label, pixels) in enumerate(digit_images(per_class + 1, tuple(classes))):
+        folder = classes[label]
+        if label == 0:  # half of the café pictures were added from a Mac
+            folder = unicodedata.normalize("NFD" if i % 2 else "NFC", folder)
+        entries.append((f"drinks/{folder}/img{i:03d}.png", encode_image(pixels)))
+    entries = [entries[k] for k in np.random.default_rng(seed).permutation(len(entries))]
+    first_the = next(data for name, data in entries if "/thé/" in name)
+    first_eau = next(data for name, data in entries if "/eau/" in name)
+    return entries + [
+        ("drinks/thé/img900 copy.png", first_the),  # the same file twice in one class
+        ("drinks/café/img901.png", first_eau),  # and once in another class, after the original
+        ("drinks/eau/img902.png", first_eau[:-30]),  # cut off in its pixel data
+    ]
+
+
+def mac_and_windows_zip_bytes(per_class: int = 7, seed: int = 2) -> bytes:
+    """mac_and_windows_entries zipped as macOS's Finder does: names in UTF-8 without the UTF-8 flag."""
+    return without_utf8_flag(zip_bytes(dict(mac_and_windows_entries(per_class, seed))))
+
+
+def phone_photo_jpeg(width: int, height: int, orientation: int = 6, fmt: str = "JPEG") -> bytes:
+    """A colourful photo as a phone stores it: pixels as the sensor saw them (sideways for
+    orientation 6, "turn 90° clockwise to display") and the turn in its EXIF block."""
+    rows, cols = np.indices((height, width))
+    pixels = np.stack([cols * 255 // max(width - 1, 1), rows * 255 // max(height - 1, 1), (rows * cols) % 256], -1)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buf, format=fmt, quality=90, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def photos_scans_and_logos() -> dict[str, bytes]:
+    """Ordinary pictures in the modes and formats people have: phone photos turned by EXIF (JPEG,
+    WebP), a big photo, a CMYK print file, a 16-bit scan, 1-bit line art, logos with transparency."""
+    line_art = io.BytesIO()
+    Image.fromarray(np.indices((40, 40)).sum(0) % 7 == 0).save(line_art, format="PNG")
+    cmyk = io.BytesIO()
+    Image.open(io.BytesIO(phone_photo_jpeg(60, 40, orientation=1))).convert("CMYK").save(cmyk, format="JPEG")
+    return {
+        "sideways phone photo.jpg": phone_photo_jpeg(64, 48),
+        "upside-down phone photo.jpg": phone_photo_jpeg(50, 30, orientation=3),
+        "sideways phone photo.webp": phone_photo_jpeg(64, 48, fmt="WEBP"),
+        "big photo.jpg": phone_photo_jpeg(1600, 1200, orientation=1),
+        "print file cmyk.jpg": cmyk.getvalue(),
+        "scan 16-bit.png": big_png(64, "I;16"),
+        "line art 1-bit.png": line_art.getvalue(),
+        "logo palette transparent.png": big_png(64, "P"),
+        "logo rgba.png": big_png(64, "RGBA"),
+        "logo gray alpha.png": big_png(64, "LA"),
+    }

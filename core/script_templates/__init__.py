@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 _FOLDER = Path(__file__).parent
+_WIDTH = 96  # a long list constant is wrapped to lines of at most this width (an item may be longer)
 
 
 def statements(template: str, first: str, last: str | None = None, values: dict[str, Any] | None = None) -> str:
@@ -82,10 +83,19 @@ def literal(value: Any) -> str:
 
 
 def _constant(value: Any) -> str:
-    """A constant's literal; a list of dicts (the table's COLUMNS) one item per line."""
+    """A constant's literal; a list of dicts (the table's COLUMNS) one item per line, a long list of
+    plain values (MISSING_MARKERS, many CLASSES) wrapped at _WIDTH."""
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         return "[\n" + "".join(f"    {literal(item)},\n" for item in value) + "]"
-    return literal(value)
+    text = literal(value)
+    if not isinstance(value, list) or len(text) <= _WIDTH:
+        return text
+    lines = [""]
+    for item in (literal(item) + "," for item in value):
+        if lines[-1] and len(lines[-1]) + len(item) + 5 > _WIDTH:
+            lines.append("")
+        lines[-1] += " " + item if lines[-1] else item
+    return "[\n" + "".join(f"    {line}\n" for line in lines) + "]"
 
 
 @lru_cache(maxsize=None)

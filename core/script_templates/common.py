@@ -34,13 +34,16 @@ VALIDATION_FRACTION = 0.15
 TEST_FRACTION = 0.15
 
 
-def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
+def load_data(path: str | None) -> tuple[np.ndarray, ...]:
     """Not copied: the data kind's template (table.py, images.py) has the real one."""
     raise NotImplementedError
 
 
-def split(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Seeded train / validation / test split (each class cut on its own), as LayerLab does."""
+def split(x: np.ndarray, y: np.ndarray, usable: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded train / validation / test split (each class cut on its own), as LayerLab does.
+
+    `usable` (images) is False for an image that could not be decoded: it takes its place in the
+    draw, as in LayerLab (which splits before decoding), and is then left out."""
     rng = np.random.default_rng(SEED)
     part = np.zeros(len(y), dtype=np.int8)  # 0 train, 1 validation, 2 test
     groups = [np.flatnonzero(y == k) for k in range(len(CLASSES))] if TASK == "classification" else [np.arange(len(y))]
@@ -50,6 +53,8 @@ def split(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
             n_val = max(1, round(n * VALIDATION_FRACTION)) if n >= 3 else 0
             n_test = max(1, round(n * TEST_FRACTION)) if n >= 3 else 0
             part[order[:n_val]], part[order[n_val:n_val + n_test]] = 1, 2
+    if usable is not None:
+        part[~usable] = -1
     return [(x[part == k], y[part == k]) for k in range(3)]
 
 
@@ -93,8 +98,8 @@ def main() -> None:
     if args.data is not None and not Path(args.data).exists():
         sys.exit(f"{args.data} does not exist. Give the training data with --data PATH.")
 
-    x, y = load_data(args.data)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(x.astype("float32"), y)
+    x, y, *usable = load_data(args.data)  # from image files, also which images decoded
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(x.astype("float32"), y, *usable)
     print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test examples")
     model = build_model(x_train, y_train)
     model.summary()

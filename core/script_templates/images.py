@@ -7,11 +7,21 @@ example IMAGE_SIZE and CHANNELS.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
+import stat
+import struct
 import sys
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
+from PIL import Image
 
 from core.script_templates.common import CLASSES  # the shared settings; not copied
 
@@ -20,54 +30,142 @@ CHANNELS = 1  # 1 = grayscale, 3 = RGB
 
 
 # ---- Data ------------------------------------------------------------------------------
-IMAGE_FORMATS = {"PNG", "JPEG", "BMP", "GIF", "WEBP"}  # the formats LayerLab reads, judged by content
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic"}
+IMAGE_FORMATS = ["BMP", "GIF", "JPEG", "PNG", "WEBP"]  # the formats LayerLab reads, judged by content
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".ico")
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+RESIZABLE_MODES = ("L", "LA", "RGB", "RGBA", "I", "F", *SIXTEEN_BIT)  # modes Pillow shrinks smoothly as they are
+TURNS = {  # a photo's EXIF orientation -> the turn that makes it upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+QUARTER_TURNS = (Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270, Image.Transpose.TRANSVERSE,
+                 Image.Transpose.ROTATE_90)
+# What reading a damaged file raises: zipfile for a damaged entry, Pillow's decoders in many ways.
+DAMAGED = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, ZeroDivisionError, struct.error,
+           zipfile.BadZipFile, zlib.error)
 
 
-def read_image(path: Path) -> np.ndarray:
-    """One image of any size and mode -> uint8 pixels (height, width, channels), as LayerLab does."""
-    from PIL import Image
+def open_image(data: bytes) -> Image.Image:
+    """The image in `data` with only its header read (PNG, JPEG, BMP, GIF or WebP, by content)."""
+    return Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
 
-    with Image.open(path) as image:
-        if image.format not in IMAGE_FORMATS:
-            raise ValueError(f"a {image.format} image; LayerLab reads PNG, JPEG, BMP, GIF and WebP")
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")  # transparent areas become white
+
+def read_image(data: bytes) -> np.ndarray:
+    """One image of any size and mode -> uint8 pixels (height, width, channels), as LayerLab does:
+    shrunk in its own mode and bit depth, turned upright (phone photos), transparency on white."""
+    with open_image(data) as image:
+        turn = TURNS.get(image.getexif().get(0x0112, 1)) if image.format in ("JPEG", "WEBP") else None
+        height, width = IMAGE_SIZE
+        stored = (height, width) if turn in QUARTER_TURNS else (width, height)  # the size before turning
+        if image.format == "JPEG":
+            image.draft("L" if CHANNELS == 1 else "RGB", stored)  # libjpeg decodes big photos at a reduced scale
+        image.load()
+        if image.mode not in RESIZABLE_MODES:  # palette, 1-bit, CMYK ... (full size)
+            transparent = "A" in image.mode or (image.mode == "P" and "transparency" in image.info)
+            image = image.convert(("LA" if transparent else "L") if CHANNELS == 1 else ("RGBA" if transparent else "RGB"))
+        if image.size != stored:
+            image = image.resize(stored, Image.Resampling.BILINEAR, reducing_gap=None if image.mode in SIXTEEN_BIT else 2.0)
+        if turn is not None:
+            image = image.transpose(turn)
+        if image.mode in ("I", "F", *SIXTEEN_BIT):  # 16- and 32-bit gray: scaled down to 0-255, not cut off at 255
+            values = np.asarray(image).astype(np.float32)
+            top = 1.0 if image.mode == "F" and values.max(initial=0) <= 1.0 else 65535.0
+            image = Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
+        if image.mode in ("RGBA", "LA"):  # transparent areas become white
+            rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
         image = image.convert("L" if CHANNELS == 1 else "RGB")
-        height, width = IMAGE_SIZE
-        if image.size != (width, height):
-            image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return np.asarray(image, dtype=np.uint8).reshape(height, width, CHANNELS)
 
 
-def is_junk(path: Path) -> bool:
+def is_junk(path: str) -> bool:
     """macOS and Windows system files (__MACOSX/, ._IMG.JPG, .DS_Store, Thumbs.db), skipped silently."""
-    return any(part == "__MACOSX" or part.startswith(".") for part in path.parts) or path.name in (
-        "Thumbs.db", "desktop.ini")
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return any(part == "__MACOSX" or part.startswith(".") for part in parts) or parts[-1] in ("Thumbs.db", "desktop.ini")
 
 
-def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images in class folders (the folder name is the class); files that are not readable images are skipped."""
-    from PIL import UnidentifiedImageError
+def zip_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name. A name the zip does not flag as UTF-8 is still read as UTF-8 when its bytes
+    are (macOS's Finder writes "café" so; zipfile alone would read "cafe╠ü")."""
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")  # zipfile read the bytes as cp437
+    except UnicodeError:
+        return info.filename
 
-    pixels, labels, skipped = [], [], []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if not path.is_file() or is_junk(relative) or path.parent.name not in CLASSES:
-            continue
+
+def zip_files(archive: zipfile.ZipFile) -> list[tuple[str, Callable[[], bytes]]]:
+    """(path, reader) of each file of the zip in the zip's own order, as LayerLab reads them; nothing
+    is extracted. Password-protected entries and links are left out."""
+    files = []
+    for info in archive.infolist():
+        name = zip_name(info)
+        if not (info.is_dir() or is_junk(name) or info.flag_bits & 0x1 or stat.S_ISLNK(info.external_attr >> 16)):
+            files.append((name, functools.partial(archive.read, info)))
+    return files
+
+
+def folder_files(folder: Path) -> list[tuple[str, Callable[[], bytes]]]:
+    """(path, reader) of each file under `folder` in sorted order, as LayerLab reads them; links are left out."""
+    paths = [(path, path.relative_to(folder).as_posix()) for path in sorted(folder.rglob("*"))]
+    return [(name, path.read_bytes) for path, name in paths
+            if path.is_file() and not path.is_symlink() and not is_junk(name)]
+
+
+def class_folders(paths: list[str]) -> list[str | None]:
+    """Each image's class: the first folder below the deepest folder all images share (my photos/cats/a.jpg
+    -> cats), its name in Unicode NFC (a macOS "café" and a Windows "café" are one class); None outside."""
+    folders = [tuple(unicodedata.normalize("NFC", part) for part in path.split("/")[:-1] if part not in ("", "."))
+               for path in paths]
+    shared = 0  # how many leading folders every image shares
+    while folders and all(len(f) > shared and f[shared] == folders[0][shared] for f in folders):
+        shared += 1
+    if folders and all(len(f) == shared for f in folders):
+        shared -= 1  # every image in one folder: that folder is the class
+    return [f[shared] if shared >= 0 and len(f) > shared else None for f in folders]
+
+
+def load_images(files: list[tuple[str, Callable[[], bytes]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels, class indices, and which images decoded: the images LayerLab uses, in its order.
+
+    Files that are not images, images outside a class folder and byte-identical copies (after the
+    first) are skipped. An image whose header reads but whose pixels do not is kept with usable
+    False: LayerLab splits before it decodes, so it takes its place in the draw (see split())."""
+    found, skipped = [], []  # found: (path, reader, fingerprint) of each file that opens as an image
+    for path, read in files:
         try:
-            pixels.append(read_image(path))
-        except (UnidentifiedImageError, OSError, ValueError) as err:  # not an image, or a damaged one
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                skipped.append(f"{relative} ({type(err).__name__}: {err})")
+            data = read()
+            open_image(data).close()
+        except DAMAGED as err:  # not an image (or one Pillow cannot even start to read)
+            if path.lower().endswith(IMAGE_SUFFIXES):
+                skipped.append(f"{path} (not a readable image: {type(err).__name__}: {err})")
             continue
-        labels.append(CLASSES.index(path.parent.name))
+        found.append((path, read, hashlib.sha256(data).digest()))
+    used, first = [], {}
+    for (path, read, fingerprint), name in zip(found, class_folders([path for path, *_ in found])):
+        if name is None:
+            skipped.append(f"{path} (not inside a class folder)")
+        elif fingerprint in first:
+            skipped.append(f"{path} (the same file as {first[fingerprint]}; only that one is used)")
+        else:
+            first[fingerprint] = path
+            if name in CLASSES:
+                used.append((path, read, CLASSES.index(name)))
+    if not used:
+        sys.exit(f"No images in class folders named {', '.join(CLASSES)} were found.")
+    pixels = np.zeros((len(used), *IMAGE_SIZE, CHANNELS), dtype=np.uint8)
+    usable = np.ones(len(used), dtype=bool)
+    for k, (path, read, _) in enumerate(used):
+        try:
+            pixels[k] = read_image(read())
+        except DAMAGED as err:
+            skipped.append(f"{path} (damaged: {type(err).__name__}: {err})")
+            usable[k] = False
     if skipped:
-        print(f"Skipped {len(skipped)} file(s) that could not be read as images:", *skipped[:20], sep="\n  ")
-    if not pixels:
-        sys.exit(f"No images in class folders named {', '.join(CLASSES)} were found in {folder}.")
-    return np.stack(pixels), np.asarray(labels, dtype="int64")
+        print(f"Skipped {len(skipped)} file(s):", *skipped[:20], sep="\n  ")
+    return pixels, np.asarray([label for *_, label in used], dtype="int64"), usable
 
 
 def load_sample() -> tuple[np.ndarray, np.ndarray]:
@@ -80,21 +178,17 @@ def load_sample() -> tuple[np.ndarray, np.ndarray]:
     return pixels, labels
 
 
-def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
+def load_data(path: str | None) -> tuple[np.ndarray, ...]:
+    """Pixels and class indices (and, from files, which images decoded: see load_images)."""
     if path is None:
         return load_sample()
     source = Path(path)
     if source.suffix.lower() == ".zip":
-        import tempfile
-        import zipfile
-
-        target = Path(tempfile.mkdtemp(prefix="train_model_"))
         with zipfile.ZipFile(source) as archive:
-            archive.extractall(target)  # extractall keeps every file inside `target`
-        source = target
+            return load_images(zip_files(archive))
     if not source.is_dir():
         sys.exit(f"{path} is not a folder of class folders (or a .zip of them).")
-    return load_folder(source)
+    return load_images(folder_files(source))
 
 
 # ---- build_model() piece: core.codegen copies the function's body, between its docstring and its

@@ -34,6 +34,11 @@ COLUMNS = [
 GROUPED = {",": r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*", ".": r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"}
 PLAIN = {",": r"\s*[-+]?\d+(?:,\d+)?\s*", ".": r"\s*[-+]?\d+(?:\.\d+)?\s*"}
 DECIMAL_COMMA = r"\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*"
+# Cells people and spreadsheets write for "no value" (compared stripped and lower-cased): empty
+# cells in a column of numbers (pd.to_numeric reads them so), values like any other in a text column.
+MISSING_MARKERS = ["?", "-", "n/a", "missing", "#div/0!"]
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model reads float32: a number beyond it (1e39) is infinite
+MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact as floats, so 3.0 reads as "3"
 
 
 def decode(raw: bytes) -> str:
@@ -95,14 +100,32 @@ def load_sample(name: str) -> pd.DataFrame:
     return frame
 
 
+def is_text(values: pd.Series) -> bool:
+    """Whether a column holds text (not numbers or yes/no), as the CSV reader left it."""
+    return not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype))
+
+
+def is_number(text: str) -> bool:
+    """Whether a category is a number ("4", "1e+39"): a column of such categories holds codes."""
+    try:
+        return bool(np.isfinite(float(text)))
+    except ValueError:
+        return False
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Cells as the text LayerLab compares categories with: 3.0 -> "3", True -> "True"."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.map({True: "True", False: "False"})
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.map(str)
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
         finite = numbers[np.isfinite(numbers)]
-        whole = bool(np.array_equal(finite, np.trunc(finite)))
+        # whole numbers read as "3", unless one is too large to be exact (then every one reads as "3.0")
+        whole = np.array_equal(finite, np.trunc(finite)) and not (finite.size and np.abs(finite).max() > MAX_EXACT_INTEGER)
         return pd.Series(
             [None if not np.isfinite(v) else str(int(v)) if whole else str(v) for v in numbers], index=values.index
         )
@@ -117,11 +140,13 @@ def encode(frame: pd.DataFrame) -> np.ndarray:
     parts = []
     for column in COLUMNS:
         values = frame[column["name"]]
-        if column["kind"] == "numeric":
+        if column["kind"] == "numeric":  # text such as '?' or '#DIV/0!' is an empty cell
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
-            numbers[~np.isfinite(numbers)] = column["fill"]
+            numbers[~(np.abs(numbers) <= FLOAT32_MAX)] = column["fill"]  # empty, infinite or beyond float32
             parts.append(numbers[:, None])
         else:
+            if is_text(values) and all(is_number(category) for category in column["categories"]):
+                values = pd.to_numeric(values, errors="coerce")  # whole-number codes: "4.0" is 4, "?" is empty
             text = as_text(values).fillna(column["fill"])
             positions = {category: i for i, category in enumerate(column["categories"])}
             parts.append(text.map(positions).fillna(-1).to_numpy(dtype="float64")[:, None])
@@ -129,20 +154,27 @@ def encode(frame: pd.DataFrame) -> np.ndarray:
 
 
 def load_data(path: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and targets; rows with an empty target are left out, as LayerLab does."""
+    """Inputs and targets; rows with an empty target ('', '?', 'n/a' ...) are left out, as LayerLab does."""
     frame = load_sample(SAMPLE) if path is None else read_table(path)
     if TARGET not in frame.columns:
         sys.exit(f"The data has no target column {TARGET!r}.")
+    rows = len(frame)
     if TASK == "classification":
         labels = as_text(frame[TARGET])
-        frame, labels = frame[labels.notna()], labels[labels.notna()]
+        # '?' or 'n/a' is an empty target unless it is one of the classes: LayerLab empties such
+        # marks in a column of numbers (class labels 1, 2, 3), where no class is one
+        marker = labels.str.strip().str.lower().isin(MISSING_MARKERS) & ~labels.isin(CLASSES)
+        present = labels.notna() & ~marker
+        frame, labels = frame[present], labels[present]
         unknown = sorted(set(labels) - set(CLASSES))
         if unknown:
             sys.exit("The target has values the model has no output for: " + ", ".join(unknown[:10]))
         y = labels.map({name: i for i, name in enumerate(CLASSES)}).to_numpy(dtype="int64")
     else:
-        numbers = pd.to_numeric(frame[TARGET], errors="coerce")
+        numbers = pd.to_numeric(frame[TARGET], errors="coerce")  # '?', 'n/a' ... are no numbers: empty
         frame, y = frame[numbers.notna()], numbers[numbers.notna()].to_numpy(dtype="float32")
+    if len(frame) < rows:
+        print(f"Left out {rows - len(frame)} row(s) whose target {TARGET!r} is empty.")
     return encode(frame), y
 
 

@@ -13,10 +13,21 @@ import pytest
 
 from core.build import build_model
 from core.codegen import training_script
-from core.data import load_image_folder, load_image_zip, prepare_table, read_csv
+from core.data import decode_image, load_image_folder, load_image_zip, prepare_table, read_csv
 from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
-from tests.datafiles import digits_zip_entries, encode_image, german_excel_wine, zip_bytes
+from tests.datafiles import (
+    csv_bytes,
+    digits_zip_entries,
+    encode_image,
+    german_excel_wine,
+    mac_and_windows_entries,
+    mac_and_windows_zip_bytes,
+    photos_scans_and_logos,
+    survey_with_markers_frame,
+    write,
+    zip_bytes,
+)
 from tests.unit.design_checks import digit_codes
 from tests.unit.trained_models import sample
 
@@ -124,8 +135,8 @@ def test_the_script_trains_on_an_image_folder(tmp_path):
     folder = _digits_folder(tmp_path / "digits", side=16)
     dataset = load_image_folder(folder)
     source = training_script(default_template(dataset), dataset)
-    x, y = _script_namespace(source)["load_data"](str(folder))
-    assert x.shape[1:] == dataset.input_shape and len(x) == dataset.n_rows
+    x, y, decoded = _script_namespace(source)["load_data"](str(folder))
+    assert x.shape[1:] == dataset.input_shape and len(x) == dataset.n_rows and decoded.all()
 
     script = tmp_path / "train_model.py"
     script.write_text(source, encoding="utf-8")
@@ -161,8 +172,8 @@ def test_the_script_skips_mac_junk_and_broken_images_in_a_zip_like_layerlab(tmp_
     dataset = load_image_zip(archive, archive.name)
     assert [f.file for f in dataset.skipped] == ["my photos/one/broken.jpg"]
     source = training_script(default_template(dataset), dataset)
-    x, y = _script_namespace(source)["load_data"](str(archive))
-    assert len(x) == dataset.n_rows == 18 and np.bincount(y).tolist() == [6, 6, 6]
+    x, y, decoded = _script_namespace(source)["load_data"](str(archive))  # broken.jpg: not even its header reads
+    assert len(x) == dataset.n_rows == 18 and np.bincount(y).tolist() == [6, 6, 6] and decoded.all()
 
     script = tmp_path / "train_model.py"
     script.write_text(source, encoding="utf-8")
@@ -170,6 +181,67 @@ def test_the_script_skips_mac_junk_and_broken_images_in_a_zip_like_layerlab(tmp_
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Skipped 1 file(s)" in done.stdout and "broken.jpg" in done.stdout
     assert "._img000" not in done.stdout + done.stderr and "saved" in done.stdout
+
+
+def _assert_splits_like_layerlab(ns: dict, data: str, dataset) -> None:
+    """The script loads `data` itself and splits it: every split holds what LayerLab's does, in its order."""
+    splits = ns["split"](*ns["load_data"](data))
+    expected = [(dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val), (dataset.x_test, dataset.y_test)]
+    for (x, y), (x_app, y_app) in zip(splits, expected):
+        np.testing.assert_array_equal(x, x_app.astype("float32"))
+        np.testing.assert_array_equal(y, y_app)
+
+
+@pytest.mark.parametrize("target", ["score", "grade", "verdict"])
+def test_the_script_reads_marker_cells_codes_and_huge_numbers_like_layerlab(target, tmp_path, capsys):
+    # '?', '-', '#DIV/0!', 'missing' in a column of numbers are empty cells, '4.0' is the code 4, a 1e39
+    # typo gets the fill; a target of numbers loses its marker rows, a text target keeps '?' as a class
+    csv = write(tmp_path / "survey.csv", csv_bytes(survey_with_markers_frame(target=target)))
+    raw = read_csv(csv)
+    dataset = prepare_table(raw, target=target)
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    for frame in (raw.frame, ns["read_table"](str(csv))):  # LayerLab's reading and the script's own
+        encoded = ns["encode"](frame)
+        np.testing.assert_array_equal(encoded, dataset.preprocessor.transform(frame))
+    rating, weight = dataset.preprocessor.encodings[:2]
+    assert [rating.name, weight.name] == ["rating", "weight"] and rating.categories == ["1", "2", "3", "4", "5"]
+    assert encoded[40, 0] == rating.categories.index("4")  # the cell '4.0'
+    assert (encoded[[1, 17], 0] == rating.categories.index(rating.fill)).all()  # '?' and '-'
+    assert (encoded[[2, 9, 23, 31, 52, 60], 1] == np.float32(weight.fill)).all()  # '#DIV/0!' ... and 1e39
+    assert dataset.dropped_rows == (0 if target == "verdict" else 4)
+    _assert_splits_like_layerlab(ns, str(csv), dataset)
+    left_out = f"Left out 4 row(s) whose target '{target}' is empty."
+    assert (left_out in capsys.readouterr().out) == (target != "verdict")
+
+
+@pytest.mark.parametrize("packed", ["zip", "folder"])
+def test_the_script_uses_the_same_images_as_layerlab_from_mac_and_windows_folders(packed, tmp_path, capsys):
+    # a decomposed and a composed 'café' are one class; copies are used once; the zip's own order and
+    # a picture that fails only when decoded keep the split LayerLab made
+    if packed == "zip":
+        source = write(tmp_path / "drinks.zip", mac_and_windows_zip_bytes())
+        dataset = load_image_zip(source, source.name)
+    else:
+        source = tmp_path / "upload"
+        for name, data in mac_and_windows_entries():
+            write(source / name, data)
+        dataset = load_image_folder(source)
+    assert dataset.classes == ["café", "eau", "thé"] and dataset.n_rows == 24
+    assert len([s for s in dataset.skipped if "the same file as" in s.reason]) == 2
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    _assert_splits_like_layerlab(ns, str(source), dataset)
+    printed = capsys.readouterr().out
+    assert "img900 copy.png (the same file as" in printed and "img902.png (damaged" in printed
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("size", [(24, 32), (48, 64)], ids=["shrunk", "sensor size"])
+def test_the_script_decodes_photos_scans_and_logos_to_the_same_pixels_as_layerlab(channels, size):
+    # a phone photo upright (not sideways), a 16-bit scan scaled (not white), big JPEGs decoded at a reduced scale
+    ns = _script_namespace(training_script(default_template(sample("digits")), sample("digits")))
+    ns["IMAGE_SIZE"], ns["CHANNELS"] = size, channels
+    for name, data in photos_scans_and_logos().items():
+        np.testing.assert_array_equal(ns["read_image"](data), decode_image(data, size, channels), err_msg=name)
 
 
 def test_a_hostile_file_name_cannot_break_out_of_the_script():

@@ -194,6 +194,7 @@ class TableKind(DataKind):
     def script(self, dataset: Any) -> Any:
         from core import script_templates as pieces
         from core.codegen import KindScript
+        from core.data.cell_text import MISSING_MARKERS
 
         preprocessor = dataset.preprocessor
         columns = preprocessor.to_json()["columns"] if preprocessor is not None else []
@@ -203,7 +204,7 @@ class TableKind(DataKind):
             data_help="a CSV file",
             packages="numpy pandas",
             settings=pieces.statements("table", "TARGET", "COLUMNS", values={"TARGET": dataset.target, "COLUMNS": columns}),
-            loading=pieces.statements("table", "GROUPED", "load_data"),
+            loading=pieces.statements("table", "GROUPED", "load_data", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)}),
             # mirrors table_inputs_block, so the script's model takes the same raw rows
             input_block=pieces.block("table", "encoded_inputs" if categorical else "normalized_inputs"),
         )
