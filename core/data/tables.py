@@ -125,7 +125,8 @@ class Labels:
 
 
 def factorize_text(series: pd.Series) -> Labels:
-    """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells are missing."""
+    """Labels as the user wrote them: 3.0 -> "3", True -> "True"; empty and infinite cells (and numbers
+    beyond float32, which the model would read as infinite) are missing."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         if pd.api.types.is_string_dtype(series.cat.categories.dtype):  # read_csv's repeated text: codes exist
             labels = Labels(series.cat.codes.to_numpy(), [str(c) for c in series.cat.categories])
@@ -144,7 +145,7 @@ def factorize_text(series: pd.Series) -> Labels:
         codes, uniques = pd.factorize(series.to_numpy())
         return Labels(_narrow_codes(codes, len(uniques)), [str(u) for u in uniques])
     values = _as_float(series)
-    finite = np.isfinite(values)
+    finite = _in_float32_range(values)
     kept = values[finite]
     integers = pd.api.types.is_bool_dtype(series.dtype) or _integer_valued(kept)
     kept_codes, uniques = pd.factorize(kept.astype(np.int64) if integers else kept)

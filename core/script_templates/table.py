@@ -123,11 +123,12 @@ def as_text(values: pd.Series) -> pd.Series:
         return values.map(str)
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-        finite = numbers[np.isfinite(numbers)]
+        usable = np.abs(numbers) <= FLOAT32_MAX  # empty, infinite and beyond float32 are empty cells
+        finite = numbers[usable]
         # whole numbers read as "3", unless one is too large to be exact (then every one reads as "3.0")
         whole = np.array_equal(finite, np.trunc(finite)) and not (finite.size and np.abs(finite).max() > MAX_EXACT_INTEGER)
         return pd.Series(
-            [None if not np.isfinite(v) else str(int(v)) if whole else str(v) for v in numbers], index=values.index
+            [None if not ok else str(int(v)) if whole else str(v) for v, ok in zip(numbers, usable)], index=values.index
         )
     return values.map(lambda v: None if pd.isna(v) else str(v))
 

@@ -257,6 +257,18 @@ def test_numbers_beyond_float32_count_as_infinite_and_are_filled_in():
     assert np.isfinite(restored.transform(pd.DataFrame({c: [1e39] for c in frame.columns[:4]}))).all()
 
 
+def test_a_number_beyond_float32_in_a_column_of_codes_is_an_empty_cell_not_a_category():
+    frame = sklearn_frame("iris")
+    frame.insert(0, "floor", np.arange(len(frame)) % 5 * 1.0)  # whole-number codes 0-4, read as floats
+    frame.loc[7, "floor"] = 1e39
+    ds = _prepare(frame)
+    floor = ds.features[0]
+    assert floor.kind == "categorical" and floor.categories == ["0", "1", "2", "3", "4"]  # was also '1e+39', and '0.0'...
+    restored = TablePreprocessor.from_json(ds.preprocessor.to_json())
+    fill = restored.encodings[0].fill
+    assert restored.transform(frame.iloc[[7]])[0, 0] == floor.categories.index(fill)
+
+
 def test_a_regression_target_beyond_float32_is_refused_naming_column_and_line():
     frame = sklearn_frame("diabetes")
     frame["target"] = frame["target"].astype(float)
