@@ -65,17 +65,19 @@ def german_excel_wine() -> bytes:
 
 def spreadsheet_csv(folder: Path, name: str = "flowers export.csv") -> Path:
     """Iris as a European spreadsheet saves it: semicolons, decimal commas, string labels,
-    a few empty cells, and the label column first (so the target must be picked)."""
+    a few empty cells, the label column first (so the target must be picked) and a text column
+    of categories last (the garden bed, with blanks)."""
     from sklearn.datasets import load_iris
 
     iris = load_iris()
     rng = np.random.default_rng(7)
-    lines = ["species;sepal length;sepal width;petal length;petal width"]
-    for features, label in zip(iris.data, iris.target):
+    lines = ["species;sepal length;sepal width;petal length;petal width;bed"]
+    beds = rng.choice(["north", "south", "shade", ""], len(iris.data), p=[0.4, 0.3, 0.25, 0.05])
+    for features, label, bed in zip(iris.data, iris.target, beds):
         cells = [f"{value:.1f}".replace(".", ",") for value in features]
         if rng.random() < 0.08:  # about one row in twelve misses a measurement
             cells[rng.integers(len(cells))] = ""
-        lines.append(";".join([str(iris.target_names[label]), *cells]))
+        lines.append(";".join([str(iris.target_names[label]), *cells, str(bed)]))
     path = folder / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
