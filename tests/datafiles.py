@@ -12,6 +12,17 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+# The hostile files are the load test's too; their builders live with it (bench never imports tests).
+from bench.hostile_files import (  # noqa: F401  (re-exported for the tests)
+    big_png,
+    canvases_zip,
+    gif_with_big_canvas,
+    png_with_note,
+    wide_csv_bytes,
+    zip_bytes,
+    zip_with_many_entries,
+)
+
 _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes"}
 
 
@@ -176,14 +187,6 @@ def encode_image(pixels: np.ndarray, fmt: str = "PNG", mode: str | None = None, 
     return buf.getvalue()
 
 
-def zip_bytes(entries: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 def digits_zip_entries(per_class: int = 8, prefix: str = "my photos/", classes: tuple[int, ...] = (0, 1, 2)) -> dict[str, bytes]:
     """Class folders named zero/one/two... under `prefix`, PNG digits inside."""
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -194,51 +197,7 @@ def digits_zip_entries(per_class: int = 8, prefix: str = "my photos/", classes: 
 
 
 # ---------------------------------------------------------------- hostile archives and images
-
-
-def zip_with_many_entries(n: int, *, declared: int | None = None) -> bytes:
-    """A zip of `n` central-directory records (all naming one empty file) made byte by byte, fast.
-
-    `declared` is the entry count the end records state (default `n`); from 65,535 entries the
-    zip64 end records are written, as zip tools do."""
-    import struct
-
-    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
-    record = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
-    central = record * n
-    count = n if declared is None else declared
-    end = b""
-    if count >= 0xFFFF:
-        zip64_at = len(local) + len(central)
-        end += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(central), len(local))
-        end += struct.pack("<4sLQL", b"PK\x06\x07", 0, zip64_at, 1)
-        count = 0xFFFF
-    end += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
-    return local + central + end
-
-
-def png_with_note(png: bytes, note: str) -> bytes:
-    """The same PNG with a text chunk added: the same pixels, other bytes (no second encoding)."""
-    import struct
-    import zlib
-
-    body = b"tEXt" + b"note\x00" + note.encode("latin-1")
-    chunk = struct.pack(">L", len(body) - 4) + body + struct.pack(">L", zlib.crc32(body))
-    return png[:-12] + chunk + png[-12:]  # before IEND
-
-
-def big_png(side: int, mode: str) -> bytes:
-    """A `side`×`side` PNG of a left-to-right ramp (so it is not blank): "I;16" is 16-bit
-    grayscale, "P" a palette image with a transparent colour, else any Pillow mode."""
-    ramp = np.arange(side, dtype=np.uint32)
-    if mode == "I;16":
-        im = Image.fromarray(np.broadcast_to((ramp * 65535 // max(side - 1, 1)).astype(np.uint16), (side, side)).copy())
-    else:
-        gray = Image.fromarray(np.broadcast_to((ramp * 255 // max(side - 1, 1)).astype(np.uint8), (side, side)).copy())
-        im = gray.convert(mode)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG", **({"transparency": 0} if mode == "P" else {}))
-    return buf.getvalue()
+# (zips of many entries, big PNGs, big-canvas GIFs and wide tables: bench/hostile_files.py)
 
 
 def bmp_rle_with_big_canvas(width: int, height: int) -> bytes:
@@ -253,15 +212,6 @@ def bmp_rle_with_big_canvas(width: int, height: int) -> bytes:
     header = struct.pack("<2sL2HL", b"BM", offset + len(pixels), 0, 0, offset)
     info = struct.pack("<L2l2H6L", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 2, 0)  # 1 = RLE8
     return header + info + palette + pixels
-
-
-def gif_with_big_canvas(width: int, height: int, x: int = 0, y: int = 0) -> bytes:
-    """A 35-byte GIF: a `width`×`height` canvas holding one 1×1 frame at (x, y); other x, y give other bytes."""
-    import struct
-
-    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
-    frame = b"," + struct.pack("<4HB", x, y, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # LZW: clear, pixel 0, end
-    return screen + frame + b";"
 
 
 def without_utf8_flag(data: bytes) -> bytes:
@@ -294,15 +244,6 @@ def daily_sales_frame(days: int, stores: int = 5, date_format: str = "%Y-%m-%d")
         "price": np.round(rng.uniform(1, 9, n), 2),
         "busy": np.where(units > 40, "yes", "no"),
     })
-
-
-def wide_csv_bytes(rows: int, columns: int, *, high: int = 10, seed: int = 0) -> bytes:
-    """A wide, dense table of small whole numbers (0..high-1) with a 3-class 'label' last: 2 bytes a cell."""
-    rng = np.random.default_rng(seed)
-    values = rng.integers(0, high, (rows, columns - 1))
-    header = ",".join(f"f{i}" for i in range(columns - 1)) + ",label\n"
-    body = "".join(",".join(map(str, row)) + f",{'abc'[i % 3]}\n" for i, row in enumerate(values.tolist()))
-    return (header + body).encode()
 
 
 def long_header_csv_bytes(columns: int, name_length: int, rows: int = 12) -> bytes:

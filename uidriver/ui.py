@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
+ERROR_ALERT = "[data-testid='stAlertContentError']"  # an st.error box
 TRAINING_TIMEOUT_MS = 120_000
 # The uploader's "Upload" button, or its "+" (icon "add") once it already holds a file.
 CHOOSE_FILE_BUTTON = re.compile(r"^\W*(upload\W*)?(browse|upload|add)", re.I)
@@ -144,4 +145,4 @@ def assert_no_traceback(page: Page) -> None:
 
 def error_alert(page: Page) -> Locator:
     """The error boxes (st.error) on the page."""
-    return page.locator("[data-testid='stAlertContentError']")
+    return page.locator(ERROR_ALERT)

@@ -23,6 +23,7 @@ from core.errors import UserError
 from tests.datafiles import (
     big_png,
     bmp_rle_with_big_canvas,
+    canvases_zip,
     digit_images,
     digits_zip_entries,
     encode_image,
@@ -189,9 +190,7 @@ def test_a_tiny_file_with_a_huge_canvas_is_skipped_as_a_bomb():
 
 
 def test_an_archive_of_nothing_but_such_files_says_why_nothing_was_used():
-    entries = {f"{folder}/{i}.gif": gif_with_big_canvas(6300, 6300, x=i, y=y)
-               for y, folder in enumerate(["cats", "dogs"]) for i in range(500)}
-    err = _refusal(zip_bytes(entries), "canvases.zip")
+    err = _refusal(canvases_zip(per_class=500, side=6300), "canvases.zip")  # cats/ and dogs/
     assert err.code == "images.none"
     assert err.render() == (
         "No usable image was found in canvases.zip: 1000 file(s) were skipped, for example 'cats/0.gif': "
