@@ -171,14 +171,18 @@ class User:
         if await shown.count():
             self.errors.append(f"{where}: {(await shown.first.inner_text())[:300]}")
 
-    async def flow(self, url: str, epochs: int) -> None:
-        page = self.page
+    async def open_home(self, url: str) -> None:
+        """Open the app: timed until Home's script run has finished and its sample button is drawn."""
         started = time.perf_counter()
         self.started_s["open_home"] = self.now_s()
-        await page.goto(url)
-        await page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
-        await page.locator(".st-key-quick_start button").wait_for(timeout=ACTION_TIMEOUT_MS)
+        await self.page.goto(url)
+        await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
+        await self.page.locator(".st-key-quick_start button").wait_for(timeout=ACTION_TIMEOUT_MS)
         self.latencies["open_home"] = round(time.perf_counter() - started, 3)
+
+    async def flow(self, url: str, epochs: int) -> None:
+        page = self.page
+        await self.open_home(url)
         await self.act("try_sample", lambda: page.locator(".st-key-quick_start button").click(), shows=".st-key-template")
         await self.act("open_train", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Train\s*$")).first.click(),
                        shows=".st-key-epochs input")
@@ -221,11 +225,7 @@ class HostileUser(User):
 
     async def flow(self, url: str, epochs: int) -> None:
         page = self.page
-        started = time.perf_counter()
-        self.started_s["open_home"] = self.now_s()
-        await page.goto(url)
-        await page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
-        self.latencies["open_home"] = round(time.perf_counter() - started, 3)
+        await self.open_home(url)
         await self.act("open_data", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Data\s*$")).first.click(),
                        shows=".st-key-data_upload button")
         while self.rounds == 0 or self.others_busy():

@@ -35,8 +35,9 @@ TEST_FRACTION = 0.15
 
 
 def load_data(path: str | None) -> tuple[np.ndarray, ...]:
-    """Not copied: the data kind's template (table.py, images.py) has the real one."""
-    raise NotImplementedError
+    """Declared here so main() below reads as it will in the script; never copied: train_model.py
+    gets the data kind's own load_data (table.py, images.py)."""
+    raise RuntimeError("this template is not run: train_model.py has its own load_data")
 
 
 def split(x: np.ndarray, y: np.ndarray, usable: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -84,8 +85,9 @@ def regression_head(x: keras.KerasTensor, y_train: np.ndarray) -> tuple[keras.Ke
 
 
 def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:
-    """Not copied: core.codegen writes it from the design."""
-    raise NotImplementedError
+    """Declared here so main() below reads as it will in the script; never copied: core.codegen
+    writes train_model.py's build_model from the design."""
+    raise RuntimeError("this template is not run: train_model.py has its own build_model")
 
 
 # ---- Training --------------------------------------------------------------------------

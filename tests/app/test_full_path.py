@@ -60,32 +60,3 @@ def test_stop_ends_a_long_run_and_its_best_model_stays_downloadable(downloads, t
     assert not exceptions(at)
     model = load_keras_bytes(downloads(at, "download_keras"), tmp_path)
     assert model.predict(ws.dataset.x_test, verbose=0).shape == (len(ws.dataset.x_test), 3)
-
-
-def test_a_csv_with_categories_trains_and_downloads_the_network_the_design_page_shows(downloads, tmp_path):
-    """The run folder once dropped the table's categories: the worker then normalised category
-    positions instead of one-hot encoding them, and trained a smaller network than designed."""
-    from tests.datafiles import csv_bytes, shop_wine_frame
-
-    at = new_app().run()
-    at.switch_page("pages/data.py").run()
-    at.file_uploader(key="data_upload").set_value(("shop.csv", csv_bytes(shop_wine_frame()), "text/csv")).run()
-    ws = at.session_state["workspace"]
-    assert ws.dataset.preprocessor.categorical_positions  # region and barrel are categories
-
-    at.switch_page("pages/design.py").run()
-    assert not exceptions(at)
-    designed = next(m.value for m in at.metric if m.label == "Parameters")
-
-    at.switch_page("pages/train.py").run()
-    at.number_input(key="epochs").set_value(2).run()
-    at.button(key="start_training").click().run()
-    run_until_ended(at)
-    assert not exceptions(at) and ws.runs[0].status == "finished"
-    runs_table = next(d.value for d in at.dataframe if "Parameters" in d.value.columns)
-    assert runs_table["Parameters"].tolist() == [designed]  # the worker built what the design shows
-
-    at.switch_page("pages/export.py").run()
-    model = load_keras_bytes(downloads(at, "download_keras"), tmp_path)
-    assert f"{model.count_params():,}" == designed
-    assert model.get_layer("encoded_inputs").output.shape[-1] == ws.dataset.preprocessor.encoded_width

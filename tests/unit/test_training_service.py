@@ -127,12 +127,12 @@ def test_a_killed_worker_is_reported_and_its_best_model_kept(service: TrainingSe
 def test_a_run_past_the_servers_hard_limit_is_ended_with_its_model(service: TrainingService, tmp_path: Path, monkeypatch) -> None:
     iris = sample("iris")
     wait_until(lambda: service.warm, WORKER_START_S, "a new warm worker after the previous run")
-    monkeypatch.setattr(service, "max_run_seconds", 12.0)
+    monkeypatch.setattr(service, "max_run_seconds", 6.0)
     handle = service.start(long_spec(), iris, tmp_path / "run")
     result = wait_until(lambda: polled(handle).result, 90, "the server to end the run")
 
     assert result.status == "timeout"
-    assert result.message.startswith("The training run took longer than the server allows (12 seconds)")
+    assert result.message.startswith("The training run took longer than the server allows (6 seconds)")
     assert handle.start_event["pid"] not in service.worker_pids()
     if handle.best_model_path:  # a model is written once training has run long enough to afford it
         assert load(handle.best_model_path).predict(iris.x_test[:2], verbose=0).shape == (2, 3)
