@@ -21,9 +21,10 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 
 from core.data.dataset import SkippedFile
-from core.data.limits import Deadline, Limits, human_size
+from core.data.limits import Deadline, Limits
 from core.data.zip_directory import count_records, find_central_directory
 from core.errors import UserError
+from core.sizes import human_size
 
 # What reading a damaged entry raises (a negative offset is a ValueError, bad deflate data zlib.error).
 _DAMAGED = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error)

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES
 
-from core.data.limits import Limits, current_limits, human_size
+from core.data.limits import Limits, current_limits
 from core.errors import UserError
+from core.sizes import human_size
 
 DELIMITERS = (",", ";", "\t", "|")
 NO_DELIMITER = "\x1f"  # a one-column file is parsed with a separator that never occurs in it

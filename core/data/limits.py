@@ -10,7 +10,6 @@ from dataclasses import dataclass, fields
 from time import monotonic
 
 from core.errors import UserError
-from core.sizes import human_size  # noqa: F401  (the readers' size messages import it from here)
 
 MB = 1_000_000
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import struct
 import subprocess
 import sys
 import unicodedata
