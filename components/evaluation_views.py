@@ -1,12 +1,15 @@
 """The Evaluate page's parts: run picker, metrics, charts, worst mistakes, "try it".
 
-The trained model and its evaluation are computed once per run and kept in the
-session's workspace.cache (keyed by run id), so a rerun of the page costs no TensorFlow.
+This process never loads a model (the web server does not import TensorFlow): the training
+worker writes the run's evaluation.json when the run ends, and predictions come from a helper
+process (core.training.tasks). What was read or asked is kept in the session's
+workspace.cache (keyed by run id), so a rerun of the page asks nothing again.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -15,8 +18,12 @@ from components.i18n import option_labels, t
 from components.kind_views import view_for
 from components.state.derived import computed_once
 from components.state.runs import SessionRun, runs_with_model, sync_active_run
+from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from components.training_view import DATA_PAGE, TRAIN_PAGE, missing_step, status_text
+from core.i18n import N_
+
+ASKING_THE_MODEL = N_("Working… the trained model is answering.")
 
 
 
@@ -72,26 +79,41 @@ def run_caption(run: SessionRun) -> str:
     return t("{run} ({status}) {score}", run=run.label, status=status_text(run.status), score=score).strip()
 
 
-# --- model and evaluation, computed once per run -------------------------------------------
-
-
-def run_model(ws: Workspace, run: SessionRun) -> Any:
-    """The run's best model, loaded once. best.keras is written by our own worker, never uploaded."""
-    from core.export import load_trained_model
-
-    return computed_once(ws, ("model", run.id), lambda: load_trained_model(run.best_model_path),
-                         spinner=t("Loading the trained model…"))
+# --- evaluation and predictions, from the worker processes ---------------------------------
 
 
 def run_evaluation(ws: Workspace, run: SessionRun) -> Any:
-    """core.evaluate.evaluate on the run's test split, once per run (None after a user error)."""
-    from core.evaluate import evaluate
+    """The run's test-set Evaluation (None after a user error): evaluation.json as the worker
+    wrote it; a run folder from an older version is evaluated by a helper first."""
+    from core.training.tasks import read_evaluation
 
-    evaluation = computed_once(ws, ("evaluation", run.id), lambda: evaluate(run_model(ws, run), run.dataset),
+    def read_or_evaluate() -> Any:
+        evaluation = read_evaluation(run.run_dir)
+        if evaluation is None:
+            helper_tasks().run("evaluate", run.run_dir)
+            evaluation = read_evaluation(run.run_dir)
+        return evaluation
+
+    evaluation = computed_once(ws, ("evaluation", run.id), read_or_evaluate,
                                spinner=t("Measuring the model on the test data…"))
     if evaluation is not None:
         run.metrics = evaluation.metrics()  # the Train page's runs table shows them
     return evaluation
+
+
+def helper_tasks() -> Any:
+    """The server's TaskService (core.training.task_service): model work in a helper process."""
+    return get_training_service().tasks
+
+
+def predict(run: SessionRun, inputs: Any) -> Any:
+    """Predictions for `inputs` (ModelInputs the data kind decoded here) from the run's model
+    in a helper process; a UserError (bad input, helper stopped) is raised as it is."""
+    from core.data.kinds import contract_for
+    from core.predict import predictions_from_outputs
+
+    outputs = helper_tasks().run("predict", run.run_dir, x=np.asarray(inputs.x, dtype=np.float32))
+    return predictions_from_outputs(contract_for(run.dataset), inputs, outputs)
 
 
 # --- results ---------------------------------------------------------------------------------

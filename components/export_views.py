@@ -1,18 +1,20 @@
 """The Export page's parts: download buttons for every file, and the TFLite variants table.
 
-Each file is produced from the run's saved model in memory, once, and kept in
-workspace.cache keyed by run (and variant), so downloads never rerun training and a
-rerun of the page converts nothing again. A TFLite conversion failure is shown as a
-message next to the TFLite button and leaves the .keras download untouched.
+model.keras is the run's best.keras as the worker saved it. TFLite files and the variants
+report are made by a helper process (core.training.tasks: this server never imports
+TensorFlow) into the run's exports/ folder, once per variant, so downloads never rerun
+training and a rerun of the page converts nothing again. A TFLite conversion failure is
+shown as a message next to the TFLite button and leaves the .keras download untouched.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import run_model
+from components.evaluation_views import helper_tasks
 from components.i18n import error_text, option_labels, t
 from components.state.derived import computed_once
 from components.state.runs import SessionRun
@@ -46,9 +48,7 @@ def download_row(title: str, explanation: str, **button: Any) -> None:
 
 
 def keras_download(ws: Workspace, run: SessionRun) -> None:
-    from core.export import keras_bytes
-
-    data = computed_once(ws, ("keras_bytes", run.id), lambda: keras_bytes(run_model(ws, run)))
+    data = run.best_model_path.read_bytes()  # written once by the worker when the run ended
     download_row(
         t("Keras model"),
         t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=human_size(len(data))),
@@ -62,7 +62,7 @@ def keras_download(ws: Workspace, run: SessionRun) -> None:
 
 def tflite_download(ws: Workspace, run: SessionRun) -> None:
     """The TFLite file for the chosen variant, converted the first time it is chosen."""
-    from core.export import TFLITE_VARIANTS, tflite_bytes
+    from core.export import TFLITE_VARIANTS
 
     variant = st.radio(
         t("TFLite variant"),
@@ -74,10 +74,11 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
                "network (a small one is mostly fixed overhead). The size of each file is measured and shown; "
                "compare the variants below to see what they cost in quality."),
     )
-    result = computed_once(ws, ("tflite_bytes", run.id, variant), lambda: tflite_bytes(run_model(ws, run), variant, run.dataset),
-                           spinner=t("Converting the model to TFLite ({variant})…", variant=variant))
-    if result is None:
+    path = computed_once(ws, ("tflite_file", run.id, variant), lambda: helper_tasks().run("tflite", run.run_dir, variant=variant),
+                         spinner=t("Converting the model to TFLite ({variant})…", variant=variant))
+    if path is None:
         return
+    result = Path(path).read_bytes()
     download_row(
         t("TFLite model ({variant})", variant=variant),
         t("For phones and small devices. {help} File size: {size}.", help=t(VARIANT_DESCRIPTIONS_EN[variant]), size=human_size(len(result))),
@@ -91,15 +92,13 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
 
 def tflite_table(ws: Workspace, run: SessionRun) -> None:
     """Size, test score and largest difference from Keras per variant, measured on request."""
-    from core.export import tflite_report
-
     key = ("tflite_report", run.id)
     st.markdown(f"**{t('Compare the TFLite variants')}**")
     if key not in ws.cache:
         st.caption(t("Converts every variant and runs it on the test data (takes a few seconds)."))
         if not st.button(t("Measure the variants"), key="measure_tflite", icon=":material/speed:"):
             return
-    report = computed_once(ws, key, lambda: tflite_report(run_model(ws, run), run.dataset), spinner=t("Converting and testing every variant…"))
+    report = computed_once(ws, key, lambda: helper_tasks().run("tflite_report", run.run_dir), spinner=t("Converting and testing every variant…"))
     if report is not None:
         st.dataframe(variants_frame(report, run.dataset.task), hide_index=True, key="tflite_variants")
 

@@ -15,6 +15,8 @@ from core.data.dataset import Dataset
 from core.data.kinds import kind_of
 
 WORST_MISTAKES = 10
+# evaluation.json's layout; a run folder written with another number is evaluated again
+EVALUATION_FORMAT = 1
 _EPSILON = 1e-7  # keeps log(0) finite, the same clipping Keras uses for cross-entropy
 
 
@@ -79,6 +81,28 @@ class Evaluation:
             out["confusion_matrix"] = self.confusion.tolist() if self.confusion is not None else []
         out["worst_mistakes"] = [vars(m).copy() for m in self.worst]
         return out
+
+    def to_json(self) -> dict[str, Any]:
+        """What the Evaluate page draws, for evaluation.json: to_dict plus the regression plots'
+        points. The per-item class probabilities stay out (n_test × n_classes, drawn nowhere)."""
+        out = {"format": EVALUATION_FORMAT, **self.to_dict()}
+        if self.task == "regression":
+            out["y_true"] = _floats(self.y_true)
+            out["predicted"] = _floats(self.predicted)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evaluation:
+        common = dict(task=data["task"], n_test=int(data["n_test"]), loss=float(data["loss"]),
+                      worst=[Mistake(**m) for m in data.get("worst_mistakes", [])])
+        if data["task"] == "classification":
+            return cls(**common, classes=list(data["classes"]), accuracy=data["accuracy"],
+                       per_class=[ClassMetrics(**c) for c in data["per_class"]],
+                       confusion=np.asarray(data["confusion_matrix"], dtype=np.int64).reshape(len(data["classes"]), -1))
+        y_true = np.asarray(data["y_true"], dtype=np.float64)
+        predicted = np.asarray(data["predicted"], dtype=np.float64)
+        return cls(**common, mae=data["mae"], rmse=data["rmse"], r2=data["r2"],
+                   y_true=y_true, predicted=predicted, residuals=y_true - predicted)
 
 
 def evaluate(model: Any, dataset: Dataset, *, worst: int = WORST_MISTAKES) -> Evaluation:
@@ -187,6 +211,10 @@ def per_class_metrics(confusion: np.ndarray, classes: list[str]) -> list[ClassMe
 def _model_inputs(x: np.ndarray) -> np.ndarray:
     # images arrive as uint8 pixels; the model's Rescaling expects the same values as float
     return np.asarray(x, dtype=np.float32)
+
+
+def _floats(values: np.ndarray | None) -> list[float]:
+    return [] if values is None else [float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
 
 
 def _mean(values: list[float]) -> float | None:

@@ -65,7 +65,14 @@ def predict_images(model: Any, dataset: Dataset, images: list[bytes], names: lis
 
 
 def predict_inputs(model: Any, contract: InputContract, inputs: ModelInputs) -> Predictions:
-    outputs = np.asarray(model.predict(np.asarray(inputs.x, dtype=np.float32), verbose=0), dtype=np.float64)
+    outputs = model.predict(np.asarray(inputs.x, dtype=np.float32), verbose=0)
+    return predictions_from_outputs(contract, inputs, outputs)
+
+
+def predictions_from_outputs(contract: InputContract, inputs: ModelInputs, outputs: Any) -> Predictions:
+    """Labels and probabilities (or values) from the model's raw outputs for `inputs`; the app's
+    server gets the outputs from a helper process (core.training.tasks), the CLI from its model."""
+    outputs = np.asarray(outputs, dtype=np.float64)
     items = []
     for source, out in zip(inputs.sources, outputs):
         if contract.task == "classification":

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components.evaluation_views import predictions_download, run_model, show_prediction
+from components.evaluation_views import ASKING_THE_MODEL, predict, predictions_download, show_prediction
 from components.i18n import t
 from components.state.derived import computed_once
 from components.state.runs import SessionRun
@@ -47,10 +47,14 @@ def _try_images(ws: Workspace, run: SessionRun) -> None:
     )
     if not files:
         return
-    from core.predict import predict_images
+    from core.data.kinds import contract_for
+
+    def predict_files() -> Any:
+        inputs = contract_for(run.dataset).inputs_from_images([f.getvalue() for f in files], [f.name for f in files])
+        return predict(run, inputs)
 
     key = ("try_images", run.id, tuple(f.file_id for f in files))
-    predictions = computed_once(ws, key, lambda: predict_images(run_model(ws, run), run.dataset, [f.getvalue() for f in files], [f.name for f in files]))
+    predictions = computed_once(ws, key, predict_files, spinner=t(ASKING_THE_MODEL))
     if predictions is None:
         return
     for file, item in zip(files, predictions.items):

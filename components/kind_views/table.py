@@ -6,11 +6,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import predictions_download, run_model, show_prediction
+from components.evaluation_views import ASKING_THE_MODEL, predict, predictions_download, show_prediction
 from components.i18n import t, t_core
 from components.state.derived import computed_once
 from components.state.runs import SessionRun
 from components.state.workspace import Workspace
+from core.data.kinds import contract_for
 from core.data.kinds.table import USED_KINDS
 
 
@@ -87,10 +88,9 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
         submitted = st.form_submit_button(t("Predict"), type="primary")
     key = ("try_row", run.id)
     if submitted:
-        from core.predict import predict_rows
-
         ws.cache.pop(key, None)
-        computed_once(ws, key, lambda: predict_rows(run_model(ws, run), dataset, pd.DataFrame([row])))
+        computed_once(ws, key, lambda: predict(run, contract_for(dataset).inputs_from_frame(pd.DataFrame([row]))),
+                      spinner=t(ASKING_THE_MODEL))
     predictions = computed_once(ws, key, None)
     if predictions is None:
         return
@@ -106,12 +106,12 @@ def _try_csv(ws: Workspace, run: SessionRun) -> None:
     if upload is None:
         return
     from core.data import read_csv
-    from core.predict import predict_rows
 
     def predict_csv() -> Any:
-        return predict_rows(run_model(ws, run), run.dataset, read_csv(upload.getvalue(), upload.name).frame)
+        frame = read_csv(upload.getvalue(), upload.name).frame
+        return predict(run, contract_for(run.dataset).inputs_from_frame(frame))
 
-    predictions = computed_once(ws, ("try_csv", run.id, upload.file_id), predict_csv)
+    predictions = computed_once(ws, ("try_csv", run.id, upload.file_id), predict_csv, spinner=t(ASKING_THE_MODEL))
     if predictions is None:
         return
     for warning in predictions.warnings:

@@ -138,7 +138,20 @@ def sync_active_run(ws: Workspace) -> SessionRun | None:
     if run.ended:
         ws.active_run = None
         ws.selected_run = ws.runs.index(run)  # Evaluate and Export open on the newest model
+        run.metrics = _test_metrics(run)
     return run
+
+
+def _test_metrics(run: SessionRun) -> dict:
+    """The test-set numbers the worker wrote when the run ended (the runs table shows them)."""
+    from core.errors import UserError
+    from core.training.tasks import read_evaluation
+
+    try:
+        evaluation = read_evaluation(run.run_dir) if run.has_model else None
+    except UserError:  # e.g. no test split: the Evaluate page says so
+        evaluation = None
+    return evaluation.metrics() if evaluation is not None else run.metrics
 
 
 def runs_with_model(ws: Workspace) -> list[SessionRun]:

@@ -33,6 +33,8 @@ class RunDir:
     events = property(lambda self: self.path / "events.jsonl")
     best_model = property(lambda self: self.path / "best.keras")
     result = property(lambda self: self.path / "result.json")
+    evaluation = property(lambda self: self.path / "evaluation.json")  # the worker's test results
+    exports = property(lambda self: self.path / "exports")  # files converted on request (TFLite)
 
     def array(self, name: str) -> Path:
         return self.path / f"{name}.npy"
@@ -60,18 +62,22 @@ def read_job(run_dir: RunDir) -> tuple[Any, Dataset]:
     return spec, read_dataset(run_dir)
 
 
-def read_dataset(run_dir: RunDir) -> Dataset:
+def read_dataset(run_dir: RunDir, *, mapped: bool = False) -> Dataset:
+    """The job's Dataset; `mapped`: the arrays are read-only views of the files, read from disk
+    only where used (a helper task that evaluates or converts touches the test split only)."""
     meta = json.loads(run_dir.dataset_meta.read_text(encoding="utf-8"))
     common = {name: meta[name] for name in COMMON_FIELDS}
     own = kind_named(common["kind"]).from_job_fields(meta[common["kind"]])
-    arrays = {name: np.load(run_dir.array(name), allow_pickle=False) for name in ARRAYS}
+    mode = "r" if mapped else None
+    arrays = {name: np.load(run_dir.array(name), allow_pickle=False, mmap_mode=mode) for name in ARRAYS}
     return Dataset(**common, **own, **arrays)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically, so a reader never sees half a file."""
+def write_json(path: Path, data: Any, *, allow_nan: bool = False) -> None:
+    """Write JSON atomically, so a reader never sees half a file. `allow_nan` for results that
+    may hold a diverged model's NaN (Python's json reads it back)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=allow_nan), encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from core.training import events as ev
 from core.training.outcome import CANCELLED, LOST_WORKER_TEMPLATES, RunResult, render
 from core.training.rundir import RunDir, write_job, write_json
+from core.training.task_service import TaskService
 from core.training.worker import worker_main
 
 MAX_CONCURRENT_ENV = "LAYERLAB_MAX_CONCURRENT_RUNS"
@@ -42,7 +43,7 @@ _MAIN_SWAP_LOCK = threading.Lock()
 
 
 @contextmanager
-def _main_script_hidden():
+def main_script_hidden():
     """Start a spawn child without re-running the parent's __main__ file in it.
 
     "spawn" re-imports __main__ (by module name or file) in every new process. Under
@@ -73,7 +74,7 @@ class _Worker:
             name="layerlab-training-worker",
             daemon=True,  # terminated by multiprocessing when the server exits normally
         )
-        with _main_script_hidden():
+        with main_script_hidden():
             self.process.start()
         receiver.close()  # the child has its own copy
         self.started_at = time.monotonic()
@@ -91,11 +92,15 @@ class _Worker:
         self.process.join(timeout=5)
 
     def exit_reason(self) -> str:
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            reason = f"killed by signal {-code}"
-            return reason + (", often because the computer ran out of memory" if code == -9 else "")
-        return f"exit code {code}"
+        return exit_reason(self.process.exitcode)
+
+
+def exit_reason(code: int | None) -> str:
+    """Why a worker process ended, in words (its exit code or the signal that killed it)."""
+    if code is not None and code < 0:
+        reason = f"killed by signal {-code}"
+        return reason + (", often because the computer ran out of memory" if code == -9 else "")
+    return f"exit code {code}"
 
 
 class RunHandle:
@@ -262,7 +267,10 @@ class RunHandle:
 
 class TrainingService:
     """Server-wide: runs training jobs in worker processes, at most `max_concurrent` at
-    once (then FIFO), keeping one warm worker. Holds no user data beyond the handles."""
+    once (then FIFO), keeping one warm worker. Holds no user data beyond the handles.
+
+    `tasks` (a TaskService) does the pages' small jobs on finished runs; its helper is started
+    once a run has been trained and nothing trains, like the spare."""
 
     def __init__(
         self,
@@ -285,6 +293,8 @@ class TrainingService:
         self._spare: _Worker | None = None
         self._spare_died_at = -SPARE_RETRY_S
         self._closed = threading.Event()
+        self.tasks = TaskService()
+        self._trained_any = False
         self.pump()  # starts the warm worker
         self._thread = threading.Thread(target=self._loop, name="layerlab-training-service", daemon=True)
         self._thread.start()
@@ -341,6 +351,7 @@ class TrainingService:
                     worker.kill()
                     handle._assign(_Worker(self._ctx, self._warm_up))
                 self._running.append(handle)
+                self._trained_any = True
             self._keep_spare()
 
     def shutdown(self) -> None:
@@ -356,6 +367,7 @@ class TrainingService:
             if self._spare is not None:
                 self._spare.kill()
                 self._spare = None
+        self.tasks.shutdown()
 
     # ---- internals -----------------------------------------------------------------------
     def _take_worker(self) -> _Worker:
@@ -375,6 +387,8 @@ class TrainingService:
         retry_ok = time.monotonic() - self._spare_died_at >= SPARE_RETRY_S
         if self._spare is None and idle and retry_ok:
             self._spare = _Worker(self._ctx, self._warm_up)
+        if idle and self._trained_any and not self.tasks.pids():
+            self.tasks.prewarm()  # the first "Try it" or evaluation then waits for no import
 
     def _loop(self) -> None:
         while not self._closed.wait(PUMP_INTERVAL_S):

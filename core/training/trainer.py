@@ -25,8 +25,12 @@ def train_in_process(
     on_event: EventSink | None = None,
     *,
     should_stop: Callable[[], bool] | None = None,
+    evaluate: bool = False,
 ) -> RunResult:
     """Train `spec` on `dataset` here and now; events go to run_dir/events.jsonl and `on_event`.
+
+    With `evaluate`, the kept model is also measured on the test split into evaluation.json
+    before the "end" event, so a page that sees the end finds the results (the app's worker).
 
     Always ends with exactly one "end" event and result.json. A UserError from the builder
     and real bugs are re-raised after that; running out of memory is an outcome ("failed").
@@ -79,6 +83,8 @@ def train_in_process(
             if not _is_out_of_memory(err):
                 raise
             return result
+        if evaluate and result.status != ev.FAILED and paths.best_model.exists():
+            _evaluate_kept_model(paths, model, dataset)
         _finish(result, emit, paths, model)
         return result
 
@@ -156,6 +162,19 @@ def _failure(err: BaseException, monitor: Any, model: Any, settings: TrainingSet
     )
 
 
+def _evaluate_kept_model(paths: RunDir, model: Any, dataset: Dataset) -> None:
+    """evaluation.json for the weights best.keras holds. A bug here must not fail a run that
+    trained: its traceback is kept next to the run and the page asks a helper instead."""
+    import traceback
+
+    from core.training.tasks import write_evaluation
+
+    try:
+        write_evaluation(paths, model, dataset)
+    except Exception:
+        (paths.path / "evaluation_error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+
+
 def _finish(result: RunResult, emit: EventSink, paths: RunDir, model: Any) -> None:
     result.model = model
     write_json(paths.result, result.to_json())
@@ -179,4 +198,4 @@ def train_job(run_dir: str | os.PathLike, *, should_stop: Callable[[], bool] | N
     from core.training.rundir import read_job
 
     spec, dataset = read_job(RunDir(run_dir))
-    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop)
+    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop, evaluate=True)

@@ -1,9 +1,11 @@
-"""The training worker process (started with multiprocessing "spawn" by TrainingService).
+"""The worker processes (started with multiprocessing "spawn" by the server's services).
 
-A worker imports Keras/TensorFlow and warms them up *before* it reports ready, then waits
-for one job, trains it and exits; a fresh worker serves the next run, so no state or
-memory carries over between runs. It exits on its own when the process that started it
-is gone, so it never outlives the server.
+A training worker imports Keras/TensorFlow and warms them up *before* it reports ready, then
+waits for one job, trains it and exits; a fresh worker serves the next run, so no state or
+memory carries over between runs. A helper worker (`task_worker_main`) serves the pages'
+small jobs (core.training.tasks) one after the other. Both run at a lower CPU priority than
+the web server, so a click is answered while models train, and both exit on their own when
+the process that started them is gone, so they never outlive the server.
 """
 from __future__ import annotations
 
@@ -15,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 PARENT_CHECK_S = 1.0
+# os.nice increments: the server (0) first, then the helper that answers a waiting user, then fit
+TRAINING_NICENESS = 10
+HELPER_NICENESS = 5
+TASKS_PER_HELPER = 200  # then the helper exits and a fresh one follows: converters leak a little
 
 
 def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool = True) -> None:
     """Process entry. `conn` receives one job: a run directory (or None: exit); `ready` and
     `stop` are multiprocessing Events (ready: imports done; stop: the user asked to stop)."""
     _exit_with_parent(parent_pid)
+    _lower_priority(TRAINING_NICENESS)
     from core.quiet import import_keras
 
     import_keras()  # the import is the point: pay it before any job arrives
@@ -47,6 +54,54 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
     except BaseException:
         _record_crash(Path(run_dir))
         raise
+
+
+def task_worker_main(conn: Any, ready: Any, parent_pid: int) -> None:
+    """Process entry of a helper: answer (task id, op, run dir, args) requests on the duplex
+    `conn` with (task id, "ok", answer) or (task id, "user_error", (code, template, params)),
+    or (task id, "bug", traceback text). Exits after TASKS_PER_HELPER tasks or when the pipe closes."""
+    _exit_with_parent(parent_pid)
+    _lower_priority(HELPER_NICENESS)
+    from core.quiet import import_keras
+
+    import_keras()
+    from core.errors import UserError
+    from core.training.tasks import run_task
+
+    _silence_native_output()
+    ready.set()
+    for _ in range(TASKS_PER_HELPER):
+        try:
+            task_id, op, run_dir, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = (task_id, "ok", run_task(op, run_dir, args))
+        except UserError as err:
+            reply = (task_id, "user_error", (err.code, err.template, err.params))
+        except Exception:
+            reply = (task_id, "bug", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+def _silence_native_output() -> None:
+    """The TFLite converter and LiteRT print progress from C++ straight to the process's stdout
+    and stderr ("fully_quantize: 0, ...", "Created TensorFlow Lite XNNPACK delegate"): noise in
+    the server's log. A helper's answers go through its pipe, a bug's traceback too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _lower_priority(increment: int) -> None:
+    try:
+        os.nice(increment)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: run as we are
+        pass
 
 
 def _exit_with_parent(parent_pid: int) -> None:

@@ -18,12 +18,13 @@ def workspace_with_trained_run(sample: str = "iris", epochs: int = 3, optimizer:
     """A workspace whose design was trained once, in this process (no worker: fast).
 
     The run record is built from the run directory the trainer wrote, exactly as the
-    Train page builds it from the worker's events.
+    Train page builds it from the worker's events; the run is evaluated into
+    evaluation.json as the worker does.
     """
     from components.state.runs import SessionRun
     from core.training import train_in_process
     from core.training.events import read_all
-    from core.training.rundir import RunDir
+    from core.training.rundir import RunDir, write_job
 
     ws = workspace_with_sample(sample)
     ws.spec.training.update(epochs=epochs, early_stopping_patience=0)
@@ -31,7 +32,8 @@ def workspace_with_trained_run(sample: str = "iris", epochs: int = 3, optimizer:
         ws.spec.optimizer = optimizer
     run_id = "run1-test"
     run_dir = ws.run_dir(run_id)
-    result = train_in_process(ws.spec, ws.dataset, run_dir)
+    write_job(RunDir(run_dir), ws.spec, ws.dataset)  # what the helper process reads, as the server writes it
+    result = train_in_process(ws.spec, ws.dataset, run_dir, evaluate=True)
     run = SessionRun(id=run_id, number=1, spec=ws.spec.to_dict(), run_dir=run_dir, project=copy.deepcopy(ws.spec), dataset=ws.dataset)
     run.absorb(read_all(RunDir(run_dir).events))
     run.update_from(result)

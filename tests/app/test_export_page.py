@@ -84,14 +84,16 @@ def test_tflite_variants_table_is_measured_on_request_and_kept(trained):
 def test_a_failed_tflite_conversion_is_a_message_and_the_keras_file_still_downloads(trained, monkeypatch):
     ws, _ = trained
 
-    def refuse(model, variant, dataset):
-        raise UserError("export.tflite_failed", "The model could not be converted to TFLite ({variant}): test.", variant=variant)
+    class RefusingHelper:  # the helper process's answer when the converter refuses the model
+        def run(self, op, run_dir, **args):
+            assert op == "tflite"
+            raise UserError("export.tflite_failed", "The model could not be converted to TFLite ({variant}): test.", **args)
 
-    monkeypatch.setattr("core.export.tflite_bytes", refuse)
-    ws.cache.pop(("tflite_bytes", ws.runs[0].id, "float32"), None)
+    monkeypatch.setattr("components.export_views.helper_tasks", RefusingHelper)
+    ws.cache.pop(("tflite_file", ws.runs[0].id, "float32"), None)
     at = export_page(ws)
     assert not exceptions(at)
     assert any("could not be converted to TFLite" in e.value for e in at.error)
     keys = [b.key for b in at.download_button]
     assert "download_keras" in keys and "download_tflite" not in keys
-    ws.cache.pop(("tflite_bytes", ws.runs[0].id, "float32"), None)  # later tests convert for real
+    ws.cache.pop(("tflite_file", ws.runs[0].id, "float32"), None)  # later tests convert for real

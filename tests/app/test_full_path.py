@@ -1,41 +1,11 @@
-"""The whole path a first-time user takes, through the real pages and a real training worker."""
+"""A long run stopped from the page, through a real training worker. The whole first-time path
+(sample, train, evaluate, try it, every export) is tests/app/test_light_server.py."""
 from __future__ import annotations
 
 import numpy as np
 
 from tests.app.apptest import exceptions, new_app
 from tests.app.run_helpers import load_keras_bytes, run_until_ended
-
-
-def test_sample_template_train_evaluate_export(downloads, tmp_path):
-    at = new_app().run()
-    at.button(key="quick_start").click().run()  # Home: iris + its default template, opens Design
-    assert not exceptions(at)
-    ws = at.session_state["workspace"]
-    assert ws.dataset.name == "sample:iris" and ws.spec.layers
-
-    at.switch_page("pages/train.py").run()
-    at.number_input(key="epochs").set_value(2).run()
-    at.button(key="start_training").click().run()
-    run_until_ended(at)
-    assert not exceptions(at)
-    assert ws.runs[0].status == "finished" and len(ws.runs[0].history) == 2
-
-    at.switch_page("pages/evaluate.py").run()
-    assert not exceptions(at)
-    accuracy = next(m.value for m in at.metric if m.label == "Accuracy")
-    assert accuracy.endswith("%")
-    assert at.get("plotly_chart")  # the confusion matrix
-    evaluation = ws.cache[("evaluation", ws.runs[0].id)]
-    assert evaluation.confusion.shape == (3, 3)
-
-    at.switch_page("pages/export.py").run()
-    assert not exceptions(at)
-    model = load_keras_bytes(downloads(at, "download_keras"), tmp_path)
-    probabilities = model.predict(ws.dataset.x_test, verbose=0)
-    # the downloaded file predicts exactly what the Evaluate page measured
-    np.testing.assert_allclose(probabilities, evaluation.probabilities, atol=1e-5)
-    assert f"{np.mean(probabilities.argmax(axis=1) == ws.dataset.y_test):.1%}" == accuracy
 
 
 def test_stop_ends_a_long_run_and_its_best_model_stays_downloadable(downloads, tmp_path):

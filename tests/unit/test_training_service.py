@@ -15,6 +15,7 @@ import pytest
 
 from core.spec import ProjectSpec
 from core.training import TrainingService
+from core.training.worker import TRAINING_NICENESS
 from tests.unit.trained_models import sample
 
 WORKER_START_S = 240  # a cold worker on a busy 2-core machine
@@ -71,6 +72,8 @@ def test_a_warm_worker_starts_at_once_and_stops_on_request(service: TrainingServ
     first_batch_s = time.monotonic() - started
     print(f"\nwarm worker: first event after {first_event_s:.2f} s, first batch event after {first_batch_s:.2f} s")
     assert events[0]["type"] == "start" and events[0]["pid"] != os.getpid()
+    # training yields the CPU to the web server: a click is answered while models train
+    assert os.getpriority(os.PRIO_PROCESS, events[0]["pid"]) >= os.getpriority(os.PRIO_PROCESS, 0) + TRAINING_NICENESS
 
     wait_until(lambda: len(polled(handle).history) >= 2, 120, "two epochs")
     handle.stop()

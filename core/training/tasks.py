@@ -1,0 +1,129 @@
+"""The small jobs a helper worker does for the pages, on a finished run's folder.
+
+The web server never imports TensorFlow (it would cost it ~800 MB and seconds of CPU per
+page), so everything that needs the trained model runs in a worker process instead:
+- the test-set evaluation, written to evaluation.json by the training worker when the run
+  ends (`write_evaluation`), or on request for a folder from an older version;
+- predictions for the Evaluate page's "Try it" (raw inputs are decoded on the server side,
+  by the data kind's contract; only the model's input array travels);
+- TFLite files and the variants report, written into the run's exports/ folder.
+
+`run_task(op, run_dir, args)` is the one entry (core.training.worker.task_worker_main calls
+it); `read_evaluation` is what the server reads back, without Keras.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import UserError
+from core.training.rundir import RunDir, read_dataset, read_json, write_json
+
+MODELS_KEPT = 4  # loaded models a helper keeps, most recently used first (a try-it is then instant)
+_models: OrderedDict[tuple[str, int], Any] = OrderedDict()
+
+
+# --- evaluation.json --------------------------------------------------------------------------
+
+
+def write_evaluation(paths: RunDir, model: Any, dataset: Any) -> None:
+    """Evaluate `model` on the test split and write evaluation.json; a UserError (no test
+    data) is written as the file's answer, so the page says it without asking again."""
+    from core.evaluate import evaluate
+
+    try:
+        data = evaluate(model, dataset).to_json()
+    except UserError as err:
+        from core.evaluate import EVALUATION_FORMAT
+
+        data = {"format": EVALUATION_FORMAT, "error": {"code": err.code, "template": err.template, "params": err.params}}
+    write_json(paths.evaluation, data, allow_nan=True)
+
+
+def read_evaluation(run_dir: str | Path) -> Any:
+    """The run's Evaluation from evaluation.json; None when it is missing or from another
+    version (then ask a helper: `run_task("evaluate", ...)`). Raises the stored UserError."""
+    from core.evaluate import EVALUATION_FORMAT, Evaluation
+
+    try:
+        data = read_json(RunDir(run_dir).evaluation)
+    except (ValueError, OSError):  # half-written by a killed worker, or unreadable
+        return None
+    if not isinstance(data, dict) or data.get("format") != EVALUATION_FORMAT:
+        return None
+    if "error" in data:
+        error = data["error"]
+        raise UserError(error["code"], error["template"], **error.get("params", {}))
+    return Evaluation.from_json(data)
+
+
+# --- the tasks --------------------------------------------------------------------------------
+
+
+def run_task(op: str, run_dir: str, args: dict[str, Any]) -> Any:
+    """Do one task for the run in `run_dir`; the answer is small and picklable."""
+    task = TASKS.get(op)
+    if task is None:
+        raise ValueError(f"unknown task {op!r}")
+    return task(RunDir(run_dir), **args)
+
+
+def _evaluate(paths: RunDir) -> None:
+    write_evaluation(paths, _model(paths), read_dataset(paths, mapped=True))
+
+
+def _predict(paths: RunDir, x: np.ndarray) -> np.ndarray:
+    """The model's raw outputs for an input array the server decoded (core.predict turns them
+    into labels and probabilities)."""
+    return np.asarray(_model(paths).predict(np.asarray(x, dtype=np.float32), verbose=0), dtype=np.float64)
+
+
+def _tflite(paths: RunDir, variant: str) -> str:
+    """Convert to TFLite once per variant; the answer is the file's path."""
+    from core.export import tflite_bytes
+
+    target = paths.exports / f"model_{variant}.tflite"
+    if not target.exists():
+        content = tflite_bytes(_model(paths), variant, read_dataset(paths, mapped=True))
+        paths.exports.mkdir(exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    return str(target)
+
+
+def _tflite_report(paths: RunDir) -> list[dict]:
+    from core.export import tflite_report
+
+    target = paths.exports / "tflite_report.json"
+    if target.exists():
+        return json.loads(target.read_text(encoding="utf-8"))
+    report = tflite_report(_model(paths), read_dataset(paths, mapped=True))
+    paths.exports.mkdir(exist_ok=True)
+    write_json(target, report, allow_nan=True)
+    return report
+
+
+TASKS = {"evaluate": _evaluate, "predict": _predict, "tflite": _tflite, "tflite_report": _tflite_report}
+
+
+def _model(paths: RunDir) -> Any:
+    """The run's best.keras, loaded once while it stays among the last few used."""
+    from core.export import load_trained_model
+
+    path = paths.best_model
+    if not path.exists():
+        raise UserError("task.no_model", "This run has no saved model any more. Train it again.")
+    key = (str(path), path.stat().st_mtime_ns)
+    if key in _models:
+        _models.move_to_end(key)
+        return _models[key]
+    model = load_trained_model(path)
+    _models[key] = model
+    while len(_models) > MODELS_KEPT:
+        _models.popitem(last=False)
+    return model

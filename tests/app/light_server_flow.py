@@ -1,0 +1,74 @@
+"""A whole session through the app in a fresh interpreter, as the web server runs it:
+data, design, train, evaluate, try it, every export file (each TFLite variant and the
+variants report). Prints one JSON line: the ML libraries this process imported on the way
+and what the user saw; the downloaded model.keras and the test split go into the folder named
+by the first argument, for the caller to check. Run by tests/app/test_light_server.py
+(`python -m tests.app.light_server_flow FOLDER`).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import streamlit.testing.v1.app_test as app_test
+
+from core.export import TFLITE_VARIANTS
+from tests.app.apptest import exceptions, new_app
+from tests.app.run_helpers import RecordingMediaStorage, download_bytes, run_until_ended
+
+HEAVY = ("tensorflow", "keras", "jax", "torch", "tf_keras", "ai_edge_litert")
+
+
+def main(folder: Path) -> None:
+    app_test.MemoryMediaFileStorage = RecordingMediaStorage  # downloads can be read back
+    seen: dict = {"exceptions": []}
+    at = new_app().run()
+    at.button(key="quick_start").click().run()  # Home: iris and its default design
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="epochs").set_value(2).run()
+    at.button(key="start_training").click().run()
+    run_until_ended(at)
+    ws = at.session_state["workspace"]
+    run = ws.runs[0]
+    seen["status"] = run.status
+    seen["runs_table_accuracy"] = run.metrics.get("accuracy")
+
+    at.switch_page("pages/evaluate.py").run()
+    seen["exceptions"] += exceptions(at)
+    seen["accuracy"] = next((m.value for m in at.metric if m.label == "Accuracy"), None)
+    seen["confusion"] = ws.cache[("evaluation", run.id)].confusion.tolist()
+    np.save(folder / "x_test.npy", ws.dataset.x_test)
+    np.save(folder / "y_test.npy", ws.dataset.y_test)
+    at.button(key=f"FormSubmitter:try_row_{run.id}-Predict").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["prediction"] = next((m.value for m in at.markdown if m.value.startswith("Prediction: **")), None)
+
+    at.switch_page("pages/export.py").run()
+    (folder / "model.keras").write_bytes(download_bytes(at, "download_keras"))
+    sizes = {}
+    for key in ("download_labels", "download_preprocessing", "download_script", "download_project"):
+        sizes[key] = len(download_bytes(at, key))
+    for variant in TFLITE_VARIANTS:
+        at.radio(key="tflite_variant").set_value(variant).run()
+        seen["exceptions"] += exceptions(at)
+        data = download_bytes(at, "download_tflite")
+        sizes[variant] = len(data) if data[4:8] == b"TFL3" else 0
+    at.button(key="measure_tflite").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["variants_table_rows"] = len(at.dataframe[0].value) if at.dataframe else 0
+    seen["errors"] = [e.value for e in at.error]
+    seen["sizes"] = sizes
+    seen["heavy_modules"] = sorted(name for name in HEAVY if name in sys.modules)
+    print(json.dumps(seen), flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main(Path(sys.argv[1]))
+    finally:
+        from components.state.training_service import get_training_service
+
+        get_training_service().shutdown()

@@ -1,0 +1,35 @@
+"""The web server draws pages only: a whole session imports no TensorFlow, Keras or JAX
+(docs/ARCHITECTURE.md, "Processes"). Measured in a fresh interpreter, because this test
+process itself has imported TensorFlow for other tests."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from core.evaluate import confusion_matrix
+from tests.app.apptest import ROOT
+
+
+def test_a_whole_session_never_imports_tensorflow_in_the_server_process(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "tests.app.light_server_flow", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["heavy_modules"] == [], seen
+    # ...and everything a user does still works, answered by the worker processes
+    assert seen["status"] == "finished" and not seen["exceptions"] and not seen["errors"], seen
+    assert seen["accuracy"].endswith("%") and seen["prediction"].startswith("Prediction: **"), seen
+    assert f"{seen['runs_table_accuracy']:.1%}" == seen["accuracy"]  # the runs table shows the test score too
+    assert all(size > 0 for size in seen["sizes"].values()), seen["sizes"]  # every TFLite variant is a TFLite file
+    assert seen["variants_table_rows"] == 5
+    # the downloaded model.keras predicts exactly what the Evaluate page showed (the worker measured it)
+    import keras
+
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    x_test, y_test = np.load(tmp_path / "x_test.npy"), np.load(tmp_path / "y_test.npy")
+    predicted = model.predict(x_test, verbose=0).argmax(axis=1)
+    np.testing.assert_array_equal(confusion_matrix(y_test, predicted, 3), np.asarray(seen["confusion"]))
+    assert f"{np.mean(predicted == y_test):.1%}" == seen["accuracy"]
