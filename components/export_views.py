@@ -20,6 +20,8 @@ from components.state.derived import computed_once
 from components.state.runs import SessionRun
 from components.state.workspace import Workspace
 from core.errors import UserError
+from core.training.rundir import RunDir
+from core.training.tasks import tflite_path
 from core.sizes import human_size
 
 # What each variant is, never how big it gets: a small network's file is mostly fixed overhead,
@@ -74,7 +76,7 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
                "network (a small one is mostly fixed overhead). The size of each file is measured and shown; "
                "compare the variants below to see what they cost in quality."),
     )
-    path = computed_once(ws, ("tflite_file", run.id, variant), lambda: helper_tasks().run("tflite", run.run_dir, variant=variant),
+    path = computed_once(ws, ("tflite_file", run.id, variant), lambda: tflite_file(run, variant),
                          spinner=t("Converting the model to TFLite ({variant})…", variant=variant))
     if path is None:
         return
@@ -88,6 +90,13 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
         mime="application/octet-stream",
         key="download_tflite",
     )
+
+
+def tflite_file(run: SessionRun, variant: str) -> Path:
+    """The variant's file in the run's exports/ folder: float32 is made by the training worker
+    when the run ends; any other is converted by a helper the first time it is asked for."""
+    made = tflite_path(RunDir(run.run_dir), variant)
+    return made if made.exists() else Path(helper_tasks().run("tflite", run.run_dir, variant=variant))
 
 
 def tflite_table(ws: Workspace, run: SessionRun) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.training.worker import task_worker_main
+from core.training.worker import TASKS_PER_HELPER, task_worker_main
 
 HELPERS_ENV = "LAYERLAB_HELPERS"
 DEFAULT_HELPERS = 1  # each holds TensorFlow (~0.5 GB); answers take milliseconds to seconds
@@ -62,12 +62,12 @@ class Task:
 class _Helper:
     """One helper process and the server's end of its pipe."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, tasks_per_helper: int) -> None:
         from core.training.service import main_script_hidden
 
         self.ready = ctx.Event()
         self.conn, child_end = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=task_worker_main, args=(child_end, self.ready, os.getpid()),
+        self.process = ctx.Process(target=task_worker_main, args=(child_end, self.ready, os.getpid(), tasks_per_helper),
                                    name="layerlab-helper", daemon=True)
         with main_script_hidden():
             self.process.start()
@@ -87,7 +87,8 @@ class _Helper:
 class TaskService:
     """Server-wide; holds no user data beyond the requests in flight."""
 
-    def __init__(self, helpers: int | None = None) -> None:
+    def __init__(self, helpers: int | None = None, *, tasks_per_helper: int = TASKS_PER_HELPER) -> None:
+        self.tasks_per_helper = tasks_per_helper
         self.n_helpers = max(1, int(helpers or os.environ.get(HELPERS_ENV) or DEFAULT_HELPERS))
         self._ctx = multiprocessing.get_context("spawn")
         self._requests: queue.PriorityQueue[Task] = queue.PriorityQueue()
@@ -178,10 +179,13 @@ class TaskService:
                     limit=TIME_LIMIT_S[task.op]))
                 return
         try:
-            number, status, answer = helper.conn.recv()
+            number, status, answer, retiring = helper.conn.recv()
         except (EOFError, OSError):
             task._answer_with(error=_stopped(_exit_reason(helper.process)))
             return
+        if retiring:  # it exits now: its successor starts importing while this answer is read
+            with self._lock:
+                self._replace(slot)
         if status == "ok":
             task._answer_with(answer)
         elif status == "user_error":
@@ -205,7 +209,7 @@ class TaskService:
         old = self._helpers[slot]
         if old is not None:
             old.kill()
-        self._helpers[slot] = _Helper(self._ctx)
+        self._helpers[slot] = _Helper(self._ctx, self.tasks_per_helper)
         return self._helpers[slot]
 
 

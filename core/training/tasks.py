@@ -2,11 +2,12 @@
 
 The web server never imports TensorFlow (it would cost it ~800 MB and seconds of CPU per
 page), so everything that needs the trained model runs in a worker process instead:
-- the test-set evaluation, written to evaluation.json by the training worker when the run
-  ends (`write_evaluation`), or on request for a folder from an older version;
-- predictions for the Evaluate page's "Try it" (raw inputs are decoded on the server side,
-  by the data kind's contract; only the model's input array travels);
-- TFLite files and the variants report, written into the run's exports/ folder.
+- the test-set evaluation and the float32 TFLite file, written by the training worker when the
+  run ends (`write_run_results`), or on request for a folder from an older version;
+- predictions for the Evaluate page's "Try it" when the run has no float32 TFLite file for the
+  server's LiteRT (raw inputs are decoded on the server side, by the data kind's contract;
+  only the model's input array travels);
+- the other TFLite files and the variants report, written into the run's exports/ folder.
 
 `run_task(op, run_dir, args)` is the one entry (core.training.worker.task_worker_main calls
 it); `read_evaluation` is what the server reads back, without Keras.
@@ -25,6 +26,42 @@ from core.training.rundir import RunDir, read_dataset, read_json, write_json
 
 MODELS_KEPT = 4  # loaded models a helper keeps, most recently used first (a try-it is then instant)
 _models: OrderedDict[tuple[str, int], Any] = OrderedDict()
+
+
+# --- what the training worker leaves when a run ends --------------------------------------------
+
+
+def write_run_results(paths: RunDir, model: Any, dataset: Any) -> None:
+    """evaluation.json, and the float32 TFLite file the server answers "Try it" with (LiteRT,
+    microseconds per answer and no TensorFlow; bench/try_it.py) and the Export page offers first.
+    A model the converter refuses gets no file: the page then asks a helper, which says why."""
+    write_evaluation(paths, model, dataset)
+    try:
+        write_tflite(paths, model, dataset, "float32")
+    except UserError:
+        pass
+
+
+def float32_tflite(run_dir: str | Path) -> Path | None:
+    """The run's float32 TFLite file, if the worker (or a helper) has made it."""
+    path = tflite_path(RunDir(run_dir), "float32")
+    return path if path.exists() else None
+
+
+def tflite_path(paths: RunDir, variant: str) -> Path:
+    return paths.exports / f"model_{variant}.tflite"
+
+
+def write_tflite(paths: RunDir, model: Any, dataset: Any, variant: str) -> Path:
+    from core.export import tflite_bytes
+
+    target = tflite_path(paths, variant)
+    content = tflite_bytes(model, variant, dataset)
+    paths.exports.mkdir(exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(target)  # a reader never sees half a file
+    return target
 
 
 # --- evaluation.json --------------------------------------------------------------------------
@@ -84,15 +121,9 @@ def _predict(paths: RunDir, x: np.ndarray) -> np.ndarray:
 
 def _tflite(paths: RunDir, variant: str) -> str:
     """Convert to TFLite once per variant; the answer is the file's path."""
-    from core.export import tflite_bytes
-
-    target = paths.exports / f"model_{variant}.tflite"
+    target = tflite_path(paths, variant)
     if not target.exists():
-        content = tflite_bytes(_model(paths), variant, read_dataset(paths, mapped=True))
-        paths.exports.mkdir(exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(target)
+        write_tflite(paths, _model(paths), read_dataset(paths, mapped=True), variant)
     return str(target)
 
 

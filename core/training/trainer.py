@@ -29,8 +29,9 @@ def train_in_process(
 ) -> RunResult:
     """Train `spec` on `dataset` here and now; events go to run_dir/events.jsonl and `on_event`.
 
-    With `evaluate`, the kept model is also measured on the test split into evaluation.json
-    before the "end" event, so a page that sees the end finds the results (the app's worker).
+    With `evaluate`, the kept model is also measured on the test split into evaluation.json and
+    converted to a float32 TFLite file before the "end" event, so a page that sees the end finds
+    the results (the app's worker: core.training.tasks.write_run_results).
 
     Always ends with exactly one "end" event and result.json. A UserError from the builder
     and real bugs are re-raised after that; running out of memory is an outcome ("failed").
@@ -163,14 +164,15 @@ def _failure(err: BaseException, monitor: Any, model: Any, settings: TrainingSet
 
 
 def _evaluate_kept_model(paths: RunDir, model: Any, dataset: Dataset) -> None:
-    """evaluation.json for the weights best.keras holds. A bug here must not fail a run that
-    trained: its traceback is kept next to the run and the page asks a helper instead."""
+    """evaluation.json and the float32 TFLite file for the weights best.keras holds. A bug here
+    must not fail a run that trained: its traceback is kept next to the run and the page asks
+    a helper instead."""
     import traceback
 
-    from core.training.tasks import write_evaluation
+    from core.training.tasks import write_run_results
 
     try:
-        write_evaluation(paths, model, dataset)
+        write_run_results(paths, model, dataset)
     except Exception:
         (paths.path / "evaluation_error.txt").write_text(traceback.format_exc(), encoding="utf-8")
 

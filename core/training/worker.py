@@ -56,10 +56,11 @@ def worker_main(conn: Any, ready: Any, stop: Any, parent_pid: int, warm_up: bool
         raise
 
 
-def task_worker_main(conn: Any, ready: Any, parent_pid: int) -> None:
+def task_worker_main(conn: Any, ready: Any, parent_pid: int, tasks_per_helper: int = TASKS_PER_HELPER) -> None:
     """Process entry of a helper: answer (task id, op, run dir, args) requests on the duplex
-    `conn` with (task id, "ok", answer) or (task id, "user_error", (code, template, params)),
-    or (task id, "bug", traceback text). Exits after TASKS_PER_HELPER tasks or when the pipe closes."""
+    `conn` with (task id, status, answer, retiring): status "ok" (the answer), "user_error"
+    ((code, template, params)) or "bug" (the traceback text). After `tasks_per_helper` tasks the
+    last answer says `retiring` and the helper exits; it also exits when the pipe closes."""
     _exit_with_parent(parent_pid)
     _lower_priority(HELPER_NICENESS)
     from core.quiet import import_keras
@@ -70,19 +71,19 @@ def task_worker_main(conn: Any, ready: Any, parent_pid: int) -> None:
 
     _silence_native_output()
     ready.set()
-    for _ in range(TASKS_PER_HELPER):
+    for done in range(1, tasks_per_helper + 1):
         try:
             task_id, op, run_dir, args = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = (task_id, "ok", run_task(op, run_dir, args))
+            status, answer = "ok", run_task(op, run_dir, args)
         except UserError as err:
-            reply = (task_id, "user_error", (err.code, err.template, err.params))
+            status, answer = "user_error", (err.code, err.template, err.params)
         except Exception:
-            reply = (task_id, "bug", traceback.format_exc())
+            status, answer = "bug", traceback.format_exc()
         try:
-            conn.send(reply)
+            conn.send((task_id, status, answer, done == tasks_per_helper))
         except (EOFError, OSError):
             return
 

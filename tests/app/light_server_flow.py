@@ -19,7 +19,7 @@ from core.export import TFLITE_VARIANTS
 from tests.app.apptest import exceptions, new_app
 from tests.app.run_helpers import RecordingMediaStorage, download_bytes, run_until_ended
 
-HEAVY = ("tensorflow", "keras", "jax", "torch", "tf_keras", "ai_edge_litert")
+HEAVY = ("tensorflow", "keras", "jax", "torch", "tf_keras")  # LiteRT (ai_edge_litert) is light: it may answer Try it
 
 
 def main(folder: Path) -> None:

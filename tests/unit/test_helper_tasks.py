@@ -18,7 +18,8 @@ from core.templates import default_template
 from core.training import train_in_process
 from core.training.rundir import RunDir, write_job
 from core.training.task_service import Task, TaskService
-from core.training.tasks import read_evaluation
+from core.export import run_tflite
+from core.training.tasks import float32_tflite, read_evaluation
 from core.training.worker import HELPER_NICENESS
 from tests.unit.trained_models import sample
 
@@ -51,6 +52,13 @@ def test_the_worker_writes_the_evaluation_the_page_reads(iris_run):
     assert shown.metrics() == expected.metrics()
     np.testing.assert_array_equal(shown.confusion, expected.confusion)
     assert [vars(m) for m in shown.worst] == [vars(m) for m in expected.worst]
+
+
+def test_the_worker_leaves_a_float32_tflite_file_that_answers_like_keras(iris_run):
+    run_dir, model, iris = iris_run
+    path = float32_tflite(run_dir)
+    assert path is not None  # the server answers "Try it" with it, in LiteRT
+    np.testing.assert_allclose(run_tflite(path.read_bytes(), iris.x_test), model.predict(iris.x_test, verbose=0), atol=1e-5)
 
 
 def test_a_regression_evaluation_keeps_its_plot_points(tmp_path):
@@ -93,10 +101,10 @@ def test_a_helper_predicts_what_the_model_predicts_and_evaluates_an_old_run(task
 
 def test_tflite_files_are_converted_once_into_the_run_folder(tasks, iris_run):
     run_dir, model, iris = iris_run
-    path = Path(tasks.run("tflite", run_dir, variant="float32"))
+    path = Path(tasks.run("tflite", run_dir, variant="float16"))
     assert path.parent == RunDir(run_dir).exports and path.read_bytes()[4:8] == b"TFL3"
     made = path.stat().st_mtime_ns
-    assert Path(tasks.run("tflite", run_dir, variant="float32")).stat().st_mtime_ns == made  # kept, not redone
+    assert Path(tasks.run("tflite", run_dir, variant="float16")).stat().st_mtime_ns == made  # kept, not redone
 
 
 def test_a_helper_that_dies_mid_task_is_a_message_and_the_next_task_gets_a_fresh_one(tasks, iris_run):
@@ -129,3 +137,17 @@ def test_a_waiting_prediction_goes_before_queued_conversions():
     queued = [Task(0, "tflite_report", Path("."), {}), Task(1, "tflite", Path("."), {}), Task(2, "predict", Path("."), {}),
               Task(3, "evaluate", Path("."), {}), Task(4, "predict", Path("."), {})]
     assert [t.number for t in sorted(queued)] == [2, 4, 3, 1, 0]
+
+
+def test_a_helper_retires_after_its_quota_and_no_answer_is_lost(iris_run):
+    run_dir, model, iris = iris_run
+    service = TaskService(tasks_per_helper=2)
+    try:
+        pids = []
+        for k in range(5):
+            outputs = service.submit("predict", run_dir, x=iris.x_test[k : k + 1]).wait(HELPER_START_S)
+            np.testing.assert_allclose(outputs, model.predict(iris.x_test[k : k + 1], verbose=0), atol=1e-6)
+            pids.append(service.pids())
+        assert len({tuple(p) for p in pids}) >= 2  # a fresh helper took over
+    finally:
+        service.shutdown()
