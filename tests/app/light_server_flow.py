@@ -26,7 +26,10 @@ def main(folder: Path) -> None:
     app_test.MemoryMediaFileStorage = RecordingMediaStorage  # downloads can be read back
     seen: dict = {"exceptions": []}
     at = new_app().run()
-    at.button(key="quick_start").click().run()  # Home: iris and its default design
+    at.button(key="quick_start").click().run()  # Home: iris and its default design, opens Design
+    seen["exceptions"] += exceptions(at)
+    at.switch_page("pages/data.py").run()
+    seen["exceptions"] += exceptions(at)
     at.switch_page("pages/train.py").run()
     at.number_input(key="epochs").set_value(2).run()
     at.button(key="start_training").click().run()

@@ -2,8 +2,6 @@
 (sample, train, evaluate, try it, every export) is tests/app/test_light_server.py."""
 from __future__ import annotations
 
-import numpy as np
-
 from tests.app.apptest import exceptions, new_app
 from tests.app.run_helpers import load_keras_bytes, run_until_ended
 

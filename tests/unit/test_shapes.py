@@ -5,7 +5,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from core.shapes import format_report, shape_report
 from core.spec import ProjectSpec
