@@ -6,7 +6,6 @@ import io
 import numpy as np
 
 from core.data.archive import ArchiveFiles
-from core.data.csv_reader import RawTable
 from core.data.dataset import Dataset
 from core.errors import UserError
 from core.sources import sample_source
@@ -24,6 +23,8 @@ _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_bre
 def _table(name: str, seed: int) -> Dataset:
     import sklearn.datasets
 
+    # Here, not at the top: the Data page reads SAMPLES before it has data, without pandas.
+    from core.data.csv_reader import RawTable
     from core.data.tables import prepare_table
 
     bunch = getattr(sklearn.datasets, _LOADERS[name])(as_frame=True)
