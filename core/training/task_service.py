@@ -6,7 +6,8 @@ task_worker_main) that imports Keras once and then answers one request after ano
 queue: a prediction someone is waiting for goes before a file conversion, which goes before
 the variants report; equal priorities keep their order. Each helper slot has a thread that
 hands it the next request and watches it: a helper that dies (out of memory) or runs past
-the task's time limit is replaced, and the waiting page gets a plain message.
+the task's time limit (counted from the hand-over, start-up included, time in the queue not)
+is replaced, and the waiting page gets a plain message.
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from core.training.worker import TASKS_PER_HELPER, task_worker_main
 HELPERS_ENV = "LAYERLAB_HELPERS"
 DEFAULT_HELPERS = 1  # each holds TensorFlow (~0.5 GB); answers take milliseconds to seconds
 PRIORITY = {"predict": 0, "evaluate": 1, "tflite": 2, "tflite_report": 3}
-TIME_LIMIT_S = {"predict": 120, "evaluate": 300, "tflite": 300, "tflite_report": 600}  # start-up included
+# from the hand-over to the answer, a fresh helper's start-up included (not the time spent queued)
+TIME_LIMIT_S = {"predict": 120, "evaluate": 300, "tflite": 300, "tflite_report": 600}
 POLL_S = 0.1
 PREWARM_RETRY_S = 30.0  # a helper that dies at start is not restarted by prewarm more often
+SHUTTING_DOWN = "the server is shutting down"
 
 
 class Task:
@@ -109,6 +112,8 @@ class TaskService:
             raise RuntimeError("the task service has been shut down")
         task = Task(next(self._numbers), op, Path(run_dir), args)
         self._requests.put(task)
+        if self._closed.is_set():  # shut down meanwhile, maybe after shutdown() emptied the queue
+            self._answer_queued()
         return task
 
     def run(self, op: str, run_dir: str | os.PathLike, **args: Any) -> Any:
@@ -136,9 +141,12 @@ class TaskService:
                 if helper is not None:
                     helper.kill()
                 self._helpers[slot] = None
+        self._answer_queued()
+
+    def _answer_queued(self) -> None:
         while True:  # whoever still waits gets an answer
             try:
-                self._requests.get_nowait()._answer_with(error=_stopped("the server is shutting down"))
+                self._requests.get_nowait()._answer_with(error=_stopped(SHUTTING_DOWN))
             except queue.Empty:
                 break
 
@@ -153,35 +161,41 @@ class TaskService:
                 self._do(slot, task)
             except Exception as err:  # never leave a page waiting, whatever happened here
                 if not task.done:
-                    task._answer_with(error=_stopped(f"{type(err).__name__}: {err}"))
+                    reason = SHUTTING_DOWN if self._closed.is_set() else f"{type(err).__name__}: {err}"
+                    task._answer_with(error=_stopped(reason))
 
     def _do(self, slot: int, task: Task) -> None:
         helper = self._helper(slot)
+        deadline = time.monotonic() + TIME_LIMIT_S[task.op]  # time spent in the queue is not the helper's
         try:
-            helper.conn.send((task.number, task.op, str(task.run_dir), task.args))
-        except OSError:  # it exited after its last task: a fresh one takes this one
+            in_time = helper is not None and self._send(helper, task, deadline)
+        except OSError:  # it died since it was checked: a fresh one takes this one
             with self._lock:
                 helper = self._replace(slot)
-            helper.conn.send((task.number, task.op, str(task.run_dir), task.args))
-        deadline = task.submitted_at + TIME_LIMIT_S[task.op]
-        while not helper.conn.poll(POLL_S):
+            in_time = helper is not None and self._send(helper, task, deadline)
+        if helper is None:  # shut down: no helper is started any more
+            task._answer_with(error=_stopped(SHUTTING_DOWN))
+            return
+        while in_time and not helper.conn.poll(POLL_S):
             if self._closed.is_set():
+                task._answer_with(error=_stopped(SHUTTING_DOWN))
                 return
             if not helper.alive and not helper.conn.poll(0):
-                task._answer_with(error=_stopped(_exit_reason(helper.process)))
+                task._answer_with(error=self._lost(helper))
                 return
-            if time.monotonic() > deadline:
-                with self._lock:
-                    helper.kill()
-                task._answer_with(error=UserError(
-                    "task.too_slow",
-                    "This took longer than {limit} seconds, so it was stopped. The server may be busy: try again in a moment.",
-                    limit=TIME_LIMIT_S[task.op]))
-                return
+            in_time = time.monotonic() <= deadline
+        if not in_time:  # past its time limit, before or after taking the request
+            with self._lock:
+                helper.kill()
+            task._answer_with(error=UserError(
+                "task.too_slow",
+                "This took longer than {limit} seconds, so it was stopped. The server may be busy: try again in a moment.",
+                limit=TIME_LIMIT_S[task.op]))
+            return
         try:
             number, status, answer, retiring = helper.conn.recv()
         except (EOFError, OSError):
-            task._answer_with(error=_stopped(_exit_reason(helper.process)))
+            task._answer_with(error=self._lost(helper))
             return
         if retiring:  # it exits now: its successor starts importing while this answer is read
             with self._lock:
@@ -199,17 +213,46 @@ class TaskService:
                 "as helper_error.txt in the run's folder. The model itself is not affected.",
                 error=answer.strip().splitlines()[-1]))
 
-    def _helper(self, slot: int) -> _Helper:
+    @staticmethod
+    def _send(helper: _Helper, task: Task, deadline: float) -> bool:
+        """Hand `task` to `helper`; False when it had not taken it by `deadline` (it is then killed).
+        A request larger than the pipe's buffer (a big CSV's rows) waits until the helper reads it,
+        so the send runs in its own thread and a helper that reads nothing cannot hold the slot."""
+        failed: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                helper.conn.send((task.number, task.op, str(task.run_dir), task.args))
+            except BaseException as err:  # noqa: BLE001 - raised again below, in the slot's thread
+                failed.append(err)
+
+        sender = threading.Thread(target=send, name="layerlab-helper-send", daemon=True)
+        sender.start()
+        sender.join(max(0.0, deadline - time.monotonic()))
+        if sender.is_alive():
+            helper.process.kill()  # its end of the pipe closes, so the send ends with a broken pipe
+            sender.join()
+            return False
+        if failed:
+            raise failed[0]
+        return True
+
+    def _lost(self, helper: _Helper) -> UserError:
+        """What a page hears when its helper went away mid-task."""
+        return _stopped(SHUTTING_DOWN if self._closed.is_set() else _exit_reason(helper.process))
+
+    def _helper(self, slot: int) -> _Helper | None:
         with self._lock:
             helper = self._helpers[slot]
             return helper if helper is not None and helper.alive else self._replace(slot)
 
-    def _replace(self, slot: int) -> _Helper:
-        """A fresh helper in `slot` (the caller holds the lock, or is the slot's own thread)."""
+    def _replace(self, slot: int) -> _Helper | None:
+        """A fresh helper in `slot` (the caller holds the lock, or is the slot's own thread); None
+        once the service is shut down, so no helper outlives shutdown()."""
         old = self._helpers[slot]
         if old is not None:
             old.kill()
-        self._helpers[slot] = _Helper(self._ctx, self.tasks_per_helper)
+        self._helpers[slot] = None if self._closed.is_set() else _Helper(self._ctx, self.tasks_per_helper)
         return self._helpers[slot]
 
 

@@ -5,7 +5,10 @@ imports TensorFlow: seconds)."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from core.evaluate import EVALUATION_FORMAT, evaluate
 from core.templates import default_template
 from core.training import train_in_process
 from core.training.rundir import RunDir, write_job
-from core.training.task_service import Task, TaskService
+from core.training.task_service import TIME_LIMIT_S, Task, TaskService
 from core.export import run_tflite
 from core.training.tasks import float32_tflite, read_evaluation
 from core.training.worker import HELPER_NICENESS
@@ -151,3 +154,57 @@ def test_a_helper_retires_after_its_quota_and_no_answer_is_lost(iris_run):
         assert len({tuple(p) for p in pids}) >= 2  # a fresh helper took over
     finally:
         service.shutdown()
+
+
+def test_time_spent_waiting_in_the_queue_neither_fails_a_task_nor_kills_its_helper(tasks, iris_run, tmp_path):
+    run_dir, model, iris = iris_run
+    tasks.submit("predict", run_dir, x=iris.x_test[:1]).wait(HELPER_START_S)  # a warm helper
+    pid = tasks.pids()[0]
+    other = Path(shutil.copytree(run_dir, tmp_path / "other"))  # a model it has not loaded: an answer takes a while
+    RunDir(other).evaluation.unlink()
+    waited = Task(10_000, "evaluate", other, {})
+    waited.submitted_at -= TIME_LIMIT_S["evaluate"] + 1  # as if it had queued behind longer tasks
+    tasks._requests.put(waited)
+    waited.wait(HELPER_START_S)  # answered, not "took longer than 300 seconds"
+    assert read_evaluation(other).metrics() == evaluate(model, iris).metrics()
+    assert tasks.pids() == [pid]
+
+
+def test_a_helper_that_reads_no_request_is_stopped_at_the_time_limit(tasks, iris_run, monkeypatch):
+    run_dir, _, iris = iris_run
+    tasks.submit("predict", run_dir, x=iris.x_test[:1]).wait(HELPER_START_S)  # a warm helper
+    monkeypatch.setitem(TIME_LIMIT_S, "predict", 5)
+    pid = tasks.pids()[0]
+    os.kill(pid, signal.SIGSTOP)  # alive but reading nothing, as on a machine swapping hard
+    rows = np.zeros((1_000_000, 4), dtype=np.float32)  # a 16 MB CSV's rows: more than the pipe holds
+    with pytest.raises(UserError) as raised:
+        tasks.submit("predict", run_dir, x=rows).wait(30)
+    assert raised.value.code == "task.too_slow"
+    monkeypatch.undo()
+    outputs = tasks.submit("predict", run_dir, x=iris.x_test[:2]).wait(HELPER_START_S)
+    assert outputs.shape == (2, 3) and tasks.pids()[0] != pid
+
+
+def test_a_shutdown_answers_the_task_in_flight_and_leaves_no_helper(iris_run):
+    run_dir, _, iris = iris_run
+    others = helper_processes()  # the module's service keeps its own
+    service = TaskService()
+    in_flight = service.submit("predict", run_dir, x=iris.x_test[:1])  # its helper is still importing TensorFlow
+    deadline = time.monotonic() + 30
+    while not service.pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    service.shutdown()
+    with pytest.raises(UserError) as raised:
+        in_flight.wait(30)
+    assert raised.value.code == "task.helper_stopped" and "shutting down" in str(raised.value)
+    # a task a slot's thread took from the queue just as the service shut down: no helper is started for it
+    late = Task(10_000, "predict", run_dir, {"x": iris.x_test[:1]})
+    service._do(0, late)
+    with pytest.raises(UserError) as raised:
+        late.wait(0)
+    assert "shutting down" in str(raised.value)
+    assert helper_processes() <= others
+
+
+def helper_processes() -> set[int]:
+    return {p.pid for p in multiprocessing.active_children() if p.name == "layerlab-helper"}
