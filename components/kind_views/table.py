@@ -88,10 +88,10 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
         submitted = st.form_submit_button(t("Predict"), type="primary")
     key = ("try_row", run.id)
     if submitted:
-        ws.cache.pop(key, None)
-        computed_once(ws, key, lambda: predict(run, contract_for(dataset).inputs_from_frame(pd.DataFrame([row]))),
-                      spinner=t(ASKING_THE_MODEL))
-    predictions = computed_once(ws, key, None)
+        ws.cache.pop(key, None)  # the row may have changed: ask again
+    ask = (lambda: predict(run, contract_for(dataset).inputs_from_frame(pd.DataFrame([row])))) if submitted else None
+    # one call, so an error is shown once; pressing Predict again is the way to try again
+    predictions = computed_once(ws, key, ask, spinner=t(ASKING_THE_MODEL), retry_button=False)
     if predictions is None:
         return
     show_prediction(predictions, predictions.items[0], key=f"try_row_probabilities_{run.id}")

@@ -31,6 +31,8 @@ TIME_LIMIT_S = {"predict": 120, "evaluate": 300, "tflite": 300, "tflite_report":
 POLL_S = 0.1
 PREWARM_RETRY_S = 30.0  # a helper that dies at start is not restarted by prewarm more often
 SHUTTING_DOWN = "the server is shutting down"
+# a helper's failure, not the model's: asking again may well work (the page offers "Try again")
+RETRYABLE = frozenset({"task.helper_stopped", "task.too_slow"})
 
 
 class Task:

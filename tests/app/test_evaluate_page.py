@@ -134,3 +134,34 @@ def test_a_phone_photo_is_shown_upright_as_the_model_sees_it(downloads):
     url = at.get("image")[-1].proto.imgs[0].url
     shown = Image.open(io.BytesIO(RecordingMediaStorage.latest.get_file(url.rsplit("/", 1)[-1]).content))
     assert shown.size == (120, 90)  # wide, as the photo was taken
+
+
+def test_try_it_through_a_helper_that_stopped_says_so_once_and_predict_tries_again(iris_run, monkeypatch):
+    """A model without a float32 file (its worker died before writing it) is answered by a helper process."""
+    from core.errors import UserError
+
+    ws, model = iris_run
+
+    class FlakyHelper:  # stopped once (out of memory, over its time limit, server restarting), then answers
+        calls = 0
+
+        def run(self, op, run_dir, *, x):
+            FlakyHelper.calls += 1
+            if FlakyHelper.calls == 1:
+                raise UserError("task.helper_stopped", "LayerLab's helper process stopped before it finished ({reason}). "
+                                "Try again; if it stops again, this model may need more memory than the server has.",
+                                reason="killed by signal 9")
+            return model.predict(x, verbose=0)
+
+    monkeypatch.setattr("core.training.tasks.float32_tflite", lambda run_dir: None)
+    monkeypatch.setattr("components.evaluation_views.helper_tasks", FlakyHelper)
+    ws.cache.pop(("try_row", "run1-test"), None)
+    at = evaluate_page(ws)
+    at.button(key="FormSubmitter:try_row_run1-test-Predict").click().run()
+    assert not exceptions(at)
+    assert len([e for e in at.error if "stopped before it finished" in e.value]) == 1
+    assert not any(b.label == "Try again" for b in at.button)  # the form's own button asks again
+    at.button(key="FormSubmitter:try_row_run1-test-Predict").click().run()
+    assert not exceptions(at) and not at.error and FlakyHelper.calls == 2
+    assert any(m.value.startswith("Prediction: **") for m in at.markdown)
+    ws.cache.pop(("try_row", "run1-test"), None)

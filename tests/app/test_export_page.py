@@ -98,3 +98,32 @@ def test_a_failed_tflite_conversion_is_a_message_and_the_keras_file_still_downlo
     keys = [b.key for b in at.download_button]
     assert "download_keras" in keys and "download_tflite" not in keys
     ws.cache.pop(("tflite_file", ws.runs[0].id, "float16"), None)  # later tests convert for real
+
+
+def test_a_helper_that_stopped_is_a_message_with_a_way_to_try_again(trained, monkeypatch):
+    ws, _ = trained
+    run = ws.runs[0]
+
+    class FlakyHelper:  # stopped once (out of memory, over its time limit, server restarting), then answers
+        calls = 0
+
+        def run(self, op, run_dir, **args):
+            FlakyHelper.calls += 1
+            if FlakyHelper.calls == 1:
+                raise UserError("task.helper_stopped", "LayerLab's helper process stopped before it finished ({reason}). "
+                                "Try again; if it stops again, this model may need more memory than the server has.",
+                                reason="killed by signal 9")
+            return str(run.run_dir / "exports" / "model_float32.tflite")  # a TFLite file, as a helper answers
+
+    monkeypatch.setattr("components.export_views.helper_tasks", FlakyHelper)
+    key = ("tflite_file", run.id, "float16")
+    ws.cache.pop(key, None)
+    at = export_page(ws)
+    at.radio(key="tflite_variant").set_value("float16").run()
+    assert any("stopped before it finished" in e.value for e in at.error)
+    at.run()
+    assert FlakyHelper.calls == 1  # a rerun of the page asks no helper again...
+    next(b for b in at.button if b.label == "Try again").click().run()  # ...the user does
+    assert not exceptions(at) and not at.error and FlakyHelper.calls == 2
+    assert "download_tflite" in [b.key for b in at.download_button]
+    ws.cache.pop(key, None)  # later tests convert for real
