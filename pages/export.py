@@ -10,7 +10,7 @@ from components.state.workspace import get_workspace
 require_app_frame()
 ws = get_workspace()
 st.header(t("Export"))
-st.caption(t("Every file is made from the trained model in memory: downloading never trains again."))
+st.caption(t("Every file comes from the model the run saved: downloading never trains again."))
 
 runs = trained_runs_or_explain(ws)
 if runs:

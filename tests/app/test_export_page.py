@@ -1,4 +1,4 @@
-"""Export: every file downloads from memory; a TFLite problem never blocks the .keras file."""
+"""Export: every file downloads from the run's saved model; a TFLite problem never blocks the .keras file."""
 from __future__ import annotations
 
 import ast
