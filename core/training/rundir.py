@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,23 @@ class RunDir:
     best_model = property(lambda self: self.path / "best.keras")
     result = property(lambda self: self.path / "result.json")
     evaluation = property(lambda self: self.path / "evaluation.json")  # the worker's test results
-    exports = property(lambda self: self.path / "exports")  # files converted on request (TFLite)
+    exports = property(lambda self: self.path / "exports")  # TFLite files: float32 by the worker, others on request
+    evaluation_error = property(lambda self: self.path / "evaluation_error.txt")  # a bug's traceback (the worker's)
+    helper_error = property(lambda self: self.path / "helper_error.txt")  # a bug's traceback (a helper task's)
 
     def array(self, name: str) -> Path:
         return self.path / f"{name}.npy"
 
     def create(self) -> RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def clear_results(self) -> RunDir:
+        """Remove what an earlier run in this folder left (its events, model, evaluation, TFLite
+        files and error notes), so nothing of it is shown for the next model."""
+        for stale in (self.events, self.result, self.best_model, self.evaluation, self.evaluation_error, self.helper_error):
+            stale.unlink(missing_ok=True)
+        shutil.rmtree(self.exports, ignore_errors=True)
         return self
 
 

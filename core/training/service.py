@@ -302,9 +302,7 @@ class TrainingService:
 
     def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike) -> RunHandle:
         """Queue a run of `spec` (a ProjectSpec) on `dataset` in `run_dir` (created; old results removed)."""
-        paths = RunDir(run_dir).create()
-        for stale in (paths.events, paths.result, paths.best_model):
-            stale.unlink(missing_ok=True)
+        paths = RunDir(run_dir).create().clear_results()
         write_job(paths, spec, dataset)
         handle = RunHandle(self, paths.path)
         with self._lock:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
+from core.training.rundir import RunDir
 from core.training.worker import TASKS_PER_HELPER, task_worker_main
 
 HELPERS_ENV = "LAYERLAB_HELPERS"
@@ -275,6 +276,6 @@ def _exit_reason(process: Any) -> str:
 
 def _keep_traceback(run_dir: Path, text: str) -> None:
     try:
-        (run_dir / "helper_error.txt").write_text(text, encoding="utf-8")
+        RunDir(run_dir).helper_error.write_text(text, encoding="utf-8")
     except OSError:
         pass

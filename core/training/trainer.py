@@ -174,7 +174,7 @@ def _evaluate_kept_model(paths: RunDir, model: Any, dataset: Dataset) -> None:
     try:
         write_run_results(paths, model, dataset)
     except Exception:
-        (paths.path / "evaluation_error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        paths.evaluation_error.write_text(traceback.format_exc(), encoding="utf-8")
 
 
 def _finish(result: RunResult, emit: EventSink, paths: RunDir, model: Any) -> None:

@@ -208,3 +208,23 @@ def test_a_shutdown_answers_the_task_in_flight_and_leaves_no_helper(iris_run):
 
 def helper_processes() -> set[int]:
     return {p.pid for p in multiprocessing.active_children() if p.name == "layerlab-helper"}
+
+
+def test_a_run_started_in_a_used_folder_never_shows_the_earlier_models_results(tmp_path):
+    """TrainingService.start removes old results: a stale evaluation.json or float32 file would be the
+    Evaluate page's metrics and Try it's answers for the new model."""
+    from core.training import TrainingService
+
+    paths = RunDir(tmp_path / "run").create()
+    for stale in (paths.events, paths.result, paths.best_model, paths.evaluation, paths.path / "evaluation_error.txt",
+                  paths.path / "helper_error.txt"):
+        stale.write_text("from an earlier run")
+    paths.exports.mkdir()
+    (paths.exports / "model_float32.tflite").write_bytes(b"earlier model")
+    service = TrainingService(keep_warm=False)
+    service.max_concurrent = 0  # the run stays queued: no worker is started
+    try:
+        service.start(default_template(sample("iris")), sample("iris"), paths.path)
+        assert sorted(p.name for p in paths.path.iterdir() if not p.name.endswith(".npy")) == ["dataset.json", "spec.json"]
+    finally:
+        service.shutdown()
