@@ -1,17 +1,19 @@
-"""Try it: a helper process (the app's choice) against LiteRT inside the web server.
+"""Try it: a helper process against LiteRT inside the web server (the app's choice since this bench).
 
     .venv/bin/python -m bench.try_it [--repeats 100] [--out bench/results/try_it.json]
 
 The same question both ways, for the iris and digits samples' default designs (trained 5
 epochs): one filled-in row or one picture, answered
-- by a warm helper process (core.training.task_service, the app): the server sends the decoded
-  input array through a pipe and gets the model's outputs back; the helper keeps the model
-  loaded. Measured: the server's wall time per answer, and the helper's resident size.
+- by a warm helper process (core.training.task_service; the app's fallback for a run without a
+  float32 file): the server sends the decoded input array through a pipe and gets the model's
+  outputs back; the helper keeps the model loaded. Measured: the server's wall time per answer,
+  and the helper's resident size.
 - by LiteRT in the server process: the run's float32 TFLite file in `ai_edge_litert`'s
-  Interpreter, created once per run, invoked per answer. Measured: the wall time per answer,
-  and what importing LiteRT and creating the interpreter add to the server's resident size
-  (in a fresh interpreter that has imported what the server imports), plus the one-off cost of
-  making the float32 file (a conversion in a worker: seconds of CPU per run).
+  Interpreter, created once per run, invoked per answer (the app creates one per answer:
+  `create_s` more each time). Measured: the wall time per answer, and what importing LiteRT and
+  creating the interpreter add to the server's resident size (in a fresh interpreter that has
+  imported what the server imports), plus the one-off cost of making the float32 file (a
+  conversion in a worker: seconds of CPU per run).
 Both must give the same outputs (to 1e-5) as the Keras model. Each side runs in its own
 interpreter so neither pays for the other's imports.
 """
