@@ -87,7 +87,7 @@ def read_dataset(run_dir: RunDir, *, mapped: bool = False) -> Dataset:
 def write_json(path: Path, data: Any, *, allow_nan: bool = False) -> None:
     """Write JSON atomically, so a reader never sees half a file. `allow_nan` for results that
     may hold a diverged model's NaN (Python's json reads it back)."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two processes may write the same file
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=allow_nan), encoding="utf-8")
     os.replace(tmp, path)
 

@@ -269,8 +269,8 @@ class TrainingService:
     """Server-wide: runs training jobs in worker processes, at most `max_concurrent` at
     once (then FIFO), keeping one warm worker. Holds no user data beyond the handles.
 
-    `tasks` (a TaskService) does the pages' small jobs on finished runs; its helper is started
-    once a run has been trained and nothing trains, like the spare."""
+    `tasks` (a TaskService) does the pages' small jobs on finished runs in a helper started on
+    demand."""
 
     def __init__(
         self,
@@ -294,7 +294,6 @@ class TrainingService:
         self._spare_died_at = -SPARE_RETRY_S
         self._closed = threading.Event()
         self.tasks = TaskService()
-        self._trained_any = False
         self.pump()  # starts the warm worker
         self._thread = threading.Thread(target=self._loop, name="layerlab-training-service", daemon=True)
         self._thread.start()
@@ -349,7 +348,6 @@ class TrainingService:
                     worker.kill()
                     handle._assign(_Worker(self._ctx, self._warm_up))
                 self._running.append(handle)
-                self._trained_any = True
             self._keep_spare()
 
     def shutdown(self) -> None:
@@ -385,8 +383,6 @@ class TrainingService:
         retry_ok = time.monotonic() - self._spare_died_at >= SPARE_RETRY_S
         if self._spare is None and idle and retry_ok:
             self._spare = _Worker(self._ctx, self._warm_up)
-        if idle and self._trained_any and not self.tasks.pids():
-            self.tasks.prewarm()  # the first "Try it" or evaluation then waits for no import
 
     def _loop(self) -> None:
         while not self._closed.wait(PUMP_INTERVAL_S):

@@ -30,7 +30,9 @@ PRIORITY = {"predict": 0, "evaluate": 1, "tflite": 2, "tflite_report": 3}
 # from the hand-over to the answer, a fresh helper's start-up included (not the time spent queued)
 TIME_LIMIT_S = {"predict": 120, "evaluate": 300, "tflite": 300, "tflite_report": 600}
 POLL_S = 0.1
-PREWARM_RETRY_S = 30.0  # a helper that dies at start is not restarted by prewarm more often
+# A helper holds TensorFlow (~700 MB) and most sessions never need one (the worker evaluates,
+# Try it runs in LiteRT): it starts on the first request and is stopped after this long unused.
+IDLE_EXIT_S = 300.0
 SHUTTING_DOWN = "the server is shutting down"
 # a helper's failure, not the model's: asking again may well work (the page offers "Try again")
 RETRYABLE = frozenset({"task.helper_stopped", "task.too_slow"})
@@ -102,7 +104,7 @@ class TaskService:
         self._lock = threading.Lock()
         self._helpers: list[_Helper | None] = [None] * self.n_helpers
         self._closed = threading.Event()
-        self._prewarmed_at = -PREWARM_RETRY_S
+        self._last_used = [0.0] * self.n_helpers
         self._threads = [threading.Thread(target=self._serve, args=(slot,), name=f"layerlab-helper-{slot}", daemon=True)
                          for slot in range(self.n_helpers)]
         for thread in self._threads:
@@ -122,16 +124,6 @@ class TaskService:
     def run(self, op: str, run_dir: str | os.PathLike, **args: Any) -> Any:
         """Submit and wait for the answer (the page shows a spinner meanwhile)."""
         return self.submit(op, run_dir, **args).wait()
-
-    def prewarm(self) -> None:
-        """Start the helpers now (TensorFlow's import takes seconds), e.g. while no run trains."""
-        with self._lock:
-            if self._closed.is_set() or time.monotonic() - self._prewarmed_at < PREWARM_RETRY_S:
-                return
-            self._prewarmed_at = time.monotonic()
-            for slot, helper in enumerate(self._helpers):
-                if helper is None or not helper.alive:
-                    self._replace(slot)
 
     def pids(self) -> list[int]:
         with self._lock:
@@ -159,8 +151,10 @@ class TaskService:
             try:
                 task = self._requests.get(timeout=0.5)
             except queue.Empty:
+                self._stop_if_idle(slot)
                 continue
             try:
+                self._last_used[slot] = time.monotonic()
                 self._do(slot, task)
             except Exception as err:  # never leave a page waiting, whatever happened here
                 if not task.done:
@@ -243,6 +237,14 @@ class TaskService:
     def _lost(self, helper: _Helper) -> UserError:
         """What a page hears when its helper went away mid-task."""
         return _stopped(SHUTTING_DOWN if self._closed.is_set() else _exit_reason(helper.process))
+
+    def _stop_if_idle(self, slot: int) -> None:
+        """Only the slot's own thread talks to its helper, so stopping it here races no request."""
+        with self._lock:
+            helper = self._helpers[slot]
+            if helper is not None and time.monotonic() - self._last_used[slot] > IDLE_EXIT_S:
+                helper.kill()
+                self._helpers[slot] = None
 
     def _helper(self, slot: int) -> _Helper | None:
         with self._lock:

@@ -15,6 +15,7 @@ it); `read_evaluation` is what the server reads back, without Keras.
 from __future__ import annotations
 
 import json
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def write_tflite(paths: RunDir, model: Any, dataset: Any, variant: str) -> Path:
     target = tflite_path(paths, variant)
     content = tflite_bytes(model, variant, dataset)
     paths.exports.mkdir(exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")  # two helpers may convert the same file
     tmp.write_bytes(content)
     tmp.replace(target)  # a reader never sees half a file
     return target

@@ -142,7 +142,7 @@ def test_a_waiting_prediction_goes_before_queued_conversions():
     assert [t.number for t in sorted(queued)] == [2, 4, 3, 1, 0]
 
 
-def test_a_helper_retires_after_its_quota_and_no_answer_is_lost(iris_run):
+def test_a_helper_retires_after_its_quota_or_when_unused_and_no_answer_is_lost(iris_run, monkeypatch):
     run_dir, model, iris = iris_run
     service = TaskService(tasks_per_helper=2)
     try:
@@ -152,6 +152,11 @@ def test_a_helper_retires_after_its_quota_and_no_answer_is_lost(iris_run):
             np.testing.assert_allclose(outputs, model.predict(iris.x_test[k : k + 1], verbose=0), atol=1e-6)
             pids.append(service.pids())
         assert len({tuple(p) for p in pids}) >= 2  # a fresh helper took over
+        monkeypatch.setattr("core.training.task_service.IDLE_EXIT_S", 0.5)
+        deadline = time.monotonic() + 30
+        while service.pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert service.pids() == []  # an unused helper gives its memory back
     finally:
         service.shutdown()
 
