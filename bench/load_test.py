@@ -56,9 +56,10 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+from playwright.async_api import Locator
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bench.browser import CLOCK_TICKS, StreamlitServer, _children, tree_cpu_seconds
+from bench.browser import CLOCK_TICKS, StreamlitServer, _children, server_and_browser_cpu_seconds, tree_cpu_seconds
 from bench.harness import REPO, environment, metric
 from bench.hostile_files import HostileUpload, hostile_uploads
 from uidriver.chromium import launch
@@ -148,13 +149,16 @@ def own_cpu_seconds(pid: int) -> tuple[float, float]:
 
 
 class CpuMeter:
-    """The server's own CPU over the test, and its descendants' (workers) sampled by pid."""
+    """The server's own CPU over the test, and its descendants' (workers) and the headless
+    Chromium's (which shares the machine's cores with the server), sampled by pid."""
 
     def __init__(self, server_pid: int) -> None:
         self.pid = server_pid
         self.own0, self.reaped0 = own_cpu_seconds(server_pid)
         self.children0 = self._children()  # a warm spare may be importing TensorFlow already
         self.children_max = dict(self.children0)
+        self.browser0 = self._browser()
+        self.browser_max = dict(self.browser0)
         self.started = time.perf_counter()
         self.result: dict[str, Any] = {}
 
@@ -163,9 +167,16 @@ class CpuMeter:
         tree.pop(self.pid, None)
         return tree
 
+    def _browser(self) -> dict[int, float]:
+        found = server_and_browser_cpu_seconds(self.pid)
+        found.pop(self.pid, None)
+        return found
+
     def sample(self) -> None:
         for pid, cpu in self._children().items():
             self.children_max[pid] = max(self.children_max.get(pid, 0.0), cpu)
+        for pid, cpu in self._browser().items():
+            self.browser_max[pid] = max(self.browser_max.get(pid, 0.0), cpu)
 
     def stop(self) -> dict[str, Any]:
         """Call once, when the users are done (before their tabs close)."""
@@ -173,6 +184,7 @@ class CpuMeter:
         wall = time.perf_counter() - self.started
         own, reaped = own_cpu_seconds(self.pid)
         workers = sum(cpu - self.children0.get(pid, 0.0) for pid, cpu in self.children_max.items())
+        browser = sum(cpu - self.browser0.get(pid, 0.0) for pid, cpu in self.browser_max.items())
         self.result = {
             "wall_s": round(wall, 1),
             "server_cpu_s": round(own - self.own0, 1),
@@ -181,6 +193,8 @@ class CpuMeter:
             "workers_cpu_share": round(workers / wall, 3),
             "workers_seen": len(self.children_max),
             "reaped_children_cpu_s": round(reaped - self.reaped0, 1),
+            "browser_cpu_s_sampled": round(browser, 1),
+            "browser_cpu_share": round(browser / wall, 3),
         }
         return self.result
 
@@ -277,6 +291,8 @@ class User:
         self.frames = {"sent": 0, "received": 0}  # websocket messages to and from the server
         self.training_s: float | None = None
         self.end_message = ""
+        self.step = "open_home"  # what the flow is doing now (named in an error)
+        self.failed_page: dict[str, Any] = {}  # what the page showed when the flow failed
         self.prediction = ""  # what "Try it" showed
         self.tflite: dict[str, Any] = {}  # the downloaded file: name, size, identifier
         page.on("websocket", self._count_frames)
@@ -288,16 +304,18 @@ class User:
     def now_s(self) -> float:
         return round(time.perf_counter() - self.clock_zero, 2)
 
-    async def act(self, name: str, action, shows: str | None = None) -> None:
+    async def act(self, name: str, action, shows: "str | Locator | None" = None) -> None:
         """Do `action` once the app is idle; its latency lasts until the element `shows` (new on
         the page) is visible and the app is idle again, or, for an action with no new element,
         until the script run it triggered has finished."""
+        self.step = name
         await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
         self.started_s[name] = self.now_s()
         if shows is not None:
             started = time.perf_counter()
             await action()
-            await self.page.locator(shows).first.wait_for(timeout=ACTION_TIMEOUT_MS)
+            shown = self.page.locator(shows) if isinstance(shows, str) else shows
+            await shown.first.wait_for(timeout=ACTION_TIMEOUT_MS)
             await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
             self.latencies[name] = round(time.perf_counter() - started, 3)
             await self.check_no_exception(name)
@@ -333,10 +351,23 @@ class User:
         """Open the app: timed until Home's script run has finished and its sample button is drawn."""
         started = time.perf_counter()
         self.started_s["open_home"] = self.now_s()
-        await self.page.goto(url)
+        await self.page.goto(url, timeout=ACTION_TIMEOUT_MS)  # 20 tabs loading the app's scripts on 2 cores pass 30 s
         await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
         await self.page.locator(".st-key-quick_start button").wait_for(timeout=ACTION_TIMEOUT_MS)
         self.latencies["open_home"] = round(time.perf_counter() - started, 3)
+
+    async def note_failure(self) -> None:
+        """What the page shows now (a failed flow): the app's states, the main area's text, a screenshot."""
+        try:
+            app = self.page.get_by_test_id("stApp")
+            self.failed_page = {
+                "script_state": await app.get_attribute("data-test-script-state", timeout=5_000),
+                "connection": await app.get_attribute("data-test-connection-state", timeout=5_000),
+                "main_text": (await self.page.get_by_test_id("stMain").inner_text(timeout=5_000))[:600],
+            }
+            await self.page.screenshot(path=str(SCREENSHOTS / f"user{self.number}-failed.png"), full_page=True, timeout=10_000)
+        except Exception as err:  # a diagnosis only: never hide the failure itself
+            self.failed_page["note_error"] = f"{type(err).__name__}: {str(err)[:200]}"
 
     def nav(self, name: str):
         return self.page.locator(NAV_LINKS).filter(has_text=re.compile(rf"{name}\s*$")).first
@@ -355,9 +386,11 @@ class User:
 
         await self.act("set_epochs", set_epochs)
         pressed = time.perf_counter()
-        await self.act("start_training", lambda: page.locator(".st-key-start_training button").click(),
-                       shows=".st-key-stop_training button:not([disabled])")
         ended = page.get_by_test_id("stMain").get_by_text(RUN_ENDED).first
+        # Stop enabled (queued or training), or already the run's end when the page lagged behind a short run
+        await self.act("start_training", lambda: page.locator(".st-key-start_training button").click(),
+                       shows=page.locator(".st-key-stop_training button:not([disabled])").or_(ended))
+        self.step = "wait_for_the_run_end"
         await ended.wait_for(timeout=self.training_timeout_ms)
         self.training_s = round(time.perf_counter() - pressed, 2)
         self.end_message = (await ended.inner_text())[:200]
@@ -373,6 +406,7 @@ class User:
         """Evaluate's "Try it": press Predict in the "Fill in a row" form (prefilled with typical
         values) and wait for the prediction; timed by the script run the submit caused."""
         predict = self.page.get_by_test_id("stForm").get_by_role("button").filter(has_text="Predict").first
+        self.step = "try_it"
         await predict.wait_for(timeout=ACTION_TIMEOUT_MS)
         await self.act("try_it", predict.click)
         shown = self.page.get_by_test_id("stMain").get_by_text(PREDICTION).first
@@ -383,6 +417,7 @@ class User:
         """Export's TFLite download (float32, converted when the page opened). The button reruns
         nothing (on_click="ignore"): timed from the click until the whole file has arrived."""
         button = self.page.locator(".st-key-download_tflite").get_by_role("button").first
+        self.step = "download_tflite"
         await self.page.wait_for_selector(APP_IDLE, timeout=ACTION_TIMEOUT_MS)
         self.started_s["download_tflite"] = self.now_s()
         started = time.perf_counter()
@@ -402,7 +437,7 @@ class User:
         return {"user": self.number, "latencies_s": self.latencies, "started_s": self.started_s,
                 "unobserved_runs": self.unobserved, "training_wall_s": self.training_s,
                 "end_message": self.end_message, "prediction": self.prediction, "tflite": self.tflite,
-                "errors": self.errors}
+                "websocket_frames": self.frames, "failed_page": self.failed_page, "errors": self.errors}
 
 
 class HostileUser(User):
@@ -561,10 +596,13 @@ async def run_users(server: StreamlitServer, n_users: int, epochs: int, uploads:
         load["end"] = [round(x, 2) for x in os.getloadavg()]
         for user, flow, outcome in zip(everyone, flows, outcomes):
             if flow in pending:
-                user.errors.append(f"not done within the test's limit of {total_s} s "
+                user.errors.append(f"{getattr(user, 'step', '?')}: not done within the test's limit of {total_s} s "
                                    f"(steps done: {', '.join(user.latencies) or 'none'})")
             elif isinstance(outcome, BaseException):
-                user.errors.append(f"{type(outcome).__name__}: {str(outcome).splitlines()[0][:300]}")
+                user.errors.append(f"{getattr(user, 'step', '?')}: {type(outcome).__name__}: "
+                                   f"{str(outcome).splitlines()[0][:300]}")
+            if user.errors and not isinstance(user, HostileUser):
+                await user.note_failure()
         folders_open = workspace_folders(server)
         memory_open = memory(server)
         for context in contexts:
@@ -726,7 +764,8 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
         print(f"  {name:16} n {step['n']:2}  p50 {step['p50_s']} s  p95 {step['p95_s']} s  max {step['max_s']} s")
     print(f"  server CPU: {cpu['server_cpu_s']} s of {cpu['wall_s']} s = {cpu['server_cpu_share']} of one core "
           f"({report['environment']['machine']['cpu_count']} cores); workers {cpu['workers_cpu_s_sampled']} s sampled "
-          f"({cpu['workers_cpu_share']} of one core, {cpu['workers_seen']} processes), reaped {cpu['reaped_children_cpu_s']} s")
+          f"({cpu['workers_cpu_share']} of one core, {cpu['workers_seen']} processes), reaped {cpu['reaped_children_cpu_s']} s; "
+          f"headless Chromium {cpu['browser_cpu_s_sampled']} s ({cpu['browser_cpu_share']} of one core)")
     waits, speeds = training["queue_wait_s"], training["samples_per_s"]
     print(f"  queue wait (Start → the worker's start event): p50 {waits['p50']} s, p95 {waits['p95']} s, "
           f"max {waits['max']} s over {waits['n']} runs")
