@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -24,6 +25,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def streamlit_command() -> Path:
+    """The checkout's .venv streamlit, else the one next to this interpreter (a git worktree
+    without its own .venv, run with another checkout's Python)."""
+    own = REPO / ".venv" / "bin" / "streamlit"
+    return own if own.exists() else Path(sys.executable).parent / "streamlit"
 
 
 class StreamlitServer:
@@ -42,7 +50,7 @@ class StreamlitServer:
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         env = child_env({"TMPDIR": str(self.tmpdir), "PYTHONUNBUFFERED": "1"})
         command = [
-            str(REPO / ".venv" / "bin" / "streamlit"), "run", str(self.script),
+            str(streamlit_command()), "run", str(self.script),
             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
         ]
