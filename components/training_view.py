@@ -3,8 +3,8 @@ components.training_form).
 
 Training runs in core.training's worker process; the session's runs and their bookkeeping
 are components.state.runs. The page only reads progress events: `live_progress` is a
-fragment that re-runs itself while a run is active (every FIRST_PROGRESS_POLL_S until the
-run's first progress shows, then every POLL_INTERVAL_S), reads the events appended since
+fragment that re-runs itself while a run is active (every QUEUED_POLL_S while it waits for a
+slot, every FIRST_PROGRESS_POLL_S until the run's first progress shows, then every POLL_INTERVAL_S), reads the events appended since
 its last look (sync_active_run), redraws small Plotly curves and calls st.rerun() when the
 first progress arrives (to slow the timer down) and once when the run ends.
 """
@@ -28,6 +28,9 @@ from core.errors import UserError
 # Start must answer within 2 s), then at a pace that still reads as live.
 FIRST_PROGRESS_POLL_S = 0.5
 POLL_INTERVAL_S = 2.0
+# A queued run only needs its place in line: 20 queued pages at 0.5 s kept a 2-core server busy
+# with reruns (bench/results/load_test_before_issue18_20users.json).
+QUEUED_POLL_S = 3.0
 EARLIER_RUNS_OVERLAID = 5
 DATA_PAGE = "pages/data.py"
 DESIGN_PAGE = "pages/design.py"
@@ -107,7 +110,10 @@ def live_progress(ws: Workspace) -> None:
     interval = None
     if ws.active_run is not None:
         run = active_session_run(ws)
-        interval = POLL_INTERVAL_S if run is not None and run.shows_progress else FIRST_PROGRESS_POLL_S
+        if run is not None and run.status == "queued":
+            interval = QUEUED_POLL_S
+        else:
+            interval = POLL_INTERVAL_S if run is not None and run.shows_progress else FIRST_PROGRESS_POLL_S
     st.fragment(_live_progress_body, run_every=interval)(ws)
 
 
@@ -115,6 +121,7 @@ def _live_progress_body(ws: Workspace) -> None:
     was_active = ws.active_run is not None
     active = active_session_run(ws)
     had_progress = active is not None and active.shows_progress
+    was_queued = active is not None and active.status == "queued"
     run = sync_active_run(ws)
     if run is None:
         run = ws.runs[-1] if ws.runs else None
@@ -131,6 +138,8 @@ def _live_progress_body(ws: Workspace) -> None:
         st.rerun()  # once: the buttons, settings and runs table update for the ended run
     elif was_active and not had_progress and run.shows_progress:
         st.rerun()  # once: live_progress sets the slower timer now that progress shows
+    elif was_queued and run.status != "queued":
+        st.rerun()  # once: a worker took the run; poll fast until its first progress shows
 
 
 def _progress_bar(run: SessionRun) -> None:
