@@ -37,7 +37,8 @@ def streamlit_command() -> Path:
 class StreamlitServer:
     """`streamlit run SCRIPT` on a free loopback port; `started_at` is taken just before the spawn."""
 
-    def __init__(self, script: Path, tmpdir: Path, log_path: Path) -> None:
+    def __init__(self, script: Path, tmpdir: Path, log_path: Path, cpus: set[int] | None = None) -> None:
+        self.cpus = cpus  # pin the server and every process it starts to these cores (taskset)
         self.script = script
         self.tmpdir = tmpdir
         self.log_path = log_path
@@ -54,6 +55,8 @@ class StreamlitServer:
             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
         ]
+        if self.cpus:
+            command = ["taskset", "-c", ",".join(map(str, sorted(self.cpus)))] + command
         with self.log_path.open("w") as log:
             self.started_at = time.perf_counter()
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

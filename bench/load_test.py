@@ -658,8 +658,11 @@ def summarise(users: list[User]) -> dict[str, Any]:
     }
 
 
+SERVER_CPUS: set[int] | None = None  # --server-cores: the server machine's share of this one
+
+
 def start_server(tmp: Path) -> StreamlitServer:
-    server = StreamlitServer(REPO / "app.py", tmp / "tmp", tmp / "server.log").start()
+    server = StreamlitServer(REPO / "app.py", tmp / "tmp", tmp / "server.log", cpus=SERVER_CPUS).start()
     server.wait_healthy()
     time.sleep(2)
     return server
@@ -753,6 +756,7 @@ def load_test(n_users: int, epochs: int, max_concurrent: int, hostile: bool = Fa
             "environment": environment(),
             "settings": {"users": n_users, "epochs": epochs, "max_concurrent_runs": max_concurrent,
                          "session_grace_s": GRACE_S, "address": "127.0.0.1",
+                         "server_cores": sorted(SERVER_CPUS) if SERVER_CPUS else "all (shared with the browsers)",
                          "flow": "Home 'Try it with a sample' → Train → Start → Evaluate → Try it (Predict) → Export → download TFLite",
                          "timeouts_s": result["timeouts_s"],
                          "hostile_user": "Home → Data → upload each file of bench/hostile_files.py in turn" if hostile else None},
@@ -819,12 +823,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="first measure the same training with nobody clicking, on a fresh server, for the speed ratio")
     parser.add_argument("--solo-users", type=int, help="users training at once in the --solo measurement "
                                                        "(default: --max-concurrent, so the runs overlap as under load)")
+    parser.add_argument("--server-cores", help="e.g. 0: pin the server and its workers to these cores and this "
+                        "test with its browsers to the others, as if the users' browsers ran on their own machines")
     parser.add_argument("--hostile", action="store_true",
                         help="one more user uploads hostile files on the Data page meanwhile (bench/hostile_files.py)")
     parser.add_argument("--out", type=Path, help=f"default {RESULT.relative_to(REPO)}, "
                                                  f"with --hostile {HOSTILE_RESULT.relative_to(REPO)}")
     args = parser.parse_args(argv)
     out = args.out or (HOSTILE_RESULT if args.hostile else RESULT)
+    if args.server_cores:
+        global SERVER_CPUS
+        SERVER_CPUS = {int(c) for c in args.server_cores.split(",")}
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - SERVER_CPUS)  # Chromium inherits it
     solo_users = (args.solo_users or args.max_concurrent) if args.solo else 0
     report = load_test(args.users, args.epochs, args.max_concurrent, hostile=args.hostile, solo_users=solo_users)
     out.parent.mkdir(parents=True, exist_ok=True)
