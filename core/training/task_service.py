@@ -154,12 +154,13 @@ class TaskService:
                 self._stop_if_idle(slot)
                 continue
             try:
-                self._last_used[slot] = time.monotonic()
                 self._do(slot, task)
             except Exception as err:  # never leave a page waiting, whatever happened here
                 if not task.done:
                     reason = SHUTTING_DOWN if self._closed.is_set() else f"{type(err).__name__}: {err}"
                     task._answer_with(error=_stopped(reason))
+            finally:
+                self._last_used[slot] = time.monotonic()  # idle from the end of a task, however long it took
 
     def _do(self, slot: int, task: Task) -> None:
         helper = self._helper(slot)
