@@ -184,7 +184,8 @@ def layer_type_groups(data_kind: str) -> list[tuple[str | None, list[str]]]:
     (no heading); on tables, the sequence layers (Conv1D, pooling 1D, LSTM, GRU, Bidirectional...)
     next, since a Reshape with target_shape [-1, 1] turns a row into a sequence; the rest last.
     Every layer a shape-report message suggests is in one of them."""
-    suited = [entry.name for entry in layers_for(data_kind)]
+    suited_kinds = set(kind_named(data_kind).suited_layer_kinds)  # text: Embedding and the sequence layers
+    suited = [entry.name for entry in LAYERS.values() if suited_kinds & set(entry.kinds)]
     groups: list[tuple[str | None, list[str]]] = [(None, suited)]
     for reshaped in kind_named(data_kind).reshaped_layer_kinds:
         groups.append((SEQUENCE_HEADING, [e.name for e in layers_for(reshaped) if e.name not in suited]))

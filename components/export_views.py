@@ -21,7 +21,7 @@ from components.state.runs import SessionRun
 from components.state.workspace import Workspace
 from core.errors import UserError
 from core.training.rundir import RunDir
-from core.training.tasks import tflite_path
+from core.training.tasks import downloadable_keras, tflite_path
 from core.sizes import human_size
 
 # What each variant is, never how big it gets: a small network's file is mostly fixed overhead,
@@ -50,7 +50,7 @@ def download_row(title: str, explanation: str, **button: Any) -> None:
 
 
 def keras_download(ws: Workspace, run: SessionRun) -> None:
-    data = run.best_model_path.read_bytes()  # written once by the worker when the run ended
+    data = downloadable_keras(run.run_dir).read_bytes()  # written once by the worker when the run ended
     download_row(
         t("Keras model"),
         t("The trained network with its preprocessing built in; load it with keras.saving.load_model. {size}", size=human_size(len(data))),

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
 from core.data.kinds import kind_of
-from core.shapes import shape_report
+from core.shapes import shape_report, with_data_settings
 
 
 def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_memory_bytes: int | None = None):
@@ -34,6 +34,7 @@ def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_m
     inputs = keras.Input(shape=tuple(dataset.input_shape), name="input")
     x = kind_of(dataset).input_block(keras, inputs, dataset, reads_integer_codes(spec))
     for number, layer in enumerate(spec.layers, start=1):
+        layer = with_data_settings(layer, dataset)
         x = instantiate(keras, LAYERS[layer["type"]].keras_call(layer), name=layer_name(number, layer["type"]))(x)
     outputs = _output_head(keras, dataset, x)
     model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")

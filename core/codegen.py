@@ -111,6 +111,7 @@ def _settings(spec: Any, dataset: Dataset, sample: str | None, kind: KindScript)
 
 def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
     from core.build import layer_name
+    from core.shapes import with_data_settings
 
     first = LAYERS[spec.layers[0]["type"]] if spec.layers else None
     reads_codes = first is not None and first.needs_integer_codes  # as core.build: no preprocessing then
@@ -123,7 +124,7 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
         pieces.block("common", "integer_code_inputs") if reads_codes else kind.input_block,
     ]
     for number, layer in enumerate(spec.layers, start=1):
-        call = LAYERS[layer["type"]].keras_call(layer)
+        call = LAYERS[layer["type"]].keras_call(with_data_settings(layer, dataset))
         name = layer_name(number, layer["type"])
         lines.append(_call_statement(f"    x = keras.layers.{call.class_name}", _call_args(call, name), tail="(x)"))
     lines += [

@@ -48,6 +48,32 @@ def load_trained_model(path: Path | str) -> Any:
     return keras.saving.load_model(path, safe_mode=True)
 
 
+def downloadable_model(model: Any, dataset: Dataset) -> Any:
+    """The model a user downloads: the trained one, with whatever its raw inputs need in front
+    (text: TextVectorization, so it takes strings); the trained one itself for tables and images."""
+    import keras
+
+    return kind_of(dataset).serving_model(keras, model, dataset)
+
+
+def side_files(dataset: Dataset) -> dict[str, str]:
+    """Files a developer needs next to the model besides labels.json and preprocessing.json
+    (text: vocabulary.json, the token list a phone app looks words up in)."""
+    if dataset.text is None:
+        return {}
+    from core.data.tokens import RESERVED_IDS
+
+    text = dataset.text
+    data = {
+        "tokenization": text.tokenization,
+        "sequence_length": text.sequence_length,
+        "note": f"index = token id: 0 is padding, 1 an unknown token, the vocabulary starts at id {RESERVED_IDS}. "
+        "preprocessing.json says how to split a text into tokens.",
+        "tokens": ["", "[UNK]", *text.vocabulary],
+    }
+    return {"vocabulary.json": json.dumps(data, indent=1, ensure_ascii=False)}
+
+
 def keras_bytes(model: Any) -> bytes:
     """The model as a .keras file (loads with plain keras.saving.load_model, safe mode on)."""
     with tempfile.TemporaryDirectory(prefix="layerlab-keras-") as tmp:

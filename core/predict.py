@@ -65,7 +65,7 @@ def predict_images(model: Any, dataset: Dataset, images: list[bytes], names: lis
 
 
 def predict_inputs(model: Any, contract: InputContract, inputs: ModelInputs) -> Predictions:
-    outputs = model.predict(np.asarray(inputs.x, dtype=np.float32), verbose=0)
+    outputs = contract.network(model).predict(np.asarray(inputs.x, dtype=np.float32), verbose=0)
     return predictions_from_outputs(contract, inputs, outputs)
 
 

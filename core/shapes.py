@@ -179,7 +179,7 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     layers: list[dict | None] = []
     for number, layer in enumerate(spec.layers, start=1):
         try:
-            layers.append(normalize_layer(number, layer))
+            layers.append(with_data_settings(normalize_layer(number, layer), dataset))
         except UserError as err:
             layers.append(None)
             errors.append(Notice(err.code, err.template, dict(err.params), layer=number))
@@ -229,6 +229,15 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
             {"need": f"{memory // 1024**2:,}", "limit": f"{memory_limit // 1024**2:,}"},
         ))
     return ShapeReport(rows, total, trainable, memory, errors, warnings, max_params=limit)
+
+
+def with_data_settings(layer: dict, dataset: Any) -> dict:
+    """The layer with its "automatic" settings taken from the data: an Embedding's input_dim
+    (the vocabulary of a text, the largest code of a table + 1). The shape report, the builder
+    and train_model.py all use this, so they agree."""
+    if LAYERS[layer["type"]].needs_integer_codes and layer.get("input_dim") is None:
+        return {**layer, "input_dim": max(2, kind_of(dataset).code_count(dataset))}
+    return layer
 
 
 def _row_name(row: ShapeRow) -> str:

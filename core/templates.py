@@ -19,7 +19,7 @@ class Template:
     id: str
     name: str
     description: str
-    kind: str  # "table" | "images"
+    kind: str  # "table" | "images" | "text"
     spec: ProjectSpec
 
     def suits(self, dataset: Any) -> bool:
@@ -142,6 +142,55 @@ TEMPLATES: list[Template] = [
         {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
     ),
 ]
+
+
+def _embedding(output_dim: int) -> dict:  # input_dim empty: the vocabulary size, taken from the data
+    return {"type": "Embedding", "output_dim": output_dim}
+
+
+TEXT_TEMPLATES = [
+    _template(
+        "text_bag_of_embeddings", "Bag of embeddings",
+        "Learns a vector per word and averages them over the text, then one Dense layer: fast, and strong on "
+        "messages, reviews and titles.",
+        "text",
+        [_embedding(32), {"type": "GlobalAveragePooling1D"}, {"type": "Dense", "units": 32, "activation": "relu"},
+         {"type": "Dropout", "rate": 0.3}],
+        {"type": "Adam", "learning_rate": 0.005},
+        {"epochs": 40, "batch_size": 32, "early_stopping_patience": 6},
+    ),
+    _template(
+        "text_multi_hot", "Word presence + Dense (baseline)",
+        "Marks which vocabulary words each text contains (multi-hot) and feeds that to a Dense layer: the classic "
+        "bag-of-words baseline, quick to train.",
+        "text",
+        [{"type": "Dense", "units": 64, "activation": "relu"}, {"type": "Dropout", "rate": 0.5}],
+        {"type": "Adam", "learning_rate": 0.001},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 4},
+    ),
+    _template(
+        "text_cnn", "1-D CNN",
+        "Slides filters over groups of neighbouring words (phrases), keeps each filter's strongest match, then "
+        "Dense: good when short phrases decide the class.",
+        "text",
+        [_embedding(64), {"type": "Conv1D", "filters": 64, "kernel_size": 5, "padding": "same", "activation": "relu"},
+         {"type": "GlobalMaxPooling1D"}, {"type": "Dense", "units": 32, "activation": "relu"},
+         {"type": "Dropout", "rate": 0.3}],
+        {"type": "Adam", "learning_rate": 0.002},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 5},
+    ),
+    _template(
+        "text_bilstm", "Bidirectional LSTM",
+        "Reads the text word by word in both directions and remembers what matters (the articles' model); "
+        "slower to train than the others.",
+        "text",
+        [_embedding(32), {"type": "Bidirectional", "layer": "LSTM", "units": 32},
+         {"type": "Dense", "units": 32, "activation": "relu"}, {"type": "Dropout", "rate": 0.3}],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 20, "batch_size": 32, "early_stopping_patience": 4},
+    ),
+]
+TEMPLATES += TEXT_TEMPLATES
 
 
 def template(template_id: str) -> Template:

@@ -73,8 +73,8 @@ def read_upload(ws: Workspace, uploaded) -> None:
         try:
             data = uploaded.getvalue()
             if name.lower().endswith(".zip"):
-                status.update(label=t("Reading the images in {file}…", file=name))
-                dataset, raw = core_data.load_image_zip(data, name), None
+                status.update(label=t("Reading the files in {file}…", file=name))
+                dataset, raw = core_data.load_zip(data, name), None
             else:
                 raw = core_data.read_csv(data, name)
                 status.update(label=t("Working out what the columns of {file} mean…", file=name))

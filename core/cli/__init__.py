@@ -29,16 +29,16 @@ def _parser() -> argparse.ArgumentParser:
 
     ins = sub.add_parser("inspect", help="print what LayerLab understood about a dataset (JSON)")
     ins.add_argument("data", help="CSV file, zip of class folders, image folder, or sample:NAME")
-    ins.add_argument("--target", help="target column (CSV; default: the last column)")
+    _data_options(ins)
 
     summ = sub.add_parser("summary", help="print each layer's output shape and parameter count")
     summ.add_argument("data")
-    summ.add_argument("--target")
+    _data_options(summ)
     summ.add_argument("--spec", help="project file (JSON); default: the default template for the data")
 
     tr = sub.add_parser("train", help="train a model and write model, TFLite, metrics and script")
     tr.add_argument("data")
-    tr.add_argument("--target")
+    _data_options(tr)
     tr.add_argument("--spec")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--seed", type=int)
@@ -48,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("model_dir")
     pr.add_argument("input", nargs="+", help="a CSV of rows, or image files")
     return p
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", help="target column (CSV; default: the last column that is not free text)")
+    p.add_argument("--kind", choices=("table", "text", "images"),
+                   help="read the data as this kind (default: decided from the data)")
+    p.add_argument("--text-column", help="the CSV column holding the texts (implies --kind text)")
+    p.add_argument("--tokenization", choices=("words", "characters", "character_bigrams"),
+                   help="text: how texts are split into tokens (default: words, or characters and their pairs "
+                   "for Chinese and Japanese)")
+    p.add_argument("--vocabulary-size", type=int, help="text: tokens kept, most frequent first (default: from the data)")
+    p.add_argument("--sequence-length", type=int, help="text: tokens read per text (default: 95th percentile of lengths)")
 
 
 def main(argv: list[str] | None = None) -> int:

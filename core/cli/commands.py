@@ -3,23 +3,21 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.io import print_json, read_spec_file
+from core.cli.io import load_cli_data, print_json, read_spec_file
 
 
 def inspect_command(args: argparse.Namespace) -> int:
-    from core.data import load_data
 
-    dataset = load_data(args.data, target=args.target)
+    dataset = load_cli_data(args)
     print_json(dataset.describe())
     return 0
 
 
 def summary_command(args: argparse.Namespace) -> int:
-    from core.data import load_data
     from core.shapes import format_report, shape_report
     from core.templates import default_template
 
-    dataset = load_data(args.data, target=args.target)
+    dataset = load_cli_data(args)
     spec = read_spec_file(args.spec) or default_template(dataset)
     report = shape_report(spec, dataset)
     print(format_report(report))

@@ -21,3 +21,13 @@ def read_spec_file(path: str | None):
 
 def print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def load_cli_data(args):
+    """The dataset a command names, with the --target / --kind / --text-column / text options."""
+    from core.data import load_data
+    from core.data.tokens import TextSettings
+
+    text = TextSettings(args.tokenization, args.vocabulary_size, args.sequence_length)
+    return load_data(args.data, target=args.target, kind=args.kind, text_column=args.text_column,
+                     text_settings=text if text != TextSettings() else None)

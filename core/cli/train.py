@@ -18,11 +18,10 @@ from core.training import events as ev
 
 
 def train_to_folder(args: argparse.Namespace) -> int:
-    from core.cli.io import read_spec_file
-    from core.data import load_data
+    from core.cli.io import load_cli_data, read_spec_file
     from core.templates import default_template
 
-    dataset = load_data(args.data, target=args.target)
+    dataset = load_cli_data(args)
     spec = read_spec_file(args.spec) or default_template(dataset)
     spec = with_overrides(spec, epochs=args.epochs, seed=args.seed)
     out = writable_folder(Path(args.out))  # made only once the data and the design are fine
@@ -112,13 +111,14 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
         },
     }
     files: dict[str, bytes | str] = {
-        "model.keras": export.keras_bytes(model),
+        "model.keras": export.keras_bytes(export.downloadable_model(model, dataset)),
         "metrics.json": _json(metrics),
         "history.json": _json(keras_style_history(result.history)),
         "project.json": spec.to_json(),
         "labels.json": export.labels_json(dataset),
         "preprocessing.json": export.preprocessing_json(dataset),
         "train_model.py": codegen.training_script(spec, dataset),
+        **export.side_files(dataset),
     }
     try:
         files["model.tflite"] = export.tflite_bytes(model, "float32", dataset)

@@ -16,7 +16,7 @@ _HOMES = {
     "Dataset": "dataset", "Feature": "dataset", "SkippedFile": "dataset",
     "decode_image": "images", "load_image_folder": "images", "load_image_zip": "images",
     "Limits": "limits", "current_limits": "limits",
-    "load_data": "loading",
+    "load_data": "loading", "load_zip": "archive_data", "load_folder": "archive_data",
     "SAMPLES": "samples", "load_sample": "samples",
     "TablePreprocessor": "tables", "prepare_table": "tables",
 }
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what linters and type checkers see; at run time __getattr__
     from core.data.dataset import Dataset, Feature, SkippedFile
     from core.data.images import decode_image, load_image_folder, load_image_zip
     from core.data.limits import Limits, current_limits
+    from core.data.archive_data import load_folder, load_zip
     from core.data.loading import load_data
     from core.data.samples import SAMPLES, load_sample
     from core.data.tables import TablePreprocessor, prepare_table
@@ -46,6 +47,6 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "SAMPLES", "Dataset", "Feature", "Limits", "RawTable", "SkippedFile", "TablePreprocessor",
-    "current_limits", "decode_image", "load_data", "load_image_folder", "load_image_zip", "load_sample",
+    "current_limits", "decode_image", "load_data", "load_folder", "load_zip", "load_image_folder", "load_image_zip", "load_sample",
     "prepare_table", "read_csv",
 ]

@@ -13,6 +13,7 @@ import io
 import itertools
 import os
 import stat
+import unicodedata
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -211,6 +212,25 @@ def _check_entries(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> N
     declared = sum(info.file_size for info in infos)
     if declared > limits.uncompressed_bytes:  # headers may understate, never trusted to be small
         raise _too_big(name, limits)
+
+
+def class_folders(paths: list[str]) -> list[str | None]:
+    """Class folder of each file (image or text): the first folder below the deepest folder all images share.
+
+    `my photos/cats/a.jpg` and `my photos/dogs/b.jpg` give cats and dogs; an archive whose
+    files all sit in one folder gives that folder's name (one class).
+    """
+    # NFC: macOS writes "café" decomposed, other systems composed; both are one class.
+    dirs = [tuple(unicodedata.normalize("NFC", part) for part in p.split("/")[:-1] if part not in ("", "."))
+            for p in paths]
+    common: tuple[str, ...] = ()
+    if dirs:
+        first = dirs[0]
+        n = min(len(d) for d in dirs)
+        k = next((i for i in range(n) if any(d[i] != first[i] for d in dirs)), n)
+        common = first[:k]
+    depth = len(common) - 1 if all(d == common for d in dirs) and common else len(common)
+    return [d[depth] if len(d) > depth else None for d in dirs]
 
 
 def read_zip(source: Path | str | bytes, name: str, limits: Limits, deadline: Deadline | None = None) -> ArchiveFiles:

@@ -43,7 +43,7 @@ class Preprocessor(Protocol):
 @dataclass
 class Dataset:
     name: str
-    kind: str  # "table" | "images"
+    kind: str  # "table" | "images" | "text"
     task: str  # "classification" | "regression"
     x_train: np.ndarray
     y_train: np.ndarray
@@ -62,6 +62,7 @@ class Dataset:
     files_test: list[str] = field(default_factory=list)
     dropped_rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    text: Any = None  # core.data.tokens.TextData: the text kind's tokenizer and test texts
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image
 
-from core.data.archive import ArchiveFiles, read_folder, read_zip
+from core.data.archive import ArchiveFiles, class_folders, read_folder, read_zip
 from core.data.dataset import Dataset, SkippedFile
 from core.data.limits import Deadline, Limits, current_limits
 from core.data.split import split_indices
@@ -225,25 +225,6 @@ class _Candidate:
     digest: bytes  # of the file's bytes: byte-identical copies are used once
 
 
-def _class_of(paths: list[str]) -> list[str | None]:
-    """Class folder of each image: the first folder below the deepest folder all images share.
-
-    `my photos/cats/a.jpg` and `my photos/dogs/b.jpg` give cats and dogs; an archive whose
-    images all sit in one folder gives that folder's name (one class).
-    """
-    # NFC: macOS writes "café" decomposed, other systems composed; both are one class.
-    dirs = [tuple(unicodedata.normalize("NFC", part) for part in p.split("/")[:-1] if part not in ("", "."))
-            for p in paths]
-    common: tuple[str, ...] = ()
-    if dirs:
-        first = dirs[0]
-        n = min(len(d) for d in dirs)
-        k = next((i for i in range(n) if any(d[i] != first[i] for d in dirs)), n)
-        common = first[:k]
-    depth = len(common) - 1 if all(d == common for d in dirs) and common else len(common)
-    return [d[depth] if len(d) > depth else None for d in dirs]
-
-
 def _choose_size(sizes: list[tuple[int, int]], side_cap: int = AUTO_SIDE) -> tuple[int, int]:
     """The most common size if most images share it, else the median; the longer side capped."""
     (common, count), = Counter(sizes).most_common(1)
@@ -380,7 +361,7 @@ def build_image_dataset(
     limits = current_limits()
     deadline = deadline or limits.deadline()
     kept, skipped, others = _candidates(found, limits, deadline, name)
-    labels = _class_of([c.path for c in kept])
+    labels = class_folders([c.path for c in kept])
     loose = [c for c, label in zip(kept, labels) if label is None]
     skipped += [SkippedFile(c.path, "not inside a class folder") for c in loose]
     kept, labels = [c for c, lab in zip(kept, labels) if lab is not None], [lab for lab in labels if lab is not None]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from core.data.dataset import Dataset
 from core.errors import UserError
@@ -20,23 +21,46 @@ def load_data(
     kinds: dict[str, str] | None = None,
     seed: int = 42,
     image_size: tuple[int, int] | None = None,
+    kind: str | None = None,
+    text_column: str | None = None,
+    text_settings: Any = None,
 ) -> Dataset:
-    """Load and prepare a dataset; the kind of source is judged by what it is, not by its name alone."""
+    """Load and prepare a dataset; the kind of source is judged by what it is, not by its name alone.
+    `kind` ("table", "text", "images") insists on one; `text_column` implies "text"."""
     from core.data.csv_reader import read_csv
-    from core.data.images import load_image_folder, load_image_zip
+    from core.data.archive_data import load_folder, load_zip
     from core.data.samples import load_sample
     from core.data.tables import prepare_table
 
     text = str(source)
+    if text_column is not None:
+        kind = kind or "text"
     sample = sample_name(text)
     if sample is not None:
-        return load_sample(sample, seed=seed)
+        dataset = load_sample(sample, seed=seed)
+        return _of_kind(dataset, kind, text)
     path = Path(source)
     if path.is_dir():
-        return load_image_folder(path, image_size=image_size, seed=seed)
+        return _of_kind(load_folder(path, image_size=image_size, seed=seed, text_settings=text_settings), kind, text)
     if not path.is_file():
         raise UserError("data.not_found", "{file} does not exist. Check the path.", file=text)
     suffix = path.suffix.lower()
     if suffix == ".zip" or (suffix not in TABLE_SUFFIXES and zipfile.is_zipfile(path)):
-        return load_image_zip(path, path.name, image_size=image_size, seed=seed)
-    return prepare_table(read_csv(path, path.name), target=target, task=task, kinds=kinds, seed=seed)
+        dataset = load_zip(path, path.name, image_size=image_size, seed=seed, text_settings=text_settings)
+        return _of_kind(dataset, kind, text)
+    return prepare_table(read_csv(path, path.name), target=target, task=task, kinds=kinds, seed=seed, data_kind=kind,
+                         text_column=text_column, text_settings=text_settings)
+
+
+def _of_kind(dataset: Dataset, kind: str | None, source: str) -> Dataset:
+    if kind is not None and dataset.kind != kind:
+        raise _wrong_kind(source, dataset.kind, kind)
+    return dataset
+
+
+def _wrong_kind(source: str, found: str, wanted: str) -> UserError:
+    return UserError(
+        "data.wrong_kind",
+        "{file} holds {found} data, so it cannot be read as {wanted}. Leave out --kind, or give a file of that kind.",
+        file=source, found=found, wanted=wanted,
+    )

@@ -1,7 +1,8 @@
-"""Built-in datasets from scikit-learn (bundled with the package, no network needed)."""
+"""Built-in datasets: scikit-learn's (bundled with it) and our text samples; no network needed."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +17,12 @@ SAMPLES: dict[str, str] = {
     "breast_cancer": "Breast tumours: 569 rows, 30 measurements, malignant or benign (classification)",
     "diabetes": "Diabetes: 442 patients, 10 measurements, disease progression after a year (regression)",
     "digits": "Handwritten digits: 1,797 grayscale 8×8 images, 10 classes (image classification)",
+    "sms_spam": "SMS messages: 1,284 English texts, spam or not (text classification)",
+    "zh_reviews": "Chinese shopping and hotel reviews: 4,000 texts, positive or negative (text classification)",
 }
+# Real labelled texts shipped in core/data/text_samples (sources and licences: SOURCES.md there)
+_TEXT_FILES = {"sms_spam": "sms_spam.csv", "zh_reviews": "zh_reviews.csv"}
+TEXT_SAMPLES_DIR = Path(__file__).resolve().parent / "text_samples"
 _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes"}
 
 
@@ -61,6 +67,12 @@ def load_sample(name: str, seed: int = 42) -> Dataset:
             "There is no built-in dataset called '{name}'. Choose one of: {names}.",
             name=name, names=", ".join(SAMPLES),
         )
+    if name in _TEXT_FILES:
+        from core.data.csv_reader import read_csv
+        from core.data.tables import prepare_table
+
+        raw = read_csv(TEXT_SAMPLES_DIR / _TEXT_FILES[name], sample_source(name))
+        return prepare_table(raw, target="label", seed=seed, data_kind="text", text_column="text")
     if name == "digits":
         from core.data.images import build_image_dataset
 

@@ -11,6 +11,7 @@ VALIDATION_FRACTION = 0.15
 TEST_FRACTION = 0.15
 MIN_PER_CLASS = 3  # one example each for training, validation and test
 MIN_ROWS_REGRESSION = 10
+ITEM_OF_UNIT = {"rows": "row", "images": "image", "texts": "text"}  # the plural named in messages -> one of them
 
 
 @dataclass
@@ -40,7 +41,7 @@ def split_indices(
 ) -> Split:
     """Seeded split; `y` holds class indices for classification. Refuses data too small to split.
 
-    `where` names the file for messages, `unit` is "rows" or "images".
+    `where` names the file for messages, `unit` is "rows", "images" or "texts".
     """
     rng = np.random.default_rng(seed)
     n = len(y)
@@ -62,7 +63,7 @@ def split_indices(
             "split.one_class",
             "In {file} every {item} has the same class ({label}). A classifier needs at least two different "
             "classes: add examples of another class, or pick another target.",
-            file=where, label=only, item="row" if unit == "rows" else "image",
+            file=where, label=only, item=ITEM_OF_UNIT.get(unit, "row"),
         )
     small = [(classes[i], int(c)) for i, c in enumerate(counts) if c < min_per_class]
     if small:

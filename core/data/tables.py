@@ -32,6 +32,10 @@ ALWAYS_CATEGORIES = 20  # a text column with at most this many values is categor
 MAX_AUTO_CATEGORIES = 100  # ...and up to this many when values repeat a lot (<= 5% distinct)
 CODE_RANGE = 20  # whole numbers within 0..20 with 3-10 distinct values are codes, not amounts
 TEXT_MEAN_LENGTH = 30  # long strings are free text, not categories
+TEXT_UNIQUE_SHARE = 0.5  # ...and so are short ones that are mostly different
+TEXT_MIN_WORDS = 3  # ...with at least this many words on average (a headline, a short message)
+FREE_TEXT_REASON = "free text (sentences); used only by a text model: choose 'Classify this text'"
+TEXT_INPUT_REASON = "the text the model reads"
 MIXED_NUMERIC_SHARE = 0.9  # a text column whose cells are >= 90% numbers is a numeric column with typos
 PROFILE_SAMPLE = 10_000
 PROBE_SAMPLE = 200
@@ -486,12 +490,26 @@ def _profile_text(name: str, series: pd.Series, file: str) -> _Column:
         return _Column(Feature(name, IGNORED, f"the same value ('{labels.labels[0]}') in every row", missing), None)
     if distinct <= ALWAYS_CATEGORIES or (distinct <= MAX_AUTO_CATEGORIES and distinct <= 0.05 * n_present):
         return _Column(Feature(name, CATEGORICAL, f"text with {distinct} different values", missing), labels)
-    if float(sample.astype("str").str.len().mean()) >= TEXT_MEAN_LENGTH:
-        return _Column(Feature(name, TEXT, "free text (sentences); the model does not read text, so it is not used",
-                               missing), None)
+    if _free_text(sample, distinct, n_present):
+        return _Column(Feature(name, TEXT, FREE_TEXT_REASON, missing), None)
     if distinct == n_present:
         return _Column(Feature(name, IGNORED, "different in every row, like an id or a name", missing), None)
     return _Column(Feature(name, IGNORED, f"too many different values ({distinct}) to use as categories", missing), None)
+
+
+def _free_text(sample: pd.Series, distinct: int, n_present: int) -> bool:
+    """Sentences rather than labels: long on average, or mostly different and several words long."""
+    cells = sample.astype("str")
+    if float(cells.str.len().mean()) >= TEXT_MEAN_LENGTH:
+        return True
+    return distinct >= TEXT_UNIQUE_SHARE * n_present and float(cells.str.count(" ").mean()) + 1 >= TEXT_MIN_WORDS
+
+
+def _looks_like_free_text(series: pd.Series) -> bool:
+    if not _is_text(series):
+        return False
+    sample = series.iloc[:PROFILE_SAMPLE].dropna()
+    return len(sample) > 0 and _free_text(sample, int(sample.nunique()), len(sample))
 
 
 def _is_temporal(series: pd.Series) -> bool:
@@ -593,7 +611,8 @@ def _classification_target(name: str, series: pd.Series, keep: np.ndarray, file:
         raise UserError(
             "table.too_many_classes",
             "The target column '{column}' in {file} has {n} different values: too many classes (at most "
-            "{limit}). If it holds amounts, choose the task 'regression'; otherwise pick another target.",
+            "{limit}), so it does not look like a column of labels. If it holds amounts, choose the task "
+            "'regression'; otherwise pick the column that holds the labels as the target.",
             column=name, file=file, n=len(classes), limit=max_classes,
         )
     return _Target("classification", keep, labels.index_in(classes, rows=keep), classes)
@@ -640,6 +659,14 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
             column=name, file=file, line=_line(pos),
         )
     keep = np.flatnonzero(present)
+    if numbers is None and task != "regression" and series.iloc[keep].nunique() > max_classes and _looks_like_free_text(series):
+        raise UserError(
+            "table.target_is_text",
+            "The column '{column}' of {file} holds free text (sentences), so it cannot be the column to predict. "
+            "Choose the column that holds the labels (such as 'label' or 'category') as the target; the text "
+            "becomes what the model reads.",
+            column=name, file=file,
+        )
     if numbers is None and (task == "regression" or (task is None and _mostly_numbers(series.iloc[keep[:PROFILE_SAMPLE]]))):
         converted = _as_float(series.iloc[keep])
         share = float(np.isfinite(converted).mean())
@@ -669,9 +696,17 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
 # ---------------------------------------------------------------- the whole table
 
 
+def _default_target(frame: pd.DataFrame) -> str:
+    """The last column, unless it is free text (a "label,text" export) and another column is not."""
+    columns = [str(c) for c in frame.columns]
+    if len(columns) > 1 and _looks_like_free_text(frame[columns[-1]]):
+        return next((c for c in reversed(columns[:-1]) if not _looks_like_free_text(frame[c])), columns[-1])
+    return columns[-1]
+
+
 def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, kinds: dict | None, file: str) -> str:
     columns = [str(c) for c in frame.columns]
-    target = columns[-1] if target is None else target
+    target = _default_target(frame) if target is None else target
     if target not in columns:
         raise UserError(
             "table.unknown_target",
@@ -714,11 +749,28 @@ def prepare_table(
     task: str | None = None,
     kinds: dict[str, str] | None = None,
     seed: int = 42,
+    data_kind: str | None = None,
+    text_column: str | None = None,
+    text_settings: Any = None,
 ) -> Dataset:
-    """Decide column kinds, target and task, split with `seed` and encode: a Dataset ready to train."""
+    """Decide column kinds, target and task, split with `seed` and encode: a Dataset ready to train.
+
+    A table whose only usable column is free text, or whose `text_column` (or a column of kind
+    "text" in `kinds`) is given, becomes a text dataset (core.data.texts); `data_kind` "table"
+    or "text" forces the choice, `text_settings` (core.data.tokens.TextSettings) tunes it.
+    """
     frame, file = raw.frame, raw.name
     limits = current_limits()
+    if data_kind not in (None, "table", TEXT):
+        raise UserError("table.bad_data_kind", "A table can be read as 'table' or 'text', not '{kind}'.",
+                        kind=str(data_kind))
     target = _check_choices(frame, target, task, kinds, file)
+    if text_column is not None and (text_column not in frame.columns or text_column == target):
+        raise UserError(
+            "table.bad_text_column",
+            "{file} has no text column named '{column}' besides the target. Its columns are: {columns}.",
+            file=file, column=text_column, columns=", ".join(str(c) for c in frame.columns[:30]),
+        )
     tgt = _infer_target(target, frame[target], task, file, limits.classes)
     if len(tgt.keep) < MIN_TABLE_ROWS:
         raise UserError(
@@ -745,6 +797,15 @@ def prepare_table(
         if col.warning:
             warnings.append(col.warning)
     used = [f for f in features if f.kind in (NUMERIC, CATEGORICAL)]
+    dropped = len(frame) - len(tgt.keep)
+    if dropped:
+        warnings.append(f"{dropped} row(s) of {file} have an empty target '{target}' and were left out.")
+    text_input = _text_input(frame, features, kinds, text_column, data_kind, file)
+    if text_input is not None:
+        from core.data.texts import text_from_table
+
+        return text_from_table(raw, tgt.task, tgt.y, tgt.classes, tgt.keep, target=target, column=text_input,
+                               features=features, settings=text_settings, seed=seed, warnings=warnings)
     if not used:
         raise UserError(
             "table.no_features",
@@ -753,9 +814,6 @@ def prepare_table(
             file=file, target=target, reasons="; ".join(f"'{f.name}' is {f.reason}" for f in features[:5]),
         )
 
-    dropped = len(frame) - len(tgt.keep)
-    if dropped:
-        warnings.append(f"{dropped} row(s) of {file} have an empty target '{target}' and were left out.")
     split = split_indices(tgt.y, task=tgt.task, classes=tgt.classes, seed=seed, where=file)
     rows = [s if dropped == 0 else tgt.keep[s] for s in (split.train, split.val, split.test)]  # positions in the table
     pre = TablePreprocessor.fit(used, columns, rows[0])
@@ -767,3 +825,35 @@ def prepare_table(
         target=target, classes=tgt.classes, features=features, preprocessor=pre,
         frame=frame, dropped_rows=dropped, warnings=warnings,
     )
+
+
+def _text_input(frame: pd.DataFrame, features: list[Feature], kinds: dict | None, text_column: str | None,
+                data_kind: str | None, file: str) -> str | None:
+    """The column a text model reads, or None for a table model."""
+    if text_column is not None:
+        return text_column
+    if data_kind not in (None, TEXT):  # read as a table: a text column is not used
+        return None
+    forced = [name for name, kind in (kinds or {}).items() if kind == TEXT]
+    if len(forced) > 1:
+        raise UserError(
+            "table.several_text_columns",
+            "Only one column can be the text the model reads, but {columns} are all set to 'text'. Keep 'text' "
+            "for one of them and choose 'ignored' (or 'categorical') for the others.",
+            columns=", ".join(f"'{c}'" for c in forced),
+        )
+    if forced:
+        return forced[0]
+    texts = [f.name for f in features if f.kind == TEXT]
+    used = [f for f in features if f.kind in (NUMERIC, CATEGORICAL)]
+    if data_kind != TEXT and (used or not texts):
+        return None
+    candidates = texts or [f.name for f in features if _is_text(frame[f.name])]
+    if not candidates:
+        raise UserError(
+            "table.no_text_column",
+            "{file} has no column of text for a text model to read. Its columns hold numbers or dates; "
+            "read it as a table instead.",
+            file=file,
+        )
+    return max(candidates, key=lambda name: float(frame[name].iloc[:PROFILE_SAMPLE].dropna().astype("str").str.len().mean() or 0))

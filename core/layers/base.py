@@ -13,7 +13,7 @@ Shape = tuple[int, ...]
 
 # Data kinds a layer can suit. "sequence" means steps × features: a table reshaped with
 # Reshape(target_shape=[-1, 1]), the output of Embedding, or LSTM/Conv1D outputs.
-DATA_KINDS = ("table", "images", "sequence")
+DATA_KINDS = ("table", "images", "sequence", "text")
 
 
 class LayerProblem(Exception):

@@ -98,19 +98,20 @@ BIDIRECTIONAL = LayerType(
 # the model then skips Normalization (it would destroy the codes). The shape report checks this.
 EMBEDDING = LayerType(
     name="Embedding",
-    help="Turns whole-number codes (0, 1, 2, ...) into learned vectors; each input column becomes one step of a sequence. "
-    "Only as the first layer, on tables whose values are all such codes.",
+    help="Turns whole-number codes (0, 1, 2, ...) into learned vectors: each word of a text, or each input column "
+    "of a table of codes, becomes one step of a sequence. Only as the first layer.",
     category="Recurrent",
-    kinds=("table",),
+    kinds=("table", "text"),
     params=(
-        Param("input_dim", "int", 100, "How many different codes exist: must be larger than the largest code in the data.", min=2, max=1_000_000,
-              label="Number of codes"),
+        Param("input_dim", "int", None, "How many different codes exist (for text: the vocabulary size): must be larger "
+              "than the largest code in the data. Empty: taken from the data.", min=2, max=1_000_000,
+              optional=True, label="Number of codes"),
         Param("output_dim", "int", 16, "Length of the vector learned for each code.", min=1, max=4096, label="Vector length per code"),
     ),
     output_shape=lambda s, p: (s[0], p["output_dim"]),
     param_count=lambda s, p: p["input_dim"] * p["output_dim"],
     input_ranks=(1,),
-    describe=lambda p: f"{p['input_dim']} codes → {p['output_dim']} values",
+    describe=lambda p: (f"{p['input_dim']} codes → " if p.get("input_dim") else "") + f"{p['output_dim']} values per code",
     needs_integer_codes=True,
 )
 

@@ -37,10 +37,27 @@ def write_run_results(paths: RunDir, model: Any, dataset: Any) -> None:
     microseconds per answer and no TensorFlow; bench/try_it.py) and the Export page offers first.
     A model the converter refuses gets no file: the page then asks a helper, which says why."""
     write_evaluation(paths, model, dataset)
+    write_downloadable_model(paths, model, dataset)
     try:
         write_tflite(paths, model, dataset, "float32")
     except UserError:
         pass
+
+
+def downloadable_keras(run_dir: str | Path) -> Path:
+    """The .keras file a user downloads: exports/model.keras when the kind adds layers in front of
+    the trained network (text: TextVectorization), else the run's best.keras itself."""
+    paths = RunDir(run_dir)
+    made = paths.exports / "model.keras"
+    return made if made.exists() else paths.best_model
+
+
+def write_downloadable_model(paths: RunDir, model: Any, dataset: Any) -> None:
+    from core.export import downloadable_model, keras_bytes
+
+    served = downloadable_model(model, dataset)
+    if served is not model:
+        _write_atomically(paths.exports / "model.keras", keras_bytes(served))
 
 
 def float32_tflite(run_dir: str | Path) -> Path | None:
@@ -57,12 +74,15 @@ def write_tflite(paths: RunDir, model: Any, dataset: Any, variant: str) -> Path:
     from core.export import tflite_bytes
 
     target = tflite_path(paths, variant)
-    content = tflite_bytes(model, variant, dataset)
-    paths.exports.mkdir(exist_ok=True)
+    _write_atomically(target, tflite_bytes(model, variant, dataset))
+    return target
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    target.parent.mkdir(exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")  # two helpers may convert the same file
     tmp.write_bytes(content)
     tmp.replace(target)  # a reader never sees half a file
-    return target
 
 
 # --- evaluation.json --------------------------------------------------------------------------

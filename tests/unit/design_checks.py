@@ -40,6 +40,9 @@ def assert_report_matches_model(report, model) -> None:
         elif row.role == "preprocessing":
             if row.type == "None":
                 continue
+            if row.type.startswith("TextVectorization"):  # in the downloaded model, before the token-id network
+                _assert_first_layer_reads(report, row, model)
+                continue
             if "one-hot" in row.type.lower():  # keras.ops one-hot nodes are not layers: check what follows
                 _assert_encoded_inputs(report, row, model)
                 continue
@@ -53,6 +56,16 @@ def assert_report_matches_model(report, model) -> None:
         assert trainable == row.trainable_params, label
     assert model.count_params() == report.total_params
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == report.trainable_params
+
+
+def _assert_first_layer_reads(report, row, model) -> None:
+    """The trained network's first hidden layer takes what the preprocessing row gives (token ids,
+    or the multi-hot vector), and that preprocessing has no weights."""
+    from core.build import layer_name
+
+    first = next(r for r in report.rows if r.role == "layer")
+    layer = model.get_layer(layer_name(first.number, first.type))
+    assert tuple(layer.input.shape[1:]) == row.output_shape and row.params == 0
 
 
 def _assert_encoded_inputs(report, row, model) -> None:

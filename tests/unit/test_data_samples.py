@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_sample_is_described_and_loads():
-    assert set(SAMPLES) == {"iris", "wine", "breast_cancer", "diabetes", "digits"}
+    assert set(SAMPLES) == {"iris", "wine", "breast_cancer", "diabetes", "digits", "sms_spam", "zh_reviews"}
     iris = load_sample("iris")
     assert iris.classes == ["setosa", "versicolor", "virginica"] and iris.n_rows == 150
     assert load_sample("wine").classes == ["class_0", "class_1", "class_2"]

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KIND_HOMES = ("core/data/kinds/", "components/kind_views/")
 # `x.kind == "table"`, `"images" != kind`, `kind in ("table", ...)`, `a.kind == b.kind`
 KIND_TEST = re.compile(
-    r"""(==|!=|\bin)\s*\(?\s*["'](table|images)["']|["'](table|images)["']\s*(==|!=)|\bkind\s*(==|!=)\s*[\w.]+\.kind\b"""
+    r"""(==|!=|\bin)\s*\(?\s*["'](table|images|text)["']|["'](table|images|text)["']\s*(==|!=)|\bkind\s*(==|!=)\s*[\w.]+\.kind\b"""
 )
 
 

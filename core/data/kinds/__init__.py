@@ -1,6 +1,6 @@
 """Kinds of data as plug-ins: one module per kind answers every question the rest of core asks.
 
-`Dataset.kind` names the kind ("table", "images"); `kind_of(dataset)` returns the module's
+`Dataset.kind` names the kind ("table", "images", "text"); `kind_of(dataset)` returns the module's
 `DataKind` object, and core calls it instead of testing which kind it has:
 - describing the data (`describe`, the `python -m core inspect` part) and the shape report's
   input and preprocessing rows;
@@ -58,6 +58,11 @@ class InputContract(ABC):
     def inputs_from_files(self, paths: list[Path]) -> ModelInputs:
         """Inputs read from files given on the command line (a CSV of rows, image files, ...)."""
 
+    def network(self, model: Any) -> Any:
+        """The part of a loaded model that takes `ModelInputs.x` (text: the token-id network inside
+        a downloaded model that takes strings); the model itself for most kinds."""
+        return model
+
 
 @dataclass(frozen=True)
 class PreprocessingStep:
@@ -76,6 +81,11 @@ class DataKind(ABC):
     fallback_template = ""  # the template used when none fits (it must build on any data of the kind)
     reshaped_layer_kinds: tuple[str, ...] = ()  # catalog layer kinds offered after a Reshape (tables: "sequence")
     int8_integer_only = False  # an int8 TFLite file can quantize the inputs too (pixels: one exact scale)
+    layer_kinds: tuple[str, ...] = ()  # catalog layer kinds that suit this data; () = its own name
+
+    @property
+    def suited_layer_kinds(self) -> tuple[str, ...]:
+        return self.layer_kinds or (self.name,)
 
     # ---- describing the data
     @abstractmethod
@@ -94,6 +104,10 @@ class DataKind(ABC):
     def integer_code_problem(self, dataset: Any, input_dim: int) -> Any:
         """Why a first layer that reads whole-number codes (Embedding) cannot read this data, or None."""
 
+    def code_count(self, dataset: Any) -> int:
+        """How many whole-number codes an Embedding first layer must know ("automatic" input_dim)."""
+        return 0
+
     def preferred_template(self, dataset: Any) -> str | None:
         """A template id to put first among those that fit, when this data calls for one."""
         return None
@@ -102,6 +116,11 @@ class DataKind(ABC):
     @abstractmethod
     def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
         """The in-model preprocessing between the Input and the user's first layer."""
+
+    def serving_model(self, keras: Any, model: Any, dataset: Any) -> Any:
+        """The model a user downloads, from the trained one: the same unless the kind's raw inputs
+        need a layer the training arrays skip (text: TextVectorization in front of token ids)."""
+        return model
 
     @abstractmethod
     def script(self, dataset: Any) -> Any:
@@ -165,5 +184,6 @@ def contract_for(dataset: Any) -> InputContract:
 # modules build on the types above.
 from core.data.kinds.images import ImagesKind  # noqa: E402
 from core.data.kinds.table import TableKind  # noqa: E402
+from core.data.kinds.text import TextKind  # noqa: E402
 
-KINDS: dict[str, DataKind] = {kind.name: kind for kind in (TableKind(), ImagesKind())}
+KINDS: dict[str, DataKind] = {kind.name: kind for kind in (TableKind(), ImagesKind(), TextKind())}

@@ -186,6 +186,10 @@ class TableKind(DataKind):
             )
         return None
 
+    def code_count(self, dataset: Any) -> int:
+        largest = max((float(np.nanmax(v)) for v in (dataset.x_train, dataset.x_val, dataset.x_test) if np.size(v)), default=0.0)
+        return int(largest) + 1 if np.isfinite(largest) and largest >= 1 else 2
+
     def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
         if reads_codes:  # Embedding reads the raw integer codes; normalising them would destroy them
             return inputs
