@@ -10,7 +10,6 @@ import hashlib
 import io
 import os
 import struct
-import unicodedata
 import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
