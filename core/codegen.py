@@ -6,8 +6,8 @@ category lists, classes in output order, image size and colour mode. The script 
 data the way LayerLab does, so the model it saves takes the same raw inputs.
 
 The script's fixed code lives as real Python in core/script_templates (common.py, and
-table.py or images.py per data kind); this module cuts the pieces out of those files, puts
-the dataset's and the design's values into their settings, and writes build_model() from
+table.py, images.py or text.py per data kind); this module cuts the pieces out of those files,
+puts the dataset's and the design's values into their settings, and writes build_model() from
 the user's layers.
 """
 from __future__ import annotations
@@ -35,6 +35,8 @@ class KindScript:
     settings: str  # the kind's constants, with this dataset's values, after CLASSES
     loading: str  # the data section: load_data(path) -> (inputs, targets) and its helpers
     input_block: str  # build_model()'s lines that make `x` from `inputs` (and x_train)
+    main: str = ""  # the kind's own main() and its helpers (text: tokenize after the split); "" = common.py's
+    sample_file: str | None = None  # a LayerLab sample that ships as a file: --data's default (not scikit-learn)
 
 
 def training_script(spec: Any, dataset: Dataset) -> str:
@@ -43,23 +45,25 @@ def training_script(spec: Any, dataset: Dataset) -> str:
 
     spec = spec.validated()
     kind = kind_of(dataset).script(dataset)
-    sample = sample_name(dataset.name)
+    sample = None if kind.sample_file else sample_name(dataset.name)  # loaded from scikit-learn
+    default_data = None if sample else kind.sample_file or dataset.name
     docstring = _DOCSTRING.format(
         name=_docstring_safe(dataset.name),
         version=__version__,
         data_help=kind.data_help,
-        default_usage="" if sample else " --data " + _docstring_safe(_shell_word(dataset.name)),
+        default_usage="" if sample else " --data " + _docstring_safe(_shell_word(default_data)),
         needs=kind.packages,
         sklearn=" scikit-learn" if sample else "",
         epochs=int(spec.training["epochs"]),
     )
     parts = [
         docstring + _imports(kind),
-        _settings(spec, dataset, sample, kind),
+        _settings(spec, dataset, sample, default_data, kind),
         kind.loading,
         pieces.statements("common", "split"),
         _model_source(spec, dataset, kind),
-        pieces.statements("common", "main", "__main__"),
+        kind.main or pieces.statements("common", "main"),
+        pieces.statements("common", "__main__"),
     ]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
@@ -92,10 +96,10 @@ def _imports(kind: KindScript) -> str:
     ])
 
 
-def _settings(spec: Any, dataset: Dataset, sample: str | None, kind: KindScript) -> str:
+def _settings(spec: Any, dataset: Dataset, sample: str | None, default_data: str | None, kind: KindScript) -> str:
     training = spec.training
     head = pieces.statements("common", "DEFAULT_DATA", "CLASSES", values={
-        "DEFAULT_DATA": None if sample else dataset.name,
+        "DEFAULT_DATA": default_data,
         "SAMPLE": sample,
         "TASK": dataset.task,
         "CLASSES": list(dataset.classes),

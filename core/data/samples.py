@@ -26,6 +26,11 @@ TEXT_SAMPLES_DIR = Path(__file__).resolve().parent / "text_samples"
 _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes"}
 
 
+def text_sample_file(name: str | None) -> Path | None:
+    """The CSV file of a text sample (sms_spam.csv), None for other names."""
+    return TEXT_SAMPLES_DIR / _TEXT_FILES[name] if name in _TEXT_FILES else None
+
+
 def _table(name: str, seed: int) -> Dataset:
     import sklearn.datasets
 

@@ -2,9 +2,9 @@
 
 Real Python, so it can be read, linted and compiled. core.codegen copies the statements it
 needs into the script (see core/script_templates/__init__.py), with the dataset's and the
-design's values in place of the example constants below. The table or image pieces
-(table.py, images.py) go between the settings and split(); build_model() is written from
-the user's layers.
+design's values in place of the example constants below. The table, image or text pieces
+(table.py, images.py, text.py) go between the settings and split(); build_model() is written
+from the user's layers. text.py brings its own main() (it tokenizes after the split).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SAMPLE = None  # a scikit-learn sample dataset, loaded when --data is not given
 TASK = "classification"
 CLASSES = ["setosa", "versicolor", "virginica"]  # the model's outputs, in this order
 
-# (the data kind's settings go here: see table.py and images.py)
+# (the data kind's settings go here: see table.py, images.py and text.py)
 
 EPOCHS = 100
 BATCH_SIZE = 32
@@ -36,7 +36,7 @@ TEST_FRACTION = 0.15
 
 def load_data(path: str | None) -> tuple[np.ndarray, ...]:
     """Declared here so main() below reads as it will in the script; never copied: train_model.py
-    gets the data kind's own load_data (table.py, images.py)."""
+    gets the data kind's own load_data (table.py, images.py, text.py)."""
     raise RuntimeError("this template is not run: train_model.py has its own load_data")
 
 

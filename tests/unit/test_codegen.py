@@ -13,7 +13,8 @@ import pytest
 
 from core.build import build_model
 from core.codegen import training_script
-from core.data import decode_image, load_image_folder, load_image_zip, prepare_table, read_csv
+from core.data import decode_image, load_folder, load_image_folder, load_image_zip, load_zip, prepare_table, read_csv
+from core.data.samples import text_sample_file
 from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
 from tests.datafiles import (
@@ -81,7 +82,7 @@ def _digits_folder(folder: Path, side: int) -> Path:
 @pytest.mark.parametrize("template_id", [t.id for t in TEMPLATES])
 def test_the_script_builds_the_same_network_as_layerlab(template_id, tmp_path):
     entry = template(template_id)
-    dataset = sample("digits" if entry.kind == "images" else "wine")
+    dataset = sample({"images": "digits", "text": "sms_spam"}.get(entry.kind, "wine"))
     if template_id not in [t.id for t in templates_for(dataset)]:  # deep pooling needs more than 8x8 pixels
         dataset = load_image_folder(_digits_folder(tmp_path / "digits", side=48))
     spec = entry.fresh_spec(dataset.task)
@@ -313,10 +314,12 @@ def test_each_script_template_is_python_a_linter_accepts(path):
     assert _name_problems(source, whole_script=False) == []
 
 
-@pytest.mark.parametrize("data", ["iris", "diabetes", "digits", "flowers.csv", "digit codes"])
+@pytest.mark.parametrize("data", ["iris", "diabetes", "digits", "flowers.csv", "digit codes", "sms_spam", "messages.zip"])
 def test_every_generated_script_uses_every_name_it_defines_and_defines_every_name_it_uses(data, tmp_path):
     if data == "flowers.csv":  # a categorical column: the one-hot input block
         dataset = prepare_table(read_csv(_iris_csv(tmp_path / data)), target="species")
+    elif data == "messages.zip":  # texts from class folders: no CSV columns
+        dataset = load_zip(write(tmp_path / data, zip_bytes(_message_files(per_class=20))))
     else:
         dataset = digit_codes() if data == "digit codes" else sample(data)
     specs = [t.fresh_spec(dataset.task) for t in TEMPLATES if t.kind == dataset.kind]
@@ -327,3 +330,117 @@ def test_every_generated_script_uses_every_name_it_defines_and_defines_every_nam
         source = training_script(spec, dataset)
         compile(source, "train_model.py", "exec")
         assert _name_problems(source) == [], [layer["type"] for layer in spec.layers]
+
+
+# ---- Texts -----------------------------------------------------------------------------------
+def _sms_frame():
+    return read_csv(text_sample_file("sms_spam")).frame
+
+
+def _message_files(per_class: int) -> dict[str, bytes]:
+    """SMS texts as .txt files in class folders, as a user zips them: a byte-order mark, UTF-16, a
+    file of punctuation only (an empty text), macOS junk, a note that is not a .txt file."""
+    frame = _sms_frame()
+    files = {}
+    for label in ("ham", "spam"):
+        for k, text in enumerate(frame.loc[frame["label"] == label, "text"].head(per_class)):
+            files[f"messages/{label}/{k:03d}.txt"] = str(text).encode("utf-8")
+    files |= {
+        "messages/ham/with bom.txt": "\ufeffSee you at home, I\u2019ll bring the café crème".encode("utf-8"),
+        "messages/spam/utf16.txt": "WINNER!! Claim your free prize now\r\nCall 0800 123".encode("utf-16"),
+        "messages/ham/dots.txt": b" ... !!! ",
+        "__MACOSX/messages/ham/._000.txt": b"\x00\x05\x16\x07" + bytes(60),
+        "messages/.DS_Store": bytes(32),
+        "messages/readme.md": b"spam and ham from the SMS corpus",
+    }
+    return files
+
+
+def _assert_texts_split_like_layerlab(ns: dict, data: str, dataset) -> None:
+    """The script's texts in each split, tokenised by LayerLab, are LayerLab's token ids, in its order."""
+    splits = ns["split"](*ns["load_data"](data))
+    expected = [(dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val), (dataset.x_test, dataset.y_test)]
+    for (texts, y), (x_app, y_app) in zip(splits, expected):
+        np.testing.assert_array_equal(dataset.text.ids(list(texts)), x_app)
+        np.testing.assert_array_equal(y, y_app)
+        assert y.dtype == y_app.dtype
+
+
+def _user_sms_csv(path: Path) -> Path:
+    """The SMS sample as a user's export: semicolons, a byte-order mark, two rows without a label and
+    three texts with nothing in them (empty, punctuation only, spaces)."""
+    frame = _sms_frame().astype(object)
+    frame.loc[[5, 700], "label"] = None
+    frame.loc[[3, 400, 1000], "text"] = [None, "?!... :-)", "   "]
+    return write(path, frame.to_csv(index=False, sep=";").encode("utf-8-sig"))
+
+
+def _sms_ratings_csv(path: Path) -> Path:
+    """Texts with a number to predict (regression), two of them empty."""
+    frame = _sms_frame().head(300)
+    frame["stars"] = np.arange(300) % 5 + 1.5
+    frame.loc[[3, 9], "stars"] = np.nan
+    return write(path, frame[["text", "stars"]].to_csv(index=False).encode("utf-8"))
+
+
+@pytest.mark.parametrize("source", ["csv", "regression csv", "zip", "folder"])
+def test_the_script_reads_texts_exactly_like_layerlab(source, tmp_path, capsys):
+    if source.endswith("csv"):
+        regression = source == "regression csv"
+        data = (_sms_ratings_csv if regression else _user_sms_csv)(tmp_path / "messages.csv")
+        target = "stars" if regression else "label"
+        dataset = prepare_table(read_csv(data), target=target, data_kind="text", text_column="text")
+        assert dataset.dropped_rows == 2 and dataset.task == ("regression" if regression else "classification")
+    elif source == "zip":
+        data = write(tmp_path / "messages.zip", zip_bytes(_message_files(per_class=25)))
+        dataset = load_zip(data)
+    else:
+        data = tmp_path / "messages"
+        for name, content in _message_files(per_class=25).items():
+            write(tmp_path / name, content)
+        dataset = load_folder(data)
+    ns = _script_namespace(training_script(default_template(dataset), dataset))
+    _assert_texts_split_like_layerlab(ns, str(data), dataset)
+    printed = capsys.readouterr().out
+    if source == "csv":
+        assert "Left out 2 row(s) whose target 'label' is empty." in printed and "Left out 3 empty text(s)." in printed
+    elif source == "regression csv":
+        assert "Left out 2 row(s) whose target 'stars' is empty." in printed
+    else:
+        assert dataset.n_rows == 52 and "Left out 1 empty text(s)." in printed and "Skipped" not in printed
+
+
+def _assert_takes_raw_strings(path: Path) -> None:
+    import keras
+
+    model = keras.saving.load_model(path, safe_mode=True)
+    probabilities = model.predict(np.array(["free prize", "see you"], dtype=object), verbose=0)
+    assert probabilities.shape == (2, 2)
+    assert probabilities.sum(axis=1) == pytest.approx(np.ones(2), abs=1e-4)
+
+
+def test_the_script_trains_on_the_sms_csv_and_saves_a_model_that_takes_raw_strings(tmp_path):
+    dataset = sample("sms_spam")
+    source = training_script(default_template(dataset), dataset)
+    assert 'DEFAULT_DATA = "sms_spam.csv"' in source and "scikit-learn" not in source.split('"""')[1]
+    write(tmp_path / "sms_spam.csv", text_sample_file("sms_spam").read_bytes())
+    script = write(tmp_path / "train_model.py", source.encode("utf-8"))
+    done = _run(script, "--epochs", "2", "--out", "model.keras")  # --data: the sample's file name
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "900 training, 192 validation, 192 test texts" in done.stdout and "test: " in done.stdout
+    _assert_takes_raw_strings(tmp_path / "model.keras")
+
+
+def test_the_script_trains_a_multi_hot_design_on_a_zip_of_txt_files(tmp_path):
+    archive = write(tmp_path / "messages.zip", zip_bytes(_message_files(per_class=25)))
+    dataset = load_zip(archive)
+    spec = template("text_multi_hot").fresh_spec(dataset.task)
+    source = training_script(spec, dataset)
+    assert "keras.ops.one_hot(ids, VOCABULARY_SIZE)" in source and "TARGET = None" in source
+    legacy = zip_bytes({**_message_files(per_class=25), "messages/spam/old.txt": "Gratis! Café prize".encode("cp1252")})
+    script = write(tmp_path / "train_model.py", source.encode("utf-8"))
+    done = _run(script, "--data", str(write(archive, legacy)), "--epochs", "1", "--out", "model.keras")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Skipped 1 file(s)" in done.stdout and "messages/spam/old.txt (not UTF-8" in done.stdout
+    assert "._000" not in done.stdout + done.stderr and "saved model.keras" in done.stdout
+    _assert_takes_raw_strings(tmp_path / "model.keras")

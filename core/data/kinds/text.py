@@ -190,19 +190,29 @@ class TextKind(DataKind):
     def script(self, dataset: Any) -> Any:
         from core import script_templates as pieces
         from core.codegen import KindScript
+        from core.data.cell_text import MISSING_MARKERS
+        from core.data.samples import text_sample_file
+        from core.sources import sample_name
 
         text = dataset.text
+        settings = keras_settings(text.tokenization)
+        sample = text_sample_file(sample_name(dataset.name))
+        data_help = "a CSV file of texts and labels, or a folder (or .zip) with one sub-folder of .txt files per class"
+        if sample is not None:
+            data_help += f";\nthe sample {sample.name} is in LayerLab's source, in core/data/text_samples"
         return KindScript(
             template="text",
-            data_help="a CSV file with a text column and a label column, or a zip/folder with one sub-folder of .txt files per class",
+            data_help=data_help,
             packages="numpy pandas",
-            settings=pieces.statements("text", "TARGET", "TEXT_COLUMN", "TOKENIZATION", "VOCABULARY_SIZE",
-                                       "SEQUENCE_LENGTH", values={
-                                           "TARGET": dataset.target, "TEXT_COLUMN": text.column,
-                                           "TOKENIZATION": keras_settings(text.tokenization),
-                                           "VOCABULARY_SIZE": text.n_ids, "SEQUENCE_LENGTH": text.sequence_length}),
-            loading=pieces.statements("text", "load_data"),
-            input_block=pieces.block("text", "token_ids"),
+            settings=pieces.statements("text", "TARGET", "SEQUENCE_LENGTH", values={
+                "TARGET": dataset.target, "TEXT_COLUMN": text.column, "STANDARDIZE": settings["standardize"],
+                "SPLIT": settings["split"], "NGRAMS": settings["ngrams"], "VOCABULARY_SIZE": text.n_ids,
+                "SEQUENCE_LENGTH": text.sequence_length,
+            }),
+            loading=pieces.statements("text", "TEXT_SUFFIXES", "load_data", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)}),
+            input_block=pieces.block("text", "multi_hot_inputs"),  # an Embedding first reads the ids as they are
+            main=pieces.statements("text", "text_vectorization", "main"),
+            sample_file=None if sample is None else sample.name,
         )
 
     def job_fields(self, dataset: Any) -> dict:
