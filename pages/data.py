@@ -379,7 +379,7 @@ DATA_SECTIONS = {"table": show_table_dataset, "images": show_image_dataset, "tex
 def main() -> None:
     ws = get_workspace()
     st.title(t("Data"))
-    st.write(t("Choose the examples the network learns from: a built-in sample, or your own table or images."))
+    st.write(t("Choose the examples the network learns from: a built-in sample, or your own table, images or texts."))
     choose_source(ws)
     if ws.dataset is None:
         st.info(t("No data yet: choose a sample or upload a file above."), icon=":material/info:")

@@ -6,6 +6,7 @@ typed text by the training rules; no TensorFlow here.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -21,6 +22,7 @@ from core.data.tokens import TOKENIZATIONS, WORDS
 # The Data page keeps an uploaded zip's bytes for this kind: a change of the text settings reads it again.
 KEEPS_UPLOAD = True
 TRY_TEXT_KEY = "try_text"
+_ROW_SOURCE = re.compile(r"row (\d+)\Z")  # a CSV text's source (core.data.texts.text_from_table)
 
 
 def token_unit(dataset: Any) -> str:
@@ -53,8 +55,14 @@ def worst_mistakes(evaluation: Any, dataset: Any) -> None:
             else:
                 line = t("true: {true} · predicted: {predicted} (error {error})", true=f"{mistake.true:.4g}",
                          predicted=f"{mistake.predicted:.4g}", error=f"{mistake.error:.4g}")
-            st.caption(f"{line} · {t_core(mistake.source)}")
+            st.caption(f"{line} · {source_label(mistake.source)}")
             st.text(mistake_text(mistake, dataset))
+
+
+def source_label(source: str) -> str:
+    """Where a text came from: "row 12" of the CSV (in the reader's language), or the file in the zip."""
+    match = _ROW_SOURCE.match(source)
+    return t("row {n}", n=match.group(1)) if match else source
 
 
 def mistake_text(mistake: Any, dataset: Any) -> str:
