@@ -70,8 +70,8 @@ def edit_feature_kinds(dataset, key: str) -> dict[str, str]:
                 options=list(KINDS),
                 format_func=option_labels(KINDS, lambda kind: t(KIND_NAMES_EN.get(kind, kind))),
                 required=True,
-                help=t("numeric: amounts; categorical: labels from a short list; text: free text (not used); "
-                       "ignored: left out"),
+                help=t("numeric: amounts; categorical: labels from a short list; text: free text (read only by a "
+                       "text model, one column); ignored: left out"),
             ),
             "missing": st.column_config.NumberColumn(t("missing values"), help=t("Filled in before training")),
             "reason": st.column_config.TextColumn(t("why"), width="large"),

@@ -88,7 +88,7 @@ def _row_text(row: ShapeRow) -> tuple[str, str, str]:
         name = f"**{row.number}. {row.type}**"
     else:
         role = t(ROLE_NAMES.get(row.role, row.role))
-        name = ":material/lock: " + t("{role}: {type}", role=role, type=f"**{row.type}**")
+        name = ":material/lock: " + t("{role}: {type}", role=role, type=f"**{t_core(row.type)}**")
     params = t("{n} params", n=f"{row.params:,}") if row.params else t("no weights")
     return name, t_core(row.settings), f"`{format_shape(row.output_shape)}` · {params}"
 
@@ -125,11 +125,20 @@ def _edit_form(ws: Workspace, index: int, sig: str) -> None:
         st.rerun()
 
 
+def _reads_codes_automatically(layer: dict) -> bool:
+    """An Embedding whose number of codes (input_dim) is left empty: the data decides it
+    (core.shapes.with_data_settings: a text's vocabulary size)."""
+    entry = LAYERS.get(layer.get("type"))
+    return entry is not None and entry.needs_integer_codes and layer.get("input_dim") is None
+
+
 def layer_row(ws: Workspace, report: ShapeReport, row: ShapeRow, sig: str) -> None:
     index, count = row.number - 1, len(ws.spec.layers)
     n = row.number
     with st.container(border=True):
         name, settings, shape = _row_text(row)
+        if _reads_codes_automatically(ws.spec.layers[index]):
+            settings = t("{settings} (number of codes: automatic, from the data)", settings=settings)
         cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
         cols[0].markdown(name)
         cols[1].markdown(settings or "")

@@ -150,6 +150,7 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
         mime="application/json",
         key="download_preprocessing",
     )
+    side_files_downloads(ws, run)
     script = _training_script(ws, run)
     if script is not None:
         download_row(
@@ -162,6 +163,38 @@ def json_and_code_downloads(ws: Workspace, run: SessionRun) -> None:
             key="download_script",
         )
     project_download(run.project, t("The design and training settings of this model; open it on the Design page to continue."))
+
+
+# What each extra file of a kind of data is for (core.export.side_files names them).
+SIDE_FILE_HELP_EN = {
+    "vocabulary.json": "The tokens the model knows, in id order: a phone app looks each token of a text up here.",
+}
+
+
+def side_files_downloads(ws: Workspace, run: SessionRun) -> None:
+    """Files a kind of data adds next to the model (text: vocabulary.json)."""
+    from core.export import side_files
+
+    files = computed_once(ws, ("side_files", run.id), lambda: side_files(run.dataset))
+    for number, (name, data) in enumerate(sorted((files or {}).items())):
+        download_row(
+            name,
+            t(SIDE_FILE_HELP_EN[name]) if name in SIDE_FILE_HELP_EN else "",
+            label=t("Download {file}", file=name),
+            data=data,
+            file_name=name,
+            mime="application/json" if name.endswith(".json") else "application/octet-stream",
+            key=f"download_side_{name.replace('.', '_')}",
+        )
+
+
+def kind_notes(run: SessionRun) -> None:
+    """What a kind of data's files need that the others do not say (text: how the files are fed)."""
+    from components.kind_views import view_for
+
+    notes = getattr(view_for(run.dataset), "export_notes", None)
+    if notes is not None:
+        notes(run.dataset)
 
 
 def _training_script(ws: Workspace, run: SessionRun) -> str | None:

@@ -64,7 +64,8 @@ CORE_FRAGMENTS = (
     "last step",
     "stride {n}",
     "same",  # padding "same" in a row's key settings ("16 filters 3×3, relu, same")
-    "{n} codes → {m} values",
+    "{n} codes → {m} values per code",  # Embedding (an empty input_dim: only the second part)
+    "{m} values per code",
     "to [{shape}]",
     # core.data: tasks, units and file kinds named in messages
     "classification",
@@ -91,7 +92,7 @@ CORE_FRAGMENTS = (
     "empty: no value in any row",
     "the same value ('{value}') in every row",
     "text with {n} different values",
-    "free text (sentences); the model does not read text, so it is not used",
+    "free text (sentences); used only by a text model: choose 'Classify this text'",
     "different in every row, like an id or a name",
     "too many different values ({n}) to use as categories",
     "dates or times; not used by the model (add a numeric column, such as the month, if it matters)",
@@ -120,6 +121,66 @@ CORE_FRAGMENTS = (
     "the same file as {file}; only that one is used",
     "has no pixels",
     "damaged or truncated ({error})",
+    # core.data.texts, tokens, kinds.text, archive_data, text_files: text data (tests/unit/test_i18n.py
+    # checks that every reason, label and note template of those modules is listed here)
+    "words (split at spaces)",
+    "single characters",
+    "single characters and pairs of neighbouring characters",
+    "the text the model reads",
+    "not used: a text model reads only the column '{column}'",
+    "texts",
+    "vocabulary size",
+    "sequence length",
+    "texts: up to {n} words each",
+    "texts: up to {n} characters each",
+    "{n} tokens → ids",
+    "{n} tokens → present or not",
+    "TextVectorization + multi-hot",
+    "{n} empty text(s) were left out: {sources}.",
+    "{n} text(s) have more than {length} tokens and were cut to their first {length} tokens (the longest has "
+    "{longest}). Raise the sequence length to use more of each text.",
+    "{n} text(s) repeat an earlier one (for example '{example}'). They are kept; a copy in the test split makes "
+    "the test score look better than it is.",
+    "{n} file(s) that are not .txt files were ignored.",
+    "{names}: longer than the {n} tokens the model reads; only the beginning was used.",
+    "{names}: none of its words were in the training texts, so the answer is a guess.",
+    " ('{file}': {reason})",  # text.no_files: the first skipped file and why
+    "{n} file(s) were not UTF-8 and were read as {encoding}.",
+    "{n} file(s) were not UTF-8: {details}.",
+    "{n} read as {encoding}",
+    "binary data, not text (it contains NUL bytes)",
+    "binary data, not text (it has many control characters)",
+    "text in an encoding LayerLab cannot recognise; save it as UTF-8",
+    "damaged UTF-16 or UTF-32 text (it has a byte-order mark but cannot be read); save it as UTF-8",
+    "binary data, not text (it looks like a WebP image)",
+    "binary data, not text (it looks like a PDF document)",
+    "binary data, not text (it looks like a PNG image)",
+    "binary data, not text (it looks like a JPEG image)",
+    "binary data, not text (it looks like a GIF image)",
+    "binary data, not text (it looks like a zip archive, such as a Word .docx file)",
+    "binary data, not text (it looks like an old Word or Excel document)",
+    "binary data, not text (it looks like a program)",
+    "binary data, not text (it looks like a gzip-compressed file)",
+    "binary data, not text (it looks like a compressed archive)",
+    "formatted text (an RTF document), not plain text; save it as plain text (.txt)",
+    "Big5 (Traditional Chinese)",
+    "Big5-HKSCS (Traditional Chinese)",
+    "EUC-JP (Japanese)",
+    "EUC-KR (Korean)",
+    "GB18030 (Chinese)",
+    "GB2312 (Chinese)",
+    "GBK (Chinese)",
+    "ISO-2022-JP (Japanese)",
+    "KOI8-R (Russian)",
+    "Latin-1 (Western European)",
+    "Shift-JIS (Japanese)",
+    "Windows-1250 (Central European)",
+    "Windows-1251 (Cyrillic)",
+    "Windows-1252 (Western European)",
+    "Windows-1253 (Greek)",
+    "Windows-1254 (Turkish)",
+    "Windows-1255 (Hebrew)",
+    "Windows-1256 (Arabic)",
     # core.training: the {monitor} and {error} of a run's end message
     "validation loss",
     "training loss",
@@ -221,6 +282,13 @@ def translate_fragment(text: str, lang: str = SOURCE_LANG, depth: int = 0) -> st
     messages = load_table(lang)["messages"]
     if text in _FRAGMENT_SET:
         return messages.get(text, text)
+    if ", " in text and depth > 0:
+        # A placeholder's value that is a list of fragments ("3 read as GBK (Chinese), 1 read as ..."):
+        # each item on its own, before a pattern's lazy placeholder swallows the rest of the list.
+        parts = text.split(", ")
+        translated = [translate_fragment(part, lang, depth + 1) for part in parts]
+        if all(new != old for new, old in zip(translated, parts)):
+            return "，".join(translated)
     for pattern, template in _fragment_patterns(lang):
         match = pattern.match(text)
         if match:

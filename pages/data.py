@@ -12,6 +12,7 @@ from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.state.workspace import Workspace, get_workspace
 from components.workflow import dataset_label
 from core import data as core_data
+from core.data.tables import TEXT
 from core.errors import UserError
 from core.sources import sample_name, sample_source
 
@@ -45,9 +46,12 @@ def _raw_table(ws: Workspace):
     return ws.raw_table
 
 
-def use_dataset(ws: Workspace, dataset, source: str, raw=None, kind_choices: dict | None = None) -> None:
-    """Make `dataset` the current data, fit the design to it, and redraw the page from it."""
-    ws.set_dataset(dataset, source, raw_table=raw)
+def use_dataset(ws: Workspace, dataset, source: str, raw=None, kind_choices: dict | None = None,
+                archive: bytes | None = None) -> None:
+    """Make `dataset` the current data, fit the design to it, and redraw the page from it.
+    `archive`: the uploaded zip, kept when the data's kind reads it again on a settings change."""
+    keep_archive = archive is not None and getattr(view_for(dataset), "KEEPS_UPLOAD", False)
+    ws.set_dataset(dataset, source, raw_table=raw, raw_archive=archive if keep_archive else None)
     st.session_state[KIND_CHOICES_KEY] = (ws.data_version, dict(kind_choices or {}))
     fit_design_to_data(ws)
     st.rerun()
@@ -69,12 +73,13 @@ def load_picked_sample(ws: Workspace) -> None:
 def read_upload(ws: Workspace, uploaded) -> None:
     """Read an uploaded CSV or zip; on failure remember the error and keep the earlier dataset."""
     name = uploaded.name
+    archive = None
     with st.status(t("Reading {file}…", file=name), expanded=False) as status:
         try:
             data = uploaded.getvalue()
             if name.lower().endswith(".zip"):
                 status.update(label=t("Reading the files in {file}…", file=name))
-                dataset, raw = core_data.load_zip(data, name), None
+                dataset, raw, archive = core_data.load_zip(data, name), None, data
             else:
                 raw = core_data.read_csv(data, name)
                 status.update(label=t("Working out what the columns of {file} mean…", file=name))
@@ -91,20 +96,37 @@ def read_upload(ws: Workspace, uploaded) -> None:
             status.update(label=t("{file} could not be used", file=name), state="error")
             return
         status.update(label=t("{file} is ready", file=name), state="complete")
-    use_dataset(ws, dataset, name, raw)
+    use_dataset(ws, dataset, name, raw, archive=archive)
 
 
-def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, str]) -> None:
-    """Re-run only prepare_table on the kept table; a refusal keeps the current dataset."""
+def refused(err: UserError) -> None:
+    """A change core refused: say why; the current dataset stays."""
+    show_error(err)
+    # The widgets still show the refused choice: the next run redraws them from the kept dataset.
+    st.session_state[REFUSED_KEY] = st.session_state.get(REFUSED_KEY, 0) + 1
+
+
+def reprepare(ws: Workspace, *, target: str, task: str | None, kinds: dict[str, str], **options) -> None:
+    """Re-run only prepare_table on the kept table (`options`: its text settings); a refusal keeps
+    the current dataset."""
     raw = _raw_table(ws)
     try:
-        dataset = core_data.prepare_table(raw, target=target, task=task, kinds=kinds or None)
+        dataset = core_data.prepare_table(raw, target=target, task=task, kinds=kinds or None, **options)
     except UserError as err:
-        show_error(err)
-        # The widgets still show the refused choice: the next run redraws them from the kept dataset.
-        st.session_state[REFUSED_KEY] = st.session_state.get(REFUSED_KEY, 0) + 1
+        refused(err)
         return
     use_dataset(ws, dataset, ws.data_source, raw, kind_choices=kinds)
+
+
+def reread_archive(ws: Workspace, text_settings) -> None:
+    """Read the kept zip again with other text settings; a refusal keeps the current dataset."""
+    try:
+        with st.spinner(t("Reading the files in {file}…", file=ws.dataset.name)):
+            dataset = core_data.load_zip(ws.raw_archive, ws.dataset.name, text_settings=text_settings)
+    except UserError as err:
+        refused(err)
+        return
+    use_dataset(ws, dataset, ws.data_source, archive=ws.raw_archive)
 
 
 def choose_source(ws: Workspace) -> None:
@@ -126,11 +148,13 @@ def choose_source(ws: Workspace) -> None:
     with right:
         st.subheader(t("Upload your own"))
         uploaded = st.file_uploader(
-            t("A table (CSV, TSV or TXT) or a zip of images"),
+            t("A table (CSV, TSV or TXT), or a zip of images or of texts"),
             type=UPLOAD_TYPES,
             key="data_upload",
             help=t("Table: one row per example, one column per value, a header row; values separated by "
-                   "commas, semicolons or tabs. Zip: one folder per class with the images inside."),
+                   "commas, semicolons or tabs. A column of free text (messages, reviews) can be classified "
+                   "as text. Zip: one folder per class with the images, or the .txt files (one text each), "
+                   "inside."),
         )
         if DATA_UPLOAD.is_new(uploaded):
             read_upload(ws, uploaded)
@@ -159,7 +183,9 @@ def _kind_choices(ws: Workspace) -> dict[str, str]:
     return dict(choices) if version == ws.data_version else {}
 
 
-def choose_target_and_task(ws: Workspace) -> None:
+def choose_target_and_task(ws: Workspace, *, keep_kinds: dict[str, str] | None = None, **options) -> None:
+    """The target column and the task; `keep_kinds` (a text dataset's text column) and `options`
+    (its text settings) go into every re-preparation, so the data keeps its kind."""
     dataset, raw = ws.dataset, _raw_table(ws)
     if raw is None:
         return
@@ -184,9 +210,9 @@ def choose_target_and_task(ws: Workspace) -> None:
     )
     if target != dataset.target:
         # A new target: the task is decided again and the columns are looked at afresh.
-        reprepare(ws, target=target, task=None, kinds={})
+        reprepare(ws, target=target, task=None, kinds=dict(keep_kinds or {}), **options)
     elif task != dataset.task:
-        reprepare(ws, target=target, task=task, kinds=_kind_choices(ws))
+        reprepare(ws, target=target, task=task, kinds=_kind_choices(ws) | (keep_kinds or {}), **options)
 
 
 def show_table_dataset(ws: Workspace) -> None:
@@ -199,8 +225,31 @@ def show_table_dataset(ws: Workspace) -> None:
     changed = data_views.edit_feature_kinds(dataset, key=f"feature_kinds_{_widget_generation(ws)}")
     if changed:
         reprepare(ws, target=dataset.target, task=dataset.task, kinds=_kind_choices(ws) | changed)
+    offer_text_model(ws)
     st.subheader(t("Preview"))
     data_views.table_preview(dataset.frame)
+
+
+def offer_text_model(ws: Workspace) -> None:
+    """A table with a column of free text (not used by a table model): offer a text model of it."""
+    dataset = ws.dataset
+    columns = [f.name for f in dataset.features if f.kind == TEXT]
+    if not columns:
+        return
+    with st.container(border=True):
+        if len(columns) == 1:
+            column = columns[0]
+            st.markdown(t("**'{column}' holds free text**, which a table model does not read. A text model reads "
+                          "that column instead (and only it) to predict '{target}'.", column=column,
+                          target=dataset.target))
+        else:
+            st.markdown(t("**Some columns hold free text**, which a table model does not read. A text model reads "
+                          "one of them instead (and only it) to predict '{target}'.", target=dataset.target))
+            column = st.selectbox(t("Text column"), columns, key="classify_text_column")
+        if st.button(t("Classify this text") if dataset.task == "classification" else t("Predict from this text"),
+                     key="classify_text", icon=":material/article:"):
+            choices = {name: kind for name, kind in _kind_choices(ws).items() if kind != TEXT}
+            reprepare(ws, target=dataset.target, task=dataset.task, kinds=choices | {column: TEXT})
 
 
 def show_dataset(ws: Workspace) -> None:
@@ -230,14 +279,107 @@ def show_image_dataset(ws: Workspace) -> None:
     data_views.skipped_files_table(ws.dataset)
 
 
+def show_text_dataset(ws: Workspace) -> None:
+    from components import data_views, text_views  # pandas, Plotly: see show_dataset
+
+    dataset = ws.dataset
+    text = dataset.text
+    from_table = _raw_table(ws) is not None
+    if from_table:
+        keep = {text.column: TEXT}
+        choose_target_and_task(ws, keep_kinds=keep, text_settings=text.settings)
+        st.subheader(t("Columns"))
+        st.caption(t("A text model reads one column, '{column}'. Choose 'ignored' or 'categorical' for it to use "
+                     "the other columns as a table instead, or 'text' for another column to read that one.",
+                     column=text.column))
+        changed = data_views.edit_feature_kinds(dataset, key=f"feature_kinds_{_widget_generation(ws)}")
+        if changed:
+            reprepare(ws, target=dataset.target, task=dataset.task, kinds=_text_kinds(ws, changed),
+                      text_settings=text.settings)
+    st.subheader(t("How the texts are split"))
+    settings = edit_text_settings(ws)
+    if settings is not None:
+        if from_table:
+            reprepare(ws, target=dataset.target, task=dataset.task, kinds=_kind_choices(ws) | {text.column: TEXT},
+                      text_settings=settings)
+        else:
+            reread_archive(ws, settings)
+    if text.profile is not None:
+        st.subheader(t("Text lengths"))
+        text_views.lengths_section(dataset)
+        st.subheader(t("Vocabulary"))
+        text_views.vocabulary_section(dataset)
+        text_views.left_out_section(dataset)
+    data_views.skipped_files_table(dataset)
+
+
+def _text_kinds(ws: Workspace, changed: dict[str, str]) -> dict[str, str]:
+    """The kinds for a text dataset's re-preparation: its column stays the text unless the user
+    changed it, or chose another column as the text."""
+    column = ws.dataset.text.column
+    kinds = _kind_choices(ws) | {column: TEXT}
+    if any(kind == TEXT and name != column for name, kind in changed.items()):
+        kinds.pop(column)
+    return kinds | changed
+
+
+def edit_text_settings(ws: Workspace):
+    """Tokenization, vocabulary size and sequence length, shown as the data has them; returns the
+    new core TextSettings when the user changed one (None otherwise). A setting the user never
+    changed stays automatic: decided again from the data."""
+    from core.data.tokens import (
+        MAX_SEQUENCE_LENGTH, MAX_VOCABULARY, MIN_SEQUENCE_LENGTH, RESERVED_IDS, TOKENIZATIONS, TextSettings,
+    )
+
+    text = ws.dataset.text
+    can_change = _raw_table(ws) is not None or ws.raw_archive is not None
+    shown = {
+        "tokenization": text.tokenization,
+        "vocabulary_size": text.settings.vocabulary_size or text.n_ids,
+        "sequence_length": text.settings.sequence_length or text.sequence_length,
+    }
+    generation = _widget_generation(ws)
+    for name, value in shown.items():
+        _mirror(f"text_{name}", value, generation)
+    cols = st.columns(3)
+    chosen = {
+        "tokenization": cols[0].selectbox(
+            t("Split texts into"), list(TOKENIZATIONS), key="text_tokenization", disabled=not can_change,
+            format_func=option_labels(TOKENIZATIONS, lambda name: t_core(TOKENIZATIONS[name])),
+            help=t("Words suit languages written with spaces; single characters and pairs of characters suit "
+                   "Chinese and Japanese, which have no spaces between words."),
+        ),
+        "vocabulary_size": cols[1].number_input(
+            t("Vocabulary size"), min_value=RESERVED_IDS + 1, max_value=MAX_VOCABULARY, step=1000,
+            key="text_vocabulary_size", disabled=not can_change,
+            help=t("How many different tokens the model knows, the most frequent first (2 of them are padding and "
+                   "'unknown'). A smaller vocabulary makes a smaller model; rare tokens become 'unknown'."),
+        ),
+        "sequence_length": cols[2].number_input(
+            t("Sequence length"), min_value=MIN_SEQUENCE_LENGTH, max_value=MAX_SEQUENCE_LENGTH, step=10,
+            key="text_sequence_length", disabled=not can_change,
+            help=t("How many tokens of each text the model reads: longer texts are cut, shorter ones padded. "
+                   "Decided so that 95% of the training texts fit whole."),
+        ),
+    }
+    if not can_change:
+        st.caption(t("Load the data again to change these settings."))
+        return None
+    if text.settings.to_json() != {name: None for name in shown}:
+        if st.button(t("Back to automatic settings"), key="text_settings_automatic", icon=":material/restart_alt:"):
+            return TextSettings()
+    changes = {name: value for name, value in chosen.items() if value != shown[name]}
+    return text.settings.with_changes(**changes) if changes else None
+
+
 # The part of this page that differs by kind of data (its other views: components/kind_views).
-DATA_SECTIONS = {"table": show_table_dataset, "images": show_image_dataset}
+DATA_SECTIONS = {"table": show_table_dataset, "images": show_image_dataset, "text": show_text_dataset}
 
 
 def main() -> None:
     ws = get_workspace()
     st.title(t("Data"))
-    st.write(t("Choose the examples the network learns from: a built-in sample, or your own table or images."))
+    st.write(t("Choose the examples the network learns from: a built-in sample, or your own table, images or texts."))
     choose_source(ws)
     if ws.dataset is None:
         st.info(t("No data yet: choose a sample or upload a file above."), icon=":material/info:")

@@ -3,7 +3,9 @@ import streamlit as st
 
 from components.app_frame import require_app_frame
 from components.evaluation_views import choose_run, trained_runs_or_explain
-from components.export_views import json_and_code_downloads, keras_download, project_download, tflite_download, tflite_table
+from components.export_views import (
+    json_and_code_downloads, keras_download, kind_notes, project_download, tflite_download, tflite_table,
+)
 from components.i18n import t
 from components.state.workspace import get_workspace
 
@@ -15,6 +17,7 @@ st.caption(t("Every file comes from the model the run saved: downloading never t
 runs = trained_runs_or_explain(ws)
 if runs:
     run = choose_run(ws, runs, key="export_run")
+    kind_notes(run)
     keras_download(ws, run)  # first, so a TFLite problem below never hides it
     json_and_code_downloads(ws, run)
     st.divider()

@@ -362,3 +362,41 @@ def photos_scans_and_logos() -> dict[str, bytes]:
         "logo rgba.png": big_png(64, "RGBA"),
         "logo gray alpha.png": big_png(64, "LA"),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts: real SMS messages (the sms_spam sample's file) in the shapes users bring them.
+# ---------------------------------------------------------------------------------------------
+
+
+def sms_frame(rows: int = 160) -> pd.DataFrame:
+    """The first `rows` messages of the sms_spam sample (columns label, text)."""
+    from core.data.samples import TEXT_SAMPLES_DIR
+
+    return pd.read_csv(TEXT_SAMPLES_DIR / "sms_spam.csv", nrows=rows)
+
+
+def messages_with_numbers_csv(rows: int = 160, seed: int = 3) -> bytes:
+    """A message log: the hour it came, the number of links in it, the text, and spam or not. A
+    table model uses the numbers and leaves the text out (until the user asks for a text model)."""
+    frame = sms_frame(rows)
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame({
+        "hour": rng.integers(0, 24, len(frame)),
+        "links": rng.integers(0, 3, len(frame)),
+        "message": frame["text"],
+        "verdict": frame["label"],
+    })
+    return csv_bytes(table)
+
+
+def text_folders_zip(per_class: int = 40) -> bytes:
+    """A zip of class folders with one .txt file per message (messages/ham/0001.txt ...)."""
+    frame = sms_frame(1000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for label in ("ham", "spam"):
+            texts = frame.loc[frame["label"] == label, "text"].head(per_class)
+            for number, text in enumerate(texts, start=1):
+                archive.writestr(f"messages/{label}/{number:04d}.txt", str(text))
+    return buffer.getvalue()

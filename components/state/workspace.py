@@ -23,6 +23,7 @@ WORKSPACE_KEY = "workspace"
 class Workspace:
     dataset: Any = None  # core.data.Dataset
     raw_table: Any = None  # core.data RawTable, kept so target/kind changes skip re-reading
+    raw_archive: bytes | None = None  # an uploaded zip whose kind re-reads it on a settings change (text)
     data_source: str | None = None  # "sample:iris" or the uploaded file name
     spec: Any = None  # core.spec.ProjectSpec
     template_id: str | None = None
@@ -35,11 +36,12 @@ class Workspace:
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
     closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
-    def set_dataset(self, dataset: Any, source: str, raw_table: Any = None) -> None:
+    def set_dataset(self, dataset: Any, source: str, raw_table: Any = None, raw_archive: bytes | None = None) -> None:
         """A new dataset invalidates everything derived from the old one, not the design."""
         self.dataset = dataset
         self.data_source = source
         self.raw_table = raw_table
+        self.raw_archive = raw_archive
         self.data_version += 1
         self.cache.clear()
 
@@ -66,7 +68,7 @@ class Workspace:
                 pass
         shutil.rmtree(self.temp_dir, ignore_errors=True)
         self.closed = True
-        self.dataset = self.raw_table = None
+        self.dataset = self.raw_table = self.raw_archive = None
         self.runs = []
         self.cache = {}
 

@@ -18,7 +18,7 @@ TEXT_FIELDS = {"label", "help", "body", "placeholder", "options", "text", "title
 ALLOWED_WORDS = {
     "LayerLab", "Keras", "keras", "TensorFlow", "TFLite", "LiteRT", "Python", "CSV", "JSON", "zip", "Zip", "UTF",
     "PNG", "JPEG", "BMP", "GIF", "WebP", "TSV", "TXT", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "F1", "R²",
-    "KB", "MB", "GB", "B", "ms", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
+    "KB", "MB", "GB", "B", "ms", "ASCII", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
     "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
     "English",  # the language switch names each language in itself
 }
@@ -38,7 +38,7 @@ def keras_words() -> set[str]:
 
     from core.data.samples import SAMPLES
 
-    words: set[str] = set(LAYERS) | set(OPTIMIZERS) | {"Input", "Rescaling", "Normalization", "None"}
+    words: set[str] = set(LAYERS) | set(OPTIMIZERS) | {"Input", "Rescaling", "Normalization", "TextVectorization", "None"}
     words |= set(SAMPLES)  # sample ids name data sets, like file names
     params = [p for entry in (*LAYERS.values(), *OPTIMIZERS.values()) for p in entry.params]
     for param in [*params, *TRAINING_PARAMS.values()]:
@@ -56,6 +56,13 @@ def data_words(dataset) -> set[str]:
         names += [value] if isinstance(value, str) else list(value or [])
     features = getattr(dataset, "features", None) or []
     names += [getattr(f, "name", f) for f in features]
+    text = getattr(dataset, "text", None)  # a text dataset: its texts and tokens are the user's words too
+    if text is not None:
+        names += [*text.vocabulary, *text.test_texts]
+        profile = getattr(text, "profile", None)
+        if profile is not None:
+            names += [token for token, _ in profile.top_tokens] + list(profile.duplicate_examples)
+            names += [example for examples in profile.examples.values() for example in examples]
     for name in names:
         words.update(_WORD.findall(str(name)))
     return words

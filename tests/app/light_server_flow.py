@@ -3,7 +3,7 @@ data, design, train, evaluate, try it, every export file (each TFLite variant an
 variants report). Prints one JSON line: the ML libraries this process imported on the way
 and what the user saw; the downloaded model.keras and the test split go into the folder named
 by the first argument, for the caller to check. Run by tests/app/test_light_server.py
-(`python -m tests.app.light_server_flow FOLDER`).
+(`python -m tests.app.light_server_flow FOLDER`; `--text RUN_FOLDER`: a text session, see text_session).
 """
 from __future__ import annotations
 
@@ -68,7 +68,44 @@ def main(folder: Path) -> None:
     print(json.dumps(seen), flush=True)
 
 
+def text_session(run_folder: Path) -> None:
+    """A text session: the sms_spam sample on the Data page (a settings change), Design, and
+    Evaluate with Try it for a run trained elsewhere (the caller's process) into `run_folder`."""
+    from components.state.runs import SessionRun
+    from core.training.events import read_all
+    from core.training.rundir import RunDir, read_job
+
+    seen: dict = {"exceptions": []}
+    at = new_app().run()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="sample_dataset").set_value("sms_spam").run()
+    at.number_input(key="text_sequence_length").set_value(40).run()
+    seen["exceptions"] += exceptions(at)
+    ws = at.session_state["workspace"]
+    seen["sequence_length"] = ws.dataset.text.sequence_length
+    at.switch_page("pages/design.py").run()
+    seen["exceptions"] += exceptions(at)
+
+    spec, dataset = read_job(RunDir(run_folder))
+    run = SessionRun(id="run1-text", number=1, spec=spec.to_dict(), run_dir=run_folder, project=spec, dataset=dataset)
+    run.absorb(read_all(RunDir(run_folder).events))
+    ws.runs.append(run)
+    at.switch_page("pages/evaluate.py").run()
+    seen["exceptions"] += exceptions(at)
+    seen["accuracy"] = next((m.value for m in at.metric if m.label == "Accuracy"), None)
+    at.text_area(key="try_text").input("Call now to claim your free prize").run()
+    at.button(key="try_text_predict").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["prediction"] = next((m.value for m in at.markdown if m.value.startswith("Prediction: **")), None)
+    seen["errors"] = [e.value for e in at.error]
+    seen["heavy_modules"] = sorted(name for name in HEAVY if name in sys.modules)
+    print(json.dumps(seen), flush=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--text"]:
+        text_session(Path(sys.argv[2]))
+        sys.exit()
     try:
         main(Path(sys.argv[1]))
     finally:

@@ -119,3 +119,14 @@ def test_design_problems_next_to_their_layer_are_in_chinese():
     assert any(text.startswith("第 1 层（Conv2D）：") for text in shown), shown
     assert any(text.startswith("第 2 层（Dense）：activation 必须是 relu, ") for text in shown), shown
     assert_all_chinese(at, ws, user_words=frozenset({"bogus"}))  # the user's own value, quoted back
+
+
+def test_text_pages_are_all_chinese(monkeypatch):
+    """sms_spam: English messages (the user's data) on a Chinese page; a 1-epoch model for the later pages."""
+    import components.export_views
+
+    # train_model.py for texts is another change (core.codegen)
+    monkeypatch.setattr(components.export_views, "_training_script", lambda ws, run: None)
+    ws, _model = workspace_with_trained_run("sms_spam", epochs=1)
+    for page in PAGES:
+        assert_all_chinese(chinese_page(ws, page), ws)

@@ -33,3 +33,19 @@ def test_a_whole_session_never_imports_tensorflow_in_the_server_process(tmp_path
     predicted = model.predict(x_test, verbose=0).argmax(axis=1)
     np.testing.assert_array_equal(confusion_matrix(y_test, predicted, 3), np.asarray(seen["confusion"]))
     assert f"{np.mean(predicted == y_test):.1%}" == seen["accuracy"]
+
+
+def test_a_text_session_never_imports_tensorflow_in_the_server_process():
+    """Texts are split into token ids in plain Python (core.data.tokens) and Try it runs the
+    float32 TFLite file in LiteRT: no TensorFlow either (its run trained here, in this process)."""
+    from tests.app.run_helpers import workspace_with_trained_run
+
+    ws, _model = workspace_with_trained_run("sms_spam", epochs=1)
+    done = subprocess.run([sys.executable, "-m", "tests.app.light_server_flow", "--text", str(ws.runs[0].run_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["heavy_modules"] == [], seen
+    assert not seen["exceptions"] and not seen["errors"], seen
+    assert seen["sequence_length"] == 40 and seen["accuracy"].endswith("%"), seen
+    assert seen["prediction"].startswith("Prediction: **"), seen

@@ -143,6 +143,29 @@ def test_every_core_fragment_has_a_translation_with_its_placeholders():
     assert [f for f in i18n.CORE_FRAGMENTS if placeholders(f) != placeholders(chinese[f])] == []
 
 
+def test_what_core_shows_about_texts_is_listed_as_core_fragments():
+    from core.data import tables, text_files, tokens
+
+    fragments = set(i18n.CORE_FRAGMENTS)
+    expected = [*tokens.TOKENIZATIONS.values(), *text_files.REASONS, text_files.NOTE_ONE, text_files.NOTE_MANY,
+                text_files.NOTE_PART, tables.TEXT_INPUT_REASON, tables.FREE_TEXT_REASON,
+                *(label for label in text_files.ENCODING_LABELS.values() if "(" in label)]
+    assert [text for text in expected if text not in fragments] == []
+
+
+def test_text_warnings_and_rows_render_in_chinese():
+    from core.data.text_files import text_encoding_note
+
+    assert translate_fragment("words (split at spaces)", "zh") == "词（按空格切分）"
+    assert translate_fragment("texts: up to 31 words each", "zh") == "文本：每段最多 31 个词"
+    assert translate_fragment("3679 codes → 32 values per code", "zh") == "3679 种编码 → 每种编码 32 维向量"
+    cut = ("49 text(s) have more than 31 tokens and were cut to their first 31 tokens (the longest has 90). "
+           "Raise the sequence length to use more of each text.")
+    assert translate_fragment(cut, "zh").startswith("有 49 段文本超过 31 个词元，被截断为前 31 个词元")
+    note = text_encoding_note({"gb18030": 3, "cp1252": 1, "utf-8": 9})
+    assert translate_fragment(note, "zh") == "有 4 个文件不是 UTF-8 编码：3 个按 GB18030（中文） 读取，1 个按 Windows-1252（西欧语言） 读取。"
+
+
 def test_cli_prints_user_errors_in_english_unless_asked_for_chinese(tmp_path):
     missing = str(tmp_path / "nope.csv")
     english = subprocess.run([sys.executable, "-m", "core", "inspect", missing], capture_output=True, text=True, cwd=ROOT)
