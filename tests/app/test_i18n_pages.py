@@ -121,12 +121,8 @@ def test_design_problems_next_to_their_layer_are_in_chinese():
     assert_all_chinese(at, ws, user_words=frozenset({"bogus"}))  # the user's own value, quoted back
 
 
-def test_text_pages_are_all_chinese(monkeypatch):
+def test_text_pages_are_all_chinese():
     """sms_spam: English messages (the user's data) on a Chinese page; a 1-epoch model for the later pages."""
-    import components.export_views
-
-    # train_model.py for texts is another change (core.codegen)
-    monkeypatch.setattr(components.export_views, "_training_script", lambda ws, run: None)
     ws, _model = workspace_with_trained_run("sms_spam", epochs=1)
     for page in PAGES:
         assert_all_chinese(chinese_page(ws, page), ws)

@@ -181,11 +181,7 @@ def test_the_design_page_lists_text_templates_and_an_automatic_vocabulary():
 
 
 def test_a_text_model_trains_in_a_worker_then_evaluates_answers_typed_text_and_exports(
-        app, downloads, monkeypatch, tmp_path):
-    import components.export_views
-
-    # train_model.py for texts is another change (core.codegen); this test is about the rest of the page
-    monkeypatch.setattr(components.export_views, "_training_script", lambda ws, run: None)
+        app, downloads, tmp_path):
     at = data_page_with(app, "sms_spam")
     at.switch_page("pages/train.py").run()
     at.number_input(key="epochs").set_value(3).run()
@@ -226,6 +222,8 @@ def test_a_text_model_trains_in_a_worker_then_evaluates_answers_typed_text_and_e
     vocabulary = json.loads(downloads(at, "download_side_vocabulary_json"))
     assert vocabulary["tokens"][:2] == ["", "[UNK]"] and vocabulary["tokens"][2:] == ws.dataset.text.vocabulary
     assert downloads(at, "download_tflite")[4:8] == b"TFL3"
+    script = downloads(at, "download_script").decode("utf-8")
+    assert "TextVectorization(" in script and f"SEQUENCE_LENGTH = {ws.dataset.text.sequence_length}" in script
     # model.keras takes the raw text, and answers as Try it did with the TFLite file on token ids
     model = load_keras_bytes(downloads(at, "download_keras"), tmp_path)
     probabilities = model.predict(np.array([sentence], dtype=object), verbose=0)[0]
