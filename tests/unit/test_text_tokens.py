@@ -18,35 +18,8 @@ from core.data.tokens import (  # noqa: E402
     CHARACTER_BIGRAMS, CHARACTERS, TOKENIZATIONS, WORDS, TextData, build_vocabulary, count_tokens, guess_tokenization,
     keras_settings, split_tokens,
 )
+from tests.datafiles import HOSTILE_TEXTS  # noqa: E402
 
-HOSTILE = [
-    "Hello, World! ÉCOLE École façade NAÏVE",  # accented capitals stay: ASCII-only lower case
-    "中文的句子，很好。没有空格的文字",
-    "日本語の文章です！カタカナもある",
-    "한국어 문장입니다. 띄어쓰기가 있어요",
-    "العربية جميلة، أليس كذلك؟",
-    "עברית כתובה מימין לשמאל",
-    "Ελληνικά ΚΕΦΑΛΑΙΑ και μικρά",
-    "Русский ТЕКСТ с Заглавными",
-    "emoji 👍 👍🏽 👍🏿 family 👨‍👩‍👧‍👦 kiss 👩‍❤️‍💋‍👨 flags 🇫🇷🇯🇵 🏳️‍🌈 heart ❤️",
-    "full　width，ｐｕｎｃｔ！ＡＢＣ（括弧）　ideographic space",  # U+3000 is not a split point
-    "no\u00a0break\u00a0space and narrow\u202fno-break",
-    "tabs\tand\rcarriage\nline\x0bvertical\x0cform feed\r\nend",
-    "unit\x1cfile\x1dgroup\x1erecord\x1fseparators and next\x85line line\u2028paragraph\u2029end",
-    "ogham\u1680space en\u2002quad em\u2003space hair\u200aspace math\u205fspace",
-    "combining e\u0301 a\u0308 o\u0302\u0323 and \u0301leading",
-    "zero\u200dwidth\u200bjoiner\u200cnon-joiner \ufeffbom",
-    "marks \u200fright-to-left \u200eleft-to-right \u202eoverride",
-    "a long text that is much longer than the sequence length " * 12,
-    "",
-    "!!! ... ??? ,,, --- ''' \"\"\" ()[]{} @#$%^&*",
-    "   leading and trailing spaces   ",
-    "'quoted' \"double\" back\\slash under_score e-mail@example.com C++ 3.14",
-    "mixed English中文混合text and 日本語mixed",
-    "ＦＵＬＬ ＷＩＤＴＨ ｌａｔｉｎ and Ⅻ ① ㊙",
-    "ß ẞ İ ı ǅ ﬁ ligature",
-    "x",
-]
 # texts the vocabulary never saw: their tokens are unknown (id 1)
 UNSEEN = ["brand new words ÉTÉ", "完全不同的句子", "🦄🦄 unicorn", "\t\t", "Ünïcödé ＮＥＷ"]
 LENGTHS = (1, 7, 64)
@@ -73,8 +46,8 @@ def _vocabulary(texts: list[str], tokenization: str, size: int = 50_000) -> list
 @pytest.mark.parametrize("tokenization", list(TOKENIZATIONS))
 def test_token_ids_equal_the_keras_layers(keras, tokenization):
     # the vocabulary from half of the texts, cut short: the other half has unknown tokens
-    vocabulary = _vocabulary(HOSTILE[::2], tokenization, size=120)
-    texts = HOSTILE + UNSEEN
+    vocabulary = _vocabulary(HOSTILE_TEXTS[::2], tokenization, size=120)
+    texts = HOSTILE_TEXTS + UNSEEN
     for length in LENGTHS:
         ours = TextData(tokenization, vocabulary, length).ids(texts)
         theirs = np.asarray(_layer(keras, tokenization, vocabulary, length)(np.array(texts, dtype=object)))
@@ -85,7 +58,7 @@ def test_token_ids_equal_the_keras_layers(keras, tokenization):
 
 @pytest.mark.parametrize("tokenization", list(TOKENIZATIONS))
 def test_the_counted_vocabulary_is_what_adapt_finds(keras, tokenization):
-    texts = HOSTILE + UNSEEN
+    texts = HOSTILE_TEXTS + UNSEEN
     counts = count_tokens(split_tokens(t, tokenization) for t in texts)
     vocabulary = build_vocabulary(counts, 50_000)
 

@@ -212,16 +212,18 @@ class TextKind(DataKind):
             "target": dataset.target,
             "dropped_rows": dataset.dropped_rows,
             "features": [asdict(f) for f in dataset.features],
+            "skipped": [asdict(s) for s in dataset.skipped],  # files of a zip that could not be read
             "text": dataset.text.to_json(),
         }
 
     def from_job_fields(self, fields: dict) -> dict:
-        from core.data.dataset import Feature
+        from core.data.dataset import Feature, SkippedFile
 
         return {
             "target": fields["target"],
             "dropped_rows": int(fields["dropped_rows"]),
             "features": [Feature(**f) for f in fields["features"]],
+            "skipped": [SkippedFile(**s) for s in fields.get("skipped", [])],
             "text": TextData.from_json(fields["text"]),
         }
 
