@@ -105,8 +105,12 @@ class TextContract(InputContract):
                 try:
                     text, _ = decode_text(path.read_bytes())
                 except UnreadableText as err:
-                    raise UserError("predict.text_unreadable", "{file} cannot be read as text: {reason}.",
-                                    file=path.name, reason=err.reason) from None
+                    raise UserError(
+                        "predict.text_unreadable",
+                        "{file} cannot be read as text: {reason}. This model classifies texts: give .txt files "
+                        "saved as UTF-8, or a CSV file with the texts in a column named '{column}'.",
+                        file=path.name, reason=err.reason, column=self.column or "text",
+                    ) from None
                 inputs = self.inputs_from_texts([text], [path.name])
             if combined is None:
                 combined = inputs
