@@ -702,11 +702,10 @@ def _default_target(frame: pd.DataFrame, text_column: str | None = None) -> str:
     """The last column, unless it is free text (a "label,text" export) and another column is not;
     never the column named as the text (`text_column`)."""
     columns = [str(c) for c in frame.columns]
-    if text_column in columns and len(columns) > 1:
-        return next(c for c in reversed(columns) if c != text_column)
-    if len(columns) > 1 and _looks_like_free_text(frame[columns[-1]]):
-        return next((c for c in reversed(columns[:-1]) if not _looks_like_free_text(frame[c])), columns[-1])
-    return columns[-1]
+    candidates = [c for c in columns if c != text_column] or columns
+    if len(columns) > 1 and _looks_like_free_text(frame[candidates[-1]]):
+        return next((c for c in reversed(candidates[:-1]) if not _looks_like_free_text(frame[c])), candidates[-1])
+    return candidates[-1]
 
 
 def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, kinds: dict | None, file: str,

@@ -99,6 +99,12 @@ def test_short_texts_asked_to_be_read_as_text_keep_the_label_as_target(tmp_path)
     for options in ({"kind": "text"}, {"text_column": "text"}, {"kinds": {"text": "text"}}):
         dataset = load_data(path, **options)
         assert (dataset.target, dataset.text.column, dataset.classes) == ("label", "text", ["neg", "pos"]), options
+    # a free-text column after them is not the target either
+    frame["notes"] = [f"note {i}: the reviewer wrote this one on a rainy day" for i in range(len(frame))]
+    with_notes = _csv(tmp_path, frame, "with notes.csv")
+    for options in ({"text_column": "text"}, {"kinds": {"text": "text"}}):
+        dataset = load_data(with_notes, **options)
+        assert (dataset.target, dataset.text.column) == ("label", "text"), options
 
 
 def test_a_one_megabyte_text_is_cut_to_the_sequence_length_and_the_note_says_so(tmp_path):
