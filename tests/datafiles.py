@@ -400,3 +400,117 @@ def text_folders_zip(per_class: int = 40) -> bytes:
             for number, text in enumerate(texts, start=1):
                 archive.writestr(f"messages/{label}/{number:04d}.txt", str(text))
     return buffer.getvalue()
+
+
+# Texts: slices of the shipped text samples (core/data/text_samples), hostile texts, CSVs in the
+# encodings spreadsheets save, and zips of .txt class folders in the encodings editors save.
+# ---------------------------------------------------------------------------------------------
+
+# What a text model must read unchanged and tokenise exactly as Keras does: mixed scripts, emoji
+# (ZWJ sequences, flags, skin tones), accented capitals, full-width punctuation and U+3000, odd
+# spaces and line ends, control characters, combining marks, punctuation only, empty, long.
+HOSTILE_TEXTS = [
+    "Hello, World! ÉCOLE École façade NAÏVE",
+    "中文的句子，很好。没有空格的文字",
+    "日本語の文章です！カタカナもある",
+    "한국어 문장입니다. 띄어쓰기가 있어요",
+    "العربية جميلة، أليس كذلك؟",
+    "עברית כתובה מימין לשמאל",
+    "Ελληνικά ΚΕΦΑΛΑΙΑ και μικρά",
+    "Русский ТЕКСТ с Заглавными",
+    "emoji 👍 👍🏽 👍🏿 family 👨‍👩‍👧‍👦 kiss 👩‍❤️‍💋‍👨 flags 🇫🇷🇯🇵 🏳️‍🌈 heart ❤️",
+    "full　width，ｐｕｎｃｔ！ＡＢＣ（括弧）　ideographic space",
+    "no\u00a0break\u00a0space and narrow\u202fno-break",
+    "tabs\tand\rcarriage\nline\x0bvertical\x0cform feed\r\nend",
+    "unit\x1cfile\x1dgroup\x1erecord\x1fseparators and next\x85line line\u2028paragraph\u2029end",
+    "ogham\u1680space en\u2002quad em\u2003space hair\u200aspace math\u205fspace",
+    "combining e\u0301 a\u0308 o\u0302\u0323 and \u0301leading",
+    "zero\u200dwidth\u200bjoiner\u200cnon-joiner \ufeffbom",
+    "marks \u200fright-to-left \u200eleft-to-right \u202eoverride",
+    "a long text that is much longer than the sequence length " * 12,
+    "",
+    "!!! ... ??? ,,, --- ''' \"\"\" ()[]{} @#$%^&*",
+    "   leading and trailing spaces   ",
+    "'quoted' \"double\" back\\slash under_score e-mail@example.com C++ 3.14",
+    "mixed English中文混合text and 日本語mixed",
+    "ＦＵＬＬ ＷＩＤＴＨ ｌａｔｉｎ and Ⅻ ① ㊙",
+    "ß ẞ İ ı ǅ ﬁ ligature",
+    "x",
+]
+# Texts a CSV cell or a .txt file must bring back exactly (no control characters a CSV refuses).
+MIXED_TEXTS = [
+    "Mixed: 中文 日本語 한국어 العربية עברית Ελληνικά Русский 👨‍👩‍👧‍👦 🇫🇷 👍🏽 — ok?",
+    "Line one\nline two, with \"quotes\" and a comma\r\nthird line",
+    "Café ÉCOLE naïve – “curly” quotes, €5 and ½ price",
+    "full　width，ｐｕｎｃｔ！ and no\u00a0break space\ttab",
+]
+# Japanese reviews (a Shift-JIS .txt is recognised from about 80 bytes: core/data/text_files.py)
+JA_REVIEWS = [
+    "このホテルは駅から歩いて五分ほどで、とても便利な場所にあります。部屋は清潔で静かでした。",
+    "朝食のバイキングは種類が多く、特に和食がおいしかったです。スタッフの対応も丁寧でした。",
+    "部屋が狭くて、エアコンの音がうるさくて眠れませんでした。二度と泊まりたくないです。",
+    "予約した部屋と違う部屋に案内され、説明もありませんでした。とても残念なホテルです。",
+]
+
+
+def text_sample_frame(name: str, rows: int) -> pd.DataFrame:
+    """The first `rows` rows of a shipped text sample ("sms_spam" or "zh_reviews": label,text),
+    both classes in each (the files alternate their classes near the top)."""
+    from core.data.samples import TEXT_SAMPLES_DIR
+
+    return pd.read_csv(TEXT_SAMPLES_DIR / f"{name}.csv", nrows=rows, dtype=str, keep_default_na=False)
+
+
+def reviews_frame(rows: int = 150) -> pd.DataFrame:
+    """SMS messages as "label,text" with MIXED_TEXTS in some rows (every 9th from row 3)."""
+    frame = text_sample_frame("sms_spam", rows)
+    for i, text in enumerate(MIXED_TEXTS):
+        frame.loc[3 + 9 * i, "text"] = text
+    return frame
+
+
+def text_csv_bytes(frame: pd.DataFrame, *, encoding: str = "utf-8", bom: bool = False, newline: str = "\n") -> bytes:
+    """A CSV as spreadsheets save it: `encoding`, an optional UTF-8 byte-order mark, `newline` line ends
+    (the cells keep their own line breaks, quoted)."""
+    import codecs
+
+    data = frame.to_csv(index=False, lineterminator=newline).encode(encoding)
+    return (codecs.BOM_UTF8 + data) if bom else data
+
+
+def text_zip_entries() -> tuple[dict[str, bytes], dict[str, str]]:
+    """A zip of review .txt files in class folders (positive/, negative/) under a top folder, in the
+    encodings editors save: UTF-8, UTF-16 with a byte-order mark, GBK (Chinese), Shift-JIS
+    (Japanese), Windows-1252 (curly quotes and €); plus macOS's __MACOSX clutter, an empty .txt, a
+    .txt that is really a PNG and a notes file outside the class folders. Returns the entries and
+    the text each readable file holds."""
+    sms = text_sample_frame("sms_spam", 60)
+    zh = text_sample_frame("zh_reviews", 24)
+    english = {"ham": "positive", "spam": "negative"}
+    entries: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
+
+    def add(path: str, text: str, encoding: str, bom: bytes = b"") -> None:
+        entries[path] = bom + text.encode(encoding)
+        texts[path] = text
+
+    top = "my reviews 2024/"
+    for i, (label, text) in enumerate(zip(sms["label"], sms["text"])):
+        add(f"{top}{english[label]}/sms_{i:03d}.txt", text, "utf-8")
+    for i, (label, text) in enumerate(zip(zh["label"], zh["text"])):
+        add(f"{top}{label}/zh_{i:03d}.txt", text, "gbk")
+    for i, text in enumerate(JA_REVIEWS):
+        add(f"{top}{'positive' if i < 2 else 'negative'}/ja_{i}.txt", text, "shift_jis")
+    add(f"{top}positive/mixed utf16.txt", MIXED_TEXTS[0], "utf-16-le", b"\xff\xfe")
+    add(f"{top}negative/mixed utf16.txt", MIXED_TEXTS[1].replace("\r\n", "\n"), "utf-16-le", b"\xff\xfe")
+    add(f"{top}positive/windows.txt", "Café was “great” – only €5, naïve but nice. We'd come back to the café.", "cp1252")
+    entries[f"{top}negative/empty.txt"] = b""
+    entries[f"{top}negative/photo.txt"] = encode_image(np.zeros((8, 8), dtype=np.uint8))
+    entries[f"__MACOSX/{top}positive/._sms_000.txt"] = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X"
+    entries[f"{top}.DS_Store"] = b"\x00\x00\x00\x01Bud1" + bytes(64)
+    return entries, texts
+
+
+def zip_of_texts(texts: dict[str, str], encoding: str = "utf-8") -> bytes:
+    """A zip of .txt files (path -> text) in one encoding."""
+    return zip_bytes({path: text.encode(encoding) for path, text in texts.items()})

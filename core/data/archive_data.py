@@ -91,6 +91,15 @@ def build_text_archive_dataset(name: str, found: ArchiveFiles, *, seed: int = 42
             file=name, why=f" ('{example.file}': {example.reason})" if example else "",
         )
     classes = sort_labels(list(set(kept_labels)))
+    unread = _unreadable_classes(skipped, dict(zip((p for p, _ in files), labels)), set(classes))
+    if len(classes) < 2 and unread:
+        folder, example = unread[0]
+        raise UserError(
+            "text.one_class_unreadable",
+            "{file} has readable texts of only one class ('{label}'): no .txt file in the folder '{folder}' could be "
+            "read ('{example}': {reason}). Save those files as UTF-8 text and zip the folders again.",
+            file=name, label=classes[0], folder=folder, example=example.file, reason=example.reason,
+        )
     if len(classes) < 2:
         raise UserError(
             "text.one_class",
@@ -106,5 +115,19 @@ def build_text_archive_dataset(name: str, found: ArchiveFiles, *, seed: int = 42
         warnings.append(note)
     if others:
         warnings.append(f"{others} file(s) that are not .txt files were ignored.")
+    for folder, example in unread:  # a class that vanished: none of its files could be read
+        warnings.append(f"The class folder '{folder}' is left out: none of its .txt files could be read "
+                        f"('{example.file}': {example.reason}).")
     return build_text_dataset(name, texts, y, task="classification", classes=classes, sources=sources,
                               settings=settings, seed=seed, skipped=skipped, warnings=warnings, unit="texts")
+
+
+def _unreadable_classes(skipped: list[SkippedFile], label_of: dict[str, str | None],
+                        readable: set[str]) -> list[tuple[str, SkippedFile]]:
+    """(class folder, first skipped file) for the class folders none of whose .txt files could be read."""
+    found: dict[str, SkippedFile] = {}
+    for skipped_file in skipped:
+        label = label_of.get(skipped_file.file)
+        if label is not None and label not in readable:
+            found.setdefault(label, skipped_file)
+    return list(found.items())

@@ -48,6 +48,8 @@ def load_data(
     if suffix == ".zip" or (suffix not in TABLE_SUFFIXES and zipfile.is_zipfile(path)):
         dataset = load_zip(path, path.name, image_size=image_size, seed=seed, text_settings=text_settings)
         return _of_kind(dataset, kind, text)
+    if kind not in (None, "table", "text"):  # a CSV holds a table, or texts in one of its columns
+        raise _wrong_kind(text, "table", kind)
     return prepare_table(read_csv(path, path.name), target=target, task=task, kinds=kinds, seed=seed, data_kind=kind,
                          text_column=text_column, text_settings=text_settings)
 

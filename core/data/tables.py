@@ -659,7 +659,9 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
             column=name, file=file, line=_line(pos),
         )
     keep = np.flatnonzero(present)
-    if numbers is None and task != "regression" and series.iloc[keep].nunique() > max_classes and _looks_like_free_text(series):
+    distinct = series.iloc[keep].nunique() if numbers is None and task != "regression" else 0
+    # sentences as the target: too many classes, or (a small file) mostly one text per class
+    if (distinct > max_classes or distinct > TEXT_UNIQUE_SHARE * len(keep)) and _looks_like_free_text(series):
         raise UserError(
             "table.target_is_text",
             "The column '{column}' of {file} holds free text (sentences), so it cannot be the column to predict. "
@@ -696,17 +698,20 @@ def _infer_target(name: str, series: pd.Series, task: str | None, file: str, max
 # ---------------------------------------------------------------- the whole table
 
 
-def _default_target(frame: pd.DataFrame) -> str:
-    """The last column, unless it is free text (a "label,text" export) and another column is not."""
+def _default_target(frame: pd.DataFrame, text_column: str | None = None) -> str:
+    """The last column, unless it is free text (a "label,text" export) and another column is not;
+    never the column named as the text (`text_column`)."""
     columns = [str(c) for c in frame.columns]
-    if len(columns) > 1 and _looks_like_free_text(frame[columns[-1]]):
-        return next((c for c in reversed(columns[:-1]) if not _looks_like_free_text(frame[c])), columns[-1])
-    return columns[-1]
+    candidates = [c for c in columns if c != text_column] or columns
+    if len(columns) > 1 and _looks_like_free_text(frame[candidates[-1]]):
+        return next((c for c in reversed(candidates[:-1]) if not _looks_like_free_text(frame[c])), candidates[-1])
+    return candidates[-1]
 
 
-def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, kinds: dict | None, file: str) -> str:
+def _check_choices(frame: pd.DataFrame, target: str | None, task: str | None, kinds: dict | None, file: str,
+                   text_column: str | None = None) -> str:
     columns = [str(c) for c in frame.columns]
-    target = _default_target(frame) if target is None else target
+    target = _default_target(frame, text_column) if target is None else target
     if target not in columns:
         raise UserError(
             "table.unknown_target",
@@ -764,7 +769,9 @@ def prepare_table(
     if data_kind not in (None, "table", TEXT):
         raise UserError("table.bad_data_kind", "A table can be read as 'table' or 'text', not '{kind}'.",
                         kind=str(data_kind))
-    target = _check_choices(frame, target, task, kinds, file)
+    if target is None and text_column is None:
+        text_column = _text_column_named(frame, kinds, data_kind)
+    target = _check_choices(frame, target, task, kinds, file, text_column)
     if text_column is not None and (text_column not in frame.columns or text_column == target):
         raise UserError(
             "table.bad_text_column",
@@ -825,6 +832,28 @@ def prepare_table(
         target=target, classes=tgt.classes, features=features, preprocessor=pre,
         frame=frame, dropped_rows=dropped, warnings=warnings,
     )
+
+
+def _text_column_named(frame: pd.DataFrame, kinds: dict | None, data_kind: str | None) -> str | None:
+    """Before the target is chosen: the one column set to 'text' in `kinds`, or (read as text) the
+    column of the most different texts, so that the default target is another column ("label,text"
+    with short texts must not predict the texts from the labels)."""
+    if data_kind not in (None, TEXT):  # read as a table: a 'text' column is not used
+        return None
+    forced = [name for name, kind in (kinds or {}).items() if kind == TEXT]
+    if len(forced) == 1:
+        return forced[0]
+    if data_kind != TEXT or forced:
+        return None
+    texts = [str(c) for c in frame.columns if _is_text(frame[c])]
+    if len(texts) < 2:
+        return None  # one text column (or none): the default target is another column anyway
+
+    def variety(name: str) -> tuple[int, float]:
+        sample = frame[name].iloc[:PROFILE_SAMPLE].dropna().astype("str")
+        return int(sample.nunique()), float(sample.str.len().mean() or 0)
+
+    return max(texts, key=variety)
 
 
 def _text_input(frame: pd.DataFrame, features: list[Feature], kinds: dict | None, text_column: str | None,

@@ -103,12 +103,19 @@ def build_text_dataset(
     tokenization = settings.tokenization or guess_tokenization(texts[:GUESS_SAMPLE])
     token_lists = [split_tokens(t, tokenization) for t in texts]
     empty = [i for i, tokens in enumerate(token_lists) if not any(t.strip() for t in tokens)]
+    if len(empty) == len(texts) and column is None:
+        raise UserError(
+            "text.all_files_empty",
+            "Every .txt file in {file} is empty (or holds only punctuation and spaces), so there is nothing to learn "
+            "from. Put the texts into the files (one text per file), then zip the class folders again.",
+            file=name,
+        )
     if len(empty) == len(texts):
         raise UserError(
             "text.all_empty",
-            "Every text in {file} is empty (or only punctuation and spaces), so there is nothing to learn from. "
-            "Check that the right column holds the texts.",
-            file=name,
+            "Every text in the column '{column}' of {file} is empty (or only punctuation and spaces), so there is "
+            "nothing to learn from. Check that the right column holds the texts.",
+            file=name, column=column,
         )
     empty_sources = [sources[i] for i in empty]
     if empty:

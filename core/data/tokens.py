@@ -12,7 +12,10 @@ layer on hostile text (mixed scripts, emoji, odd spaces):
 - characters: every code point is a token (spaces too); bigrams: then every pair of neighbours
   joined by one space, after all the single characters (`tf.strings.ngrams` order);
 - ids: 0 is padding, 1 an unknown token, then the vocabulary in order; a text is cut or padded
-  to the sequence length.
+  to the sequence length;
+- a token ending in a NUL character is never in the vocabulary (so it is an unknown token):
+  the layer stores its vocabulary through NumPy, which drops trailing NULs, and would refuse
+  "\x00" as a second mask token "" (or turn "no\x00" into "no").
 """
 from __future__ import annotations
 
@@ -153,9 +156,9 @@ def count_tokens(token_lists: Iterable[list[str]]) -> Counter:
 
 def build_vocabulary(counts: Counter, vocabulary_size: int) -> list[str]:
     """The `vocabulary_size - 2` most frequent tokens, ties in alphabetical order (so the same
-    data always gives the same ids)."""
+    data always gives the same ids); tokens ending in NUL left out (see the module's docstring)."""
     keep = max(0, vocabulary_size - RESERVED_IDS)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(((t, n) for t, n in counts.items() if not t.endswith("\x00")), key=lambda item: (-item[1], item[0]))
     return [token for token, _ in ranked[:keep]]
 
 

@@ -193,3 +193,40 @@ def test_a_spawned_worker_trains_the_designed_network(data_folder, tmp_path):
         service.shutdown()
     assert handle.result is not None and handle.result.status == "finished", handle.result
     assert_report_matches_model(shape_report(spec, dataset), load_trained_model(handle.best_model_path))
+
+
+@pytest.fixture(scope="module")
+def sms_slice(data_folder) -> Path:
+    from tests.datafiles import text_csv_bytes, text_sample_frame, write
+
+    return write(data_folder / "sms slice.csv", text_csv_bytes(text_sample_frame("sms_spam", 160)))
+
+
+@pytest.mark.parametrize("template_id", ["text_bag_of_embeddings", "text_multi_hot", "text_bilstm"])
+def test_a_text_run_trains_the_designed_network_and_its_download_takes_strings(sms_slice, tmp_path, template_id):
+    """Text: the run job carries the vocabulary, so the worker's Embedding (input_dim left empty) or
+    multi-hot is as wide as the design says; the run's downloadable model.keras (TextVectorization in
+    front of the trained network) answers raw strings as the network answers their token ids.
+    (train_model.py for text is checked by the codegen tests.)"""
+    from core.data.tokens import TextSettings
+    from core.templates import template
+    from core.training.tasks import downloadable_keras
+    from tests.datafiles import MIXED_TEXTS
+
+    dataset = load_data(str(sms_slice), text_settings=TextSettings(sequence_length=24))
+    spec = _one_epoch(template(template_id).fresh_spec(dataset.task))
+    report = shape_report(spec, dataset)
+    assert report.ok
+    run = RunDir(tmp_path / "run")
+    write_job(run, spec, dataset)
+    result = train_job(run.path)
+    assert result.status == "finished", result.message
+    worker_model = load_trained_model(run.best_model)
+    assert_report_matches_model(report, worker_model)
+
+    download = downloadable_keras(run.path)
+    assert download != run.best_model  # exports/model.keras: the string model
+    served = load_trained_model(download)
+    texts = [*dataset.text.test_texts[:6], *MIXED_TEXTS, "", "Free entry " * 40]
+    expected = worker_model.predict(dataset.text.ids(texts).astype("float32"), verbose=0)
+    np.testing.assert_allclose(served.predict(np.array(texts, dtype=object), verbose=0), expected, atol=TOLERANCE)

@@ -105,8 +105,12 @@ class TextContract(InputContract):
                 try:
                     text, _ = decode_text(path.read_bytes())
                 except UnreadableText as err:
-                    raise UserError("predict.text_unreadable", "{file} cannot be read as text: {reason}.",
-                                    file=path.name, reason=err.reason) from None
+                    raise UserError(
+                        "predict.text_unreadable",
+                        "{file} cannot be read as text: {reason}. This model classifies texts: give .txt files "
+                        "saved as UTF-8, or a CSV file with the texts in a column named '{column}'.",
+                        file=path.name, reason=err.reason, column=self.column or "text",
+                    ) from None
                 inputs = self.inputs_from_texts([text], [path.name])
             if combined is None:
                 combined = inputs
@@ -222,16 +226,18 @@ class TextKind(DataKind):
             "target": dataset.target,
             "dropped_rows": dataset.dropped_rows,
             "features": [asdict(f) for f in dataset.features],
+            "skipped": [asdict(s) for s in dataset.skipped],  # files of a zip that could not be read
             "text": dataset.text.to_json(),
         }
 
     def from_job_fields(self, fields: dict) -> dict:
-        from core.data.dataset import Feature
+        from core.data.dataset import Feature, SkippedFile
 
         return {
             "target": fields["target"],
             "dropped_rows": int(fields["dropped_rows"]),
             "features": [Feature(**f) for f in fields["features"]],
+            "skipped": [SkippedFile(**s) for s in fields.get("skipped", [])],
             "text": TextData.from_json(fields["text"]),
         }
 
