@@ -155,10 +155,13 @@ def count_tokens(token_lists: Iterable[list[str]]) -> Counter:
 
 
 def build_vocabulary(counts: Counter, vocabulary_size: int) -> list[str]:
-    """The `vocabulary_size - 2` most frequent tokens, ties in alphabetical order (so the same
-    data always gives the same ids); tokens ending in NUL left out (see the module's docstring)."""
+    """The `vocabulary_size - 2` most frequent tokens, ties in reverse order of their UTF-8 bytes:
+    exactly the list `TextVectorization.adapt` makes (its `np.lexsort((tokens, counts))[::-1]`), so
+    train_model.py's adapted layer gives the same ids; tokens ending in NUL left out (see the
+    module's docstring)."""
     keep = max(0, vocabulary_size - RESERVED_IDS)
-    ranked = sorted(((t, n) for t, n in counts.items() if not t.endswith("\x00")), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(((t, n) for t, n in counts.items() if not t.endswith("\x00")),
+                    key=lambda item: (item[1], item[0].encode("utf-8", "surrogatepass")), reverse=True)
     return [token for token, _ in ranked[:keep]]
 
 

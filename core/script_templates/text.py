@@ -190,10 +190,7 @@ def text_vectorization(texts_train: np.ndarray) -> keras.layers.TextVectorizatio
         ngrams=NGRAMS,
         name="text_vectorization",
     )
-    # the most frequent tokens get ids 2, 3, ... LayerLab breaks ties between equally frequent tokens
-    # alphabetically, adapt() the other way round: the ids differ from LayerLab's, and when
-    # VOCABULARY_SIZE cuts the vocabulary, so may a few of the rarest tokens kept (the network
-    # learns its embeddings afresh either way)
+    # the most frequent training tokens get ids 2, 3, ...: the same vocabulary LayerLab counted
     vectorize.adapt(texts_train)
     return vectorize
 
