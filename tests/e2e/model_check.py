@@ -45,6 +45,8 @@ def _keras_outputs(model_path: str, x: np.ndarray) -> np.ndarray:
     import keras
 
     model = keras.saving.load_model(model_path)
+    if x.dtype.kind == "U":  # texts: a text model takes strings, which Keras wants as objects
+        x = x.astype(object)
     return np.asarray(model.predict(x, verbose=0))
 
 
