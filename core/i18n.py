@@ -146,6 +146,7 @@ CORE_FRAGMENTS = (
     "{names}: none of its words were in the training texts, so the answer is a guess.",
     " ('{file}': {reason})",  # text.no_files: the first skipped file and why
     "{n} file(s) were not UTF-8 and were read as {encoding}.",
+    "{file} is not saved as UTF-8; it was read as {encoding}. If the texts look wrong, save it again as CSV UTF-8.",
     "{n} file(s) were not UTF-8: {details}.",
     "{n} read as {encoding}",
     "binary data, not text (it contains NUL bytes)",

@@ -73,7 +73,7 @@ class RawTable:
 
     name: str
     frame: pd.DataFrame  # text columns whose values repeat are pandas Categoricals (see _compact_repeated_text)
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252" or "latin-1"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", or a CJK one ("gb18030", "cp932", ...)
     delimiter: str  # one of DELIMITERS, or "" for a one-column file
     decimal: str  # "." or ","
     n_bytes: int
@@ -220,11 +220,13 @@ def _check_content(head: bytes, name: str) -> None:
 
 def _transcode(data: bytes, encoding: str, name: str) -> tuple[bytes, str]:
     """Other encodings -> UTF-8 (what the parser reads), and the encoding actually used."""
-    if encoding == "cp1252" and data.startswith(codecs.BOM_UTF8):
+    if encoding != "utf-16" and data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     try:
         return data.decode(encoding).encode("utf-8"), encoding
     except UnicodeDecodeError:
+        if encoding not in ("utf-16", "cp1252"):  # the CJK guess does not hold for the whole file
+            return _transcode(data, "cp1252", name)
         if encoding == "cp1252":  # bytes CP1252 leaves undefined: plain Latin-1 decodes anything
             return data.decode("latin-1").encode("utf-8"), "latin-1"
         raise UserError(
@@ -240,7 +242,8 @@ def _sample_lines(head: bytes, complete: bool) -> list[str]:
     if sample.startswith(codecs.BOM_UTF8):
         sample = sample[3:]
     text = sample.decode("utf-8", errors="replace")
-    return [line for line in text.splitlines() if line.strip()][:SAMPLE_LINES]
+    # at line ends only: str.splitlines would also cut at U+2028, NEL or a form feed inside a text
+    return [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()][:SAMPLE_LINES]
 
 
 def _field_counts(lines: list[str], delimiter: str) -> list[int]:
@@ -665,10 +668,27 @@ def _read_head(read: Callable[[int, int], bytes], size: int, name: str) -> bytes
 
 
 def _transcoded(src: Path | bytes, encoding: str, name: str) -> tuple[bytes, str]:
-    """The whole file converted to UTF-8 in memory, checked again by its first bytes."""
-    data, encoding = _transcode(src if isinstance(src, bytes) else src.read_bytes(), encoding, name)
+    """The whole file converted to UTF-8 in memory, checked again by its first bytes. `encoding`
+    "legacy" is whatever the bytes that are not UTF-8 say (core.data.text_files.table_legacy_encoding)."""
+    data = src if isinstance(src, bytes) else src.read_bytes()
+    if encoding == "legacy":
+        encoding = _legacy_encoding(data)
+    data, encoding = _transcode(data, encoding, name)
     _check_content(data[:SAMPLE_BYTES], name)
     return data, encoding
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """GB18030, Shift-JIS, Big5, EUC-KR... or cp1252, judged from 64 KB around the first byte
+    that is not UTF-8 (the header and first rows of a table are often plain ASCII)."""
+    from core.data.text_files import table_legacy_encoding
+
+    try:
+        data.decode("utf-8")
+        return "cp1252"
+    except UnicodeDecodeError as err:
+        start = data.rfind(b"\n", 0, err.start) + 1
+    return table_legacy_encoding(data[start : start + (1 << 16)])
 
 
 def _read_utf8(src: Path | bytes, name: str) -> tuple[pd.DataFrame, str, str]:
@@ -723,11 +743,11 @@ def read_csv(source: Path | str | bytes, name: str | None = None) -> RawTable:
     else:
         _check_content(head, name)
         encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-        if not _is_utf8(head, final=len(head) < SAMPLE_BYTES):  # most CP1252 files show it in their header
-            src, encoding = _transcoded(src, "cp1252", name)
+        if not _is_utf8(head, final=len(head) < SAMPLE_BYTES):  # most legacy files show it in their header
+            src, encoding = _transcoded(src, "legacy", name)
     try:
         frame, delimiter, decimal = _read_utf8(src, name)
     except _NotUtf8:  # further down, the file is not UTF-8 after all
-        src, encoding = _transcoded(src, "cp1252", name)
+        src, encoding = _transcoded(src, "legacy", name)
         frame, delimiter, decimal = _read_utf8(src, name)
     return RawTable(name=name, frame=frame, encoding=encoding, delimiter=delimiter, decimal=decimal, n_bytes=n_bytes)

@@ -405,3 +405,23 @@ def _reported_name(data: bytes, decoder: str) -> str:
         except UnicodeDecodeError:
             pass
     return decoder
+
+
+_HIGH = re.compile(rb"[\x80-\xff]")
+_LETTERS = re.compile(rb"[A-Za-z]")
+CJK_BYTE_SHARE = 0.4  # bytes >= 0x80 among them and the ASCII letters: CJK text, not accented words
+
+
+def table_legacy_encoding(sample: bytes) -> str:
+    """The codec for a CSV that is not UTF-8: a Chinese, Japanese or Korean one when its bytes
+    say so, else cp1252 (the spreadsheet default in Western Europe, as before).
+
+    A table is mostly ASCII (numbers, short labels), where charset_normalizer alone can mistake
+    "Müller" for a GBK character. In Western text an accented letter is one byte among many ASCII
+    letters; in Chinese, Japanese or Korean text nearly every letter is two bytes, mostly >= 0x80.
+    So a multi-byte encoding is asked for only when such bytes outnumber the ASCII letters enough."""
+    high = len(_HIGH.findall(sample))
+    if not high or high < CJK_BYTE_SHARE * (high + len(_LETTERS.findall(sample))):
+        return "cp1252"
+    chosen = _choose_legacy(sample, None)
+    return chosen if chosen in _MULTIBYTE else "cp1252"

@@ -193,8 +193,13 @@ def text_from_table(
     """A CSV's text column (rows with a target) -> a text Dataset; the other columns are not read."""
     from core.data.tables import IGNORED, TEXT, TEXT_INPUT_REASON
 
+    from core.data.text_files import ENCODING_LABELS
+
     series = raw.frame[column].iloc[keep]
     texts = ["" if value is None or value != value else str(value) for value in series.tolist()]  # NaN != NaN
+    if raw.encoding not in ("utf-8", "utf-8-sig", "utf-16"):  # a guess: say it, so garbled texts get noticed
+        warnings = [*warnings, f"{raw.name} is not saved as UTF-8; it was read as "
+                    f"{ENCODING_LABELS.get(raw.encoding, raw.encoding)}. If the texts look wrong, save it again as CSV UTF-8."]
     reason = f"not used: a text model reads only the column '{column}'"
     features = [
         Feature(f.name, TEXT, TEXT_INPUT_REASON, f.missing) if f.name == column

@@ -101,9 +101,20 @@ def _choices(rng: random.Random, columns: list[str]) -> dict:
     return options
 
 
+def _check_text_dataset(ds, raw, splits) -> None:
+    length, n_ids = ds.text.sequence_length, ds.text.n_ids
+    for x, y in splits:
+        assert x.dtype.kind in "iu" and x.shape == (len(y), length) and ((0 <= x) & (x < n_ids)).all()
+    assert sum(len(y) for _, y in splits) + ds.dropped_rows <= raw.n_rows  # empty texts are left out
+    json.dumps(ds.describe())
+
+
 def _check_dataset(ds, raw) -> None:
     """What training and prediction rely on."""
     splits = [(ds.x_train, ds.y_train), (ds.x_val, ds.y_val), (ds.x_test, ds.y_test)]
+    if ds.text is not None:  # a column chosen "text": a text dataset of token ids
+        _check_text_dataset(ds, raw, splits)
+        return
     width = len(ds.preprocessor.input_names)
     assert width == len([f for f in ds.features if f.kind in ("numeric", "categorical")]) > 0
     for x, y in splits:

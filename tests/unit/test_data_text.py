@@ -325,3 +325,35 @@ def test_the_run_job_gives_the_worker_the_same_text_dataset(tmp_path, reviews_zi
     assert (again.target, again.classes, again.skipped, again.features) == (
         dataset.target, dataset.classes, dataset.skipped, dataset.features)
     assert shape_report(spec, again).total_params == shape_report(spec, dataset).total_params
+
+
+@pytest.mark.parametrize(("encoding", "language"), [("gb18030", "zh"), ("cp932", "ja")])
+def test_a_chinese_or_japanese_spreadsheet_export_is_read_in_its_own_encoding(tmp_path, encoding, language):
+    """Excel on a Chinese (Japanese) Windows saves CSVs as GBK (Shift-JIS): the texts must come back
+    as written, split into characters, and the page says which encoding was assumed."""
+    if language == "zh":
+        frame = text_sample_frame("zh_reviews", 120)
+    else:
+        frame = pd.DataFrame({"label": ["good", "bad", "bad"] * 20,
+                              "text": [f"{JA_REVIEWS[k % len(JA_REVIEWS)]}{k}" for k in range(60)]})
+    dataset = load_data(_csv(tmp_path, frame, encoding=encoding))
+    assert dataset.kind == "text" and dataset.text.tokenization == "character_bigrams"
+    written = set(frame["text"])
+    assert dataset.text.test_texts and set(dataset.text.test_texts) <= written
+    assert any("is not saved as UTF-8" in w and ("Chinese" in w or "Japanese" in w) for w in dataset.warnings)
+
+
+def test_a_line_separator_inside_a_text_does_not_split_the_table(tmp_path):
+    """U+2028, NEL and form feeds are characters inside a text cell, not line ends."""
+    frame = text_sample_frame("sms_spam", 80)
+    frame.loc[::4, "text"] = frame.loc[::4, "text"] + " \u2028 next\x85line\x0cpage"
+    dataset = load_data(_csv(tmp_path, frame))
+    assert dataset.kind == "text" and dataset.target == "label" and dataset.classes == ["ham", "spam"]
+
+
+def test_a_western_spreadsheet_in_cp1252_stays_cp1252(tmp_path):
+    frame = pd.DataFrame({"name": ["Müller", "Café", "Señor", "Zoë"] * 10, "size": range(40), "kind": ["a", "b"] * 20})
+    from core.data import read_csv
+
+    raw = read_csv(_csv(tmp_path, frame, encoding="cp1252"))
+    assert raw.encoding == "cp1252" and list(raw.frame["name"][:4]) == ["Müller", "Café", "Señor", "Zoë"]
