@@ -58,10 +58,35 @@ def _dataset(name: str, found: ArchiveFiles, image_size, seed: int, text_setting
     return build_image_dataset(name, found, image_size=image_size, seed=seed, deadline=deadline)
 
 
+def _decoded_alike(files: list[tuple[bytes, str | None]]) -> list:
+    """Each file's (text, encoding), or its UnreadableText. Files saved by one program share an
+    encoding: the legacy encoding most files were read in is preferred for the others, so a short
+    GBK text among GBK ones is not taken for Korean or Big5 (text_files.decode_text's `prefer`)."""
+    from core.data.text_files import UNKNOWN_ENCODING, UnreadableText, decode_text
+
+    def decode(data: bytes, prefer: str | None = None):
+        try:
+            return decode_text(data, prefer=prefer)
+        except UnreadableText as err:
+            return err
+
+    read = [decode(data) if label is not None else None for data, label in files]
+    legacy = Counter(r[1] for r in read if isinstance(r, tuple) and not r[1].startswith(("utf", "ascii")))
+    if not legacy:
+        return read
+    prefer = legacy.most_common(1)[0][0]
+    for k, ((data, _), r) in enumerate(zip(files, read)):
+        odd = (isinstance(r, tuple) and r[1] != prefer and not r[1].startswith(("utf", "ascii"))) or (
+            isinstance(r, UnreadableText) and r.reason == UNKNOWN_ENCODING)
+        if odd:
+            read[k] = decode(data, prefer)
+    return read
+
+
 def build_text_archive_dataset(name: str, found: ArchiveFiles, *, seed: int = 42, settings: Any = None) -> Dataset:
     """.txt files in class folders -> a text Dataset (one document per file)."""
     from core.data.tables import sort_labels
-    from core.data.text_files import UnreadableText, decode_text, text_encoding_note
+    from core.data.text_files import UnreadableText, text_encoding_note
     from core.data.texts import build_text_dataset
 
     skipped: list[SkippedFile] = list(found.skipped)
@@ -69,15 +94,15 @@ def build_text_archive_dataset(name: str, found: ArchiveFiles, *, seed: int = 42
     others = len(found.files) - len(files)
     labels = class_folders([p for p, _ in files])
     texts, sources, kept_labels, encodings = [], [], [], Counter()
-    for (path, data), label in zip(files, labels):
+    decoded = _decoded_alike([(data, label) for (_, data), label in zip(files, labels)])
+    for (path, _), label, read in zip(files, labels, decoded):
         if label is None:
             skipped.append(SkippedFile(path, "not inside a class folder"))
             continue
-        try:
-            text, encoding = decode_text(data)
-        except UnreadableText as err:
-            skipped.append(SkippedFile(path, err.reason))
+        if isinstance(read, UnreadableText):
+            skipped.append(SkippedFile(path, read.reason))
             continue
+        text, encoding = read
         encodings[encoding] += 1
         texts.append(text)
         sources.append(path)

@@ -357,3 +357,17 @@ def test_a_western_spreadsheet_in_cp1252_stays_cp1252(tmp_path):
 
     raw = read_csv(_csv(tmp_path, frame, encoding="cp1252"))
     assert raw.encoding == "cp1252" and list(raw.frame["name"][:4]) == ["Müller", "Café", "Señor", "Zoë"]
+
+
+def test_an_empty_file_among_texts_to_predict_is_a_note_not_a_refusal(tmp_path):
+    from core.data.kinds import contract_for
+
+    contract = contract_for(load_data("sample:sms_spam"))
+    files = [write(tmp_path / "a.txt", b"Free prize! Call now"), write(tmp_path / "empty.txt", b""),
+             write(tmp_path / "b.txt", "see you at lunch".encode("utf-16"))]
+    inputs = contract.inputs_from_files(files)
+    assert inputs.sources == ["a.txt", "empty.txt", "b.txt"] and inputs.x.shape[0] == 3
+    assert any(w.startswith("empty.txt") and "guess" in w for w in inputs.warnings)
+    with pytest.raises(UserError) as refused:  # nothing at all to classify
+        contract.inputs_from_files([files[1]])
+    assert refused.value.code == "predict.no_texts"

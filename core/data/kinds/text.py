@@ -63,7 +63,7 @@ class TextContract(InputContract):
             warnings.append(f"{', '.join(long[:5])}: longer than the {self.sequence_length} tokens the model reads; "
                             "only the beginning was used.")
         index = set(self.vocabulary)
-        unknown = [name for name, tokens in zip(names, token_lists) if tokens and not any(t in index for t in tokens)]
+        unknown = [name for name, tokens in zip(names, token_lists) if not any(t in index for t in tokens)]  # or empty
         if unknown:
             warnings.append(f"{', '.join(unknown[:5])}: none of its words were in the training texts, so the "
                             "answer is a guess.")
@@ -72,6 +72,10 @@ class TextContract(InputContract):
 
     def inputs_from_frame(self, frame: Any) -> ModelInputs:
         """A table of texts: the training text column, or a table's only column."""
+        texts = self._texts_of_frame(frame)
+        return self.inputs_from_texts(texts, [f"row {k + 1}" for k in range(len(texts))])
+
+    def _texts_of_frame(self, frame: Any) -> list[str]:
         if len(frame) == 0:
             raise UserError("predict.no_rows", "The table has no rows to predict. Add at least one row below the header.")
         columns = [str(c) for c in frame.columns]
@@ -83,8 +87,7 @@ class TextContract(InputContract):
                 "or give a table with that one column.",
                 column=self.column or "text",
             )
-        texts = ["" if v is None or v != v else str(v) for v in frame[column].tolist()]
-        return self.inputs_from_texts(texts, [f"row {k + 1}" for k in range(len(texts))])
+        return ["" if v is None or v != v else str(v) for v in frame[column].tolist()]
 
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
         raise UserError("predict.needs_text", "This model was trained on texts, so it needs texts, not images.")
@@ -94,13 +97,14 @@ class TextContract(InputContract):
         from core.data.csv_reader import read_csv
         from core.data.text_files import UnreadableText, decode_text
 
-        combined: ModelInputs | None = None
-        for path in paths:
+        texts: list[str] = []
+        names: list[str] = []
+        for path in paths:  # all read first, then tokenised together: one empty file is a note, not a refusal
             suffix = path.suffix.lower()
             if suffix in TABLE_FILE_SUFFIXES:
-                inputs = self.inputs_from_frame(read_csv(path, path.name).frame)
-                if len(paths) > 1:
-                    inputs.sources = [f"{path.name} {source}" for source in inputs.sources]
+                rows = self._texts_of_frame(read_csv(path, path.name).frame)
+                texts += rows
+                names += [f"{path.name} row {k + 1}" if len(paths) > 1 else f"row {k + 1}" for k in range(len(rows))]
             else:
                 try:
                     text, _ = decode_text(path.read_bytes())
@@ -111,13 +115,9 @@ class TextContract(InputContract):
                         "saved as UTF-8, or a CSV file with the texts in a column named '{column}'.",
                         file=path.name, reason=err.reason, column=self.column or "text",
                     ) from None
-                inputs = self.inputs_from_texts([text], [path.name])
-            if combined is None:
-                combined = inputs
-            else:
-                combined.extend(inputs)
-        assert combined is not None  # the CLI passes at least one path
-        return combined
+                texts.append(text)
+                names.append(path.name)
+        return self.inputs_from_texts(texts, names)
 
     def network(self, model: Any) -> Any:
         """The part of `model` that takes token ids: the whole of a run's trained network, or the
