@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from core.data.dataset import Dataset, Feature, SkippedFile
 from core.data.split import split_indices
 from core.data.tokens import (
-    MAX_SEQUENCE_LENGTH, MAX_VOCABULARY, MIN_SEQUENCE_LENGTH, RESERVED_IDS, TextData, TextSettings, TOKENIZATIONS,
-    build_vocabulary, count_tokens, default_sequence_length, default_vocabulary_size, guess_tokenization,
-    split_tokens, token_ids,
+    ENCODE_CHUNK, MAX_SEQUENCE_LENGTH, MAX_VOCABULARY, MIN_SEQUENCE_LENGTH, RESERVED_IDS, TextData, TextSettings,
+    TOKENIZATIONS, build_vocabulary, default_sequence_length, default_vocabulary_size, encode_texts, guess_tokenization,
 )
 from core.errors import UserError
 
@@ -79,12 +78,12 @@ def _named(sources: list[str]) -> str:
 
 def build_text_dataset(
     name: str,
-    texts: list[str],
+    texts: Any,
     y: np.ndarray,
     *,
     task: str,
     classes: list[str],
-    sources: list[str],
+    sources: Sequence[str],
     settings: TextSettings | None = None,
     seed: int = 42,
     column: str | None = None,
@@ -97,56 +96,57 @@ def build_text_dataset(
     unit: str = "texts",
 ) -> Dataset:
     """Texts with their targets -> a text Dataset: tokenised, split with `seed`, vocabulary and
-    sequence length from the training split (or the user's `settings`)."""
+    sequence length from the training split (or the user's `settings`).
+
+    `texts` is a list of str or a pyarrow string array (a CSV column; a null is an empty text);
+    `sources` names each text (any indexable sequence). The texts are tokenised once, into a
+    code per token (core.data.tokens.encode_texts), not kept as lists of token strings."""
     settings = checked_settings(settings)
     warnings = list(warnings or [])
-    tokenization = settings.tokenization or guess_tokenization(texts[:GUESS_SAMPLE])
-    token_lists = [split_tokens(t, tokenization) for t in texts]
-    empty = [i for i, tokens in enumerate(token_lists) if not any(t.strip() for t in tokens)]
-    if len(empty) == len(texts) and column is None:
+    tokenization = settings.tokenization or guess_tokenization(_strings(texts, np.arange(min(GUESS_SAMPLE, len(texts)))))
+    encoded = encode_texts(texts, tokenization)
+    if encoded.empty.all() and column is None:
         raise UserError(
             "text.all_files_empty",
             "Every .txt file in {file} is empty (or holds only punctuation and spaces), so there is nothing to learn "
             "from. Put the texts into the files (one text per file), then zip the class folders again.",
             file=name,
         )
-    if len(empty) == len(texts):
+    if encoded.empty.all():
         raise UserError(
             "text.all_empty",
             "Every text in the column '{column}' of {file} is empty (or only punctuation and spaces), so there is "
             "nothing to learn from. Check that the right column holds the texts.",
             file=name, column=column,
         )
-    empty_sources = [sources[i] for i in empty]
-    if empty:
-        gone = set(empty)
-        keep = [i for i in range(len(texts)) if i not in gone]
-        warnings.append(f"{len(empty)} empty text(s) were left out: {_named(empty_sources)}.")
-        texts, token_lists, sources = [texts[i] for i in keep], [token_lists[i] for i in keep], [sources[i] for i in keep]
-        y = y[keep]
+    kept = np.flatnonzero(~encoded.empty)  # positions in `texts` of the texts used, in order
+    empty_sources = [sources[int(i)] for i in np.flatnonzero(encoded.empty)]
+    if empty_sources:
+        warnings.append(f"{len(empty_sources)} empty text(s) were left out: {_named(empty_sources)}.")
+        y = y[kept]
     split = split_indices(y, task=task, classes=classes, seed=seed, where=name, unit=unit,
                           min_per_class=MIN_TEXTS_PER_CLASS)
-    counts = count_tokens(token_lists[i] for i in split.train)
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    counts = encoded.counts(kept[split.train])
+    lengths = encoded.lengths[kept]
     vocabulary = build_vocabulary(counts, settings.vocabulary_size or default_vocabulary_size(counts))
     length = settings.sequence_length or default_sequence_length(lengths[split.train])
-    x_train, x_val, x_test = (token_ids([token_lists[i] for i in part], vocabulary, length)
-                              for part in (split.train, split.val, split.test))
-    del token_lists  # the largest thing built here; the ids are what stays
+    x_train, x_val, x_test = (encoded.ids(kept[part], vocabulary, length) for part in (split.train, split.val, split.test))
+    del encoded  # the codes; the ids are what stays
     cut = int(np.count_nonzero(lengths > length))
     if cut:
         warnings.append(
             f"{cut} text(s) have more than {length} tokens and were cut to their first {length} tokens (the longest "
             f"has {int(lengths.max()):,}). Raise the sequence length to use more of each text."
         )
-    profile = _profile(texts, y, classes, task, split.train, counts, lengths, empty_sources)
+    profile = _profile(texts, kept, y, classes, task, split.train, counts, lengths, empty_sources)
     profile.cut = cut
+    test_rows = kept[split.test]
     text = TextData(
         tokenization=tokenization, vocabulary=vocabulary, sequence_length=int(length), column=column,
-        settings=settings, test_texts=[texts[i][:KEPT_TEST_CHARS] for i in split.test],
-        test_sources=[sources[i] for i in split.test], profile=profile,
+        settings=settings, test_texts=[t[:KEPT_TEST_CHARS] for t in _strings(texts, test_rows)],
+        test_sources=[sources[int(i)] for i in test_rows], profile=profile,
     )
-    duplicates = _duplicates(texts)
+    duplicates = _duplicates(texts, kept)
     if duplicates:
         profile.duplicates, profile.duplicate_examples = duplicates
         warnings.append(
@@ -161,16 +161,51 @@ def build_text_dataset(
     )
 
 
-def _profile(texts, y, classes, task, train, counts: Counter, lengths, empty) -> TextProfile:
+def _strings(texts: Any, rows: np.ndarray) -> list[str]:
+    """texts[rows] (sorted positions) as Python strings ("" for a null)."""
+    if isinstance(texts, (list, tuple)):
+        return [texts[int(i)] for i in rows]
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows):
+        return []
+    if rows[-1] - rows[0] + 1 == len(rows):  # a run: a slice is no copy
+        values = texts.slice(int(rows[0]), len(rows)).to_pylist()
+    elif hasattr(texts, "chunks"):  # take within each chunk: pyarrow's take on a ChunkedArray joins the chunks first
+        starts = np.cumsum([0] + [len(c) for c in texts.chunks])
+        cuts = np.searchsorted(rows, starts)
+        values = []
+        for k, chunk in enumerate(texts.chunks):
+            if cuts[k + 1] > cuts[k]:
+                values += chunk.take(rows[cuts[k]: cuts[k + 1]] - starts[k]).to_pylist()
+    else:
+        values = texts.take(rows).to_pylist()
+    return ["" if t is None else t for t in values]
+
+
+def _character_counts(texts: Any, rows: np.ndarray) -> np.ndarray:
+    if isinstance(texts, (list, tuple)):
+        return np.fromiter((len(texts[int(i)]) for i in rows), dtype=np.int64, count=len(rows))
+    import pyarrow.compute as pc
+
+    counts = pc.utf8_length(texts).fill_null(0).to_numpy()  # code points, as len() counts
+    return counts.astype(np.int64, copy=False)[rows]
+
+
+def _profile(texts, kept, y, classes, task, train, counts: Counter, lengths, empty) -> TextProfile:
     examples: dict[str, list[str]] = defaultdict(list)
     if task == "classification":
+        wanted = EXAMPLES_PER_CLASS * len(classes)
+        found = 0
         for i in train:
             label = classes[int(y[i])]
             if len(examples[label]) < EXAMPLES_PER_CLASS:
-                examples[label].append(_shortened(texts[i]))
+                examples[label].append(_shortened(_strings(texts, kept[i: i + 1])[0]))
+                found += 1
+                if found == wanted:
+                    break
     return TextProfile(
         lengths=lengths,
-        characters=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
+        characters=_character_counts(texts, kept),
         vocabulary_found=len(counts),
         top_tokens=counts.most_common(TOP_TOKENS),
         examples=dict(examples),
@@ -178,12 +213,56 @@ def _profile(texts, y, classes, task, train, counts: Counter, lengths, empty) ->
     )
 
 
-def _duplicates(texts: list[str]) -> tuple[int, list[str]] | None:
-    seen: Counter = Counter(t.strip() for t in texts)
+def _duplicates(texts: Any, kept: np.ndarray) -> tuple[int, list[str]] | None:
+    """(texts that repeat an earlier one, up to 3 of the repeated texts), comparing stripped texts.
+
+    A hash per text first, so the texts are not all held at once; only texts whose hash repeats
+    are compared as strings."""
+    hashes = np.empty(len(kept), dtype=np.int64)
+    for start in range(0, len(kept), ENCODE_CHUNK):
+        rows = kept[start: start + ENCODE_CHUNK]
+        hashes[start: start + len(rows)] = [hash(t.strip()) for t in _strings(texts, rows)]
+    _, inverse, repeats = np.unique(hashes, return_inverse=True, return_counts=True)
+    candidates = np.flatnonzero(repeats[inverse] > 1)
+    if not len(candidates):
+        return None
+    seen: Counter = Counter(t.strip() for t in _strings(texts, kept[candidates]))
     repeated = [t for t, n in seen.items() if n > 1]
     if not repeated:
         return None
     return sum(seen[t] - 1 for t in repeated), [_shortened(t, 80) for t in repeated[:3]]
+
+
+class _RowNames(Sequence):
+    """"row 12" for each kept table row, made when asked (a list of them would cost ~70 bytes a row)."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return f"row {int(self.rows[i]) + 1}"
+
+
+def _column_texts(series: Any) -> Any:
+    """A text column as a pyarrow string array when it is one (no copy for pandas' Arrow-backed
+    strings), else as Python strings the way they print ("" for an empty cell)."""
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        import pyarrow as pa
+
+        try:
+            texts = pa.array(series)
+        except (pa.ArrowException, TypeError, ValueError):
+            texts = None
+        if texts is not None and (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+            return texts.chunk(0) if isinstance(texts, pa.ChunkedArray) and texts.num_chunks == 1 else texts
+    return ["" if value is None or value != value else str(value) for value in series.tolist()]  # NaN != NaN
 
 
 def text_from_table(
@@ -195,8 +274,8 @@ def text_from_table(
 
     from core.data.text_files import ENCODING_LABELS
 
-    series = raw.frame[column].iloc[keep]
-    texts = ["" if value is None or value != value else str(value) for value in series.tolist()]  # NaN != NaN
+    series = raw.frame[column]
+    texts = _column_texts(series if len(keep) == len(series) else series.iloc[keep])  # keep: sorted row positions
     if raw.encoding not in ("utf-8", "utf-8-sig", "utf-16"):  # a guess: say it, so garbled texts get noticed
         warnings = [*warnings, f"{raw.name} is not saved as UTF-8; it was read as "
                     f"{ENCODING_LABELS.get(raw.encoding, raw.encoding)}. If the texts look wrong, save it again as CSV UTF-8."]
@@ -208,7 +287,7 @@ def text_from_table(
     ]
     dropped = len(raw.frame) - len(keep)
     return build_text_dataset(
-        raw.name, texts, np.asarray(y), task=task, classes=classes, sources=[f"row {int(k) + 1}" for k in keep],
+        raw.name, texts, np.asarray(y), task=task, classes=classes, sources=_RowNames(keep),
         settings=settings, seed=seed, column=column, target=target, features=features, frame=raw.frame,
         warnings=warnings, dropped_rows=dropped, unit="rows",
     )
