@@ -147,6 +147,7 @@ CORE_FRAGMENTS = (
     " ('{file}': {reason})",  # text.no_files: the first skipped file and why
     "{n} file(s) were not UTF-8 and were read as {encoding}.",
     "{file} is not saved as UTF-8; it was read as {encoding}. If the texts look wrong, save it again as CSV UTF-8.",
+    "{n} text(s) are longer than {limit} characters; only the first {limit} characters of each were read.",
     "{n} file(s) were not UTF-8: {details}.",
     "{n} read as {encoding}",
     "binary data, not text (it contains NUL bytes)",

@@ -23,6 +23,7 @@ from core.data.tokens import (
 from core.errors import UserError
 
 MIN_TEXTS_PER_CLASS = 3
+MAX_TEXT_CHARACTERS = 100_000  # of one text; ~50 times the longest sequence a model may read
 EXAMPLES_PER_CLASS = 3
 EXAMPLE_CHARS = 300  # an example or a worst mistake shows this much of its text
 KEPT_TEST_CHARS = 2_000  # the test texts kept for the Evaluate page
@@ -103,6 +104,10 @@ def build_text_dataset(
     code per token (core.data.tokens.encode_texts), not kept as lists of token strings."""
     settings = checked_settings(settings)
     warnings = list(warnings or [])
+    texts, long_texts = _capped(texts)
+    if long_texts:
+        warnings.append(f"{long_texts} text(s) are longer than {MAX_TEXT_CHARACTERS:,} characters; only the first "
+                        f"{MAX_TEXT_CHARACTERS:,} characters of each were read.")
     tokenization = settings.tokenization or guess_tokenization(_strings(texts, np.arange(min(GUESS_SAMPLE, len(texts)))))
     encoded = encode_texts(texts, tokenization)
     if encoded.empty.all() and column is None:
@@ -159,6 +164,19 @@ def build_text_dataset(
         target=target, classes=list(classes), features=list(features or []), skipped=list(skipped or []),
         frame=frame, dropped_rows=dropped_rows, warnings=warnings, text=text,
     )
+
+
+def _capped(texts: Any) -> tuple[Any, int]:
+    """Texts cut to MAX_TEXT_CHARACTERS, and how many were longer. Beyond that no token can reach
+    the model (the longest sequence is MAX_SEQUENCE_LENGTH tokens), and tokenising a 30 MB text
+    whole took 100 times its size in memory."""
+    if isinstance(texts, (list, tuple)):
+        long_texts = sum(len(t) > MAX_TEXT_CHARACTERS for t in texts)
+        return ([t[:MAX_TEXT_CHARACTERS] for t in texts] if long_texts else texts), long_texts
+    import pyarrow.compute as pc
+
+    long_texts = int(pc.sum(pc.greater(pc.utf8_length(texts), MAX_TEXT_CHARACTERS)).as_py() or 0)
+    return (pc.utf8_slice_codeunits(texts, 0, MAX_TEXT_CHARACTERS) if long_texts else texts), long_texts
 
 
 def _strings(texts: Any, rows: np.ndarray) -> list[str]:

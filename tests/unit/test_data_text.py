@@ -114,8 +114,10 @@ def test_a_one_megabyte_text_is_cut_to_the_sequence_length_and_the_note_says_so(
     length = dataset.text.sequence_length
     assert length < 100 and dataset.x_train.shape[1] == length
     note = next(w for w in dataset.warnings if "were cut" in w)
-    assert f"cut to their first {length} tokens" in note and "the longest has 200,000" in note
+    # only its first 100,000 characters are read (20,000 words): no model reads more than 2,000 tokens
+    assert f"cut to their first {length} tokens" in note and "the longest has 20,000" in note
     assert "Raise the sequence length" in note
+    assert any("longer than 100,000 characters" in w for w in dataset.warnings)
     assert dataset.describe()["texts_cut"] >= 1
 
 
@@ -371,3 +373,14 @@ def test_an_empty_file_among_texts_to_predict_is_a_note_not_a_refusal(tmp_path):
     with pytest.raises(UserError) as refused:  # nothing at all to classify
         contract.inputs_from_files([files[1]])
     assert refused.value.code == "predict.no_texts"
+
+
+def test_a_huge_text_is_read_only_as_far_as_a_model_could_use_it(tmp_path):
+    """A 30 MB text in one file took 100 times its size in memory to tokenise whole."""
+    from core.data.texts import MAX_TEXT_CHARACTERS
+
+    texts = {f"t/pos/{k}.txt": "good fine great " * 3 for k in range(6)} | {f"t/neg/{k}.txt": "bad awful poor " * 3 for k in range(6)}
+    texts["t/pos/huge.txt"] = "word " * (MAX_TEXT_CHARACTERS // 2)  # 250,000 characters
+    dataset = load_data(write(tmp_path / "huge.zip", zip_of_texts(texts)))
+    assert any(f"longer than {MAX_TEXT_CHARACTERS:,} characters" in w for w in dataset.warnings)
+    assert dataset.text.profile.lengths.max() == MAX_TEXT_CHARACTERS // 5
