@@ -16,7 +16,9 @@ ingestion  A 200,000-row `label,text` CSV (about 24 MB of short English texts) t
            over that baseline; the two sides alternate.
 throughput Samples/s of the default template after the first epoch: the engine (RunMonitor,
            best-weights keeping and checkpoint) against a plain `model.fit` of the same model on
-           the same arrays, in one interpreter, alternating which goes first.
+           the same arrays, in one interpreter, many short pairs alternating which goes first.
+           Also in CPU time and by each side's fastest epoch, and RunMonitor's share of one more
+           engine run under cProfile: figures the drifting speed of a shared machine moves less.
 
 `python -m bench.text [--quick] [--parts accuracy,ingestion,throughput] [--seeds N]` writes
 bench/results/text_<full|quick>.json (re-running some parts merges them into it);
@@ -339,6 +341,32 @@ def _epoch_marks(marks: list[tuple[float, float]]):
     return [(b[0] - a[0], b[1] - a[1]) for a, b in zip(marks, marks[1:])]
 
 
+IN_EPOCH_HOOKS = ("on_epoch_begin", "on_train_batch_begin", "on_epoch_end")
+TRAIN_HOOKS = ("on_train_begin", "on_train_end")
+
+
+def _monitor_share(run) -> dict[str, float]:
+    """One more engine run under cProfile: the share of its time spent in RunMonitor's hooks (the
+    engine's own per-batch and per-epoch work, events and best.keras included), which the load on
+    the machine cannot blur. cProfile slows Python calls, so this is an upper bound."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    run()
+    profile.disable()
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+
+    def hooks(names: tuple[str, ...]) -> float:
+        return sum(v[3] for k, v in stats.items() if k[0].endswith("monitor.py") and k[2] in names)
+
+    return {"run_s": total, "in_epoch_hooks_s": hooks(IN_EPOCH_HOOKS), "train_hooks_s": hooks(TRAIN_HOOKS),
+            "in_epoch_share": hooks(IN_EPOCH_HOOKS) / total, "all_share": hooks(IN_EPOCH_HOOKS + TRAIN_HOOKS) / total}
+
+
 def child_throughput(path: str, n_train: int, epochs: int, pairs: int) -> dict[str, Any]:
     """The default template on the first `n_train` training texts of the CSV: engine vs plain fit."""
     import dataclasses
@@ -351,7 +379,9 @@ def child_throughput(path: str, n_train: int, epochs: int, pairs: int) -> dict[s
     from core.training import train_in_process
 
     full = load_data(path, target=synthetic.TEXT_TARGET)
-    dataset = dataclasses.replace(full, x_train=full.x_train[:n_train], y_train=full.y_train[:n_train])
+    n_val = n_train * 15 // 70  # the split's proportions (70/15/15): validation no larger than the engine's share
+    dataset = dataclasses.replace(full, x_train=full.x_train[:n_train], y_train=full.y_train[:n_train],
+                                  x_val=full.x_val[:n_val], y_val=full.y_val[:n_val])
     template_id = templates_for(dataset)[0].id
 
     def spec_for(n_epochs: int):
@@ -401,6 +431,7 @@ def child_throughput(path: str, n_train: int, epochs: int, pairs: int) -> dict[s
                     plain_runs.append(plain(spec))
                 else:
                     engine_runs.append(engine(spec, Path(tmp) / f"run{i}"))
+        monitor_share = _monitor_share(lambda: engine(spec, Path(tmp) / "profiled"))
     n = len(dataset.x_train)
 
     def rate(run: dict[str, Any], k: int) -> float:  # samples per (wall k=0 / CPU k=1) second, epochs 2+
@@ -420,6 +451,7 @@ def child_throughput(path: str, n_train: int, epochs: int, pairs: int) -> dict[s
         "cpu_ratio": median(cpu_ratios), "cpu_pair_ratios": cpu_ratios,
         "fastest_epoch_s": fastest, "fastest_epoch_ratio": fastest["plain"] / fastest["engine"],
         "whole_run_ratio": median(p["total_s"] / e["total_s"] for p, e in zip(plain_runs, engine_runs)),
+        "monitor_share": monitor_share,
         "runs": {"plain": plain_runs, "engine": engine_runs},
     }
 
@@ -427,8 +459,9 @@ def child_throughput(path: str, n_train: int, epochs: int, pairs: int) -> dict[s
 def run_throughput(ctx: Context) -> dict[str, Any]:
     rows = ctx.size(20_000, 200_000)
     path = text_csv(ctx, rows)
-    params = {"path": str(path), "n_train": ctx.size(10_000, 30_000), "epochs": ctx.size(3, 4),
-              "pairs": ctx.size(2, 6)}
+    # Short runs, many pairs: this shared 2-core machine's speed drifts by more than the 3 % measured,
+    # and the quicker the two sides alternate, the more alike the drift hits them.
+    params = {"path": str(path), "n_train": ctx.size(10_000, 15_000), "epochs": 3, "pairs": ctx.size(2, 10)}
     ctx.log(f"  throughput: default template, {params['n_train']:,} texts x {params['epochs']} epochs, "
             f"{params['pairs']} pairs ...")
     result = run_child("bench.text:child_throughput", params, timeout=1800)
@@ -450,6 +483,10 @@ def throughput_metrics(tp: dict[str, Any]) -> list[dict[str, Any]]:
         metric("same, fastest epoch of each side", tp["fastest_epoch_ratio"], "x",
                note=f"{tp['fastest_epoch_s']['engine']:.2f} s vs {tp['fastest_epoch_s']['plain']:.2f} s"),
         metric("same, whole runs (build to fit returned)", tp["whole_run_ratio"], "x"),
+        metric("RunMonitor's own work during the epochs, share of an engine run (cProfile)",
+               100 * tp["monitor_share"]["in_epoch_share"], "%",
+               note=f"with train begin/end (best weights, the last best.keras): "
+                    f"{100 * tp['monitor_share']['all_share']:.2f} % of {tp['monitor_share']['run_s']:.1f} s"),
     ]
 
 
