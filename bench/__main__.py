@@ -28,6 +28,7 @@ CASES = [
     "live_view",
     "export_tflite",
     "gpu",
+    "text",
 ]
 RESULTS = REPO / "bench" / "results"
 

@@ -10,7 +10,10 @@ Cases: `designer` (one Add-layer click on the Design page with a big table loade
 `csv` (core.data.load_data on the benchmark CSV, plus what the Dataset holds in memory),
 `csv-memory` (read_csv, then prepare_table, in a fresh interpreter: time, resident size and
 peak after each, the way case 3 measures them),
-`engine` (train_in_process against a plain fit of the tabular MLP, cProfile).
+`engine` (train_in_process against a plain fit of the tabular MLP, cProfile),
+`text` (load_data on case 8's CSV of short texts, cProfile; `--rows` texts, default 200,000),
+`text-memory` (the same in a fresh interpreter, stage by stage: the reader, its check for repeated
+text, the column judgement, tokenising, ids, duplicates; time, resident size and peak after each).
 """
 from __future__ import annotations
 
@@ -177,6 +180,80 @@ def profile_csv_memory(csv_path: Path) -> None:
           f"{result['array_bytes'] / mib:.0f} MiB; peak / file size {peak / size:.2f}x (case 3 asks for at most 3x)")
 
 
+# (module, function) stages of load_data on a text CSV that text-memory reports; a name that
+# no longer exists is skipped.
+TEXT_STAGES = [
+    ("core.data.csv_reader", "_read_parts"), ("core.data.csv_reader", "_compact_repeated_text"),
+    ("core.data.tables", "_profile"), ("core.data.texts", "encode_texts"), ("core.data.texts", "split_indices"),
+    ("core.data.tokens", "EncodedTexts.counts"), ("core.data.tokens", "EncodedTexts.ids"),
+    ("core.data.texts", "_profile"), ("core.data.texts", "_duplicates"),
+]
+
+
+def text_memory_child(path: str, target: str) -> dict[str, Any]:
+    import importlib
+
+    from bench import harness
+    from bench.text import _import_libraries
+
+    _import_libraries()
+    from core.data import load_data
+
+    harness.mark_baseline()
+    base, stages = harness._baseline_bytes or 0, []
+
+    def wrapped(label: str, func: Callable) -> Callable:
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            out = func(*args, **kwargs)
+            now = harness.current_rss_bytes()
+            stages.append({"stage": label, "seconds": time.perf_counter() - start, "resident": now - base,
+                           "peak": max(harness._sampler.peak, now) - base})
+            return out
+        return call
+
+    for module_name, name in TEXT_STAGES:
+        owner = importlib.import_module(module_name)
+        *outer, attr = name.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        if hasattr(owner, attr):
+            setattr(owner, attr, wrapped(f"{module_name.rsplit('.', 1)[-1]}.{name}", getattr(owner, attr)))
+    start = time.perf_counter()
+    dataset = load_data(path, target=target)
+    stages.append({"stage": "load_data (all)", "seconds": time.perf_counter() - start,
+                   "resident": harness.current_rss_bytes() - base, "peak": harness._sampler.peak - base})
+    arrays = sum(getattr(dataset, n).nbytes for n in ("x_train", "x_val", "x_test", "y_train", "y_val", "y_test"))
+    return {"stages": stages, "frame_bytes": int(dataset.frame.memory_usage(deep=True).sum()), "array_bytes": arrays}
+
+
+def profile_text_memory(csv_path: Path) -> None:
+    from bench.harness import run_child, warm_file_cache
+    from bench.synthetic import TEXT_TARGET
+
+    warm_file_cache(csv_path)
+    result = run_child("bench.profiling:text_memory_child", {"path": str(csv_path), "target": TEXT_TARGET})
+    mib, size = 1 << 20, csv_path.stat().st_size
+    print(f"file {size / mib:.1f} MiB; MiB above the resident size after the imports, fresh interpreter, in the "
+          "order the stages ended:")
+    for s in result["stages"]:
+        print(f"  {s['stage']:36s} {s['seconds']:5.2f} s  resident {s['resident'] / mib:4.0f}  "
+              f"peak so far {s['peak'] / mib:4.0f}")
+    peak = result["stages"][-1]["peak"]
+    print(f"the frame holds {result['frame_bytes'] / mib:.0f} MiB, the Dataset's arrays "
+          f"{result['array_bytes'] / mib:.0f} MiB; peak / file size {peak / size:.2f}x (case 8 asks for at most 3x)")
+
+
+def profile_text(csv_path: Path) -> None:
+    from bench.synthetic import TEXT_TARGET
+    from bench.text import _import_libraries
+    from core.data import load_data
+
+    _import_libraries()  # pandas and pyarrow load on first use otherwise, and their imports fill the profile
+    load_data(csv_path, target=TEXT_TARGET)  # the same for the modules load_data imports when called
+    print(_cprofile(lambda: load_data(csv_path, target=TEXT_TARGET), top=40))
+
+
 def profile_engine(rows: int) -> None:
     from bench.training_overhead import _engine_fit, _plain_fit, make_dataset, make_spec
 
@@ -189,12 +266,21 @@ def profile_engine(rows: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profiling", description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=["designer", "csv", "csv-memory", "engine"])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("case", choices=["designer", "csv", "csv-memory", "engine", "text", "text-memory"])
+    parser.add_argument("--rows", type=int, help="rows of the generated CSV (1,000,000; texts: 200,000)")
     args = parser.parse_args(argv)
     if args.case == "engine":
-        profile_engine(args.rows)
+        profile_engine(args.rows or 1_000_000)
         return
+    if args.case.startswith("text"):
+        from bench.synthetic import write_text_csv
+
+        with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+            rows = args.rows or 200_000
+            csv_path = write_text_csv(Path(tmp) / f"texts_{rows}.csv", rows)
+            (profile_text if args.case == "text" else profile_text_memory)(csv_path)
+        return
+    args.rows = args.rows or 1_000_000
     from bench.synthetic import write_table_csv
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:

@@ -116,3 +116,53 @@ def write_image_folder_and_zip(folder: Path, zip_path: Path, n: int, size: int, 
             (folder / relative).write_bytes(buffer.getvalue())
             archive.writestr(relative, buffer.getvalue())
     return folder, zip_path
+
+
+# --- Texts (issue 19) -------------------------------------------------------------------------
+TEXT_TARGET = "label"
+TEXT_COLUMN = "text"
+TEXT_LABELS = ["billing", "delivery", "account", "praise"]
+TEXT_TOPIC_SHARE = 0.25  # of each text's words come from its label's own quarter of the vocabulary
+
+
+def _sms_words() -> tuple[list[str], np.ndarray]:
+    """The SMS sample's words as written (case and punctuation kept) and their frequencies."""
+    import csv
+    from collections import Counter
+
+    from core.data.samples import TEXT_SAMPLES_DIR
+
+    with open(TEXT_SAMPLES_DIR / "sms_spam.csv", encoding="utf-8", newline="") as handle:
+        counts = Counter(word for row in csv.DictReader(handle) for word in row["text"].split())
+    words = sorted(counts)
+    freq = np.array([counts[w] for w in words], dtype=np.float64)
+    return words, freq / freq.sum()
+
+
+def write_text_csv(path: Path, rows: int, seed: int = 0, min_words: int = 10, max_words: int = 30) -> Path:
+    """A `label,text` CSV of `rows` short English texts: 10-30 words each drawn from the SMS
+    sample's word frequencies (case and punctuation as written there), a quarter of them from the
+    label's own share of the vocabulary, so the 4 labels are learnable. About 125 bytes a row."""
+    import csv
+
+    rng = np.random.default_rng(seed)
+    words, freq = _sms_words()
+    vocab = np.asarray(words, dtype=object)
+    owner = rng.integers(0, len(TEXT_LABELS), size=len(words))  # each word's topic
+    topic_p = [np.where(owner == k, freq, 0.0) for k in range(len(TEXT_LABELS))]
+    topic_p = [p / p.sum() for p in topic_p]
+    labels = rng.integers(0, len(TEXT_LABELS), size=rows)
+    lengths = rng.integers(min_words, max_words + 1, size=rows)
+    common = rng.choice(len(words), size=(rows, max_words), p=freq)
+    topical = np.empty((rows, max_words), dtype=np.int64)
+    for k in range(len(TEXT_LABELS)):
+        members = np.flatnonzero(labels == k)
+        topical[members] = rng.choice(len(words), size=(len(members), max_words), p=topic_p[k])
+    pick = rng.random((rows, max_words)) < TEXT_TOPIC_SHARE
+    ids = np.where(pick, topical, common)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([TEXT_TARGET, TEXT_COLUMN])
+        for i in range(rows):
+            writer.writerow([TEXT_LABELS[labels[i]], " ".join(vocab[ids[i, : lengths[i]]])])
+    return path
