@@ -170,9 +170,9 @@ def load_data(path: str) -> tuple[np.ndarray, np.ndarray]:
 # `return`, into build_model() when the first layer is not Embedding (Embedding reads the ids as they are).
 def multi_hot_inputs(inputs: keras.KerasTensor) -> keras.KerasTensor:
     """Which vocabulary tokens a text holds: the bag-of-words input."""
-    # every token id present (1) or not (0); one_hot and max also run in TFLite
+    # every token id present (1) or not (0); one_hot and max also run in TFLite (bool: less memory)
     ids = keras.ops.cast(inputs, "int32")
-    x = keras.ops.max(keras.ops.one_hot(ids, VOCABULARY_SIZE), axis=1)
+    x = keras.ops.cast(keras.ops.max(keras.ops.one_hot(ids, VOCABULARY_SIZE, dtype="bool"), axis=1), "float32")
     return x
 
 

@@ -436,7 +436,7 @@ def test_the_script_trains_a_multi_hot_design_on_a_zip_of_txt_files(tmp_path):
     dataset = load_zip(archive)
     spec = template("text_multi_hot").fresh_spec(dataset.task)
     source = training_script(spec, dataset)
-    assert "keras.ops.one_hot(ids, VOCABULARY_SIZE)" in source and "TARGET = None" in source
+    assert 'keras.ops.one_hot(ids, VOCABULARY_SIZE, dtype="bool")' in source and "TARGET = None" in source
     legacy = zip_bytes({**_message_files(per_class=25), "messages/spam/old.txt": "Gratis! Café prize".encode("cp1252")})
     script = write(tmp_path / "train_model.py", source.encode("utf-8"))
     done = _run(script, "--data", str(write(archive, legacy)), "--epochs", "1", "--out", "model.keras")
