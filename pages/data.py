@@ -12,7 +12,7 @@ from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.state.workspace import Workspace, get_workspace
 from components.workflow import dataset_label
 from core import data as core_data
-from core.data.tables import TEXT
+from core.data.dataset import TEXT
 from core.errors import UserError
 from core.sources import sample_name, sample_source
 

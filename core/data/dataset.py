@@ -11,6 +11,10 @@ from typing import Any, Protocol
 import numpy as np
 
 
+# What a table column is to the model (Feature.kind); "text" is the text a text model reads.
+NUMERIC, CATEGORICAL, TEXT, IGNORED = "numeric", "categorical", "text", "ignored"
+
+
 @dataclass
 class Feature:
     """One table column (other than the target) and what the app made of it."""

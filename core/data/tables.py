@@ -18,12 +18,11 @@ import pandas as pd
 
 from core.data.cell_text import DATE_SAMPLE, is_missing_marker, looks_like_dates
 from core.data.csv_reader import DELIMITERS, RawTable
-from core.data.dataset import Dataset, Feature
+from core.data.dataset import CATEGORICAL, IGNORED, NUMERIC, TEXT, Dataset, Feature
 from core.data.limits import current_limits
 from core.data.split import split_indices
 from core.errors import UserError
 
-NUMERIC, CATEGORICAL, TEXT, IGNORED = "numeric", "categorical", "text", "ignored"
 KINDS = (NUMERIC, CATEGORICAL, TEXT, IGNORED)
 TASKS = ("classification", "regression")
 MIN_TABLE_ROWS = 10
