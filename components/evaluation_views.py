@@ -201,6 +201,22 @@ def try_it(ws: Workspace, run: SessionRun) -> None:
     view_for(run.dataset).try_it(ws, run)
 
 
+def csv_predictions(ws: Workspace, run: SessionRun, label: str, *, key: str, types: list[str]) -> Any:
+    """Predictions for every row of an uploaded CSV, read by the kind's contract (the training
+    columns, or a column of texts); asked once per file. None until a file is chosen or on error."""
+    upload = st.file_uploader(label, type=types, key=f"{key}_{run.id}")
+    if upload is None:
+        return None
+    from core.data import read_csv
+    from core.data.kinds import contract_for
+
+    def predict_csv() -> Any:
+        frame = read_csv(upload.getvalue(), upload.name).frame
+        return predict(run, contract_for(run.dataset).inputs_from_frame(frame))
+
+    return computed_once(ws, (key, run.id, upload.file_id), predict_csv, spinner=t(ASKING_THE_MODEL))
+
+
 def show_prediction(predictions: Any, item: Any, *, key: str) -> None:
     if predictions.task == "classification":
         st.markdown(t("Prediction: **{label}** ({probability})", label=item.label, probability=f"{item.probability:.1%}"))

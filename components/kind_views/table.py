@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.evaluation_views import ASKING_THE_MODEL, predict, predictions_download, show_prediction
+from components.evaluation_views import ASKING_THE_MODEL, csv_predictions, predict, predictions_download, show_prediction
 from components.i18n import t, t_core
 from components.state.derived import computed_once
 from components.state.runs import SessionRun
@@ -98,20 +98,10 @@ def _try_row_form(ws: Workspace, run: SessionRun) -> None:
 
 
 def _try_csv(ws: Workspace, run: SessionRun) -> None:
-    upload = st.file_uploader(
-        t("A CSV with the same columns as the training data (the target column may be left out)"),
-        type=["csv", "txt", "tsv"],
-        key=f"try_csv_{run.id}",
+    predictions = csv_predictions(
+        ws, run, t("A CSV with the same columns as the training data (the target column may be left out)"),
+        key="try_csv", types=["csv", "txt", "tsv"],
     )
-    if upload is None:
-        return
-    from core.data import read_csv
-
-    def predict_csv() -> Any:
-        frame = read_csv(upload.getvalue(), upload.name).frame
-        return predict(run, contract_for(run.dataset).inputs_from_frame(frame))
-
-    predictions = computed_once(ws, ("try_csv", run.id, upload.file_id), predict_csv, spinner=t(ASKING_THE_MODEL))
     if predictions is None:
         return
     for warning in predictions.warnings:

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.evaluation_views import ASKING_THE_MODEL, predict, predictions_download, show_prediction
+from components.evaluation_views import ASKING_THE_MODEL, csv_predictions, predict, predictions_download, show_prediction
 from components.i18n import t, t_core
 from components.state.derived import computed_once
 from components.state.runs import SessionRun
@@ -113,21 +113,9 @@ def _try_typed_text(ws: Workspace, run: SessionRun) -> None:
 
 def _try_csv(ws: Workspace, run: SessionRun) -> None:
     column = run.dataset.text.column
-    upload = st.file_uploader(
-        t("A CSV with a column '{column}' of texts (or a single column)", column=column) if column
-        else t("A CSV with a single column of texts"),
-        type=["csv", "tsv"],
-        key=f"try_text_csv_{run.id}",
-    )
-    if upload is None:
-        return
-    from core.data import read_csv
-
-    def predict_csv() -> Any:
-        frame = read_csv(upload.getvalue(), upload.name).frame
-        return predict(run, contract_for(run.dataset).inputs_from_frame(frame))
-
-    predictions = computed_once(ws, ("try_text_csv", run.id, upload.file_id), predict_csv, spinner=t(ASKING_THE_MODEL))
+    label = (t("A CSV with a column '{column}' of texts (or a single column)", column=column) if column
+             else t("A CSV with a single column of texts"))
+    predictions = csv_predictions(ws, run, label, key="try_text_csv", types=["csv", "tsv"])
     if predictions is None:
         return
     _show_warnings(predictions)
