@@ -36,6 +36,7 @@ class KindScript:
     loading: str  # the data section: load_data(path) -> (inputs, targets) and its helpers
     input_block: str  # build_model()'s lines that make `x` from `inputs` (and x_train)
     main: str = ""  # the kind's own main() and its helpers (text: tokenize after the split); "" = common.py's
+    shared: tuple[str, ...] = ()  # other templates `loading` copies from (archives: class folders in a zip)
     sample_file: str | None = None  # a LayerLab sample that ships as a file: --data's default (not scikit-learn)
 
 
@@ -83,8 +84,8 @@ Needs: pip install tensorflow {needs}{sklearn}
 
 
 def _imports(kind: KindScript) -> str:
-    """The imports of common.py and the kind's template; TensorFlow is quietened before keras loads."""
-    standard, others = pieces.imports("common", kind.template)
+    """The imports of common.py, the kind's template and what it shares; TensorFlow is quietened before keras loads."""
+    standard, others = pieces.imports("common", kind.template, *kind.shared)
     return "\n".join([
         "from __future__ import annotations",
         "",

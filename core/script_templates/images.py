@@ -13,7 +13,6 @@ import io
 import stat
 import struct
 import sys
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from core.script_templates.archives import class_folders, is_junk, zip_name  # copied from archives.py
 from core.script_templates.common import CLASSES  # the shared settings; not copied
 
 IMAGE_SIZE = (8, 8)  # (height, width): every image is resized to this
@@ -79,23 +79,6 @@ def read_image(data: bytes) -> np.ndarray:
         return np.asarray(image, dtype=np.uint8).reshape(height, width, CHANNELS)
 
 
-def is_junk(path: str) -> bool:
-    """macOS and Windows system files (__MACOSX/, ._IMG.JPG, .DS_Store, Thumbs.db), skipped silently."""
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    return any(part == "__MACOSX" or part.startswith(".") for part in parts) or parts[-1] in ("Thumbs.db", "desktop.ini")
-
-
-def zip_name(info: zipfile.ZipInfo) -> str:
-    """The entry's name. A name the zip does not flag as UTF-8 is still read as UTF-8 when its bytes
-    are (macOS's Finder writes "café" so; zipfile alone would read "cafe╠ü")."""
-    if info.flag_bits & 0x800 or info.filename.isascii():
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")  # zipfile read the bytes as cp437
-    except UnicodeError:
-        return info.filename
-
-
 def zip_files(archive: zipfile.ZipFile) -> list[tuple[str, Callable[[], bytes]]]:
     """(path, reader) of each file of the zip in the zip's own order, as LayerLab reads them; nothing
     is extracted. Password-protected entries and links are left out."""
@@ -112,19 +95,6 @@ def folder_files(folder: Path) -> list[tuple[str, Callable[[], bytes]]]:
     paths = [(path, path.relative_to(folder).as_posix()) for path in sorted(folder.rglob("*"))]
     return [(name, path.read_bytes) for path, name in paths
             if path.is_file() and not path.is_symlink() and not is_junk(name)]
-
-
-def class_folders(paths: list[str]) -> list[str | None]:
-    """Each image's class: the first folder below the deepest folder all images share (my photos/cats/a.jpg
-    -> cats), its name in Unicode NFC (a macOS "café" and a Windows "café" are one class); None outside."""
-    folders = [tuple(unicodedata.normalize("NFC", part) for part in path.split("/")[:-1] if part not in ("", "."))
-               for path in paths]
-    shared = 0  # how many leading folders every image shares
-    while folders and all(len(f) > shared and f[shared] == folders[0][shared] for f in folders):
-        shared += 1
-    if folders and all(len(f) == shared for f in folders):
-        shared -= 1  # every image in one folder: that folder is the class
-    return [f[shared] if shared >= 0 and len(f) > shared else None for f in folders]
 
 
 def load_images(files: list[tuple[str, Callable[[], bytes]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,7 +13,6 @@ import argparse
 import io
 import string
 import sys
-import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from core.script_templates.archives import class_folders, is_junk, zip_name  # copied from archives.py
 from core.script_templates.common import (  # the shared settings and functions; not copied
     BATCH_SIZE, CLASSES, DEFAULT_DATA, EPOCHS, PATIENCE, TASK, build_model, split,
 )
@@ -91,22 +91,6 @@ def load_table(path: Path) -> tuple[list[str], np.ndarray]:
     return ["" if pd.isna(cell) else str(cell) for cell in cells], y
 
 
-def is_junk(path: str) -> bool:
-    """macOS and Windows system files (__MACOSX/, ._notes.txt, .DS_Store, Thumbs.db), skipped silently."""
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    return any(part == "__MACOSX" or part.startswith(".") for part in parts) or parts[-1] in ("Thumbs.db", "desktop.ini")
-
-
-def zip_name(info: zipfile.ZipInfo) -> str:
-    """The entry's name; a name the zip does not flag as UTF-8 is still read as UTF-8 when its bytes are."""
-    if info.flag_bits & 0x800 or info.filename.isascii():
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")  # zipfile read the bytes as cp437
-    except UnicodeError:
-        return info.filename
-
-
 def text_files(source: Path) -> list[tuple[str, bytes]]:
     """(path, bytes) of each .txt file: a zip's in the zip's order (password-protected ones left
     out), a folder's in sorted order, as LayerLab reads them."""
@@ -118,19 +102,6 @@ def text_files(source: Path) -> list[tuple[str, bytes]]:
         entries = [(zip_name(info), info) for info in archive.infolist() if not (info.is_dir() or info.flag_bits & 0x1)]
         return [(name, archive.read(info)) for name, info in entries
                 if name.lower().endswith(TEXT_SUFFIXES) and not is_junk(name)]
-
-
-def class_folders(paths: list[str]) -> list[str | None]:
-    """Each file's class: the first folder below the deepest folder all files share (texts/spam/1.txt
-    -> spam), its name in Unicode NFC (a macOS "café" and a Windows "café" are one class); None outside."""
-    folders = [tuple(unicodedata.normalize("NFC", part) for part in path.split("/")[:-1] if part not in ("", "."))
-               for path in paths]
-    shared = 0  # how many leading folders every file shares
-    while folders and all(len(f) > shared and f[shared] == folders[0][shared] for f in folders):
-        shared += 1
-    if folders and all(len(f) == shared for f in folders):
-        shared -= 1  # every file in one folder: that folder is the class
-    return [f[shared] if shared >= 0 and len(f) > shared else None for f in folders]
 
 
 def load_files(files: list[tuple[str, bytes]]) -> tuple[list[str], list[int]]:

@@ -105,7 +105,9 @@ class ImagesKind(DataKind):
             data_help="a folder (or .zip) with one sub-folder of images per class",
             packages="numpy pillow",
             settings=pieces.statements("images", "IMAGE_SIZE", "CHANNELS", values={"IMAGE_SIZE": (height, width), "CHANNELS": channels}),
-            loading=pieces.statements("images", "IMAGE_FORMATS", "load_data"),
+            loading=pieces.statements("archives", "is_junk", "class_folders") + "\n\n\n"
+            + pieces.statements("images", "IMAGE_FORMATS", "load_data"),
+            shared=("archives",),
             input_block=pieces.block("images", "rescaled_inputs"),
         )
 

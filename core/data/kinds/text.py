@@ -216,7 +216,9 @@ class TextKind(DataKind):
                 "SPLIT": settings["split"], "NGRAMS": settings["ngrams"], "VOCABULARY_SIZE": text.n_ids,
                 "SEQUENCE_LENGTH": text.sequence_length,
             }),
-            loading=pieces.statements("text", "TEXT_SUFFIXES", "load_data", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)}),
+            loading=pieces.statements("archives", "is_junk", "class_folders") + "\n\n\n"
+            + pieces.statements("text", "TEXT_SUFFIXES", "load_data", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)}),
+            shared=("archives",),
             input_block=pieces.block("text", "multi_hot_inputs"),  # an Embedding first reads the ids as they are
             main=pieces.statements("text", "text_vectorization", "main"),
             sample_file=None if sample is None else sample.name,
