@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", help="target column (CSV; default: the last column that is not free text)")
+    p.add_argument("--task", choices=("classification", "regression"),
+                   help="what to predict (default: decided from the target column)")
     p.add_argument("--kind", choices=("table", "text", "images"),
                    help="read the data as this kind (default: decided from the data)")
     p.add_argument("--text-column", help="the CSV column holding the texts (implies --kind text)")

@@ -24,10 +24,10 @@ def print_json(data: object) -> None:
 
 
 def load_cli_data(args):
-    """The dataset a command names, with the --target / --kind / --text-column / text options."""
+    """The dataset a command names, with the --target / --task / --kind / --text-column / text options."""
     from core.data import load_data
     from core.data.tokens import TextSettings
 
     text = TextSettings(args.tokenization, args.vocabulary_size, args.sequence_length)
-    return load_data(args.data, target=args.target, kind=args.kind, text_column=args.text_column,
+    return load_data(args.data, target=args.target, task=args.task, kind=args.kind, text_column=args.text_column,
                      text_settings=text if text != TextSettings() else None)

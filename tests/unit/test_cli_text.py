@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.datafiles import MIXED_TEXTS, digit_images, encode_image, reviews_frame, text_csv_bytes, write
+from tests.datafiles import (
+    MIXED_TEXTS, digit_images, encode_image, reviews_frame, text_csv_bytes, text_sample_frame, write,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 NEW_TEXTS = [
@@ -185,3 +187,19 @@ def test_an_image_given_to_a_text_model_is_a_plain_message(model_folder, folder)
     err = _refused(run_cli("predict", str(model_folder), str(photo)))
     assert "photo.png cannot be read as text" in err and "it looks like a PNG image" in err
     assert "This model classifies texts: give .txt files saved as UTF-8, or a CSV file" in err
+
+
+def test_task_decides_between_star_classes_and_a_rating_to_predict(tmp_path, capsys):
+    """Stars 1-5 are five classes by default; --task regression predicts the rating as a number."""
+    import json as _json
+
+    from core.cli import main
+
+    frame = text_sample_frame("sms_spam", 120).assign(stars=lambda f: [1 + k % 5 for k in range(len(f))])
+    path = tmp_path / "rated.csv"
+    path.write_bytes(text_csv_bytes(frame[["text", "stars"]]))
+    assert main(["inspect", str(path)]) == 0
+    assert _json.loads(capsys.readouterr().out)["task"] == "classification"
+    assert main(["inspect", str(path), "--task", "regression"]) == 0
+    described = _json.loads(capsys.readouterr().out)
+    assert described["task"] == "regression" and described["kind"] == "text"
