@@ -36,7 +36,7 @@ def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_m
     for number, layer in enumerate(spec.layers, start=1):
         layer = with_data_settings(layer, dataset)
         x = instantiate(keras, LAYERS[layer["type"]].keras_call(layer), name=layer_name(number, layer["type"]))(x)
-    outputs = _output_head(keras, dataset, x)
+    outputs = kind_of(dataset).output_head(keras, inputs, x, dataset)
     model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")
     classification = dataset.task == "classification"
     # Keywords only: positionally, Keras 3 would take the metrics list as loss_weights.
@@ -80,7 +80,8 @@ def reads_integer_codes(spec: Any) -> bool:
     return bool(spec.layers) and LAYERS[spec.layers[0]["type"]].needs_integer_codes
 
 
-def _output_head(keras: Any, dataset: Any, x: Any):
+def task_head(keras: Any, dataset: Any, x: Any):
+    """The output for the task: softmax over the classes, or one value in the target's units."""
     if dataset.task == "classification":
         return keras.layers.Dense(len(dataset.classes), activation="softmax", name="output")(x)
     # The network learns a standardised target; the last Rescaling turns it back into real units.

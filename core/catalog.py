@@ -34,7 +34,7 @@ LAYERS: dict[str, LayerType] = {
 # Keras layers that carry or run code; a project file naming one is refused outright.
 REFUSED_LAYER_TYPES = frozenset({"Lambda", "TFOpLambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "forecast")
 
 
 @dataclass(frozen=True)

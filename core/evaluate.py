@@ -2,7 +2,8 @@
 
 Classification: loss (cross-entropy), accuracy, per-class precision/recall/F1, the confusion
 matrix and the test items the model got most confidently wrong. Regression: loss (mean
-squared error), MAE, RMSE, R², the residuals and the largest errors.
+squared error), MAE, RMSE, R², the residuals and the largest errors. Forecasts: MAE, RMSE and
+MAPE overall and per step ahead, next to the naive baselines (core.forecast).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.dataset import Dataset
+from core.data.dataset import FORECAST, Dataset
 from core.data.kinds import kind_of
 
 WORST_MISTAKES = 10
@@ -59,6 +60,7 @@ class Evaluation:
     r2: float | None = None
     residuals: np.ndarray | None = None  # true - predicted
     worst: list[Mistake] = field(default_factory=list)
+    forecast: dict[str, Any] | None = None  # forecasts: core.forecast.forecast_scores (per step, baselines, verdict)
 
     def metrics(self) -> dict[str, Any]:
         """The headline numbers, as written to metrics.json."""
@@ -71,6 +73,8 @@ class Evaluation:
                 "classes": list(self.classes),
                 "macro_f1": _mean([c.f1 for c in self.per_class]),
             }
+        if self.task == FORECAST:
+            return {"task": self.task, "n_test": self.n_test, "loss": self.loss, **(self.forecast or {})}
         return {"task": self.task, "n_test": self.n_test, "loss": self.loss, "mae": self.mae, "rmse": self.rmse, "r2": self.r2}
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +93,9 @@ class Evaluation:
         if self.task == "regression":
             out["y_true"] = _floats(self.y_true)
             out["predicted"] = _floats(self.predicted)
+        if self.task == FORECAST:  # the test period's one-step and last-step forecasts (the plot's lines)
+            out["predicted_first_step"] = _floats(self.predicted[:, 0])
+            out["predicted_last_step"] = _floats(self.predicted[:, -1])
         return out
 
     @classmethod
@@ -99,6 +106,12 @@ class Evaluation:
             return cls(**common, classes=list(data["classes"]), accuracy=data["accuracy"],
                        per_class=[ClassMetrics(**c) for c in data["per_class"]],
                        confusion=np.asarray(data["confusion_matrix"], dtype=np.int64).reshape(len(data["classes"]), -1))
+        if data["task"] == FORECAST:
+            keys = {"task", "n_test", "loss", "worst_mistakes", "format", "predicted_first_step", "predicted_last_step"}
+            predicted = np.stack([np.asarray(data["predicted_first_step"], dtype=np.float64),
+                                  np.asarray(data["predicted_last_step"], dtype=np.float64)], axis=1)
+            scores = {k: v for k, v in data.items() if k not in keys}
+            return cls(**common, mae=data["mae"], rmse=data["rmse"], predicted=predicted, forecast=scores)
         y_true = np.asarray(data["y_true"], dtype=np.float64)
         predicted = np.asarray(data["predicted"], dtype=np.float64)
         return cls(**common, mae=data["mae"], rmse=data["rmse"], r2=data["r2"],
@@ -117,6 +130,8 @@ def evaluate(model: Any, dataset: Dataset, *, worst: int = WORST_MISTAKES) -> Ev
     outputs = np.asarray(model.predict(_model_inputs(dataset.x_test), verbose=0), dtype=np.float64)
     if dataset.task == "classification":
         return classification_evaluation(outputs, np.asarray(dataset.y_test, dtype=np.int64), dataset, worst)
+    if dataset.task == FORECAST:
+        return forecast_evaluation(outputs, np.asarray(dataset.y_test, dtype=np.float64), dataset)
     return regression_evaluation(outputs.reshape(-1), np.asarray(dataset.y_test, dtype=np.float64), dataset, worst)
 
 
@@ -185,6 +200,16 @@ def regression_evaluation(predicted: np.ndarray, y_true: np.ndarray, dataset: Da
         residuals=residuals,
         worst=mistakes,
     )
+
+
+def forecast_evaluation(predicted: np.ndarray, y_true: np.ndarray, dataset: Dataset) -> Evaluation:
+    """Errors per step ahead on the test windows, next to the naive and seasonal naive forecasts."""
+    from core.forecast import forecast_scores
+
+    predicted = predicted.reshape(y_true.shape)
+    scores = forecast_scores(predicted, y_true, dataset.series)
+    return Evaluation(task=FORECAST, n_test=int(len(y_true)), loss=float(np.mean((y_true - predicted) ** 2)),
+                      mae=scores["mae"], rmse=scores["rmse"], y_true=y_true, predicted=predicted, forecast=scores)
 
 
 def confusion_matrix(y_true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.dataset import Dataset
+from core.data.dataset import FORECAST, Dataset
 from core.data.kinds import kind_of
 from core.data.tables import PREPROCESSING_FORMAT
 from core.errors import UserError
@@ -252,7 +252,7 @@ def _score(outputs: np.ndarray, dataset: Dataset) -> float | None:
         return None
     if dataset.task == "classification":
         return float(np.mean(outputs.argmax(axis=1) == np.asarray(dataset.y_test)))
-    return float(np.mean(np.abs(outputs.reshape(-1) - np.asarray(dataset.y_test, dtype=np.float32))))
+    return float(np.mean(np.abs(outputs.reshape(-1) - np.asarray(dataset.y_test, dtype=np.float32).reshape(-1))))
 
 
 def labels_json(dataset: Dataset) -> str:
@@ -263,6 +263,15 @@ def labels_json(dataset: Dataset) -> str:
             "target": dataset.target,
             "classes": list(dataset.classes),
             "output": f"{len(dataset.classes)} probabilities, one per class in the order of 'classes'; they sum to 1",
+        }
+    elif dataset.task == FORECAST:
+        data = {
+            "task": FORECAST,
+            "target": dataset.target,
+            "classes": [],
+            "horizon": dataset.n_outputs,
+            "output": f"{dataset.n_outputs} numbers: the next values of '{dataset.target}', one per step ahead, "
+            "in its own units",
         }
     else:
         data = {

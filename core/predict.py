@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.dataset import Dataset
+from core.data.dataset import FORECAST, Dataset
 from core.data.kinds import InputContract, ModelInputs, contract_for
 
 
@@ -23,11 +23,23 @@ class Prediction:
     probability: float | None = None  # ...and its probability
     probabilities: dict[str, float] = field(default_factory=dict)  # every class, in output order
     value: float | None = None  # regression: the predicted value in target units
+    values: list[float] = field(default_factory=list)  # forecast: the next values, one per step ahead
+    steps: list[str] = field(default_factory=list)  # forecast: each value's timestamp
 
     def text(self) -> str:
         if self.label is not None:
             return f"{self.source}: {self.label} ({self.probability:.1%})"
+        if self.steps:
+            return "\n".join(f"{step}: {value:.6g}" for step, value in zip(self.steps, self.values))
         return f"{self.source}: {self.value:.6g}"
+
+    def to_json(self) -> dict:
+        """The `predict --json` / service answer for one input."""
+        if self.label is not None:
+            return {"input": self.source, "label": self.label, "probabilities": dict(self.probabilities)}
+        if self.steps:
+            return {"input": self.source, "forecast": [{"time": s, "value": v} for s, v in zip(self.steps, self.values)]}
+        return {"input": self.source, "value": self.value}
 
 
 @dataclass
@@ -46,6 +58,9 @@ class Predictions:
             if self.task == "classification":
                 row = {"input": item.source, "prediction": item.label, "probability": item.probability}
                 row.update({f"probability {name}": p for name, p in item.probabilities.items()})
+            elif item.steps:
+                rows += [{"time": step, "forecast": value} for step, value in zip(item.steps, item.values)]
+                continue
             else:
                 row = {"input": item.source, "prediction": item.value}
             rows.append(row)
@@ -74,8 +89,12 @@ def predictions_from_outputs(contract: InputContract, inputs: ModelInputs, outpu
     server gets the outputs from a helper process (core.training.tasks), the CLI from its model."""
     outputs = np.asarray(outputs, dtype=np.float64)
     items = []
-    for source, out in zip(inputs.sources, outputs):
-        if contract.task == "classification":
+    for k, (source, out) in enumerate(zip(inputs.sources, outputs)):
+        if contract.task == FORECAST:
+            values = [float(v) for v in np.reshape(out, -1)]
+            steps = inputs.ahead[k] if k < len(inputs.ahead) else [f"step +{j + 1}" for j in range(len(values))]
+            items.append(Prediction(source=source, values=values, steps=list(steps)))
+        elif contract.task == "classification":
             best = int(np.argmax(out))
             items.append(
                 Prediction(

@@ -286,10 +286,8 @@ def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list
 
 
 def _output_row(dataset: Any, walk: _Walk, layers: list[dict | None], errors: list[Notice]) -> ShapeRow:
-    classification = dataset.task == "classification"
-    units = len(dataset.classes) if classification else 1
-    settings = f"{units} classes, softmax" if classification else "1 value, linear, scaled to the target's units"
-    row = ShapeRow("output", "Dense", settings, None)
+    units = dataset.n_outputs
+    row = ShapeRow("output", "Dense", kind_of(dataset).output_text(dataset), None)
     if walk.shape is None:
         return row
     if len(walk.shape) != 1:

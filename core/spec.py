@@ -76,7 +76,7 @@ class ProjectSpec:
             )
         task = data.get("task")
         if task is not None and task not in TASKS:
-            raise UserError("spec.bad_task", 'task must be "classification", "regression" or null, got {value}.', value=repr(task)[:40])
+            raise UserError("spec.bad_task", 'task must be "classification", "regression", "forecast" or null, got {value}.', value=repr(task)[:40])
         layers = data.get("layers", [])
         if not isinstance(layers, list):
             raise UserError("spec.layers_not_list", 'The project file\'s "layers" must be a list of layers [...].')

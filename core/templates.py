@@ -19,7 +19,7 @@ class Template:
     id: str
     name: str
     description: str
-    kind: str  # "table" | "images" | "text"
+    kind: str  # "table" | "images" | "text" | "series"
     spec: ProjectSpec
 
     def suits(self, dataset: Any) -> bool:
@@ -191,6 +191,47 @@ TEXT_TEMPLATES = [
     ),
 ]
 TEMPLATES += TEXT_TEMPLATES
+
+
+SERIES_TEMPLATES = [
+    _template(
+        "series_dense", "Dense on the window",
+        "Flattens the look-back window and learns the change from the last value with two Dense layers: fast, and "
+        "a strong simple forecaster.",
+        "series",
+        [{"type": "Flatten"}, {"type": "Dense", "units": 64, "activation": "relu"},
+         {"type": "Dense", "units": 32, "activation": "relu"}],
+        {"type": "Adam", "learning_rate": 0.001},
+        {"epochs": 100, "batch_size": 32, "early_stopping_patience": 10},
+    ),
+    _template(
+        "series_lstm", "LSTM",
+        "Reads the window step by step and remembers what matters (the articles' model); slower to train.",
+        "series",
+        [{"type": "LSTM", "units": 32}, {"type": "Dense", "units": 32, "activation": "relu"}],
+        {"type": "Adam", "learning_rate": 0.002},
+        {"epochs": 60, "batch_size": 32, "early_stopping_patience": 8},
+    ),
+    _template(
+        "series_gru", "GRU",
+        "Like the LSTM with fewer weights: often as good, and quicker.",
+        "series",
+        [{"type": "GRU", "units": 32}, {"type": "Dense", "units": 32, "activation": "relu"}],
+        {"type": "Adam", "learning_rate": 0.002},
+        {"epochs": 60, "batch_size": 32, "early_stopping_patience": 8},
+    ),
+    _template(
+        "series_cnn", "1-D CNN",
+        "Slides filters along the window to find short patterns (a rise, a weekly bump), then Dense.",
+        "series",
+        [{"type": "Conv1D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+         {"type": "Conv1D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+         {"type": "Flatten"}, {"type": "Dense", "units": 32, "activation": "relu"}],
+        {"type": "Adam", "learning_rate": 0.001},
+        {"epochs": 80, "batch_size": 32, "early_stopping_patience": 10},
+    ),
+]
+TEMPLATES += SERIES_TEMPLATES
 
 
 def template(template_id: str) -> Template:

@@ -52,16 +52,26 @@ def _parser() -> argparse.ArgumentParser:
 
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", help="target column (CSV; default: the last column that is not free text)")
-    p.add_argument("--task", choices=("classification", "regression"),
-                   help="what to predict (default: decided from the target column)")
-    p.add_argument("--kind", choices=("table", "text", "images"),
-                   help="read the data as this kind (default: decided from the data)")
+    p.add_argument("--task", choices=("classification", "regression", "forecast"),
+                   help="what to predict (default: decided from the target column); forecast: the next values of "
+                   "a time series (a CSV with dates, or rows in time order)")
+    p.add_argument("--kind", choices=("table", "text", "images", "series"),
+                   help="read the data as this kind (default: decided from the data; series = --task forecast)")
     p.add_argument("--text-column", help="the CSV column holding the texts (implies --kind text)")
     p.add_argument("--tokenization", choices=("words", "characters", "character_bigrams"),
                    help="text: how texts are split into tokens (default: words, or characters and their pairs "
                    "for Chinese and Japanese)")
     p.add_argument("--vocabulary-size", type=int, help="text: tokens kept, most frequent first (default: from the data)")
     p.add_argument("--sequence-length", type=int, help="text: tokens read per text (default: 95th percentile of lengths)")
+    p.add_argument("--window", type=int, help="forecast: time steps the model looks back (default: from the frequency, "
+                   "e.g. 24 for monthly data)")
+    p.add_argument("--horizon", type=int, help="forecast: time steps ahead to forecast (default: from the frequency, "
+                   "e.g. 12 for monthly data)")
+    p.add_argument("--inputs", help="forecast: other series the model reads too, comma-separated column names")
+    p.add_argument("--date-column", help="forecast: the column with the dates (default: found in the data; '' = none, "
+                   "row order is time)")
+    p.add_argument("--date-order", choices=("day_first", "month_first"),
+                   help="forecast: how dates like 03/04/2024 are read when the data does not tell")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,10 +24,15 @@ def print_json(data: object) -> None:
 
 
 def load_cli_data(args):
-    """The dataset a command names, with the --target / --task / --kind / --text-column / text options."""
+    """The dataset a command names, with the --target / --task / --kind / --text-column / text / forecast options."""
     from core.data import load_data
     from core.data.tokens import TextSettings
 
+    from core.data.series import SeriesSettings
+
     text = TextSettings(args.tokenization, args.vocabulary_size, args.sequence_length)
+    inputs = tuple(c.strip() for c in args.inputs.split(",") if c.strip()) if args.inputs else None
+    series = SeriesSettings(args.target, inputs, args.window, args.horizon, args.date_column, args.date_order)
     return load_data(args.data, target=args.target, task=args.task, kind=args.kind, text_column=args.text_column,
-                     text_settings=text if text != TextSettings() else None)
+                     text_settings=text if text != TextSettings() else None,
+                     series_settings=series if series != SeriesSettings(args.target) else None)

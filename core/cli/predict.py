@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.data.dataset import CLASSIFICATION, FORECAST, REGRESSION
 from core.data.kinds import InputContract, kind_named
 from core.errors import UserError
 from core.predict import predict_inputs
 
 MODEL_FILES = ("model.keras", "labels.json", "preprocessing.json")
+TASKS = (CLASSIFICATION, REGRESSION, FORECAST)
 MAX_JSON_BYTES = 64 * 1024**2  # preprocessing.json of a table at the column cap is a few MB
 
 
@@ -61,8 +63,8 @@ def read_contract(folder: Path) -> InputContract:
 
 def _labels_problem(labels: dict) -> str | None:
     task, classes = labels.get("task"), labels.get("classes", [])
-    if task not in ("classification", "regression"):
-        return f"its task is {task!r}, not classification or regression"
+    if task not in TASKS:
+        return f"its task is {task!r}, not classification, regression or forecast"
     if not isinstance(classes, list) or not all(isinstance(c, (str, int, float)) for c in classes):
         return "its classes are not a list of names"
     if task == "classification" and len(classes) < 2:
@@ -82,7 +84,7 @@ def load_folder_model(folder: Path, contract: InputContract) -> Any:
     except Exception as err:  # a foreign, truncated or code-bearing file: never run, never trusted
         raise _bad_file(path, f"it is not a model LayerLab can load safely ({str(err).splitlines()[0][:160] if str(err) else type(err).__name__})") from None
     outputs = int(model.output_shape[-1]) if model.output_shape else 0
-    expected = len(contract.classes) if contract.task == "classification" else 1
+    expected = contract.n_outputs
     if outputs != expected:
         raise _bad_file(path, f"it gives {outputs} outputs but labels.json describes {expected}")
     return model

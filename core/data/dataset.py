@@ -13,6 +13,8 @@ import numpy as np
 
 # What a table column is to the model (Feature.kind); "text" is the text a text model reads.
 NUMERIC, CATEGORICAL, TEXT, IGNORED = "numeric", "categorical", "text", "ignored"
+# The tasks: a class, a number, or the next values of a time series (several steps ahead).
+CLASSIFICATION, REGRESSION, FORECAST = "classification", "regression", "forecast"
 
 
 @dataclass
@@ -47,8 +49,8 @@ class Preprocessor(Protocol):
 @dataclass
 class Dataset:
     name: str
-    kind: str  # "table" | "images" | "text"
-    task: str  # "classification" | "regression"
+    kind: str  # "table" | "images" | "text" | "series"
+    task: str  # "classification" | "regression" | "forecast" (series: the next `horizon` values)
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
@@ -67,6 +69,7 @@ class Dataset:
     dropped_rows: int = 0
     warnings: list[str] = field(default_factory=list)
     text: Any = None  # core.data.tokens.TextData: the text kind's tokenizer and test texts
+    series: Any = None  # core.data.series.SeriesData: the series kind's values, dates and framing
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -74,7 +77,9 @@ class Dataset:
 
     @property
     def n_outputs(self) -> int:
-        return len(self.classes) if self.task == "classification" else 1
+        if self.task == "classification":
+            return len(self.classes)
+        return int(np.prod(self.y_train.shape[1:])) if self.y_train.ndim > 1 else 1  # a forecast: its horizon
 
     @property
     def n_rows(self) -> int:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.data.dataset import Dataset
+from core.data.dataset import FORECAST, Dataset
 from core.errors import UserError
 from core.sources import sample_name
+
+SERIES = "series"  # the kind a dated CSV becomes when forecast
 
 # Read as tables whatever their content, so an Excel file gets the "save it as CSV" advice.
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods"}
@@ -24,9 +27,11 @@ def load_data(
     kind: str | None = None,
     text_column: str | None = None,
     text_settings: Any = None,
+    series_settings: Any = None,
 ) -> Dataset:
     """Load and prepare a dataset; the kind of source is judged by what it is, not by its name alone.
-    `kind` ("table", "text", "images") insists on one; `text_column` implies "text"."""
+    `kind` ("table", "text", "images", "series") insists on one; `text_column` implies "text";
+    task "forecast" (or `series_settings`, core.data.series.SeriesSettings) implies "series"."""
     from core.data.csv_reader import read_csv
     from core.data.archive_data import load_folder, load_zip
     from core.data.samples import load_sample
@@ -35,9 +40,13 @@ def load_data(
     text = str(source)
     if text_column is not None:
         kind = kind or "text"
+    if task == FORECAST or series_settings is not None:
+        kind = kind or SERIES
+    if kind == SERIES and task not in (None, FORECAST):
+        raise UserError("series.bad_task", "A time series is forecast: its task is 'forecast', not '{task}'.", task=task)
     sample = sample_name(text)
     if sample is not None:
-        dataset = load_sample(sample, seed=seed)
+        dataset = load_sample(sample, seed=seed, series_settings=series_settings)
         return _of_kind(dataset, kind, text)
     path = Path(source)
     if path.is_dir():
@@ -48,6 +57,13 @@ def load_data(
     if suffix == ".zip" or (suffix not in TABLE_SUFFIXES and zipfile.is_zipfile(path)):
         dataset = load_zip(path, path.name, image_size=image_size, seed=seed, text_settings=text_settings)
         return _of_kind(dataset, kind, text)
+    if kind == SERIES:
+        from core.data.series import SeriesSettings, prepare_series
+
+        settings = series_settings or SeriesSettings()
+        if target is not None:
+            settings = replace(settings, target=target)
+        return prepare_series(read_csv(path, path.name), settings)
     if kind not in (None, "table", "text"):  # a CSV holds a table, or texts in one of its columns
         raise _wrong_kind(text, "table", kind)
     return prepare_table(read_csv(path, path.name), target=target, task=task, kinds=kinds, seed=seed, data_kind=kind,

@@ -1,8 +1,9 @@
-"""Built-in datasets: scikit-learn's (bundled with it) and our text samples; no network needed."""
+"""Built-in datasets: scikit-learn's (bundled with it), our text and time-series samples; no network needed."""
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,16 +20,26 @@ SAMPLES: dict[str, str] = {
     "digits": "Handwritten digits: 1,797 grayscale 8×8 images, 10 classes (image classification)",
     "sms_spam": "SMS messages: 1,284 English texts, spam or not (text classification)",
     "zh_reviews": "Chinese shopping and hotel reviews: 4,000 texts, positive or negative (text classification)",
+    "electrical_equipment": "Electrical equipment orders (euro area): 257 months, a turnover index to forecast (time series)",
+    "co2_mauna_loa": "CO2 at Mauna Loa: 2,284 weekly readings 1958-2001, with gaps (time-series forecasting)",
 }
 # Real labelled texts shipped in core/data/text_samples (sources and licences: SOURCES.md there)
 _TEXT_FILES = {"sms_spam": "sms_spam.csv", "zh_reviews": "zh_reviews.csv"}
 TEXT_SAMPLES_DIR = Path(__file__).resolve().parent / "text_samples"
+# Real public-domain series shipped in core/data/series_samples (SOURCES.md there)
+_SERIES_FILES = {"electrical_equipment": "electrical_equipment.csv", "co2_mauna_loa": "co2_mauna_loa.csv"}
+SERIES_SAMPLES_DIR = Path(__file__).resolve().parent / "series_samples"
 _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "diabetes": "load_diabetes"}
 
 
 def text_sample_file(name: str | None) -> Path | None:
     """The CSV file of a text sample (sms_spam.csv), None for other names."""
     return TEXT_SAMPLES_DIR / _TEXT_FILES[name] if name in _TEXT_FILES else None
+
+
+def series_sample_file(name: str | None) -> Path | None:
+    """The CSV file of a time-series sample, None for other names."""
+    return SERIES_SAMPLES_DIR / _SERIES_FILES[name] if name in _SERIES_FILES else None
 
 
 def _table(name: str, seed: int) -> Dataset:
@@ -64,7 +75,7 @@ def _digit_pngs() -> ArchiveFiles:
     return ArchiveFiles(files=files)
 
 
-def load_sample(name: str, seed: int = 42) -> Dataset:
+def load_sample(name: str, seed: int = 42, series_settings: Any = None) -> Dataset:
     """One of SAMPLES as a Dataset, through the same code path as an uploaded file."""
     if name not in SAMPLES:
         raise UserError(
@@ -78,6 +89,11 @@ def load_sample(name: str, seed: int = 42) -> Dataset:
 
         raw = read_csv(TEXT_SAMPLES_DIR / _TEXT_FILES[name], sample_source(name))
         return prepare_table(raw, target="label", seed=seed, data_kind="text", text_column="text")
+    if name in _SERIES_FILES:
+        from core.data.csv_reader import read_csv
+        from core.data.series import prepare_series
+
+        return prepare_series(read_csv(SERIES_SAMPLES_DIR / _SERIES_FILES[name], sample_source(name)), series_settings)
     if name == "digits":
         from core.data.images import build_image_dataset
 

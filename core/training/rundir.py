@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.data.kinds import kind_named, kind_of
+from core.data.kinds import DATASET_ARRAYS, kind_named, kind_of
 
-ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 # What every kind shares; the kind adds everything else its model depends on (kind.job_fields).
 # Only the raw frame stays with the server: the worker never reads raw rows.
 COMMON_FIELDS = ("name", "kind", "task", "classes", "warnings")
@@ -60,10 +59,13 @@ def write_job(run_dir: RunDir, spec: Any, dataset: Dataset) -> None:
     run_dir.create()
     run_dir.spec.write_text(spec.to_json(), encoding="utf-8")
     meta = {name: getattr(dataset, name) for name in COMMON_FIELDS}
-    meta[dataset.kind] = kind_of(dataset).job_fields(dataset)
+    kind = kind_of(dataset)
+    meta[dataset.kind] = kind.job_fields(dataset)
+    arrays = kind.job_arrays(dataset)  # the six arrays, or what they are views of (a series)
+    meta["arrays"] = list(arrays)
     write_json(run_dir.dataset_meta, meta)
-    for name in ARRAYS:
-        np.save(run_dir.array(name), getattr(dataset, name), allow_pickle=False)
+    for name, values in arrays.items():
+        np.save(run_dir.array(name), values, allow_pickle=False)
 
 
 def read_job(run_dir: RunDir) -> tuple[Any, Dataset]:
@@ -78,10 +80,10 @@ def read_dataset(run_dir: RunDir, *, mapped: bool = False) -> Dataset:
     only where used (a helper task that evaluates or converts touches the test split only)."""
     meta = json.loads(run_dir.dataset_meta.read_text(encoding="utf-8"))
     common = {name: meta[name] for name in COMMON_FIELDS}
-    own = kind_named(common["kind"]).from_job_fields(meta[common["kind"]])
     mode = "r" if mapped else None
-    arrays = {name: np.load(run_dir.array(name), allow_pickle=False, mmap_mode=mode) for name in ARRAYS}
-    return Dataset(**common, **own, **arrays)
+    arrays = {name: np.load(run_dir.array(name), allow_pickle=False, mmap_mode=mode)
+              for name in meta.get("arrays", DATASET_ARRAYS)}
+    return Dataset(**common, **kind_named(common["kind"]).from_job(meta[common["kind"]], arrays))
 
 
 def write_json(path: Path, data: Any, *, allow_nan: bool = False) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.data.dataset import Dataset
+from core.data.kinds import kind_of
 from core.training import events as ev
 from core.training.outcome import OUT_OF_MEMORY, RunResult, end_message, render
 from core.training.rundir import RunDir, write_json
@@ -67,16 +68,8 @@ def train_in_process(
             )
             has_val = len(dataset.x_val) > 0
             emit(_start_event(settings, dataset, model, has_val))
-            model.fit(
-                dataset.x_train,
-                dataset.y_train,
-                batch_size=settings.batch_size,
-                epochs=settings.epochs,
-                validation_data=(dataset.x_val, dataset.y_val) if has_val else None,
-                callbacks=[monitor],
-                shuffle=True,
-                verbose=0,
-            )
+            data = kind_of(dataset).fit_data(dataset, settings.batch_size, settings.seed)
+            model.fit(**data, epochs=settings.epochs, callbacks=[monitor], verbose=0)
             result = _result(monitor, settings, paths, len(dataset.x_train))
         except BaseException as err:
             result = _failure(err, monitor, model, settings, paths)

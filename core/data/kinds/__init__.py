@@ -1,6 +1,6 @@
 """Kinds of data as plug-ins: one module per kind answers every question the rest of core asks.
 
-`Dataset.kind` names the kind ("table", "images", "text"); `kind_of(dataset)` returns the module's
+`Dataset.kind` names the kind ("table", "images", "text", "series"); `kind_of(dataset)` returns the module's
 `DataKind` object, and core calls it instead of testing which kind it has:
 - describing the data (`describe`, the `python -m core inspect` part) and the shape report's
   input and preprocessing rows;
@@ -26,6 +26,7 @@ import numpy as np
 
 from core.errors import UserError
 
+DATASET_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 
 @dataclass
 class ModelInputs:
@@ -34,11 +35,13 @@ class ModelInputs:
     x: np.ndarray  # what the model's input takes (float32 table vectors, uint8 pixels)
     sources: list[str]  # "row 1", a file name: one per input
     warnings: list[str] = field(default_factory=list)
+    ahead: list[list[str]] = field(default_factory=list)  # forecasts: each input's future timestamps
 
     def extend(self, other: "ModelInputs") -> None:
         self.x = np.concatenate([self.x, other.x])
         self.sources += other.sources
         self.warnings += [w for w in other.warnings if w not in self.warnings]
+        self.ahead += other.ahead
 
 
 @dataclass
@@ -49,10 +52,15 @@ class InputContract(ABC):
     (`inputs_from_files`; the kind's own methods for in-memory inputs) into ModelInputs.
     """
 
-    task: str  # "classification" | "regression"
+    task: str  # "classification" | "regression" | "forecast"
     classes: list[str] = field(default_factory=list)
 
     kind = ""  # the kind's name, set by each subclass
+
+    @property
+    def n_outputs(self) -> int:
+        """How many numbers the model answers with per input."""
+        return len(self.classes) if self.task == "classification" else 1
 
     @abstractmethod
     def inputs_from_files(self, paths: list[Path]) -> ModelInputs:
@@ -117,6 +125,18 @@ class DataKind(ABC):
     def input_block(self, keras: Any, inputs: Any, dataset: Any, reads_codes: bool) -> Any:
         """The in-model preprocessing between the Input and the user's first layer."""
 
+    def output_head(self, keras: Any, inputs: Any, x: Any, dataset: Any) -> Any:
+        """The layers after the user's last one: softmax classes, or one value in the target's units."""
+        from core.build import task_head
+
+        return task_head(keras, dataset, x)
+
+    def output_text(self, dataset: Any) -> str:
+        """The shape report's Output row, in plain words."""
+        if dataset.task == "classification":
+            return f"{len(dataset.classes)} classes, softmax"
+        return "1 value, linear, scaled to the target's units"
+
     def serving_model(self, keras: Any, model: Any, dataset: Any) -> Any:
         """The model a user downloads, from the trained one: the same unless the kind's raw inputs
         need a layer the training arrays skip (text: TextVectorization in front of token ids)."""
@@ -134,6 +154,20 @@ class DataKind(ABC):
     @abstractmethod
     def from_job_fields(self, fields: dict) -> dict:
         """Dataset keyword arguments from `job_fields`' JSON."""
+
+    def job_arrays(self, dataset: Any) -> dict[str, np.ndarray]:
+        """The arrays a run job stores as .npy files (the series kind: the series, not its windows)."""
+        return {name: getattr(dataset, name) for name in DATASET_ARRAYS}
+
+    def from_job(self, fields: dict, arrays: dict[str, np.ndarray]) -> dict:
+        """Dataset keyword arguments from `job_fields`' JSON and the `job_arrays` read back."""
+        return {**self.from_job_fields(fields), **arrays}
+
+    def fit_data(self, dataset: Any, batch_size: int, seed: int | None) -> dict:
+        """model.fit's data arguments (x, y, validation_data; the series kind streams its windows)."""
+        has_val = len(dataset.x_val) > 0
+        return {"x": dataset.x_train, "y": dataset.y_train, "batch_size": batch_size, "shuffle": True,
+                "validation_data": (dataset.x_val, dataset.y_val) if has_val else None}
 
     # ---- predictions
     @abstractmethod
@@ -183,7 +217,8 @@ def contract_for(dataset: Any) -> InputContract:
 # The registry: every kind module, by the name Dataset.kind holds. Imported last, as the kind
 # modules build on the types above.
 from core.data.kinds.images import ImagesKind  # noqa: E402
+from core.data.kinds.series import SeriesKind  # noqa: E402
 from core.data.kinds.table import TableKind  # noqa: E402
 from core.data.kinds.text import TextKind  # noqa: E402
 
-KINDS: dict[str, DataKind] = {kind.name: kind for kind in (TableKind(), ImagesKind(), TextKind())}
+KINDS: dict[str, DataKind] = {kind.name: kind for kind in (TableKind(), ImagesKind(), TextKind(), SeriesKind())}
