@@ -48,7 +48,7 @@ def assert_report_matches_model(report, model) -> None:
                 continue
             layer = model.get_layer(row.type.lower())
         else:
-            layer = model.get_layer("output" if row.settings.endswith("softmax") else "output_standardised")
+            layer = model.get_layer(_output_dense(model, row))
         label = f"{row.role} {row.number} {row.type}"
         assert tuple(layer.output.shape[1:]) == row.output_shape, label
         assert layer.count_params() == row.params, label
@@ -56,6 +56,15 @@ def assert_report_matches_model(report, model) -> None:
         assert trainable == row.trainable_params, label
     assert model.count_params() == report.total_params
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == report.trainable_params
+
+
+def _output_dense(model, row) -> str:
+    """The head's Dense layer: "output" for classes, the one scaled to the target's units otherwise
+    (a forecast's learned change)."""
+    if row.settings.endswith("softmax"):
+        return "output"
+    names = {layer.name for layer in model.layers}
+    return next(name for name in ("output_standardised", "output_change") if name in names)
 
 
 def _assert_first_layer_reads(report, row, model) -> None:
