@@ -51,7 +51,30 @@ _DAY_MONTH = [f"%d{s}%m{s}{y}" for s in "/.-" for y in ("%Y", "%y")]
 _MONTH_DAY = [f"%m{s}%d{s}{y}" for s in "/.-" for y in ("%Y", "%y")]
 _OTHER_FORMATS = ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%b %y", "%Y-%b", "%Y %b",
                   "%Y/%m", "%Y.%m", "%m/%Y", "%m-%Y", "%m.%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%d %B %Y",
-                  "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%b-%d-%Y", "%A, %B %d, %Y", "%a %d %b %Y", "%d. %B %Y"]
+                  "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%b-%d-%Y", "%A, %B %d, %Y", "%a %d %b %Y", "%d. %b %Y",
+                  "%d. %B %Y"]
+# Month names in the languages spreadsheets export in (German, French, Spanish, Italian, Dutch,
+# Portuguese), as English abbreviations: "Mär 24", "janv. 2024", "31. Oktober 2024" read like "Mar 24".
+_MONTH_WORDS = {
+    "Jan": "januar jän jänner janv janvier ene enero gen gennaio januari janeiro",
+    "Feb": "februar févr fevr février fevrier febrero febbraio februari fev fevereiro",
+    "Mar": "mär mrz märz mars marzo mrt maart março marco",
+    "Apr": "avr avril abr abril aprile",
+    "May": "mai mayo mag maggio mei maio",
+    "Jun": "juni juin junio giu giugno junho",
+    "Jul": "juli juil juillet julio lug luglio julho",
+    "Aug": "août aout ago agosto augustus",
+    "Sep": "sept septembre septiembre set setiembre settembre setembro",
+    "Oct": "okt oktober octobre octubre ott ottobre out outubro",
+    "Nov": "novembre noviembre novembro",
+    "Dec": "dez dezember déc décembre decembre dic diciembre dicembre dezembro",
+}
+_ENGLISH_MONTH = {word: english for english, words in _MONTH_WORDS.items() for word in words.split()}
+_ENGLISH_MONTH.update({m[:3].lower(): m[:3] for m in _MONTH_WORDS} | {"sept": "Sep"})  # "Oct." and "Sept." as "Oct"
+_FULL_MONTHS = {m[:3]: m for m in ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                                   "October", "November", "December")}
+_SHORT_MONTH = {**_ENGLISH_MONTH, **{full.lower(): short for short, full in _FULL_MONTHS.items()}}
+_MONTH_WORD = re.compile(r"[^\W\d_]+\.?")
 _QUARTER = re.compile(r"\s*(?:(\d{4})\s*[-/ ]?\s*Q([1-4])|Q([1-4])\s*[-/ ]?\s*(\d{4}))\s*", re.IGNORECASE)
 _ISO_LIKE = re.compile(r"\s*\d{4}-\d{1,2}(-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?\s*",
                        re.IGNORECASE)
@@ -210,12 +233,11 @@ def _encoded(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     return codes, encoded.dictionary
 
 
-def _quiet(texts: pa.Array) -> np.ndarray:
-    """Cells that mean "no date here": empty, a missing-value mark ("n/a", "-"), or a summary row's label."""
-    empty = pc.equal(texts, "")
-    marker = pc.is_in(pc.utf8_lower(texts), value_set=_MARKERS)
-    summary = pc.match_substring_regex(texts, _SUMMARY.pattern, ignore_case=True)
-    return pc.fill_null(pc.or_(pc.or_(empty, marker), summary), True).to_numpy(zero_copy_only=False)
+def _quiet(texts: pa.Array, summary: np.ndarray | None = None) -> np.ndarray:
+    """Cells that mean "no date here": empty, a missing-value mark ("n/a", "-"), or a summary row's
+    label (`summary`, when the caller has found those already)."""
+    marker = pc.fill_null(pc.or_(pc.equal(texts, ""), pc.is_in(pc.utf8_lower(texts), value_set=_MARKERS)), True)
+    return marker.to_numpy(zero_copy_only=False) | (_summary(texts) if summary is None else summary)
 
 
 def _summary(texts: pa.Array) -> np.ndarray:
@@ -259,7 +281,27 @@ def _parse_each(texts: pa.Array, fmt: str) -> np.ndarray:
     """Each different text parsed once with pandas (strict: 29/02/2023 is not a date)."""
     encoded = pc.dictionary_encode(texts)
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return _by_code(_pandas_parse(encoded.dictionary, fmt), codes)
+    different = encoded.dictionary
+    if "%b" in fmt or "%B" in fmt:  # month names: a Python call per different date, not per row
+        different = pa.array([_english_months(t, "%B" in fmt) for t in different.to_pylist()], type=pa.large_string())
+    return _by_code(_pandas_parse(different, fmt), codes)
+
+
+def _english_months(text: str | None, full: bool = False) -> str | None:
+    """"Mär 24" -> "Mar 24", "janv. 2024" -> "Jan 2024", "1. April 2024" -> "1. Apr 2024"; or, `full`
+    (a %B format), "Oktober 2024" -> "October 2024". Other words stay."""
+    if text is None:
+        return None
+
+    def english(match: re.Match) -> str:
+        word = match.group(0)
+        key = word.rstrip(".").lower()
+        found = (_ENGLISH_MONTH if full else _SHORT_MONTH).get(key)
+        if found is None:
+            return word
+        return _FULL_MONTHS[found] if full else found
+
+    return _MONTH_WORD.sub(english, text)
 
 
 def _time_split(fmt: str) -> tuple[str, str, str] | None:
@@ -398,7 +440,7 @@ def _fitting_formats(sample: tuple[str, ...], column: str) -> tuple[str, ...]:
 def _strptime_fits(texts: list[str], fmt: str) -> bool:
     for text in texts:
         try:
-            datetime.strptime(text, fmt)
+            datetime.strptime(_english_months(text, "%B" in fmt) if "%b" in fmt or "%B" in fmt else text, fmt)
             return True
         except ValueError:
             pass
@@ -557,7 +599,7 @@ def _text_dates(series: pd.Series, column: str, file: str, date_order: str | Non
     codes, uniques = _encoded(series)
     header_again = pc.fill_null(pc.equal(pc.utf8_lower(uniques), column.strip().lower()), False)
     summary = _summary(uniques) | header_again.to_numpy(zero_copy_only=False)  # a total, or the header again
-    quiet = _quiet(uniques) | summary
+    quiet = _quiet(uniques, summary)
     footer_only = np.zeros(len(uniques), dtype=bool)  # texts only in the rows at the end without numbers
     if footer is not None and footer.any():
         footer_only[:] = True
@@ -664,6 +706,6 @@ def _refuse_cell(codes: np.ndarray, uniques: pa.Array, failing: np.ndarray, text
 def _style_of(fmt: str, example: str) -> str:
     if fmt == "quarter":
         return "2024Q1"
-    if fmt.startswith("ISO8601"):
+    if fmt.startswith("ISO8601") or "%b" in fmt or "%B" in fmt:  # a cell itself: "2024-01", "Januar 2024"
         return str(example)[:25]
     return pd.Timestamp(2024, 1, 31, 13, 0).strftime(fmt)

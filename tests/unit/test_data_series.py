@@ -68,7 +68,7 @@ STYLES = [
     ("%b %d, %Y", DAYS, "daily", "%b %d, %Y"),
     ("%Y-%m", MONTHS, "monthly", "ISO8601"),
     ("%b %Y", MONTHS, "monthly", "%b %Y"),
-    ("%B %Y", MONTHS, "monthly", "%B %Y"),
+    ("%B %Y", MONTHS, "monthly", "%b %Y"),  # month names are read in any length, in several languages
     ("%b-%y", MONTHS, "monthly", "%b-%y"),  # Excel's "Jan-24"
     ("%m/%Y", MONTHS, "monthly", "%m/%Y"),
     ("%Y/%m/%d", DAYS, "daily", "%Y/%m/%d"),
@@ -85,6 +85,25 @@ def test_each_date_style_reads_the_dates_values_and_frequency(style, stamps, fre
     np.testing.assert_allclose(target_values(dataset), values, rtol=1e-6)
     assert series.report["missing_steps"] == 0 and series.report["filled_values"] == {}
     assert not series.date_ambiguous
+
+
+GERMAN_MONTHS = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"]
+FRENCH_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+GERMAN_LONG = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
+               "Dezember"]
+SPANISH_MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]
+
+
+@pytest.mark.parametrize("write, fmt", [
+    (lambda m: f"{GERMAN_MONTHS[m.month - 1]} {m:%y}", "%b %y"),  # German Excel's "Mär 24"
+    (lambda m: f"{FRENCH_MONTHS[m.month - 1]} {m.year}", "%b %Y"),
+    (lambda m: f"{m.day}-{SPANISH_MONTHS[m.month - 1]}-{m:%y}", "%d-%b-%y"),
+    (lambda m: f"{m.day}. {GERMAN_MONTHS[m.month - 1]}. {m.year}", "%d. %b %Y"),
+    (lambda m: f"{m.day}. {GERMAN_LONG[m.month - 1]} {m.year}", "%d. %b %Y"),
+], ids=["de", "fr", "es", "de-day", "de-long"])
+def test_month_names_in_other_languages(write, fmt):
+    dataset = load(files.dated_csv([write(m) for m in MONTHS], {"v": list(files.seasonal_values(96))}))
+    assert dataset.series.date_format == fmt and (stamps_of(dataset) == MONTHS).all()
 
 
 def test_quarters_are_read_as_each_quarters_first_day():
