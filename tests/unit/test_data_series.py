@@ -611,3 +611,63 @@ def test_a_large_file_in_a_day_first_style_reads_without_a_python_call_per_row()
     seconds = time.perf_counter() - start
     assert dataset.series.n == rows and dataset.series.frequency.name == "minutely"
     assert seconds < 5, f"{rows:,} rows took {seconds:.1f} s"  # about 0.4 s on 2 shared cores; a loop per row: 10 s+
+
+
+# ---------------------------------------------------------------- damaged files
+
+
+JUNK = ["", "n/a", "Total", "soon", "31.02.2024", "2024-13-01", "1e400", "-", "#DIV/0!", "0", "2024", "Q5 2024", "é",
+        "12:00", "1/1/1", "99999999999999"]
+
+
+def _damaged(rng, data: bytes) -> bytes:
+    """The file with a few rows deleted, repeated, shuffled, cut short or given a junk cell."""
+    text = data.decode("cp1252" if data.startswith(b"Zeit") else "utf-8")
+    header, *body = text.splitlines()
+    sep = ";" if ";" in header else ","
+    for _ in range(rng.randint(1, 5)):
+        op = rng.random()
+        if body and op < 0.25:
+            del body[rng.randrange(len(body))]
+        elif body and op < 0.4:
+            body.insert(rng.randrange(len(body)), body[rng.randrange(len(body))])
+        elif body and op < 0.7:
+            k = rng.randrange(len(body))
+            cells = body[k].split(sep)
+            cells[rng.randrange(len(cells))] = rng.choice(JUNK)
+            body[k] = sep.join(cells)
+        elif body and op < 0.8:
+            rng.shuffle(body)
+        elif op < 0.9:
+            body = body[: rng.randint(0, len(body))]
+        else:
+            body = [line for line in body if rng.random() > 0.3]
+    return ("\n".join([header, *body]) + "\n").encode()
+
+
+def test_damaged_series_files_are_read_sanely_or_refused_never_crash():
+    import random
+
+    rng = random.Random(20)
+    bases = [files.co2_yyyymmdd_csv(), files.elec_equip_published_csv(), files.sunspots_csv(),
+             files.european_meter_csv(300)[0], files.shop_sales_csv()[0], files.dst_hourly_csv(True),
+             files.unix_sensor_csv("ms", 800)[0],
+             files.dated_csv([f"{m:%b-%y}" for m in MONTHS], {"v": list(files.seasonal_values(96))}),
+             files.dated_csv([f"{d:%d/%m/%Y}" for d in DAYS], {"v": list(files.seasonal_values(120)),
+                                                               "w": list(files.seasonal_values(120, seed=3))})]
+    outcomes = {"read": 0, "refused": 0}
+    for case in range(60):
+        data = _damaged(rng, bases[case % len(bases)])
+        settings = rng.choice([{}, {"date_order": "month_first"}, {"window": 3, "horizon": 2}])
+        try:
+            dataset = load(data, "damaged.csv", **settings)
+        except UserError:
+            outcomes["refused"] += 1
+            continue
+        series = dataset.series
+        assert not np.isnan(series.values).any(), case
+        if series.timestamps is not None:
+            assert (np.diff(series.timestamps.astype(np.int64)) > 0).all(), case
+        assert len(series.future_stamps()) == series.horizon
+        outcomes["read"] += 1
+    assert outcomes["read"] > 20 and outcomes["refused"] > 5
