@@ -44,25 +44,40 @@ def errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, Any]:
     return out
 
 
+# The verdict, in plain words (English templates; core.i18n.CORE_FRAGMENTS translates them).
+VERDICT_DIVERGED = "The model's forecasts are not numbers (training diverged): try a lower learning rate."
+VERDICT_FLAT = "The test period repeats its last value exactly, so the naive forecast cannot be beaten."
+VERDICT_WORSE = ("Does not beat the naive forecast (repeat the last value): its error is {share} larger (MAE). Try a "
+                 "longer window or a simpler network.")
+VERDICT_BEATS = "Beats the naive forecast by {gain} (MAE)."
+VERDICT_BEATS_BOTH = "Beats the naive forecast by {gain} (MAE) and the seasonal naive forecast by {seasonal_gain}."
+VERDICT_NOT_SEASONAL = ("Beats the naive forecast by {gain} (MAE), but not the seasonal naive forecast (the value one "
+                        "season ago): its error is {share} larger than that one's. Try a window of at least one season, "
+                        "or a simpler network.")
+VERDICTS = (VERDICT_DIVERGED, VERDICT_FLAT, VERDICT_WORSE, VERDICT_BEATS, VERDICT_BEATS_BOTH, VERDICT_NOT_SEASONAL)
+LESS_THAN_ONE = "less than 1%"
+
+
+def _percent(share: float) -> str:
+    """23 % as "23%"; a share that rounds to 0 % as "less than 1%" (never "beats by 0%")."""
+    return f"{share:.0%}" if share >= 0.005 else LESS_THAN_ONE
+
+
 def verdict(mae: float, naive_mae: float, seasonal_mae: float | None = None) -> str:
     """One line in plain words: does the model beat the forecasts anyone can make?"""
     if not np.isfinite(mae):
-        return "The model's forecasts are not numbers (training diverged): try a lower learning rate."
+        return VERDICT_DIVERGED
     if naive_mae <= 0:
-        return "The test period repeats its last value exactly, so the naive forecast cannot be beaten."
+        return VERDICT_FLAT
     gain = 1 - mae / naive_mae
     if gain <= 0:
-        return (f"Does not beat the naive forecast (repeat the last value): its error is {-gain:.0%} larger (MAE). "
-                "Try a longer window or a simpler network.")
-    line = f"Beats the naive forecast by {gain:.0%} (MAE)"
-    if seasonal_mae is not None and seasonal_mae > 0:
-        seasonal_gain = 1 - mae / seasonal_mae
-        line += (f" and the seasonal naive forecast by {seasonal_gain:.0%}." if seasonal_gain > 0 else
-                 f", but not the seasonal naive forecast (the value one season ago): its error is {-seasonal_gain:.0%} "
-                 "larger than that one's. Try a window of at least one season, or a simpler network.")
-    else:
-        line += "."
-    return line
+        return VERDICT_WORSE.format(share=_percent(-gain))
+    if seasonal_mae is None or seasonal_mae <= 0:
+        return VERDICT_BEATS.format(gain=_percent(gain))
+    seasonal_gain = 1 - mae / seasonal_mae
+    if seasonal_gain > 0:
+        return VERDICT_BEATS_BOTH.format(gain=_percent(gain), seasonal_gain=_percent(seasonal_gain))
+    return VERDICT_NOT_SEASONAL.format(gain=_percent(gain), share=_percent(-seasonal_gain))
 
 
 def forecast_scores(predicted: np.ndarray, actual: np.ndarray, series: Any) -> dict[str, Any]:

@@ -183,6 +183,71 @@ CORE_FRAGMENTS = (
     "Windows-1254 (Turkish)",
     "Windows-1255 (Hebrew)",
     "Windows-1256 (Arabic)",
+    # core.data.series, core.data.dates: what reading a time series tells the page, and the words its
+    # messages are built from (tests/unit/test_data_series.py checks that series.NOTES and dates.NOTES are here)
+    "There is no date column, so the row order is taken as time: each row is one step.",
+    "{n} row(s) without a date in '{column}' were left out (the first: row {row}).",
+    "{n} row(s) that are not data (such as '{value}' in row {row}: a total, or the header again) were left out.",
+    "{n} empty row(s) were skipped.",
+    "{n} row(s) at the end have no numbers and no date (such as '{value}' in row {row}); they were left out.",
+    "The rows were not in date order; they were sorted by '{column}'.",
+    "{n} row(s) repeat another row exactly (the same time and values, such as {stamp}); each was kept once.",
+    "{n} rows share their time with another row but have other values (such as {stamp}); the values of each time "
+    "were averaged.",
+    "{n} row(s) fall on the same time step as another (such as {stamp}); the values of each step were averaged.",
+    "The dates in '{column}' are not evenly spaced, so each row is taken as one step.",
+    "The dates in '{column}' are not evenly spaced ({frequency} mostly), so each row is taken as one step.",
+    "{n} time step(s) had no row (the longest gap: {gap} steps); their values were carried forward from the step "
+    "before.",
+    "The first {n} row(s) were left out: not every series has a value there yet, and values are only ever filled "
+    "from the past.",
+    "The last {n} row(s) have no value of '{column}' yet, so they were left out: the forecast starts after the last "
+    "value.",
+    "Empty values were carried forward from the step before: {counts}.",
+    "'{column}': {n} cell(s) that are not numbers (such as '{value}' in row {row}) were treated as empty and filled "
+    "from the step before.",
+    "The series is short, so the model looks back {window} steps and forecasts {horizon} (the usual {usual_window} "
+    "and {usual_horizon} for {frequency} data need more rows).",
+    "The series is short, so the model looks back {window} steps and forecasts {horizon} (the usual {usual_window} "
+    "and {usual_horizon} need more rows).",
+    "The dates in '{column}' read both as day/month and as month/day; they were read day first. Choose the order on "
+    "the Data page (or --date-order) if that is wrong.",
+    "The dates in '{column}' carry time-zone offsets; they were read as the local dates.",
+    "The times in '{column}' carry time-zone offsets; they were converted to UTC, so a change to or from summer time "
+    "leaves no gap and no repeated hour.",
+    "minutely",
+    "hourly",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "yearly",
+    "every {n} days",
+    "every {n} hours",
+    "every {n} minutes",
+    "every {n} seconds",
+    "Unix seconds",
+    "Unix milliseconds",
+    "Excel day numbers (45322)",
+    "day first",
+    "month first",
+    "look-back window",
+    "horizon (steps ahead)",
+    "dates or times",
+    "yes/no values",
+    "a series the model reads",
+    "not used",
+    "the recent rows",
+    # core.forecast: the verdict next to the baselines (tests/unit/test_forecast.py checks they are here)
+    "The model's forecasts are not numbers (training diverged): try a lower learning rate.",
+    "The test period repeats its last value exactly, so the naive forecast cannot be beaten.",
+    "Does not beat the naive forecast (repeat the last value): its error is {share} larger (MAE). Try a longer window "
+    "or a simpler network.",
+    "Beats the naive forecast by {gain} (MAE).",
+    "Beats the naive forecast by {gain} (MAE) and the seasonal naive forecast by {seasonal_gain}.",
+    "Beats the naive forecast by {gain} (MAE), but not the seasonal naive forecast (the value one season ago): its "
+    "error is {share} larger than that one's. Try a window of at least one season, or a simpler network.",
+    "less than 1%",
     # core.training: the {monitor} and {error} of a run's end message
     "validation loss",
     "training loss",

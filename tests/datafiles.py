@@ -514,3 +514,131 @@ def text_zip_entries() -> tuple[dict[str, bytes], dict[str, str]]:
 def zip_of_texts(texts: dict[str, str], encoding: str = "utf-8") -> bytes:
     """A zip of .txt files (path -> text) in one encoding."""
     return zip_bytes({path: text.encode(encoding) for path, text in texts.items()})
+
+
+# ---------------------------------------------------------------------------------------------
+# Time series as people export them (the series kind): the shipped samples in the styles they
+# were published in, spreadsheets from other locales, sensor logs, shop sales with the usual mess.
+# Each builder gives the file's bytes; the messy ones also give the clean series they came from.
+# ---------------------------------------------------------------------------------------------
+
+SERIES_SAMPLES = Path(__file__).resolve().parent.parent / "core" / "data" / "series_samples"
+
+
+def series_sample_frame(name: str) -> pd.DataFrame:
+    """A shipped sample (core/data/series_samples/NAME.csv) as pandas reads it."""
+    return pd.read_csv(SERIES_SAMPLES / f"{name}.csv")
+
+
+def dated_csv(stamps: list[str], columns: dict[str, list], *, date_name: str = "date", sep: str = ",",
+              decimal: str = ".", extra_lines: tuple[str, ...] = ()) -> bytes:
+    """A CSV of a date column and value columns, written cell by cell (None: an empty cell);
+    `extra_lines` are appended as they are (a total row, empty rows)."""
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        return str(value).replace(".", decimal) if isinstance(value, float) else str(value)
+
+    def line(cells: list[str]) -> str:  # quoted where a cell holds the separator ("Jan 31, 2024")
+        return sep.join(f'"{c}"' if sep in c or '"' in c else c for c in cells)
+
+    lines = [line([date_name, *columns])]
+    for k, stamp in enumerate(stamps):
+        lines.append(line([stamp, *(cell(values[k]) for values in columns.values())]))
+    return ("\n".join([*lines, *extra_lines]) + "\n").encode()
+
+
+def seasonal_values(n: int, season: int = 12, level: float = 100.0, seed: int = 0) -> np.ndarray:
+    """A trend, a season and noise, rounded to 2 decimals (as an export shows them)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.round(level + 0.05 * t + 10 * np.sin(2 * np.pi * t / season) + rng.normal(0, 1, n), 2)
+
+
+def co2_yyyymmdd_csv() -> bytes:
+    """The co2 sample as statsmodels publishes it: dates as whole numbers (19580329), 59 empty values."""
+    frame = series_sample_frame("co2_mauna_loa")
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y%m%d").astype(int)
+    return frame.to_csv(index=False).encode()
+
+
+def elec_equip_published_csv() -> bytes:
+    """The electrical equipment sample with its published dates ("Jan-01-1996") and column names."""
+    frame = series_sample_frame("electrical_equipment")
+    frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%b-%d-%Y")
+    return frame.rename(columns={"month": "DATE", "turnover_index": "STS.M.I7.W.TOVT.NS0016.4.000"}).to_csv(index=False).encode()
+
+
+def sunspots_csv(first: int = 1700, last: int = 2008) -> bytes:
+    """Yearly sunspot-like numbers with the year as statsmodels writes it ("1700.0"): an 11-year cycle."""
+    years = np.arange(first, last + 1)
+    rng = np.random.default_rng(11)
+    activity = np.round(np.abs(80 * np.sin(np.pi * (years - first) / 11) + rng.normal(0, 8, len(years))), 1)
+    return pd.DataFrame({"YEAR": years.astype(float), "SUNACTIVITY": activity}).to_csv(index=False).encode()
+
+
+def european_meter_csv(hours: int = 600) -> tuple[bytes, pd.DataFrame]:
+    """An energy meter exported by a German spreadsheet: ';', "31.01.2024 13:00", decimal commas and
+    thousands dots ("1.234,5"). Also gives the clean frame (timestamp index, both columns)."""
+    stamps = pd.date_range("2024-01-01", periods=hours, freq="h")
+    load = np.array([float(f"{v:.1f}") for v in seasonal_values(hours, season=24, level=1200.0, seed=4)])
+    temperature = np.array([float(f"{v:.1f}") for v in 5 + 4 * np.sin(2 * np.pi * np.arange(hours) / 24 - 2)])
+
+    def german(value: float) -> str:
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+    lines = ["Zeitstempel;Temperatur;Verbrauch kWh"]
+    lines += [f"{s:%d.%m.%Y %H:%M};{german(t)};{german(v)}" for s, t, v in zip(stamps, temperature, load)]
+    clean = pd.DataFrame({"Temperatur": temperature, "Verbrauch kWh": load}, index=stamps)
+    return ("\n".join(lines) + "\n").encode("cp1252"), clean
+
+
+def shop_sales_csv(days: int = 400, seed: int = 5) -> tuple[bytes, pd.Series]:
+    """A shop's daily sales as exported by hand: US dates (01/31/2024), days with no row, one day
+    exported twice (the same row), the rows out of order, a 'Total' row and empty rows at the end.
+    Also gives the clean daily series (before the mess)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-01-01", periods=days, freq="D")
+    sales = pd.Series(np.round(200 + 40 * np.sin(2 * np.pi * np.arange(days) / 7) + rng.normal(0, 10, days), 2),
+                      index=dates)
+    rows = [(d, v) for d, v in sales.items()]
+    missing = {10, 11, 57, 200, 201, 202, 333}
+    rows = [r for k, r in enumerate(rows) if k not in missing]
+    rows.append(rows[100])  # the same day exported twice
+    order = rng.permutation(len(rows))
+    lines = ["Date,Sales"] + [f"{rows[k][0]:%m/%d/%Y},{rows[k][1]}" for k in order]
+    lines += [f"Total,{round(float(sales.drop(sales.index[list(missing)]).sum()), 2)}", ",", ","]
+    return ("\n".join(lines) + "\n").encode(), sales
+
+
+def dst_hourly_csv(zone_offsets: bool = True) -> bytes:
+    """Hourly readings over the European spring DST change (2024-03-31) written with their local
+    offsets (2024-03-31T01:00:00+01:00, then 03:00:00+02:00), or as local times without them."""
+    utc = pd.date_range("2024-03-25", periods=24 * 14, freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin")
+    stamps = [s.isoformat() for s in local] if zone_offsets else [f"{s:%Y-%m-%d %H:%M}" for s in local]
+    return dated_csv(stamps, {"kw": list(seasonal_values(len(utc), season=24, seed=9))}, date_name="time")
+
+
+def unix_sensor_csv(unit: str = "s", rows: int = 3000, step: int = 600, jitter: int = 20, seed: int = 2) -> tuple[bytes, np.ndarray]:
+    """A sensor logging every `step` seconds, each reading up to `jitter` seconds late, with a
+    three-hour outage; the time as Unix seconds or milliseconds. Also gives the true readings' times (seconds)."""
+    rng = np.random.default_rng(seed)
+    start = 1_709_251_200  # 2024-03-01 00:00 UTC
+    times = start + np.arange(rows) * step + rng.integers(0, jitter + 1, rows)
+    keep = np.ones(rows, bool)
+    keep[1000 : 1000 + 3 * 3600 // step] = False
+    times = times[keep]
+    values = np.round(20 + 3 * np.sin(2 * np.pi * (times - start) / 86400) + rng.normal(0, 0.2, len(times)), 2)
+    stamps = times * 1000 + rng.integers(0, 1000, len(times)) if unit == "ms" else times
+    frame = pd.DataFrame({"timestamp": stamps, "temperature_c": values})
+    return frame.to_csv(index=False).encode(), times
+
+
+def big_series_csv(rows: int = 1_000_000, series: int = 5, style: str = "%Y-%m-%d %H:%M") -> bytes:
+    """`rows` minutes of `series` columns, dates in `style` (a strftime format)."""
+    stamps = pd.date_range("2020-01-01", periods=rows, freq="min")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"s{k}": np.round(rng.normal(0, 1, rows).cumsum(), 3) for k in range(series)})
+    frame.insert(0, "time", stamps.strftime(style))
+    return frame.to_csv(index=False).encode()

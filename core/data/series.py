@@ -2,12 +2,16 @@
 
 The rows are put in date order on a regular grid (the frequency found in the dates); a missing
 step becomes a row and every empty value is carried forward from the past only, never from the
-future. The split is chronological: training, then validation, then test periods. A window's
-inputs are the `window` rows before its first forecast step and its targets the `horizon`
-values from there; validation and test windows may look back into the period before them, but
-their targets lie wholly inside their own period. The six arrays are strided views of one
-(rows × series) array (`numpy.lib.stride_tricks.sliding_window_view`), so memory stays near the
-size of the series however many windows there are.
+future. Rows without a date (empty rows, a spreadsheet's "Total" row) are left out, a row exported
+twice is kept once, and the rows at the end that have no value of the target yet are left out (a
+forecast starts after the last value). The split is chronological: training, then validation,
+then test periods. A window's inputs are the `window` rows before its first forecast step and
+its targets the `horizon` values from there; validation and test windows may look back into the
+period before them, but their targets lie wholly inside their own period. The six arrays are
+strided views of one (rows × series) array (`numpy.lib.stride_tricks.sliding_window_view`), so
+memory stays near the size of the series however many windows there are.
+
+Reading is vectorised throughout (no Python call per row): a million rows take about a second.
 """
 from __future__ import annotations
 
@@ -18,17 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.cell_text import MISSING_MARKERS
 from core.data.dataset import FORECAST, IGNORED, NUMERIC, Dataset, Feature
-from core.data.dates import ParsedDates, find_date_column, parse_dates
+from core.data.dates import ParsedDates, find_date_column, looks_like_date_column, parse_dates
 from core.errors import UserError
 
 SERIES = "series"  # the kind of data
 VALIDATION_FRACTION = 0.15
 TEST_FRACTION = 0.15
 MIN_TRAINING_WINDOWS = 20  # below this the automatic window and horizon are shortened
-MAX_DUPLICATE_SHARE = 0.01  # more rows sharing a timestamp than this: a long-format table, refused
-MAX_GRID_GROWTH = 2  # filling gaps may at most double the rows (a far-off date is a typo, not a gap)
+MAX_DUPLICATE_SHARE = 0.01  # more rows sharing a timestamp (with different values) than this: a long-format table, refused
+MAX_GRID_GROWTH = 2  # filling gaps may at most double the rows
 IRREGULAR_SHARE = 0.1  # rows off the grid by more than a quarter step: the steps are taken as rows
+NOT_NUMBERS_SHARE = 0.05  # more cells of a series that are not numbers than this: not a column of numbers
+STEP_TOLERANCE = 0.02  # a typical step this close to a round one (599 s: 10 minutes) is that one
+# Round steps in seconds a logger or a clock-driven export uses.
+_ROUND_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 43200,
+                86400, 7 * 86400)
 
 # name, months per step (0: a fixed number of seconds), seconds per step, season (steps), default window, horizon
 _FREQUENCIES = (
@@ -43,23 +53,54 @@ _FREQUENCIES = (
 ROWS = "rows"  # no date column, or irregular dates: each row is one step
 _ROW_DEFAULTS = (24, 6)
 
+# What reading the series tells the page (English templates; core.i18n.CORE_FRAGMENTS translates them).
+NOTE_NO_DATES = "There is no date column, so the row order is taken as time: each row is one step."
+NOTE_UNDATED = "{n} row(s) without a date in '{column}' were left out (the first: row {row})."
+NOTE_SUMMARY = ("{n} row(s) that are not data (such as '{value}' in row {row}: a total, or the header again) were left "
+                "out.")
+NOTE_EMPTY_ROWS = "{n} empty row(s) were skipped."
+NOTE_FOOTER = "{n} row(s) at the end have no numbers and no date (such as '{value}' in row {row}); they were left out."
+NOTE_SORTED = "The rows were not in date order; they were sorted by '{column}'."
+NOTE_COPIES = "{n} row(s) repeat another row exactly (the same time and values, such as {stamp}); each was kept once."
+NOTE_AVERAGED = ("{n} rows share their time with another row but have other values (such as {stamp}); the values of "
+                 "each time were averaged.")
+NOTE_SAME_STEP = "{n} row(s) fall on the same time step as another (such as {stamp}); the values of each step were averaged."
+NOTE_IRREGULAR = "The dates in '{column}' are not evenly spaced, so each row is taken as one step."
+NOTE_IRREGULAR_MOSTLY = "The dates in '{column}' are not evenly spaced ({frequency} mostly), so each row is taken as one step."
+NOTE_GAPS = ("{n} time step(s) had no row (the longest gap: {gap} steps); their values were carried forward from the "
+             "step before.")
+NOTE_LEADING = ("The first {n} row(s) were left out: not every series has a value there yet, and values are only ever "
+                "filled from the past.")
+NOTE_TRAILING = "The last {n} row(s) have no value of '{column}' yet, so they were left out: the forecast starts after the last value."
+NOTE_FILLED = "Empty values were carried forward from the step before: {counts}."
+NOTE_NOT_NUMBERS = ("'{column}': {n} cell(s) that are not numbers (such as '{value}' in row {row}) were treated as empty "
+                    "and filled from the step before.")
+NOTE_SHORT = ("The series is short, so the model looks back {window} steps and forecasts {horizon} (the usual {usual_window} "
+              "and {usual_horizon} for {frequency} data need more rows).")
+NOTE_SHORT_ROWS = ("The series is short, so the model looks back {window} steps and forecasts {horizon} (the usual "
+                   "{usual_window} and {usual_horizon} need more rows).")
+NOTE_AMBIGUOUS = ("The dates in '{column}' read both as day/month and as month/day; they were read day first. Choose the "
+                  "order on the Data page (or --date-order) if that is wrong.")
+NOTES = (NOTE_NO_DATES, NOTE_UNDATED, NOTE_SUMMARY, NOTE_EMPTY_ROWS, NOTE_FOOTER, NOTE_SORTED, NOTE_COPIES, NOTE_AVERAGED,
+         NOTE_SAME_STEP, NOTE_IRREGULAR, NOTE_IRREGULAR_MOSTLY, NOTE_GAPS, NOTE_LEADING, NOTE_TRAILING, NOTE_FILLED,
+         NOTE_NOT_NUMBERS, NOTE_SHORT, NOTE_SHORT_ROWS, NOTE_AMBIGUOUS)
+FREQUENCY_NAMES = tuple(f[0] for f in _FREQUENCIES) + ("every {n} days", "every {n} hours", "every {n} minutes",
+                                                       "every {n} seconds")
+
 
 @dataclass(frozen=True)
 class Frequency:
-    name: str  # one of _FREQUENCIES' names, "every N seconds", or "rows"
+    name: str  # one of _FREQUENCIES' names, "every N minutes" (hours, ...), or "rows"
     months: int = 0
     seconds: int = 0
     season: int | None = None
     window: int = _ROW_DEFAULTS[0]
     horizon: int = _ROW_DEFAULTS[1]
 
-    def after(self, last: np.datetime64, steps: int) -> np.ndarray:
-        """The `steps` timestamps that follow `last` (datetime64[s])."""
-        if self.months:
-            stamp = pd.Timestamp(last)
-            return np.array([(stamp + pd.DateOffset(months=self.months * k)).to_datetime64() for k in range(1, steps + 1)],
-                            dtype="datetime64[s]")
-        return last + np.arange(1, steps + 1) * np.timedelta64(self.seconds, "s")
+    def after(self, last: np.datetime64, steps: int, month_end: bool = False) -> np.ndarray:
+        """The `steps` timestamps that follow `last` (datetime64[s]); `month_end`: monthly data
+        dated on each month's last day."""
+        return grid_stamps(last, steps + 1, self, month_end)[1:]
 
     def to_json(self) -> dict:
         return {"name": self.name, "months": self.months, "seconds": self.seconds, "season": self.season,
@@ -67,6 +108,30 @@ class Frequency:
 
 
 BY_ROWS = Frequency(ROWS)
+
+
+def grid_stamps(start: Any, count: int, frequency: Frequency, month_end: bool = False) -> np.ndarray:
+    """`count` timestamps a step apart from `start` (datetime64[s]). Month steps keep the start's day
+    of the month (31 January + 1 month: 29 February, as pandas' DateOffset) or, with `month_end`,
+    each month's last day; the time of day stays."""
+    start = np.datetime64(start, "s")
+    k = np.arange(count, dtype=np.int64)
+    if not frequency.months:
+        return start + k * np.timedelta64(frequency.seconds, "s")
+    first_month = start.astype("datetime64[M]")
+    months = first_month + k * frequency.months
+    first_days = months.astype("datetime64[D]")
+    lengths = ((months + 1).astype("datetime64[D]") - first_days).astype(np.int64)
+    start_day = int((start.astype("datetime64[D]") - first_month.astype("datetime64[D]")).astype(np.int64))
+    days = lengths - 1 if month_end else np.minimum(start_day, lengths - 1)
+    time_of_day = start - start.astype("datetime64[D]").astype("datetime64[s]")
+    return (first_days + days).astype("datetime64[s]") + time_of_day
+
+
+def _month_ends(stamps: np.ndarray) -> bool:
+    """Whether every date is the last day of its month (and not all the 1st: a one-day month has none)."""
+    days = stamps.astype("datetime64[D]")
+    return bool(len(days)) and bool(np.all((days + 1).astype("datetime64[M]") != days.astype("datetime64[M]")))
 
 
 @dataclass
@@ -120,7 +185,8 @@ class SeriesData:
         """The timestamps of the next `horizon` steps after the data."""
         if self.timestamps is None:
             return [f"step {self.n + k}" for k in range(1, self.horizon + 1)]
-        return [_stamp_text(s, self.frequency) for s in self.frequency.after(self.timestamps[-1], self.horizon)]
+        month_end = bool(self.frequency.months) and _month_ends(self.timestamps[-24:])
+        return [_stamp_text(s, self.frequency) for s in self.frequency.after(self.timestamps[-1], self.horizon, month_end)]
 
     def to_json(self) -> dict:
         """The JSON part (the arrays travel as .npy files: core.training.rundir)."""
@@ -200,7 +266,19 @@ def periods(n: int, window: int, horizon: int) -> tuple[int, int] | None:
     return n - n_val - n_test, n - n_test
 
 
+
 # ---------------------------------------------------------------- reading the table
+
+
+@dataclass
+class _Read:
+    """A table read as a series: the values on their grid, and what was found and done."""
+
+    table: pd.DataFrame  # one column per series; a DatetimeIndex of the grid, or a RangeIndex: row order
+    frequency: Frequency
+    parsed: ParsedDates | None
+    report: dict[str, Any]
+    notes: list[str]
 
 
 def prepare_series(raw: Any, settings: SeriesSettings | None = None) -> Dataset:
@@ -208,38 +286,28 @@ def prepare_series(raw: Any, settings: SeriesSettings | None = None) -> Dataset:
     settings = settings or SeriesSettings()
     frame, file = raw.frame, raw.name
     columns = [str(c) for c in frame.columns]
-    report: dict[str, Any] = {"rows_read": int(len(frame))}
-    notes: list[str] = []
     date_column = _date_column(frame, settings, file)
     candidates = [c for c in columns if c != date_column]
-    target = _target(frame, candidates, settings.target, file)
+    target = _target(frame, candidates, settings.target, file, date_column)
     inputs = _inputs(candidates, target, settings.inputs, file)
-    numbers = {name: _numbers(frame[name], name, file, notes) for name in [target, *inputs]}
-    table = pd.DataFrame(numbers)
-    parsed: ParsedDates | None = None
-    frequency = BY_ROWS
-    if date_column is not None:
-        parsed = parse_dates(frame[date_column], date_column, file, settings.date_order)
-        table, frequency = _on_grid(table, parsed, file, report, notes)
-    else:
-        notes.append("There is no date column, so the row order is taken as time: each row is one step.")
-    table = _filled(table, report, notes, file)
+    read = read_series(frame, [target, *inputs], date_column, file, settings.date_order)
+    table, frequency, parsed, report, notes = read.table, read.frequency, read.parsed, read.report, read.notes
     window, horizon = _framing(len(table), frequency, settings, file, notes)
     bounds = periods(len(table), window, horizon)
     assert bounds is not None  # _framing checked the length
     val_start, test_start = bounds
     values = np.ascontiguousarray(table.to_numpy(dtype=np.float32))
+    timestamps = table.index.to_numpy(dtype="datetime64[s]") if isinstance(table.index, pd.DatetimeIndex) else None
+    del table, read  # the values are copied: the table's memory goes before the windows are made
     _check_varies(values[:val_start, 0], target, file)
-    timestamps = table.index.to_numpy(dtype="datetime64[s]") if date_column is not None and frequency.name != ROWS else None
     series = SeriesData(
         target=target, inputs=inputs, window=window, horizon=horizon, frequency=frequency, values=values,
         timestamps=timestamps, val_start=val_start, test_start=test_start, date_column=date_column,
-        date_style=parsed.style if parsed else None, date_format=parsed.format if parsed else None, date_order=parsed.date_order if parsed else None,
-        date_ambiguous=bool(parsed and parsed.ambiguous), report=report,
+        date_style=parsed.style if parsed else None, date_format=parsed.format if parsed else None,
+        date_order=parsed.date_order if parsed else None, date_ambiguous=bool(parsed and parsed.ambiguous), report=report,
     )
-    if series.date_ambiguous:
-        notes.append(f"The dates in '{date_column}' read both as day/month and as month/day; they were read "
-                     "day first. Choose the order on the Data page (or --date-order) if that is wrong.")
+    if series.date_ambiguous and settings.date_order is None:
+        notes.append(NOTE_AMBIGUOUS.format(column=date_column))
     used = set(series.columns) | {date_column}
     features = [Feature(name, NUMERIC, "a series the model reads") for name in inputs] + [
         Feature(name, IGNORED, "not used") for name in columns if name not in used]
@@ -252,6 +320,108 @@ def series_dataset(name: str, series: SeriesData, **extra: Any) -> Dataset:
     return Dataset(name=name, kind=SERIES, task=FORECAST, target=series.target, series=series, **arrays, **extra)
 
 
+def read_series(frame: pd.DataFrame, names: list[str], date_column: str | None, file: str,
+                date_order: str | None = None, date_format: str | None = None, known: Frequency | None = None) -> _Read:
+    """The columns `names` (target first) as a series: dated rows on the grid of their frequency (or
+    `known`, the training data's), gaps and empty values carried forward from the past, the rows at
+    the start before every series has a value and at the end after the target's last value left out."""
+    report: dict[str, Any] = {"rows_read": int(len(frame))}
+    notes: list[str] = []
+    for name in names:
+        if frame[name].isna().all():
+            raise UserError("series.empty_column", "The column '{column}' of {file} has no numbers in it.", column=name,
+                            file=file)
+    used = [date_column, *names] if date_column is not None else list(names)
+    empty = frame[used].isna().to_numpy().all(axis=1)
+    report["empty_rows"] = int(empty.sum())
+    if report["empty_rows"] and empty[: len(empty) - _trailing(empty)].any():  # empty rows at the end are no news
+        notes.append(NOTE_EMPTY_ROWS.format(n=report["empty_rows"]))
+    keep = ~empty
+    parsed = None
+    if date_column is not None:
+        valueless = frame[list(names)].isna().to_numpy().all(axis=1)
+        footer = np.zeros(len(frame), dtype=bool)
+        footer[len(frame) - _trailing(valueless):] = True  # the rows at the end without numbers: notes, or dates to come
+        parsed = parse_dates(frame[date_column], date_column, file, date_order, date_format, footer)
+        notes += parsed.notes
+        summary = np.zeros(len(frame), dtype=bool)
+        summary[parsed.summary_rows] = True
+        summary &= keep
+        report["summary_rows"] = int(summary.sum())
+        if summary.any():
+            row = int(np.flatnonzero(summary)[0])
+            notes.append(NOTE_SUMMARY.format(n=int(summary.sum()), value=str(frame[date_column].iloc[row]).strip()[:40],
+                                             row=row + 2))
+        notes_below = np.zeros(len(frame), dtype=bool)
+        notes_below[parsed.footer_rows] = True
+        report["footer_rows"] = int(notes_below.sum())
+        if notes_below.any():
+            row = int(np.flatnonzero(notes_below)[0])
+            notes.append(NOTE_FOOTER.format(n=int(notes_below.sum()), value=str(frame[date_column].iloc[row]).strip()[:40],
+                                            row=row + 2))
+        summary |= notes_below
+        undated = np.isnat(parsed.values) & keep & ~summary
+        report["undated_rows"] = int(undated.sum())
+        if undated.any():
+            notes.append(NOTE_UNDATED.format(n=int(undated.sum()), column=date_column, row=int(np.flatnonzero(undated)[0]) + 2))
+        keep &= ~np.isnat(parsed.values)
+        if not keep.any():
+            raise UserError("series.no_dates", "The column '{column}' has no dates in it.", column=date_column)
+    kept = None if keep.all() else np.flatnonzero(keep)
+    values = np.empty((len(names), len(frame) if kept is None else len(kept)), dtype=np.float32)  # one row per series
+    for j, name in enumerate(names):
+        column = _numbers(frame[name], name, file, notes, keep)
+        values[j] = column if kept is None else column[kept]
+    table = pd.DataFrame(values.T, columns=names, copy=False)  # float32 throughout: the size of the series, not twice it
+    if date_column is None:
+        notes.append(NOTE_NO_DATES)
+        frequency = BY_ROWS
+    else:
+        stamps = parsed.values if kept is None else parsed.values[kept]
+        try:
+            table, frequency = _on_grid(table, stamps, parsed, file, report, notes, known)
+        except UserError as err:
+            partner = _date_partner(frame, parsed, stamps, [date_column, *names]) if err.code == "series.duplicate_timestamps" else None
+            if partner is None:
+                raise
+            raise UserError(
+                "series.split_date",
+                "'{column}' and '{other}' of {file} hold the time in two parts, so many rows share the same '{column}'. "
+                "LayerLab reads the time from one column: join the two into one (like {example}) in your spreadsheet and "
+                "load the file again.",
+                column=date_column, other=partner, file=file,
+                example="2024-01" if parsed.format == "year" else "2024-01-31 13:00",
+            ) from None
+    table = _trimmed_and_filled(table, names[0], report, notes, file)
+    return _Read(table, frequency, parsed, report, notes)
+
+
+_MONTH_NAMES = ("month", "monat", "mes", "mois", "mese", "maand", "quarter", "quartal", "week", "woche", "period", "月", "季度")
+_TIME_NAMES = ("time", "hour", "uhrzeit", "zeit", "heure", "hora", "ora", "tijd", "时间", "時間", "時刻", "小时")
+
+
+def _date_partner(frame: pd.DataFrame, parsed: ParsedDates, stamps: np.ndarray, used: list[str]) -> str | None:
+    """The column that holds the rest of the time when the date column has only a part of it:
+    the month next to a year column, the time of day next to a date column."""
+    if parsed.format == "year":
+        wanted = _MONTH_NAMES
+    elif len(stamps) and np.all(stamps.astype("datetime64[D]") == stamps):  # dates without times
+        wanted = _TIME_NAMES
+    else:
+        return None
+    for name in frame.columns:
+        lowered = str(name).strip().lower()
+        if str(name) not in used and any(w in lowered for w in wanted):
+            return str(name)
+    return None
+
+
+def _trailing(flags: np.ndarray) -> int:
+    """How many of the last entries are True."""
+    false = np.flatnonzero(~flags)
+    return len(flags) - 1 - int(false[-1]) if len(false) else len(flags)
+
+
 def _date_column(frame: pd.DataFrame, settings: SeriesSettings, file: str) -> str | None:
     if settings.date_column == "":
         return None
@@ -259,8 +429,20 @@ def _date_column(frame: pd.DataFrame, settings: SeriesSettings, file: str) -> st
         if settings.date_column not in frame.columns:
             raise UserError("series.unknown_date_column", "{file} has no column named '{column}'. Its columns are: {columns}.",
                             file=file, column=settings.date_column, columns=_listed(frame.columns))
+        column = frame[settings.date_column]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+            parse_dates(column, settings.date_column, file)  # numbers that are not dates are refused before the target is looked for
         return settings.date_column
-    return find_date_column(frame)
+    if settings.target is not None and settings.target in frame.columns and looks_like_date_column(
+            settings.target, frame[settings.target], list(frame.columns).index(settings.target)):
+        raise UserError(
+            "series.target_is_dates",
+            "'{column}' is the date column of {file}, so it cannot be forecast. Choose a column of numbers to "
+            "forecast (the columns are: {columns}).",
+            column=settings.target, file=file, columns=_listed(frame.columns),
+        )
+    others = [c for c in frame.columns if str(c) != settings.target]
+    return find_date_column(frame[others]) if others else None
 
 
 def _listed(columns: Any) -> str:
@@ -273,16 +455,23 @@ def _mostly_numbers(series: pd.Series) -> bool:
         return False
     if pd.api.types.is_numeric_dtype(series.dtype):
         return True
-    present = series.dropna().astype("str").str.strip()
+    present = series.iloc[:1000].dropna().astype("str").str.strip()
     present = present[present != ""]
     return bool(len(present)) and pd.to_numeric(present, errors="coerce").notna().mean() >= 0.9
 
 
-def _target(frame: pd.DataFrame, candidates: list[str], chosen: str | None, file: str) -> str:
+def _target(frame: pd.DataFrame, candidates: list[str], chosen: str | None, file: str, date_column: str | None) -> str:
     if chosen is not None:
         if chosen not in frame.columns:
             raise UserError("table.unknown_target", "{file} has no column named '{column}'. Its columns are: {columns}.",
                             file=file, column=chosen, columns=_listed(frame.columns))
+        if chosen == date_column:
+            raise UserError(
+                "series.target_is_dates",
+                "'{column}' is the date column of {file}, so it cannot be forecast. Choose a column of numbers to "
+                "forecast (the columns are: {columns}).",
+                column=chosen, file=file, columns=_listed(frame.columns),
+            )
         return chosen
     numeric = [c for c in candidates if _mostly_numbers(frame[c])]
     if not numeric:
@@ -305,31 +494,29 @@ def _inputs(candidates: list[str], target: str, chosen: tuple[str, ...] | None, 
     return [c for c in dict.fromkeys(chosen) if c != target]
 
 
-def _numbers(series: pd.Series, name: str, file: str, notes: list[str]) -> np.ndarray:
-    """The column as float64 (NaN: empty); a column that is not numbers is refused with a row."""
-    from core.data.cell_text import is_missing_marker
-
+def _numbers(series: pd.Series, name: str, file: str, notes: list[str], keep: np.ndarray) -> np.ndarray:
+    """The column as float64 (NaN: empty); a column that is not numbers is refused with a row. Only the
+    rows in `keep` count (a "Total" row's label is no reason to refuse a column)."""
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
         raise UserError("series.not_numbers", "The column '{column}' of {file} holds {what}, not numbers, so it cannot be "
                         "forecast or used as a series. Choose a column of numbers.", column=name, file=file,
-                        what="yes/no values" if pd.api.types.is_bool_dtype(series.dtype) else "dates")
+                        what="yes/no values" if pd.api.types.is_bool_dtype(series.dtype) else "dates or times")
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    text = series.astype("str").where(series.notna(), "").str.strip()
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False) if _decimal_commas(text) else text, errors="coerce")
-    empty = (text == "") | text.map(is_missing_marker)
-    bad = numbers.isna() & ~empty
+    empty = (text == "") | text.str.lower().isin(MISSING_MARKERS)
+    bad = (numbers.isna() & ~empty).to_numpy() & keep
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        if bad.mean() > 0.05:
+        row = int(np.flatnonzero(bad)[0])
+        if bad.sum() > NOT_NUMBERS_SHARE * max(int(keep.sum()), 1):
             raise UserError(
                 "series.not_numbers_at",
                 "The column '{column}' of {file} is not a column of numbers: row {row} has '{value}'. Choose a column of "
                 "numbers to forecast, or correct the file.",
                 column=name, file=file, row=row + 2, value=str(text.iloc[row])[:40],
             )
-        notes.append(f"'{name}': {int(bad.sum())} cell(s) that are not numbers (such as '{str(text.iloc[row])[:40]}' in "
-                     f"row {row + 2}) were treated as empty and filled from the row before.")
+        notes.append(NOTE_NOT_NUMBERS.format(column=name, n=int(bad.sum()), value=str(text.iloc[row])[:40], row=row + 2))
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -338,96 +525,138 @@ def _decimal_commas(text: pd.Series) -> bool:
     return bool(len(sample)) and sample.str.fullmatch(r"-?\d+,\d+").mean() > 0.5
 
 
-def _on_grid(table: pd.DataFrame, parsed: ParsedDates, file: str, report: dict, notes: list[str],
+def _on_grid(table: pd.DataFrame, stamps: np.ndarray, parsed: ParsedDates, file: str, report: dict, notes: list[str],
              known: Frequency | None = None) -> tuple[pd.DataFrame, Frequency]:
     """Rows in date order, one per step of the frequency found (or `known`: the training data's),
     missing steps as empty rows."""
-    stamps = pd.Series(parsed.values)
-    undated = int(stamps.isna().sum())
-    if undated:
-        if undated == len(stamps):
-            raise UserError("series.no_dates", "The column '{column}' has no dates in it.", column=parsed.column)
-        notes.append(f"{undated} row(s) without a date in '{parsed.column}' were left out.")
-        table, stamps = table[stamps.notna().to_numpy()], stamps[stamps.notna()]
-    report["undated_rows"] = undated
-    table.index = pd.DatetimeIndex(stamps.to_numpy(), name=parsed.column)
-    if not table.index.is_monotonic_increasing:
+    column = parsed.column
+    table.index = pd.DatetimeIndex(stamps, name=column)
+    report["sorted"] = not table.index.is_monotonic_increasing
+    if report["sorted"]:
         table = table.sort_index(kind="stable")
-        notes.append(f"The rows were not in date order; they were sorted by '{parsed.column}'.")
-        report["sorted"] = True
-    duplicated = int(table.index.duplicated(keep=False).sum())
-    report["duplicate_timestamps"] = duplicated
-    if duplicated:
-        first = table.index[table.index.duplicated()][0]
-        if duplicated > max(2, MAX_DUPLICATE_SHARE * len(table)):
+        notes.append(NOTE_SORTED.format(column=column))
+    table = _without_duplicates(table, file, report, notes)
+    frequency = known if known is not None else _frequency(table.index)
+    report.update(irregular=False, missing_steps=0, largest_gap=0)
+    if frequency.name == ROWS:
+        if len(table) >= 3:
+            notes.append(NOTE_IRREGULAR.format(column=column))
+            report["irregular"] = True
+        return table.reset_index(drop=True), BY_ROWS
+    anchor = _anchor(table.index[0], frequency)
+    positions = _grid_positions(table.index, frequency, anchor)
+    if positions is not None:
+        collisions = pd.Index(positions).duplicated()
+        if collisions.any():
+            stamp = _stamp_text(table.index[np.flatnonzero(collisions)[0]], frequency)
+            notes.append(NOTE_SAME_STEP.format(n=int(collisions.sum()), stamp=stamp))
+            table = table.groupby(positions).mean()
+            positions = np.asarray(table.index, dtype=np.int64)
+        size = int(positions[-1]) + 1
+        if size > MAX_GRID_GROWTH * len(table) + 10:
+            _refuse_far_date(positions, table.index if isinstance(table.index, pd.DatetimeIndex) else None, parsed,
+                             stamps, frequency, file)
+            positions = None
+    if positions is None:
+        named = frequency.months or frequency.seconds in _ROUND_STEPS
+        notes.append(NOTE_IRREGULAR_MOSTLY.format(column=column, frequency=frequency.name) if named else
+                     NOTE_IRREGULAR.format(column=column))
+        report["irregular"] = True
+        return table.reset_index(drop=True), BY_ROWS
+    missing_steps = size - len(positions)
+    report["missing_steps"] = int(missing_steps)
+    month_end = bool(frequency.months) and _month_ends(stamps)
+    index = pd.DatetimeIndex(grid_stamps(anchor, size, frequency, month_end), name=column)
+    if not missing_steps:  # every step has its row: the values stay where they are
+        table.index = index
+        return table, frequency
+    report["largest_gap"] = int(np.diff(positions).max() - 1)
+    notes.append(NOTE_GAPS.format(n=int(missing_steps), gap=report["largest_gap"]))
+    grid = np.full((table.shape[1], size), np.nan, dtype=np.float32)
+    grid[:, positions] = table.to_numpy(dtype=np.float32).T
+    return pd.DataFrame(grid.T, columns=table.columns, index=index, copy=False), frequency
+
+
+def _without_duplicates(table: pd.DataFrame, file: str, report: dict, notes: list[str]) -> pd.DataFrame:
+    """Rows exported twice kept once; rows sharing a time with other values averaged (a few, as a
+    change back from summer time repeats an hour) or, many, refused: several series in one column."""
+    shared = table.index.duplicated(keep=False)
+    report["duplicate_timestamps"] = int(shared.sum())
+    report["exact_copies"] = 0
+    if not shared.any():
+        return table
+    copies = table.reset_index().duplicated(keep="first").to_numpy()
+    if copies.any():
+        report["exact_copies"] = int(copies.sum())
+        notes.append(NOTE_COPIES.format(n=int(copies.sum()), stamp=_when(table.index[np.flatnonzero(copies)[0]])))
+        table = table[~copies]
+    conflicting = table.index.duplicated(keep=False)
+    if conflicting.any():
+        n = int(conflicting.sum())
+        first = table.index[np.flatnonzero(conflicting)[0]]
+        if n > max(2, MAX_DUPLICATE_SHARE * len(table)):
             raise UserError(
                 "series.duplicate_timestamps",
                 "{n} rows of {file} share their timestamp with another row (for example {stamp}). A series needs one row "
                 "per timestamp; this file looks like several series in one column (one row per item and date). Keep one "
                 "item's rows, or sum them per date in your spreadsheet, and load the file again.",
-                n=f"{duplicated:,}", file=file, stamp=str(first),
+                n=f"{n:,}", file=file, stamp=_when(first),
             )
         table = table.groupby(level=0, sort=True).mean()
-        notes.append(f"{duplicated} rows share a timestamp with another (such as {first}); the values of each "
-                     "timestamp were averaged.")
-    frequency = known if known is not None else _frequency(table.index)
-    if frequency.name == ROWS:
-        notes.append(f"The dates in '{parsed.column}' are not evenly spaced, so each row is taken as one step.")
-        return table, frequency
-    positions = _grid_positions(table.index, frequency)
-    off = positions is None
-    if not off:
-        collisions = int(pd.Index(positions).duplicated().sum())
-        if collisions:
-            table = table.groupby(positions).mean()
-            positions = np.asarray(table.index)
-        size = int(positions[-1]) + 1
-        if size > MAX_GRID_GROWTH * len(table) + 10:
-            off = True
-    if off:
-        notes.append(f"The dates in '{parsed.column}' are not evenly spaced ({frequency.name} mostly), so each row is "
-                     "taken as one step.")
-        report["irregular"] = True
-        return table.reset_index(drop=True), BY_ROWS
-    if len(positions) == 0:
-        return table, frequency
-    grid = np.full((size, table.shape[1]), np.nan)
-    grid[positions] = table.to_numpy(dtype=np.float64)
-    missing_steps = size - len(positions)
-    report["missing_steps"] = int(missing_steps)
-    if missing_steps:
-        gaps = np.diff(positions)
-        report["largest_gap"] = int(gaps.max() - 1) if len(gaps) else 0
-        notes.append(f"{missing_steps} {frequency.name} step(s) had no row (the longest gap: {report['largest_gap']} "
-                     "steps); their values were carried forward from the step before.")
-    start = table.index[0]
-    index = pd.DatetimeIndex(_stamps_of(start, size, frequency), name=parsed.column)
-    return pd.DataFrame(grid, columns=table.columns, index=index), frequency
+        notes.append(NOTE_AVERAGED.format(n=n, stamp=_when(first)))
+    return table
 
 
-def _stamps_of(start: pd.Timestamp, size: int, frequency: Frequency) -> np.ndarray:
-    if frequency.months:
-        return np.array([(start + pd.DateOffset(months=frequency.months * k)).to_datetime64() for k in range(size)],
-                        dtype="datetime64[s]")
-    return start.to_datetime64().astype("datetime64[s]") + np.arange(size) * np.timedelta64(frequency.seconds, "s")
+def _when(stamp: Any) -> str:
+    """A timestamp as people write it: the date alone at midnight."""
+    ts = pd.Timestamp(stamp)
+    if ts == ts.normalize():
+        return ts.strftime("%Y-%m-%d")
+    return ts.strftime("%Y-%m-%d %H:%M" if ts.second == 0 else "%Y-%m-%d %H:%M:%S")
+
+
+def _refuse_far_date(positions: np.ndarray, index: pd.DatetimeIndex | None, parsed: ParsedDates, stamps: np.ndarray,
+                     frequency: Frequency, file: str) -> None:
+    """One gap longer than the rest of the series is a mistyped date (2204 for 2024) or two series
+    in one file: said with the rows on both sides. Many gaps: the caller takes rows as steps."""
+    gaps = np.diff(positions)
+    k = int(np.argmax(gaps))
+    if gaps[k] - 1 <= positions[-1] / 2 or index is None:
+        return
+    before, after = index[k], index[k + 1]
+    lone = after if k + 1 >= len(positions) - 1 - k else before  # the side with fewer rows holds the odd date
+    row = int(np.flatnonzero(parsed.values == np.datetime64(lone, "s"))[0])
+    raise UserError(
+        "series.far_date",
+        "The dates in '{column}' of {file} jump from {before} to {after}: {gap} steps ({frequency}) with no row, more "
+        "than the rest of the series. If row {row} ('{value}') is mistyped, correct it; if the file holds two periods, "
+        "keep one.",
+        column=parsed.column, file=file, before=_stamp_text(before, frequency), after=_stamp_text(after, frequency),
+        gap=f"{int(gaps[k]) - 1:,}", frequency=frequency.name, row=row + 2, value=_stamp_text(lone, frequency),
+    )
 
 
 def _frequency(index: pd.DatetimeIndex) -> Frequency:
-    """The step most rows are apart: a named frequency, a fixed number of seconds, or rows."""
+    """The step most rows are apart: a named frequency, a round number of seconds (a logger's 599 s
+    or 601 s count as 10 minutes), a whole number of seconds, or rows."""
     if len(index) < 3:
         return BY_ROWS
     seconds = np.diff(index.to_numpy(dtype="datetime64[s]").astype(np.int64))
     step = float(np.median(seconds))
     months = np.diff(index.year.to_numpy() * 12 + index.month.to_numpy())
     month_step = int(np.median(months))
+    round_step = next((s for s in _ROUND_STEPS if abs(step - s) <= STEP_TOLERANCE * s), None)
     for name, n_months, n_seconds, season, window, horizon in _FREQUENCIES:
         if n_months and month_step == n_months and abs(step - n_months * 30.44 * 86400) < n_months * 4 * 86400:
             return Frequency(name, n_months, 0, season, window, horizon)
-        if n_seconds and step == n_seconds:
+        if n_seconds and round_step == n_seconds:
             return Frequency(name, 0, n_seconds, season, window, horizon)
-    if step > 0 and step == int(step):
-        return Frequency(f"every {_duration(int(step))}", 0, int(step), None, *_ROW_DEFAULTS)
-    return BY_ROWS
+    if round_step is None and (step <= 0 or step != int(step)):
+        return BY_ROWS
+    seconds_per_step = round_step or int(step)
+    season = 86400 // seconds_per_step if seconds_per_step < 86400 and 86400 % seconds_per_step == 0 else None
+    window = season if season is not None and _ROW_DEFAULTS[0] <= season <= 288 else _ROW_DEFAULTS[0]
+    return Frequency(f"every {_duration(seconds_per_step)}", 0, seconds_per_step, season, window, _ROW_DEFAULTS[1])
 
 
 def _duration(seconds: int) -> str:
@@ -437,49 +666,80 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def _grid_positions(index: pd.DatetimeIndex, frequency: Frequency) -> np.ndarray | None:
-    """Each row's step number from the first row, or None when too many rows fall between steps."""
+def _anchor(first: pd.Timestamp, frequency: Frequency) -> np.datetime64:
+    """Where the grid starts: the first row's time, on the nearest round step for steps within a
+    day (a logger's 10:00:17 starts the 10-minute grid at 10:00:00)."""
+    start = np.datetime64(first, "s")
+    step = frequency.seconds
+    if frequency.months or not step or step >= 86400 or 86400 % step:
+        return start
+    seconds = int(start.astype(np.int64))
+    return np.datetime64((seconds + step // 2) // step * step, "s")
+
+
+def _grid_positions(index: pd.DatetimeIndex, frequency: Frequency, anchor: np.datetime64) -> np.ndarray | None:
+    """Each row's step number from the anchor, or None when too many rows fall between steps."""
     if frequency.months:
-        months = (index.year.to_numpy() * 12 + index.month.to_numpy()) - (index[0].year * 12 + index[0].month)
+        start = pd.Timestamp(anchor)
+        months = (index.year.to_numpy() * 12 + index.month.to_numpy()) - (start.year * 12 + start.month)
         steps = months / frequency.months
         exact = np.round(steps)
         if np.mean(steps != exact) > IRREGULAR_SHARE:
             return None
         return exact.astype(np.int64)
-    offsets = (index.to_numpy(dtype="datetime64[s]").astype(np.int64) - index[0].value // 10**9) / frequency.seconds
+    offsets = (index.to_numpy(dtype="datetime64[s]").astype(np.int64) - int(anchor.astype(np.int64))) / frequency.seconds
     exact = np.round(offsets)
     if np.mean(np.abs(offsets - exact) > 0.25) > IRREGULAR_SHARE:
         return None
     return exact.astype(np.int64)
 
 
-def _filled(table: pd.DataFrame, report: dict, notes: list[str], file: str) -> pd.DataFrame:
-    """Empty values carried forward from the past; leading rows before every series has a value left out."""
-    missing = {str(c): int(n) for c, n in table.isna().sum().items()}
-    report["missing_values"] = missing
-    starts = [table[c].first_valid_index() for c in table.columns]
-    if any(s is None for s in starts):
-        empty = next(str(c) for c, s in zip(table.columns, starts) if s is None)
-        raise UserError("series.empty_column", "The column '{column}' of {file} has no numbers in it.", column=empty, file=file)
-    first = max(table.index.get_loc(s) for s in starts)
+def _trimmed_and_filled(table: pd.DataFrame, target: str, report: dict, notes: list[str], file: str) -> pd.DataFrame:
+    """Rows after the target's last value left out (nothing is invented at the end), rows before
+    every series has a value left out, and the empty values between carried forward from the past."""
+    present = table.notna().to_numpy()
+    report["missing_values"] = {str(c): int(n) for c, n in zip(table.columns, (~present).sum(axis=0))}
+    for k, name in enumerate(table.columns):
+        if not present[:, k].any():
+            raise UserError("series.empty_column", "The column '{column}' of {file} has no numbers in it.",
+                            column=str(name), file=file)
+    last = int(np.flatnonzero(present[:, 0])[-1])
+    trailing = len(table) - 1 - last
+    report["trailing_rows_dropped"] = trailing
+    if trailing:
+        notes.append(NOTE_TRAILING.format(n=trailing, column=target))
+    first = max(int(np.argmax(present[:, k])) for k in range(present.shape[1]))
+    report["leading_rows_dropped"] = first
     if first:
-        notes.append(f"The first {first} row(s) were left out: not every series has a value there yet, and values are "
-                     "only ever filled from the past.")
-        table = table.iloc[first:]
-    report["leading_rows_dropped"] = int(first)
-    filled = {c: n for c, n in ((str(c), int(table[c].isna().sum())) for c in table.columns) if n}
+        notes.append(NOTE_LEADING.format(n=first))
+    if first or trailing:
+        table = table.iloc[first : last + 1]
+    gaps = ~present[first : last + 1]
+    filled = {str(c): int(n) for c, n in zip(table.columns, gaps.sum(axis=0)) if n}
     report["filled_values"] = filled
     if filled:
-        notes.append("Empty values were carried forward from the step before: "
-                     + ", ".join(f"'{c}' {n}" for c, n in filled.items()) + ".")
-        table = table.ffill()
+        notes.append(NOTE_FILLED.format(counts=", ".join(f"'{c}' {n}" for c, n in filled.items())))
+        values = table.to_numpy(dtype=np.float32).T.copy()  # (series, rows): each series' rows contiguous
+        for row in values:
+            _carry_forward(row)
+        table = pd.DataFrame(values.T, columns=table.columns, index=table.index, copy=False)
     return table
+
+
+def _carry_forward(values: np.ndarray) -> None:
+    """Each NaN replaced by the last value before it (in place); leading NaNs stay."""
+    empty = np.isnan(values)
+    if not empty.any():
+        return
+    last = np.where(~empty, np.arange(len(values)), 0)
+    np.maximum.accumulate(last, out=last)
+    values[:] = values[last]
 
 
 def _framing(n: int, frequency: Frequency, settings: SeriesSettings, file: str, notes: list[str]) -> tuple[int, int]:
     """Window and horizon: the user's, or the frequency's defaults shortened to fit the data."""
-    for name, value in (("window", settings.window), ("horizon", settings.horizon)):
-        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+    for name, value in (("look-back window", settings.window), ("horizon (steps ahead)", settings.horizon)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1):
             raise UserError("series.bad_framing", "The {name} must be a whole number of steps, 1 or more, not {value}.",
                             name=name, value=str(value)[:20])
     window = settings.window or frequency.window
@@ -494,8 +754,9 @@ def _framing(n: int, frequency: Frequency, settings: SeriesSettings, file: str, 
                 horizon = max(1, horizon // 2)
             shortened = True
         if shortened:
-            notes.append(f"The series is short, so the model looks back {window} steps and forecasts {horizon} "
-                         f"(the usual {frequency.window} and {frequency.horizon} for {frequency.name} data need more rows).")
+            template = NOTE_SHORT_ROWS if frequency.name == ROWS else NOTE_SHORT
+            notes.append(template.format(window=window, horizon=horizon, usual_window=frequency.window,
+                                         usual_horizon=frequency.horizon, frequency=frequency.name))
     if periods(n, window, horizon) is None:
         raise UserError(
             "series.too_short",
@@ -515,6 +776,44 @@ def _check_varies(train_target: np.ndarray, target: str, file: str) -> None:
             "learn or forecast. Choose a series that changes over time.",
             column=target, file=file, value=f"{float(train_target[0]):g}",
         )
+
+
+# ---------------------------------------------------------------- recent rows (a forecast from new data)
+
+
+def recent_window(frame: pd.DataFrame, contract: Any, frequency: Frequency, source: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """The last `window` steps of recent rows (core.data.kinds.series.SeriesContract), read as the
+    training data was: (x (window, series) float32, the next `horizon` timestamps, notes)."""
+    columns = [str(c) for c in frame.columns]
+    needed = ([contract.date_column] if contract.date_column else []) + list(contract.columns)
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise UserError(
+            "predict.series_columns",
+            "{source} has no column {missing}. A forecast needs the columns the model was trained with: {needed} "
+            "(at least {window} recent rows).",
+            source=source, missing=", ".join(f"'{c}'" for c in missing), needed=", ".join(f"'{c}'" for c in needed),
+            window=contract.window,
+        )
+    dated = bool(contract.date_column)
+    read = read_series(frame, list(contract.columns), contract.date_column if dated else None, source,
+                       date_format=contract.date_format if dated else None,
+                       known=frequency if dated and frequency.name != ROWS else None)
+    if len(read.table) < contract.window:
+        raise UserError(
+            "predict.series_too_few_rows",
+            "{source} has {n} time steps, but the model reads the last {window}. Give at least {window} recent rows "
+            "(dates in order, no long gaps).",
+            source=source, n=len(read.table), window=contract.window,
+        )
+    x = np.ascontiguousarray(read.table.to_numpy(dtype=np.float32)[-contract.window:])
+    if isinstance(read.table.index, pd.DatetimeIndex):
+        stamps = read.table.index.to_numpy(dtype="datetime64[s]")
+        month_end = bool(read.frequency.months) and _month_ends(stamps[-24:])
+        ahead = [_stamp_text(s, read.frequency) for s in read.frequency.after(stamps[-1], contract.horizon, month_end)]
+    else:
+        ahead = [f"step +{k}" for k in range(1, contract.horizon + 1)]
+    return x, ahead, read.notes
 
 
 def reference_positions(window: int, horizon: int, season: int | None) -> list[int]:
