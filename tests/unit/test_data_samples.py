@@ -16,13 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_sample_is_described_and_loads():
-    assert set(SAMPLES) == {"iris", "wine", "breast_cancer", "diabetes", "digits", "sms_spam", "zh_reviews"}
+    assert set(SAMPLES) == {"iris", "wine", "breast_cancer", "diabetes", "digits", "sms_spam", "zh_reviews",
+                            "electrical_equipment", "co2_mauna_loa"}
     iris = load_sample("iris")
     assert iris.classes == ["setosa", "versicolor", "virginica"] and iris.n_rows == 150
     assert load_sample("wine").classes == ["class_0", "class_1", "class_2"]
     assert load_sample("breast_cancer").classes == ["benign", "malignant"]
     diabetes = load_sample("diabetes")
     assert diabetes.task == "regression" and diabetes.y_train.dtype == np.float32 and diabetes.input_shape == (10,)
+
+
+def test_the_series_samples_are_real_dated_series_to_forecast():
+    orders = load_sample("electrical_equipment")
+    assert orders.kind == "series" and orders.task == "forecast" and orders.series.frequency.name == "monthly"
+    assert orders.series.n == 257 and (orders.series.window, orders.series.horizon) == (24, 12)
+    co2 = load_sample("co2_mauna_loa")
+    assert co2.series.frequency.name == "weekly" and co2.series.report["filled_values"] == {"co2_ppm": 59}
+    assert co2.series.stamp_text(0) == "1958-03-29"
 
 
 def test_digits_come_through_the_image_path_as_0_to_255_pixels():
