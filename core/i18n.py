@@ -56,6 +56,10 @@ CORE_FRAGMENTS = (
     "the input",
     "Flatten or GlobalAveragePooling2D",
     "Flatten or GlobalAveragePooling1D (or switch return_sequences off)",
+    # core.data.kinds.series: a series' rows (before "{units} units", which would match the output row)
+    "the last {window} steps of {k} series",
+    "mean 0, variance 1 per series (from the training period)",
+    "{n} values ahead: {start} plus a learned change, in the series' units",
     # core.layers: the key settings shown in each row ("32 filters 3×3, relu, same")
     "{filters} filters {k}×{k}",
     "{filters} filters of {k}",
@@ -183,6 +187,48 @@ CORE_FRAGMENTS = (
     "Windows-1254 (Turkish)",
     "Windows-1255 (Hebrew)",
     "Windows-1256 (Arabic)",
+    # core.data.series, core.data.kinds.series, core.forecast: time series (frequencies, timestamps of
+    # row-order series, shape-report rows, the notes made while reading the series, the verdict)
+    "minutely",
+    "hourly",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "yearly",
+    "every {n} days",
+    "every {n} hours",
+    "every {n} minutes",
+    "every {n} seconds",
+    "step {n}",
+    "the value one season earlier",
+    "the last value",
+    "There is no date column, so the row order is taken as time: each row is one step.",
+    "The dates in '{column}' read both as day/month and as month/day; they were read day first. Choose the order "
+    "on the Data page (or --date-order) if that is wrong.",
+    "'{column}': {n} cell(s) that are not numbers (such as '{value}' in row {row}) were treated as empty and filled "
+    "from the row before.",
+    "{n} row(s) without a date in '{column}' were left out.",
+    "The rows were not in date order; they were sorted by '{column}'.",
+    "{n} rows share a timestamp with another (such as {stamp}); the values of each timestamp were averaged.",
+    "The dates in '{column}' are not evenly spaced, so each row is taken as one step.",
+    "The dates in '{column}' are not evenly spaced ({frequency} mostly), so each row is taken as one step.",
+    "{n} {frequency} step(s) had no row (the longest gap: {gap} steps); their values were carried forward from the "
+    "step before.",
+    "The first {n} row(s) were left out: not every series has a value there yet, and values are only ever filled "
+    "from the past.",
+    "Empty values were carried forward from the step before: {counts}.",
+    "The series is short, so the model looks back {window} steps and forecasts {horizon} (the usual {usual_window} "
+    "and {usual_horizon} for {frequency} data need more rows).",
+    "The model's forecasts are not numbers (training diverged): try a lower learning rate.",
+    "The test period repeats its last value exactly, so the naive forecast cannot be beaten.",
+    "Does not beat the naive forecast (repeat the last value): its error is {share} larger (MAE). Try a longer "
+    "window or a simpler network.",
+    "Beats the naive forecast by {gain} (MAE) and the seasonal naive forecast by {seasonal_gain}.",
+    "Beats the naive forecast by {gain} (MAE), but not the seasonal naive forecast (the value one season ago): its "
+    "error is {share} larger than that one's. Try a window of at least one season, or a simpler network.",
+    "Beats the naive forecast by {gain} (MAE).",
+    "yes/no values",  # series.not_numbers: what the chosen column holds
     # core.training: the {monitor} and {error} of a run's end message
     "validation loss",
     "training loss",
