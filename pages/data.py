@@ -14,7 +14,7 @@ from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.state.workspace import Workspace, get_workspace
 from components.workflow import dataset_label
 from core import data as core_data
-from core.data.dataset import TEXT
+from core.data.dataset import FORECAST, TEXT
 from core.errors import UserError
 from core.sources import sample_name, sample_source
 
@@ -106,14 +106,14 @@ def read_upload(ws: Workspace, uploaded) -> None:
 
 def prepare_uploaded_table(raw):
     """A CSV as a table; one that no table model can use but that has dates (a date column and the
-    numbers measured then, the usual export of a series) as a series to forecast."""
+    numbers measured then, the usual export of a series), or a single column, as a series to forecast."""
     try:
         return core_data.prepare_table(raw)
     except UserError as as_table:
         from core.data.dates import find_date_column
         from core.data.series import prepare_series
 
-        if find_date_column(raw.frame) is None:
+        if len(raw.frame.columns) > 1 and find_date_column(raw.frame) is None:
             raise
         try:
             return prepare_series(raw)
@@ -206,9 +206,11 @@ def _kind_choices(ws: Workspace) -> dict[str, str]:
     return dict(choices) if version == ws.data_version else {}
 
 
-def choose_target_and_task(ws: Workspace, *, keep_kinds: dict[str, str] | None = None, **options) -> None:
+def choose_target_and_task(ws: Workspace, *, keep_kinds: dict[str, str] | None = None, forecast: bool = False,
+                           **options) -> None:
     """The target column and the task; `keep_kinds` (a text dataset's text column) and `options`
-    (its text settings) go into every re-preparation, so the data keeps its kind."""
+    (its text settings) go into every re-preparation, so the data keeps its kind. `forecast` offers
+    a forecast of the target as a third task (a table: its rows in date order, or in file order)."""
     dataset, raw = ws.dataset, _raw_table(ws)
     if raw is None:
         return
@@ -223,6 +225,8 @@ def choose_target_and_task(ws: Workspace, *, keep_kinds: dict[str, str] | None =
     )
     task_names = {"classification": t("classification: pick one of a few labels"),
                   "regression": t("regression: predict a number")}
+    if forecast:
+        task_names[FORECAST] = t("forecast: its next values, in time order")
     task = right.radio(
         t("Kind of prediction"),
         options=list(task_names),
@@ -234,6 +238,8 @@ def choose_target_and_task(ws: Workspace, *, keep_kinds: dict[str, str] | None =
     if target != dataset.target:
         # A new target: the task is decided again and the columns are looked at afresh.
         reprepare(ws, target=target, task=None, kinds=dict(keep_kinds or {}), **options)
+    elif task == FORECAST:
+        forecast_table(ws)
     elif task != dataset.task:
         reprepare(ws, target=target, task=task, kinds=_kind_choices(ws) | (keep_kinds or {}), **options)
 
@@ -242,7 +248,7 @@ def show_table_dataset(ws: Workspace) -> None:
     from components import data_views  # pandas: see show_dataset
 
     dataset = ws.dataset
-    choose_target_and_task(ws)
+    choose_target_and_task(ws, forecast=True)
     st.subheader(t("Columns"))
     st.caption(t("What each column was understood to be. Change a kind if it is wrong."))
     changed = data_views.edit_feature_kinds(dataset, key=f"feature_kinds_{_widget_generation(ws)}")
@@ -286,10 +292,19 @@ def offer_forecast(ws: Workspace) -> None:
         st.markdown(t("**'{column}' holds dates.** A forecasting model reads the values in date order and predicts "
                       "the next ones: the future of a series, rather than one column from the others.", column=column))
         if st.button(t("Forecast this series"), key="forecast_series", icon=":material/timeline:"):
-            from core.data.series import SeriesSettings
+            forecast_table(ws)
 
-            target = dataset.target if dataset.task == "regression" else None
-            prepare_series_again(ws, SeriesSettings(target=target))
+
+def forecast_table(ws: Workspace) -> None:
+    """The table as a series to forecast: its target when that is a column of numbers (else the series
+    the data suggests), in date order, or in row order without a date column."""
+    from core.data.kinds.series import numeric_columns
+    from core.data.series import SeriesSettings
+
+    target = ws.dataset.target
+    frame = _raw_table(ws).frame
+    chosen = target if target in frame.columns and target in numeric_columns(frame[[target]]) else None
+    prepare_series_again(ws, SeriesSettings(target=chosen))
 
 
 def computed_date_column(ws: Workspace) -> str | None:

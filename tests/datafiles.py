@@ -273,6 +273,16 @@ def new_year_csv(first: int = 1950, last: int = 2023) -> bytes:
     return pd.DataFrame({"date": [f"01/01/{y}" for y in years], "harvest": values}).to_csv(index=False).encode()
 
 
+def meter_rows_csv(rows: int = 300, columns: tuple[str, ...] = ("temperature", "load")) -> bytes:
+    """Hourly meter readings without a date column (the rows are in time order): a daily rhythm."""
+    rng = np.random.default_rng(9)
+    hours = np.arange(rows)
+    temperature = np.round(10 + 5 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.5, rows), 1)
+    load = np.round(500 + 80 * np.sin(2 * np.pi * (hours - 3) / 24) - 4 * temperature + rng.normal(0, 5, rows), 1)
+    frame = pd.DataFrame({"temperature": temperature, "load": load})
+    return frame[list(columns)].to_csv(index=False).encode()
+
+
 def long_header_csv_bytes(columns: int, name_length: int, rows: int = 12) -> bytes:
     """A header line of `columns` names `name_length` characters long, then rows of numbers."""
     names = [f"c{i:04d}_".ljust(name_length, "x") for i in range(columns - 1)] + ["label"]

@@ -15,7 +15,7 @@ from components.i18n import LANG_KEY
 from tests.app.apptest import ROOT, errors, exceptions, new_app, open_page, workspace_with_sample
 from tests.app.i18n_texts import data_words, keras_words, untranslated, visible_texts
 from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
-from tests.datafiles import new_year_csv, shop_days_csv
+from tests.datafiles import meter_rows_csv, new_year_csv, shop_days_csv
 
 DATA = "pages/data.py"
 # Pieces other helpers of issue 20 deliver: train_model.py for series (the Export page writes it) and
@@ -157,6 +157,29 @@ def test_a_series_csv_no_table_model_can_use_is_read_as_a_series_and_asks_the_da
     assert not exceptions(at) and not errors(at)
     assert ws.dataset.series.date_order == "month_first" and ws.dataset.kind == "series"
     assert at.radio(key="series_date_order").value == "month_first"  # still offered: the user may go back
+
+
+def test_a_table_without_dates_is_forecast_in_row_order_from_the_task_choice(app):
+    at = open_page(app, DATA)
+    upload(at, "meter.csv", meter_rows_csv())
+    ws = at.session_state["workspace"]
+    assert ws.dataset.kind == "table" and ws.dataset.target == "load" and ws.dataset.task == "regression"
+    assert "forecast_series" not in [b.key for b in at.button]  # offered only with a date column
+    task = next(r for r in at.radio if r.key.startswith("task_"))
+    assert task.options == ["classification: pick one of a few labels", "regression: predict a number",
+                            "forecast: its next values, in time order"]
+    task.set_value("forecast").run()
+    assert not exceptions(at) and not errors(at)
+    series = ws.dataset.series
+    assert ws.dataset.kind == "series" and series.target == "load" and series.timestamps is None
+    assert (series.window, series.horizon, series.n) == (24, 6, 300)
+    assert "**Steps:** there is no date column, so the row order is time: each of the 300 rows is one step." in report(at)
+    assert any("row order is taken as time" in w.value for w in at.warning)
+    assert at.selectbox(key="series_date_column").options == ["none: row order"]
+
+    upload(at, "load only.csv", meter_rows_csv(columns=("load",)))  # one column: no table model can use it
+    assert not exceptions(at) and not errors(at)
+    assert ws.dataset.kind == "series" and ws.dataset.series.columns == ["load"] and ws.dataset.name == "load only.csv"
 
 
 def test_the_design_page_offers_the_series_templates_the_scaling_and_the_forecast_head():
