@@ -20,6 +20,7 @@ from components.state.workspace import Workspace
 
 # The Data page's series section draws the target itself (over time, periods shaded): no histogram of it.
 OWN_TARGET_CHART = True
+SHOWN_WHOLE = 48  # forecast rows shown without scrolling
 
 
 def summary(dataset: Any) -> str:
@@ -162,8 +163,9 @@ def _try_csv(ws: Workspace, run: SessionRun) -> None:
 
 
 def show_forecast(predictions: Any, *, key: str) -> None:
-    """Time → value, one row per step ahead."""
-    st.dataframe(predictions.to_frame(), hide_index=True, key=key, column_config={
+    """Time → value, one row per step ahead (a usual horizon shown whole)."""
+    table = predictions.to_frame()
+    st.dataframe(table, hide_index=True, key=key, height="content" if len(table) <= SHOWN_WHOLE else "auto", column_config={
         "time": st.column_config.TextColumn(t("time")),
         "forecast": st.column_config.NumberColumn(t("forecast"), format="%.4g"),
     })
