@@ -265,12 +265,12 @@ def shop_days_csv(days: int = 240) -> bytes:
     return frame.iloc[order].to_csv(index=False).encode()
 
 
-def new_year_csv(first: int = 1950, last: int = 2023) -> bytes:
-    """Yearly values dated '01/01/YYYY': every date reads the same day first or month first."""
+def harvest_dates_csv(first: int = 1950, last: int = 2023) -> bytes:
+    """Yearly values dated '05/03/YYYY': 5 March or 3 May, every year alike, so the dates cannot tell."""
     years = np.arange(first, last + 1)
     rng = np.random.default_rng(12)
     values = np.round(50 + 0.8 * (years - first) + rng.normal(0, 3, len(years)), 2)
-    return pd.DataFrame({"date": [f"01/01/{y}" for y in years], "harvest": values}).to_csv(index=False).encode()
+    return pd.DataFrame({"date": [f"05/03/{y}" for y in years], "harvest": values}).to_csv(index=False).encode()
 
 
 def meter_rows_csv(rows: int = 300, columns: tuple[str, ...] = ("temperature", "load")) -> bytes:

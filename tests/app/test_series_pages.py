@@ -15,7 +15,7 @@ from components.i18n import LANG_KEY
 from tests.app.apptest import ROOT, errors, exceptions, new_app, open_page, workspace_with_sample
 from tests.app.i18n_texts import data_words, keras_words, untranslated, visible_texts
 from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
-from tests.datafiles import meter_rows_csv, new_year_csv, shop_days_csv
+from tests.datafiles import meter_rows_csv, harvest_dates_csv, shop_days_csv
 
 DATA = "pages/data.py"
 # Pieces other helpers of issue 20 deliver: train_model.py for series (the Export page writes it) and
@@ -24,9 +24,10 @@ HAS_SERIES_SCRIPT = (ROOT / "core" / "script_templates" / "series.py").exists()
 
 
 def _reads_recent_rows() -> bool:
+    import core.data.kinds.series
     import core.data.series
 
-    return hasattr(core.data.series, "recent_window")
+    return any(hasattr(module, "recent_window") for module in (core.data.series, core.data.kinds.series))
 
 
 def data_page_with(at, sample: str):
@@ -145,7 +146,7 @@ def test_a_dated_table_is_forecast_with_its_gaps_duplicates_and_empty_values_rep
 
 def test_a_series_csv_no_table_model_can_use_is_read_as_a_series_and_asks_the_day_month_order(app):
     at = open_page(app, DATA)
-    upload(at, "harvests.csv", new_year_csv())
+    upload(at, "harvests.csv", harvest_dates_csv())
     assert not exceptions(at) and not errors(at)
     ws = at.session_state["workspace"]
     series = ws.dataset.series
@@ -252,7 +253,7 @@ def test_a_forecaster_trains_in_a_worker_then_beats_the_naive_forecast_and_forec
 
 def test_try_it_forecasts_from_an_uploaded_csv_of_recent_rows(trained):
     if not _reads_recent_rows():
-        pytest.skip("core.data.series.recent_window (SeriesContract.inputs_from_frame) is not there yet")
+        pytest.skip("recent_window (SeriesContract.inputs_from_frame) is not there yet")
     ws = trained
     run = ws.runs[0]
     recent = pd.read_csv(ROOT / "core" / "data" / "series_samples" / "electrical_equipment.csv").iloc[-40:]
