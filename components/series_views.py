@@ -129,7 +129,7 @@ def report_lines(dataset: Any) -> list[str]:
                        n=f"{series.n:,}"))
     if series.date_column:
         order = {"day_first": t("day first"), "month_first": t("month first")}.get(series.date_order or "")
-        style = series.date_style or "—"
+        style = t_core(series.date_style or "—")  # "Unix seconds" and the like are core's words
         lines.append(t("**Dates:** '{column}', written like {style}, read {order}.", column=series.date_column,
                        style=style, order=order) if order else
                      t("**Dates:** '{column}', written like {style}.", column=series.date_column, style=style))
@@ -139,9 +139,21 @@ def report_lines(dataset: Any) -> list[str]:
     if series.season:
         lines.append(t("**Season:** {n} steps. The seasonal naive forecast repeats the value one season earlier.",
                        n=series.season))
-    undated = int(report.get("undated_rows") or 0)
-    if undated:
-        lines.append(t("**Rows without a date:** {n}, left out.", n=f"{undated:,}"))
+    counts = {name: int(report.get(name) or 0) for name in (
+        "undated_rows", "empty_rows", "summary_rows", "footer_rows", "exact_copies", "trailing_rows_dropped")}
+    if counts["undated_rows"]:
+        lines.append(t("**Rows without a date:** {n}, left out.", n=f"{counts['undated_rows']:,}"))
+    if counts["empty_rows"]:
+        lines.append(t("**Empty rows:** {n}, skipped.", n=f"{counts['empty_rows']:,}"))
+    if counts["summary_rows"]:
+        lines.append(t("**Rows that are not data:** {n} (a total, or the header again), left out.",
+                       n=f"{counts['summary_rows']:,}"))
+    if counts["footer_rows"]:
+        lines.append(t("**Notes at the end:** {n} row(s) without numbers or a date, left out.",
+                       n=f"{counts['footer_rows']:,}"))
+    if counts["exact_copies"]:
+        lines.append(t("**Repeated rows:** {n} exact copies of another row, each kept once.",
+                       n=f"{counts['exact_copies']:,}"))
     if report.get("sorted"):
         lines.append(t("**Order:** the rows were not in date order; they were sorted by date."))
     elif series.date_column:
@@ -166,6 +178,9 @@ def report_lines(dataset: Any) -> list[str]:
     if dropped:
         lines.append(t("**Leading rows left out:** {n}: not every series had a value there yet, and nothing is filled "
                        "from the future.", n=f"{dropped:,}"))
+    if counts["trailing_rows_dropped"]:
+        lines.append(t("**Last rows left out:** {n}: '{column}' has no value there yet, so the forecast starts after "
+                       "its last value.", n=f"{counts['trailing_rows_dropped']:,}", column=series.target))
     unused = [f.name for f in dataset.features if f.kind == IGNORED]
     if unused:
         lines.append(t("**Not used:** {columns}.", columns=", ".join(f"'{name}'" for name in unused[:20])

@@ -160,6 +160,22 @@ def test_a_series_csv_no_table_model_can_use_is_read_as_a_series_and_asks_the_da
     assert at.radio(key="series_date_order").value == "month_first"  # still offered: the user may go back
 
 
+def test_the_report_names_every_kind_of_row_left_out():
+    """Rows a spreadsheet export adds (empty rows, totals, notes at the end, copies, a target not yet
+    measured) are each named once they are in the series' report."""
+    ws = workspace_with_sample("electrical_equipment")
+    ws.dataset.series.report.update(empty_rows=2, summary_rows=1, footer_rows=3, exact_copies=4, trailing_rows_dropped=5,
+                                    undated_rows=6)
+    at = new_app()
+    at.session_state["workspace"] = ws
+    found = report(open_page(at, DATA))
+    assert "**Rows without a date:** 6, left out." in found and "**Empty rows:** 2, skipped." in found
+    assert "**Rows that are not data:** 1 (a total, or the header again), left out." in found
+    assert "**Notes at the end:** 3 row(s) without numbers or a date, left out." in found
+    assert "**Repeated rows:** 4 exact copies of another row, each kept once." in found
+    assert "**Last rows left out:** 5: 'turnover_index' has no value there yet" in found
+
+
 def test_a_table_without_dates_is_forecast_in_row_order_from_the_task_choice(app):
     at = open_page(app, DATA)
     upload(at, "meter.csv", meter_rows_csv())
