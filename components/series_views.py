@@ -139,21 +139,21 @@ def report_lines(dataset: Any) -> list[str]:
     if series.season:
         lines.append(t("**Season:** {n} steps. The seasonal naive forecast repeats the value one season earlier.",
                        n=series.season))
-    counts = {name: int(report.get(name) or 0) for name in (
+    rows = {name: int(report.get(name) or 0) for name in (
         "undated_rows", "empty_rows", "summary_rows", "footer_rows", "exact_copies", "trailing_rows_dropped")}
-    if counts["undated_rows"]:
-        lines.append(t("**Rows without a date:** {n}, left out.", n=f"{counts['undated_rows']:,}"))
-    if counts["empty_rows"]:
-        lines.append(t("**Empty rows:** {n}, skipped.", n=f"{counts['empty_rows']:,}"))
-    if counts["summary_rows"]:
+    if rows["undated_rows"]:
+        lines.append(t("**Rows without a date:** {n}, left out.", n=f"{rows['undated_rows']:,}"))
+    if rows["empty_rows"]:
+        lines.append(t("**Empty rows:** {n}, skipped.", n=f"{rows['empty_rows']:,}"))
+    if rows["summary_rows"]:
         lines.append(t("**Rows that are not data:** {n} (a total, or the header again), left out.",
-                       n=f"{counts['summary_rows']:,}"))
-    if counts["footer_rows"]:
+                       n=f"{rows['summary_rows']:,}"))
+    if rows["footer_rows"]:
         lines.append(t("**Notes at the end:** {n} row(s) without numbers or a date, left out.",
-                       n=f"{counts['footer_rows']:,}"))
-    if counts["exact_copies"]:
+                       n=f"{rows['footer_rows']:,}"))
+    if rows["exact_copies"]:
         lines.append(t("**Repeated rows:** {n} exact copies of another row, each kept once.",
-                       n=f"{counts['exact_copies']:,}"))
+                       n=f"{rows['exact_copies']:,}"))
     if report.get("sorted"):
         lines.append(t("**Order:** the rows were not in date order; they were sorted by date."))
     elif series.date_column:
@@ -169,18 +169,17 @@ def report_lines(dataset: Any) -> list[str]:
     filled = {name: int(n) for name, n in (report.get("filled_values") or {}).items() if n}
     empty = {name: int(n) for name, n in (report.get("missing_values") or {}).items() if n}
     if filled:
-        counts = ", ".join(f"'{name}' {n:,}" for name, n in filled.items())
         lines.append(t("**Empty values filled:** {counts}, each carried forward from the step before: from the past "
-                       "only, never from the future.", counts=counts))
+                       "only, never from the future.", counts=", ".join(f"'{name}' {n:,}" for name, n in filled.items())))
     elif not empty:
         lines.append(t("**Empty values:** none."))
     dropped = int(report.get("leading_rows_dropped") or 0)
     if dropped:
         lines.append(t("**Leading rows left out:** {n}: not every series had a value there yet, and nothing is filled "
                        "from the future.", n=f"{dropped:,}"))
-    if counts["trailing_rows_dropped"]:
+    if rows["trailing_rows_dropped"]:
         lines.append(t("**Last rows left out:** {n}: '{column}' has no value there yet, so the forecast starts after "
-                       "its last value.", n=f"{counts['trailing_rows_dropped']:,}", column=series.target))
+                       "its last value.", n=f"{rows['trailing_rows_dropped']:,}", column=series.target))
     unused = [f.name for f in dataset.features if f.kind == IGNORED]
     if unused:
         lines.append(t("**Not used:** {columns}.", columns=", ".join(f"'{name}'" for name in unused[:20])
