@@ -185,6 +185,22 @@ def regression_details(evaluation: Any) -> None:
         st.plotly_chart(fig, key="residuals", config={"displayModeBar": False})
 
 
+def evaluation_details(ws: Workspace, evaluation: Any, run: SessionRun) -> None:
+    """The run's scores and where it goes wrong: the kind's own view when it has one (forecasts: the
+    naive baselines, errors per step ahead, the test period), else the task's cards, charts and worst
+    mistakes."""
+    own = getattr(view_for(run.dataset), "evaluation_details", None)
+    if own is not None:
+        own(ws, evaluation, run)
+        return
+    metric_cards(evaluation)
+    if evaluation.task == "classification":
+        classification_details(evaluation)
+    else:
+        regression_details(evaluation)
+    worst_mistakes(evaluation, run.dataset)
+
+
 def worst_mistakes(evaluation: Any, dataset: Any) -> None:
     st.subheader(t("Worst mistakes"))
     if not evaluation.worst:

@@ -255,7 +255,8 @@ def runs_table(ws: Workspace) -> None:
             t("Seconds"): summary["seconds"],
         }
         row.update({metric_header(key): _rounded(value) for key, value in run.best_logs().items()})
-        row.update({metric_header(key): _rounded(value) for key, value in summary.items() if key.startswith("test_")})
+        row.update({metric_header(key): _rounded(value) for key, value in summary.items()
+                    if key.startswith("test_") and key not in NOT_METRICS})
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_table")
     st.caption(t("Training and validation metrics are those of the best epoch; test metrics appear once a run is evaluated."))
@@ -267,7 +268,11 @@ METRIC_HEADERS_EN = {
     "accuracy": "Training accuracy", "val_accuracy": "Validation accuracy", "test_accuracy": "Test accuracy",
     "mae": "Training MAE", "val_mae": "Validation MAE", "test_mae": "Test MAE",
     "test_rmse": "Test RMSE", "test_r2": "Test R²", "test_macro_f1": "Test average F1", "test_n_test": "Test examples",
+    "test_mape": "Test MAPE (%)", "test_naive_mae": "Test MAE, naive forecast", "test_naive_rmse": "Test RMSE, naive forecast",
+    "test_seasonal_naive_mae": "Test MAE, seasonal naive", "test_seasonal_naive_rmse": "Test RMSE, seasonal naive",
 }
+# Numbers in a forecast's metrics that describe the data, not the model (the Data page shows them).
+NOT_METRICS = {"test_horizon", "test_window", "test_season"}
 
 
 def metric_header(key: str) -> str:

@@ -56,6 +56,10 @@ CORE_FRAGMENTS = (
     "the input",
     "Flatten or GlobalAveragePooling2D",
     "Flatten or GlobalAveragePooling1D (or switch return_sequences off)",
+    # core.data.kinds.series: a series' rows (before "{units} units", which would match the output row)
+    "the last {window} steps of {k} series",
+    "mean 0, variance 1 per series (from the training period)",
+    "{n} values ahead: {start} plus a learned change, in the series' units",
     # core.layers: the key settings shown in each row ("32 filters 3×3, relu, same")
     "{filters} filters {k}×{k}",
     "{filters} filters of {k}",
@@ -248,6 +252,9 @@ CORE_FRAGMENTS = (
     "Beats the naive forecast by {gain} (MAE), but not the seasonal naive forecast (the value one season ago): its "
     "error is {share} larger than that one's. Try a window of at least one season, or a simpler network.",
     "less than 1%",
+    "step {n}",
+    "the value one season earlier",
+    "the last value",
     # core.training: the {monitor} and {error} of a run's end message
     "validation loss",
     "training loss",

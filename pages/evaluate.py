@@ -2,16 +2,7 @@
 import streamlit as st
 
 from components.app_frame import require_app_frame
-from components.evaluation_views import (
-    choose_run,
-    classification_details,
-    metric_cards,
-    regression_details,
-    run_evaluation,
-    trained_runs_or_explain,
-    try_it,
-    worst_mistakes,
-)
+from components.evaluation_views import choose_run, evaluation_details, run_evaluation, trained_runs_or_explain, try_it
 from components.i18n import t
 from components.state.workspace import get_workspace
 
@@ -25,11 +16,6 @@ if runs:
     run = choose_run(ws, runs, key="evaluate_run")
     evaluation = run_evaluation(ws, run)
     if evaluation is not None:
-        metric_cards(evaluation)
-        if evaluation.task == "classification":
-            classification_details(evaluation)
-        else:
-            regression_details(evaluation)
-        worst_mistakes(evaluation, run.dataset)
+        evaluation_details(ws, evaluation, run)
         ws.mark_done("evaluate")
     try_it(ws, run)

@@ -246,6 +246,43 @@ def daily_sales_frame(days: int, stores: int = 5, date_format: str = "%Y-%m-%d")
     })
 
 
+def shop_days_csv(days: int = 240) -> bytes:
+    """A shop's daily log as a spreadsheet exports it: 'date' (31/01/2024), 'visitors', 'weekday' and
+    'sales' with a weekly rhythm, and the usual mess: two rows out of order, one day missing, one
+    day written twice, three empty sales cells. A table to the app until the user forecasts it."""
+    rng = np.random.default_rng(8)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    weekly = np.array([0.8, 0.9, 1.0, 1.0, 1.2, 1.5, 0.6])[dates.dayofweek]
+    visitors = np.round(200 * weekly + rng.normal(0, 10, days)).astype(int)
+    sales = np.round(visitors * 2.5 + np.arange(days) * 0.2 + rng.normal(0, 15, days), 1)
+    frame = pd.DataFrame({"date": dates.strftime("%d/%m/%Y"), "visitors": visitors,
+                          "weekday": dates.day_name(), "sales": sales.astype(object)})
+    frame.loc[[40, 90, 91], "sales"] = None  # empty cells
+    frame = frame.drop(index=150)  # a missing day
+    frame = pd.concat([frame.iloc[:60], frame.iloc[[59]], frame.iloc[60:]])  # a day written twice
+    order = list(range(len(frame)))
+    order[100], order[101] = order[101], order[100]  # two rows out of order
+    return frame.iloc[order].to_csv(index=False).encode()
+
+
+def harvest_dates_csv(first: int = 1950, last: int = 2023) -> bytes:
+    """Yearly values dated '05/03/YYYY': 5 March or 3 May, every year alike, so the dates cannot tell."""
+    years = np.arange(first, last + 1)
+    rng = np.random.default_rng(12)
+    values = np.round(50 + 0.8 * (years - first) + rng.normal(0, 3, len(years)), 2)
+    return pd.DataFrame({"date": [f"05/03/{y}" for y in years], "harvest": values}).to_csv(index=False).encode()
+
+
+def meter_rows_csv(rows: int = 300, columns: tuple[str, ...] = ("temperature", "load")) -> bytes:
+    """Hourly meter readings without a date column (the rows are in time order): a daily rhythm."""
+    rng = np.random.default_rng(9)
+    hours = np.arange(rows)
+    temperature = np.round(10 + 5 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.5, rows), 1)
+    load = np.round(500 + 80 * np.sin(2 * np.pi * (hours - 3) / 24) - 4 * temperature + rng.normal(0, 5, rows), 1)
+    frame = pd.DataFrame({"temperature": temperature, "load": load})
+    return frame[list(columns)].to_csv(index=False).encode()
+
+
 def long_header_csv_bytes(columns: int, name_length: int, rows: int = 12) -> bytes:
     """A header line of `columns` names `name_length` characters long, then rows of numbers."""
     names = [f"c{i:04d}_".ljust(name_length, "x") for i in range(columns - 1)] + ["label"]

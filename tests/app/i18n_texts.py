@@ -17,7 +17,7 @@ TEXT_FIELDS = {"label", "help", "body", "placeholder", "options", "text", "title
 # Words that stay English in the Chinese UI: product and format names, Keras and metric names, units.
 ALLOWED_WORDS = {
     "LayerLab", "Keras", "keras", "TensorFlow", "TFLite", "LiteRT", "Python", "CSV", "JSON", "zip", "Zip", "UTF",
-    "PNG", "JPEG", "BMP", "GIF", "WebP", "TSV", "TXT", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "F1", "R²",
+    "PNG", "JPEG", "BMP", "GIF", "WebP", "TSV", "TXT", "Excel", "CNN", "LeNet", "VGG", "RMSE", "MAE", "MSE", "MAPE", "F1", "R²",
     "KB", "MB", "GB", "B", "ms", "ASCII", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
     "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
     "English",  # the language switch names each language in itself
@@ -63,6 +63,9 @@ def data_words(dataset) -> set[str]:
         if profile is not None:
             names += [token for token, _ in profile.top_tokens] + list(profile.duplicate_examples)
             names += [example for examples in profile.examples.values() for example in examples]
+    series = getattr(dataset, "series", None)  # a series: its columns and date column
+    if series is not None:
+        names += [*series.columns, series.date_column or ""]
     for name in names:
         words.update(_WORD.findall(str(name)))
     return words

@@ -3,7 +3,8 @@ data, design, train, evaluate, try it, every export file (each TFLite variant an
 variants report). Prints one JSON line: the ML libraries this process imported on the way
 and what the user saw; the downloaded model.keras and the test split go into the folder named
 by the first argument, for the caller to check. Run by tests/app/test_light_server.py
-(`python -m tests.app.light_server_flow FOLDER`; `--text RUN_FOLDER`: a text session, see text_session).
+(`python -m tests.app.light_server_flow FOLDER`; `--text RUN_FOLDER`: a text session, see text_session;
+`--series RUN_FOLDER`: a forecasting session, see series_session).
 """
 from __future__ import annotations
 
@@ -102,9 +103,51 @@ def text_session(run_folder: Path) -> None:
     print(json.dumps(seen), flush=True)
 
 
+def series_session(run_folder: Path) -> None:
+    """A forecasting session: a series sample on the Data page (its window changed), a dated table
+    upload forecast instead, Design, and Evaluate with the verdict, the forecast beyond the data and
+    Try it, for a run trained elsewhere (the caller's process) into `run_folder`."""
+    from components.state.runs import SessionRun
+    from core.training.events import read_all
+    from core.training.rundir import RunDir, read_job
+    from tests.datafiles import shop_days_csv
+
+    seen: dict = {"exceptions": []}
+    at = new_app().run()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="sample_dataset").set_value("electrical_equipment").run()
+    at.number_input(key="series_window").set_value(36).run()
+    seen["exceptions"] += exceptions(at)
+    ws = at.session_state["workspace"]
+    seen["window"] = ws.dataset.series.window
+    at.file_uploader(key="data_upload").set_value(("shop.csv", shop_days_csv(), "text/csv")).run()
+    at.button(key="forecast_series").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["uploaded_kind"] = ws.dataset.kind
+    at.switch_page("pages/design.py").run()
+    seen["exceptions"] += exceptions(at)
+
+    spec, dataset = read_job(RunDir(run_folder))
+    run = SessionRun(id="run1-series", number=1, spec=spec.to_dict(), run_dir=run_folder, project=spec, dataset=dataset)
+    run.absorb(read_all(RunDir(run_folder).events))
+    ws.runs.append(run)
+    at.switch_page("pages/evaluate.py").run()
+    seen["exceptions"] += exceptions(at)
+    seen["verdict"] = [s.value for s in at.success] + [w.value for w in at.warning]
+    at.button(key="series_forecast_latest").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["forecast_rows"] = len(at.dataframe[-1].value) if at.dataframe else 0
+    seen["errors"] = [e.value for e in at.error]
+    seen["heavy_modules"] = sorted(name for name in HEAVY if name in sys.modules)
+    print(json.dumps(seen), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--text"]:
         text_session(Path(sys.argv[2]))
+        sys.exit()
+    if sys.argv[1:2] == ["--series"]:
+        series_session(Path(sys.argv[2]))
         sys.exit()
     try:
         main(Path(sys.argv[1]))

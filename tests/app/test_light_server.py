@@ -49,3 +49,20 @@ def test_a_text_session_never_imports_tensorflow_in_the_server_process():
     assert not seen["exceptions"] and not seen["errors"], seen
     assert seen["sequence_length"] == 40 and seen["accuracy"].endswith("%"), seen
     assert seen["prediction"].startswith("Prediction: **"), seen
+
+
+def test_a_forecasting_session_never_imports_tensorflow_in_the_server_process():
+    """Series are read with pandas and windowed with numpy; the forecast beyond the data and Try it run
+    the float32 TFLite file in LiteRT: no TensorFlow (its run trained here, in this process)."""
+    from tests.app.run_helpers import workspace_with_trained_run
+
+    ws, _model = workspace_with_trained_run("electrical_equipment", epochs=2)
+    done = subprocess.run([sys.executable, "-m", "tests.app.light_server_flow", "--series", str(ws.runs[0].run_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["heavy_modules"] == [], seen
+    assert not seen["exceptions"] and not seen["errors"], seen
+    assert seen["window"] == 36 and seen["uploaded_kind"] == "series", seen
+    assert len(seen["verdict"]) == 1 and "naive forecast" in seen["verdict"][0], seen
+    assert seen["forecast_rows"] == 12, seen

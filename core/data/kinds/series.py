@@ -237,3 +237,54 @@ def _period(series: Any, start: int, stop: int) -> dict:
         return {"rows": 0}
     return {"rows": stop - start, "from": series.stamp_text(start), "to": series.stamp_text(stop - 1)}
 
+
+
+def latest_inputs(dataset: Any) -> ModelInputs:
+    """The model's input for the forecast beyond the end of the data: the dataset's last window
+    (raw values, gaps already filled), with the timestamps of the `horizon` steps that follow."""
+    s = dataset.series
+    x = np.asarray(s.values[-s.window:], dtype=np.float32)[None]
+    return ModelInputs(x, ["the latest data"], [], ahead=[s.future_stamps()])
+
+
+def future_positions(series: Any) -> np.ndarray:
+    """Where the next `horizon` steps lie on a chart's x axis: their timestamps (datetime64[s]),
+    or their step numbers (1 = the first row) when the rows are the steps."""
+    if series.timestamps is None:
+        return np.arange(series.n + 1, series.n + series.horizon + 1)
+    return series.frequency.after(series.timestamps[-1], series.horizon)
+
+
+def positions(series: Any, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """The x positions of rows [start, stop): timestamps, or step numbers counted from 1."""
+    stop = series.n if stop is None else stop
+    if series.timestamps is None:
+        return np.arange(start + 1, stop + 1)
+    return series.timestamps[start:stop]
+
+
+def numeric_columns(frame: Any, exclude: Any = ()) -> list[str]:
+    """The columns a series can be read from: numbers (at least 90% of the filled cells), not dates
+    or yes/no values; `exclude` (the date column) left out."""
+    import pandas as pd
+
+    out = []
+    for name in frame.columns:
+        column = frame[name]
+        if str(name) in exclude or pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            out.append(str(name))
+            continue
+        present = column.dropna().astype("str").str.strip()
+        present = present[present != ""]
+        if len(present) and pd.to_numeric(present.iloc[:1000], errors="coerce").notna().mean() >= 0.9:
+            out.append(str(name))
+    return out
+
+
+def date_columns(frame: Any) -> list[str]:
+    """The columns that hold dates (real dates, text in a date style, Unix seconds named so)."""
+    from core.data.dates import looks_like_date_column
+
+    return [str(name) for k, name in enumerate(frame.columns) if looks_like_date_column(str(name), frame[name], k)]
