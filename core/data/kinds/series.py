@@ -39,9 +39,7 @@ class SeriesContract(InputContract):
         return self.horizon
 
     def inputs_from_frame(self, frame: Any, source: str = "the recent rows") -> ModelInputs:
-        from core.data.series import Frequency, recent_window
-
-        x, ahead, notes = recent_window(frame, self, Frequency(**self.frequency), source)
+        x, ahead, notes = recent_window(frame, self, source)
         return ModelInputs(x[None], [f"next {self.horizon} steps"], notes, ahead=[ahead])
 
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
@@ -62,6 +60,65 @@ class SeriesContract(InputContract):
 
     def _needed(self) -> list[str]:
         return ([self.date_column] if self.date_column else []) + list(self.columns)
+
+
+def recent_window(frame: Any, contract: SeriesContract, source: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """The model input from recent rows, prepared as the training series was (dates read in the training
+    format, the training frequency's grid, gaps carried forward): the last `window` steps (window, series),
+    the timestamps of the `horizon` steps that follow, and notes on what was filled or left out."""
+    import pandas as pd
+
+    from core.data.dates import parse_dates
+    from core.data.series import ROWS, Frequency, _filled, _numbers, _on_grid, _stamp_text
+
+    missing = [c for c in contract._needed() if c not in frame.columns]
+    if missing:
+        raise UserError(
+            "predict.series_missing_columns",
+            "{file} is missing the column(s) {columns} that the model was trained with. A forecast needs the "
+            "columns {expected}, with the same names, in at least {window} recent rows.",
+            file=source, columns=", ".join(f"'{c}'" for c in missing),
+            expected=", ".join(f"'{c}'" for c in contract._needed()), window=contract.window,
+        )
+    if len(frame) == 0:
+        raise _too_few_steps(source, 0, contract.window)
+    notes: list[str] = []
+    table = pd.DataFrame({name: _numbers(frame[name], name, source, notes) for name in contract.columns})
+    frequency, grid = Frequency(**contract.frequency), None
+    if contract.date_column:
+        cells = frame[contract.date_column]
+        try:
+            dates = parse_dates(cells, contract.date_column, source, fmt=contract.date_format)
+        except UserError:  # written another way than the training dates: read anew, day and month in their order
+            dates = parse_dates(cells, contract.date_column, source, _date_order(contract.date_format))
+        table, grid = _on_grid(table, dates, source, {}, notes, known=frequency)
+    table = _filled(table, {}, notes, source)
+    if len(table) < contract.window:
+        raise _too_few_steps(source, len(table), contract.window)
+    if grid is not None and grid.name != ROWS:
+        last = table.index[-1].to_datetime64().astype("datetime64[s]")
+        ahead = [_stamp_text(stamp, frequency) for stamp in frequency.after(last, contract.horizon)]
+    else:
+        ahead = [f"step +{k}" for k in range(1, contract.horizon + 1)]
+    return table.to_numpy(dtype=np.float32)[-contract.window:], ahead, notes
+
+
+def _date_order(date_format: str | None) -> str | None:
+    """day_first / month_first as a strptime format of the training dates has them, else None."""
+    from core.data.dates import DAY_FIRST, MONTH_FIRST
+
+    if not date_format or "%d" not in date_format or "%m" not in date_format:
+        return None
+    return DAY_FIRST if date_format.index("%d") < date_format.index("%m") else MONTH_FIRST
+
+
+def _too_few_steps(source: str, steps: int, window: int) -> UserError:
+    return UserError(
+        "predict.too_few_steps",
+        "{file} has {steps} time step(s) with values, but the model reads the last {window} to forecast. Give at "
+        "least {window} recent rows.",
+        file=source, steps=steps, window=window,
+    )
 
 
 class SeriesKind(DataKind):
