@@ -47,8 +47,9 @@ def assert_report_matches_model(report, model) -> None:
                 _assert_encoded_inputs(report, row, model)
                 continue
             layer = model.get_layer(row.type.lower())
-        else:
-            layer = model.get_layer("output" if row.settings.endswith("softmax") else "output_standardised")
+        else:  # the head's Dense: a forecast's change, a regression's standardised value, or the classes
+            names = {layer.name for layer in model.layers}
+            layer = model.get_layer(next(n for n in ("output_change", "output_standardised", "output") if n in names))
         label = f"{row.role} {row.number} {row.type}"
         assert tuple(layer.output.shape[1:]) == row.output_shape, label
         assert layer.count_params() == row.params, label

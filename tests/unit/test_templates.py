@@ -11,7 +11,7 @@ from core.spec import ProjectSpec
 from core.templates import TEMPLATES, default_template, template, templates_for
 from tests.unit.design_checks import assert_report_matches_model, sample
 
-DATA_FOR_KIND = {"table": "wine", "images": "digits", "text": "sms_spam"}
+DATA_FOR_KIND = {"table": "wine", "images": "digits", "text": "sms_spam", "series": "electrical_equipment"}
 
 
 @pytest.mark.parametrize("item", TEMPLATES, ids=lambda t: t.id)
