@@ -24,6 +24,7 @@ from core.data.series import SeriesSettings  # noqa: E402
 from core.errors import UserError  # noqa: E402
 from core.templates import SERIES_TEMPLATES, default_template, template  # noqa: E402
 from tests.datafiles import csv_bytes, monthly_sales_frame, write  # noqa: E402
+from tests.unit.trained_models import TemplateModels  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SALES = SeriesSettings(target="sales", inputs=("temperature",), window=12, horizon=3)
@@ -153,20 +154,9 @@ def dataset():
 
 
 @pytest.fixture(scope="module")
-def models(dataset) -> dict:
+def models(dataset) -> TemplateModels:
     """Each series template, trained for two epochs (built when a test asks for it)."""
-    return {}
-
-
-def _trained(models: dict, dataset, template_id: str):
-    if template_id not in models:
-        from core.build import build_model
-        from core.training.window_batches import WindowBatches
-
-        model = build_model(template(template_id).fresh_spec(dataset.task), dataset)
-        model.fit(WindowBatches(dataset.x_train, dataset.y_train, 32, shuffle=True, seed=1), epochs=2, verbose=0)
-        models[template_id] = model
-    return models[template_id]
+    return TemplateModels(dataset, epochs=2)
 
 
 def _relative(got: np.ndarray, expected: np.ndarray) -> float:
@@ -184,7 +174,7 @@ def test_tflite_variants_give_the_keras_forecasts_in_litert(models, dataset, tem
 
     from core.export import run_tflite, tflite_bytes
 
-    model = _trained(models, dataset, template_id)
+    model = models[template_id]
     x = np.concatenate([dataset.x_val, dataset.x_test]).astype(np.float32)
     expected = model.predict(x, verbose=0)
     for variant, tolerance in VARIANT_TOLERANCE.items():
@@ -201,7 +191,7 @@ def test_tflite_variants_give_the_keras_forecasts_in_litert(models, dataset, tem
 def test_int8_works_for_dense_and_cnn_and_is_refused_plainly_for_recurrent_layers(models, dataset, template_id):
     from core.export import run_tflite, tflite_bytes
 
-    model = _trained(models, dataset, template_id)
+    model = models[template_id]
     if template_id in ("series_lstm", "series_gru"):
         with pytest.raises(UserError) as info:
             tflite_bytes(model, "int8", dataset)
@@ -231,8 +221,8 @@ def test_model_keras_reloads_in_a_fresh_process_in_safe_mode_and_forecasts_the_s
     x = np.asarray(dataset.x_test, dtype=np.float32)
     expected = {}
     for template_id in ("series_dense", "series_gru"):
-        path = write(tmp_path / f"{template_id}.keras", keras_bytes(downloadable_model(_trained(models, dataset, template_id), dataset)))
-        expected[str(path)] = _trained(models, dataset, template_id).predict(x, verbose=0)
+        path = write(tmp_path / f"{template_id}.keras", keras_bytes(downloadable_model(models[template_id], dataset)))
+        expected[str(path)] = models[template_id].predict(x, verbose=0)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", FRESH_PROCESS, *expected], input=json.dumps(x.tolist()), env=env,
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
