@@ -181,3 +181,20 @@ def test_a_message_reaches_the_user_without_a_traceback_in_chinese(model_folder,
     done = run_cli("--lang", "zh", "predict", str(model_folder), str(few))
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
     assert "few rows.csv" in done.stderr and "12" in done.stderr and "Give at least" not in done.stderr
+
+
+def test_recent_rows_without_dates_are_read_in_file_order(folder):
+    """A series without a date column: the last `window` rows are the input, the steps ahead have no dates."""
+    from core.data import load_data
+    from core.data.kinds import contract_for
+    from core.data.series import SeriesSettings
+
+    rng = np.random.default_rng(1)
+    frame = monthly_sales_frame()[["sales", "temperature"]].iloc[::-1].reset_index(drop=True)
+    frame["sales"] = frame["sales"].fillna(250.0) + rng.normal(0, 1, len(frame)).round(2)
+    dataset = load_data(write(folder / "no dates.csv", csv_bytes(frame)), task="forecast",
+                        series_settings=SeriesSettings(target="sales", inputs=("temperature",), window=12, horizon=3))
+    inputs = contract_for(dataset).inputs_from_frame(frame.tail(15).reset_index(drop=True))
+    assert inputs.x.shape == (1, 12, 2) and inputs.x.dtype == np.float32
+    assert np.array_equal(inputs.x[0], frame.tail(12).to_numpy(dtype=np.float32))
+    assert inputs.ahead == [["step +1", "step +2", "step +3"]]
