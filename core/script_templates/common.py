@@ -2,10 +2,10 @@
 
 Real Python, so it can be read, linted and compiled. core.codegen copies the statements it
 needs into the script (see core/script_templates/__init__.py), with the dataset's and the
-design's values in place of the example constants below. The table, image or text pieces
-(table.py, images.py, text.py, series.py) go between the settings and split(); build_model() is
-written from the user's layers. text.py and series.py bring their own main() (text tokenizes after
-the split; a series is split in time, into windows), which trains with fit().
+design's values in place of the example constants below. The data kind's pieces (table.py,
+images.py, text.py, series.py) go between the settings and split(); build_model() is written from
+the user's layers. text.py brings its own main() (it tokenizes after the split), series.py its own
+split (in time, into windows) and main(); every main() trains with fit().
 """
 from __future__ import annotations
 
