@@ -6,7 +6,7 @@ category lists, classes in output order, image size and colour mode. The script 
 data the way LayerLab does, so the model it saves takes the same raw inputs.
 
 The script's fixed code lives as real Python in core/script_templates (common.py, and
-table.py, images.py or text.py per data kind); this module cuts the pieces out of those files,
+table.py, images.py, text.py or series.py per data kind); this module cuts the pieces out of those files,
 puts the dataset's and the design's values into their settings, and writes build_model() from
 the user's layers.
 """
@@ -36,6 +36,8 @@ class KindScript:
     loading: str  # the data section: load_data(path) -> (inputs, targets) and its helpers
     input_block: str  # build_model()'s lines that make `x` from `inputs` (and x_train)
     main: str = ""  # the kind's own main() and its helpers (text: tokenize after the split); "" = common.py's
+    split: str = ""  # the kind's own split (series: in time, into windows); "" = common.py's seeded split
+    head: str = ""  # build_model()'s closing lines that make `outputs`, `loss`, `metrics`; "" = common.py's for the task
     shared: tuple[str, ...] = ()  # other templates `loading` copies from (archives: class folders in a zip)
     sample_file: str | None = None  # a LayerLab sample that ships as a file: --data's default (not scikit-learn)
 
@@ -61,8 +63,9 @@ def training_script(spec: Any, dataset: Dataset) -> str:
         docstring + _imports(kind),
         _settings(spec, dataset, sample, default_data, kind),
         kind.loading,
-        pieces.statements("common", "split"),
+        kind.split or pieces.statements("common", "split"),
         _model_source(spec, dataset, kind),
+        pieces.statements("common", "arguments", "fit"),
         kind.main or pieces.statements("common", "main"),
         pieces.statements("common", "__main__"),
     ]
@@ -120,7 +123,7 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
 
     first = LAYERS[spec.layers[0]["type"]] if spec.layers else None
     reads_codes = first is not None and first.needs_integer_codes  # as core.build: no preprocessing then
-    head = "classification_head" if dataset.task == "classification" else "regression_head"
+    task_head = "classification_head" if dataset.task == "classification" else "regression_head"
     lines = [
         "def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:",
         '    """The LayerLab design: preprocessing inside the model, your layers, the output head."""',
@@ -133,7 +136,7 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
         name = layer_name(number, layer["type"])
         lines.append(_call_statement(f"    x = keras.layers.{call.class_name}", _call_args(call, name), tail="(x)"))
     lines += [
-        pieces.block("common", head),
+        kind.head or pieces.block("common", task_head),
         '    model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")',
         _call_statement("    model.compile", [f"optimizer={_optimizer_source(spec.optimizer)}", "loss=loss", "metrics=metrics"]),
         "    return model",

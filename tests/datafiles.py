@@ -679,3 +679,23 @@ def big_series_csv(rows: int = 1_000_000, series: int = 5, style: str = "%Y-%m-%
     frame = pd.DataFrame({f"s{k}": np.round(rng.normal(0, 1, rows).cumsum(), 3) for k in range(series)})
     frame.insert(0, "time", stamps.strftime(style))
     return frame.to_csv(index=False).encode()
+
+
+# Time series: dated CSVs as people export them (forecasting, issue 20).
+# ---------------------------------------------------------------------------------------------
+
+
+def monthly_sales_frame(months: int = 84, date_format: str = "%d.%m.%Y", seed: int = 4) -> pd.DataFrame:
+    """A shop's monthly sales (a trend, a yearly season, noise) and the month's mean temperature as a
+    second series, dated on each month's last day from January 2016 (31.01.2016: a day above 12 tells
+    the order), newest row first, as exports often are; one month has no row and one sales cell is empty."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(months)
+    season = np.sin(2 * np.pi * k / 12)
+    frame = pd.DataFrame({
+        "month": pd.date_range("2016-01-31", periods=months, freq="ME").strftime(date_format),
+        "temperature": np.round(12 + 9 * season + rng.normal(0, 1, months), 1),
+        "sales": np.round(200 + 1.5 * k + 40 * season + rng.normal(0, 5, months), 1),
+    })
+    frame.loc[int(months * 0.36), "sales"] = np.nan  # July 2018 in 84 months
+    return frame.drop(index=int(months * 0.6)).iloc[::-1].reset_index(drop=True)  # March 2020

@@ -1,7 +1,8 @@
 """train_model.py's fixed code as real Python files, and the functions that cut pieces out of them.
 
-common.py (settings, split, the model's heads, main), table.py, images.py and text.py (each data
-kind's settings, data loading and the block that opens build_model; text.py also its own main),
+common.py (settings, split, the model's heads, arguments, fit, main), table.py, images.py, text.py and
+series.py (each data kind's settings, data loading and the block that opens build_model; text.py also
+its own main, series.py its own split, output head and main),
 archives.py (class folders in a zip or folder, copied into the images and text scripts: a kind's
 `KindScript.shared`) are valid modules: they compile, lint and read like the script they become. core.codegen never
 imports them; it reads their text:

@@ -2,9 +2,10 @@
 
 Real Python, so it can be read, linted and compiled. core.codegen copies the statements it
 needs into the script (see core/script_templates/__init__.py), with the dataset's and the
-design's values in place of the example constants below. The table, image or text pieces
-(table.py, images.py, text.py) go between the settings and split(); build_model() is written
-from the user's layers. text.py brings its own main() (it tokenizes after the split).
+design's values in place of the example constants below. The data kind's pieces (table.py,
+images.py, text.py, series.py) go between the settings and split(); build_model() is written from
+the user's layers. text.py brings its own main() (it tokenizes after the split), series.py its own
+split (in time, into windows) and main(); every main() trains with fit().
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SAMPLE = None  # a scikit-learn sample dataset, loaded when --data is not given
 TASK = "classification"
 CLASSES = ["setosa", "versicolor", "virginica"]  # the model's outputs, in this order
 
-# (the data kind's settings go here: see table.py, images.py and text.py)
+# (the data kind's settings go here: see table.py, images.py, text.py and series.py)
 
 EPOCHS = 100
 BATCH_SIZE = 32
@@ -91,7 +92,8 @@ def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:
 
 
 # ---- Training --------------------------------------------------------------------------
-def main() -> None:
+def arguments() -> argparse.Namespace:
+    """The command line: --data (checked to exist; None loads the scikit-learn SAMPLE), --epochs, --out."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEFAULT_DATA, help="the training data (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the training data")
@@ -99,24 +101,35 @@ def main() -> None:
     args = parser.parse_args()
     if args.data is not None and not Path(args.data).exists():
         sys.exit(f"{args.data} does not exist. Give the training data with --data PATH.")
+    return args
 
-    x, y, *usable = load_data(args.data)  # from image files, also which images decoded
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(x.astype("float32"), y, *usable)
-    print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test examples")
-    model = build_model(x_train, y_train)
-    model.summary()
+
+def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
+        epochs: int) -> None:
+    """Train in shuffled batches; with PATIENCE, stop once the validation loss has not improved for that
+    many epochs and keep the best epoch's weights, as LayerLab does."""
     callbacks = []
     if PATIENCE:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True))
     model.fit(
-        x_train, y_train,
-        validation_data=(x_val, y_val),
-        epochs=args.epochs,
+        *train,
+        validation_data=validation,
+        epochs=epochs,
         batch_size=BATCH_SIZE,
         shuffle=True,
         callbacks=callbacks,
         verbose=2,
     )
+
+
+def main() -> None:
+    args = arguments()
+    x, y, *usable = load_data(args.data)  # from image files, also which images decoded
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(x.astype("float32"), y, *usable)
+    print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test examples")
+    model = build_model(x_train, y_train)
+    model.summary()
+    fit(model, (x_train, y_train), (x_val, y_val), args.epochs)
     if len(x_test):
         scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
         print("test:", ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))

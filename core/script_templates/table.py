@@ -37,8 +37,6 @@ DECIMAL_COMMA = r"\s*[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+\s*"
 # Cells people and spreadsheets write for "no value" (compared stripped and lower-cased): empty
 # cells in a column of numbers (pd.to_numeric reads them so), values like any other in a text column.
 MISSING_MARKERS = ["?", "-", "n/a", "missing", "#div/0!"]
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model reads float32: a number beyond it (1e39) is infinite
-MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact as floats, so 3.0 reads as "3"
 
 
 def decode(raw: bytes) -> str:
@@ -87,6 +85,10 @@ def read_table(path: str) -> pd.DataFrame:
     decimal = "," if delimiter == ";" and any(re.fullmatch(DECIMAL_COMMA, cell) for cell in cells) else "."
     frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal)
     return grouped_to_numbers(frame, decimal)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model reads float32: a number beyond it (1e39) is infinite
+MAX_EXACT_INTEGER = 2.0**53  # whole numbers up to here are exact as floats, so 3.0 reads as "3"
 
 
 def load_sample(name: str) -> pd.DataFrame:

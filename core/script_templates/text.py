@@ -9,7 +9,6 @@ example TARGET, TEXT_COLUMN and tokenizer settings.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import string
 import sys
@@ -22,7 +21,7 @@ import pandas as pd
 
 from core.script_templates.archives import class_folders, is_junk, zip_name  # copied from archives.py
 from core.script_templates.common import (  # the shared settings and functions; not copied
-    BATCH_SIZE, CLASSES, DEFAULT_DATA, EPOCHS, PATIENCE, TASK, build_model, split,
+    CLASSES, TASK, arguments, build_model, fit, split,
 )
 
 TARGET = "label"  # the CSV's column to predict (None: the texts came from class folders of .txt files)
@@ -180,15 +179,9 @@ def strings_model(vectorize: keras.layers.TextVectorization, network: keras.Mode
     return keras.Model(inputs, token_model(ids), name="layerlab_text")
 
 
-# ---- Training --------------------------------------------------------------------------
+# ---- main(): the texts are split before they are tokenized (fit() is common.py's) ----------
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=DEFAULT_DATA, help="the training data (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the training data")
-    parser.add_argument("--out", default="model.keras", help="where to save the trained model")
-    args = parser.parse_args()
-    if not Path(args.data).exists():
-        sys.exit(f"{args.data} does not exist. Give the training data with --data PATH.")
+    args = arguments()
     if keras.backend.backend() != "tensorflow":
         sys.exit("TextVectorization needs the TensorFlow backend: run with KERAS_BACKEND=tensorflow.")
 
@@ -199,18 +192,7 @@ def main() -> None:
     x_train, x_val, x_test = (token_ids(vectorize, part) for part in (texts_train, texts_val, texts_test))
     model = build_model(x_train, y_train)
     model.summary()
-    callbacks = []
-    if PATIENCE:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True))
-    model.fit(
-        x_train, y_train,
-        validation_data=(x_val, y_val),
-        epochs=args.epochs,
-        batch_size=BATCH_SIZE,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=2,
-    )
+    fit(model, (x_train, y_train), (x_val, y_val), args.epochs)
     if len(x_test):
         scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
         print("test:", ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))

@@ -82,7 +82,7 @@ def _digits_folder(folder: Path, side: int) -> Path:
 @pytest.mark.parametrize("template_id", [t.id for t in TEMPLATES])
 def test_the_script_builds_the_same_network_as_layerlab(template_id, tmp_path):
     entry = template(template_id)
-    dataset = sample({"images": "digits", "text": "sms_spam"}.get(entry.kind, "wine"))
+    dataset = sample({"images": "digits", "text": "sms_spam", "series": "electrical_equipment"}.get(entry.kind, "wine"))
     if template_id not in [t.id for t in templates_for(dataset)]:  # deep pooling needs more than 8x8 pixels
         dataset = load_image_folder(_digits_folder(tmp_path / "digits", side=48))
     spec = entry.fresh_spec(dataset.task)
@@ -314,7 +314,8 @@ def test_each_script_template_is_python_a_linter_accepts(path):
     assert _name_problems(source, whole_script=False) == []
 
 
-@pytest.mark.parametrize("data", ["iris", "diabetes", "digits", "flowers.csv", "digit codes", "sms_spam", "messages.zip"])
+@pytest.mark.parametrize("data", ["iris", "diabetes", "digits", "flowers.csv", "digit codes", "sms_spam", "messages.zip",
+                                  "electrical_equipment"])
 def test_every_generated_script_uses_every_name_it_defines_and_defines_every_name_it_uses(data, tmp_path):
     if data == "flowers.csv":  # a categorical column: the one-hot input block
         dataset = prepare_table(read_csv(_iris_csv(tmp_path / data)), target="species")

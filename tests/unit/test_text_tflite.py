@@ -16,6 +16,7 @@ from core.data.tokens import TextSettings  # noqa: E402
 from core.errors import UserError  # noqa: E402
 from core.templates import TEXT_TEMPLATES  # noqa: E402
 from tests.datafiles import HOSTILE_TEXTS, MIXED_TEXTS, text_csv_bytes, text_sample_frame, write  # noqa: E402
+from tests.unit.trained_models import TemplateModels  # noqa: E402
 
 TOLERANCE = 1e-5
 SEQUENCE_LENGTH = 24  # short texts keep the recurrent template quick
@@ -34,20 +35,9 @@ def token_ids(dataset) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def models(dataset) -> dict:
+def models(dataset) -> TemplateModels:
     """Each text template, trained for one epoch (built lazily: a test asks for the ones it needs)."""
-    return {}
-
-
-def _trained(models: dict, dataset, template_id: str):
-    if template_id not in models:
-        from core.build import build_model
-        from core.templates import template
-
-        model = build_model(template(template_id).fresh_spec(dataset.task), dataset)
-        model.fit(dataset.x_train.astype(np.float32), dataset.y_train, epochs=1, batch_size=32, verbose=0)
-        models[template_id] = model
-    return models[template_id]
+    return TemplateModels(dataset, epochs=1)
 
 
 def _litert(content: bytes, x: np.ndarray) -> tuple[np.ndarray, int]:
@@ -77,7 +67,7 @@ def _litert(content: bytes, x: np.ndarray) -> tuple[np.ndarray, int]:
 def test_float32_tflite_gives_the_keras_answers_on_the_same_token_ids(models, dataset, token_ids, template_id):
     from core.export import tflite_bytes
 
-    model = _trained(models, dataset, template_id)
+    model = models[template_id]
     expected = model.predict(token_ids, verbose=0)
     got, batch = _litert(tflite_bytes(model, "float32", dataset), token_ids)
     assert batch == (1 if template_id == "text_bilstm" else -1)  # recurrent: converted for one text at a time
@@ -88,7 +78,7 @@ def test_float32_tflite_gives_the_keras_answers_on_the_same_token_ids(models, da
 def test_the_smaller_variants_of_the_bag_of_embeddings_convert_and_run(models, dataset, token_ids):
     from core.export import tflite_bytes
 
-    model = _trained(models, dataset, "text_bag_of_embeddings")
+    model = models["text_bag_of_embeddings"]
     expected = model.predict(token_ids, verbose=0)
     for variant, tolerance in (("float16", 1e-3), ("dynamic_range", 1e-2)):
         got, _ = _litert(tflite_bytes(model, variant, dataset), token_ids)
@@ -102,7 +92,7 @@ def test_int8_files_keep_the_keras_answers(models, dataset, token_ids, template_
     chance level (50% against 95%) once trained."""
     from core.export import tflite_bytes
 
-    model = _trained(models, dataset, template_id)
+    model = models[template_id]
     expected = model.predict(token_ids, verbose=0)
     got, _ = _litert(tflite_bytes(model, "int8", dataset), token_ids)
     assert np.allclose(got.sum(axis=1), 1, atol=1e-2)

@@ -32,3 +32,22 @@ def trained(name: str, epochs: int = 30):
 def untrained(name: str):
     """Freshly initialised (no training): it makes plenty of mistakes to inspect."""
     return trained(name, epochs=0)
+
+
+class TemplateModels(dict):
+    """template id -> that template's model for `dataset`, built by core.build and fitted as LayerLab
+    fits (the kind's fit_data: a series streams its windows) the first time a test asks for it."""
+
+    def __init__(self, dataset: Dataset, epochs: int) -> None:
+        super().__init__()
+        self.dataset, self.epochs = dataset, epochs
+
+    def __missing__(self, template_id: str):
+        from core.build import build_model
+        from core.data.kinds import kind_of
+        from core.templates import template
+
+        model = build_model(template(template_id).fresh_spec(self.dataset.task), self.dataset)
+        model.fit(**kind_of(self.dataset).fit_data(self.dataset, 32, seed=1), epochs=self.epochs, verbose=0)
+        self[template_id] = model
+        return model

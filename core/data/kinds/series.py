@@ -131,8 +131,9 @@ class SeriesKind(DataKind):
     def script(self, dataset: Any) -> Any:
         from core import script_templates as pieces
         from core.codegen import KindScript
-        from core.data.series import change_scale
+        from core.data.cell_text import MISSING_MARKERS
         from core.data.samples import series_sample_file
+        from core.data.series import change_scale, reference_positions
         from core.sources import sample_name
 
         s = dataset.series
@@ -140,19 +141,25 @@ class SeriesKind(DataKind):
         data_help = "a CSV file with a date column (or rows in time order) and the series' columns"
         if sample is not None:
             data_help += f";\nthe sample {sample.name} is in LayerLab's source, in core/data/series_samples"
+        frequency = s.frequency.to_json()
         return KindScript(
             template="series",
             data_help=data_help,
             packages="numpy pandas",
-            settings=pieces.statements("series", "TARGET", "FREQUENCY", values={
+            settings=pieces.statements("series", "TARGET", "REFERENCE_POSITIONS", values={
                 "TARGET": s.target, "INPUTS": list(s.inputs), "DATE_COLUMN": s.date_column,
                 "DATE_FORMAT": s.date_format, "WINDOW": s.window, "HORIZON": s.horizon,
-                "FREQUENCY": s.frequency.to_json(), "CHANGE_SCALE": change_scale(s),
+                "FREQUENCY": {key: frequency[key] for key in ("name", "months", "seconds", "season")},
+                "CHANGE_SCALE": change_scale(s), "REFERENCE_POSITIONS": reference_positions(s.window, s.horizon, s.season),
             }),
-            loading=pieces.statements("series", "load_data"),
+            # the CSV is read as a table is (encoding, delimiter, decimal commas), then as a series
+            loading=pieces.statements("table", "GROUPED", "read_table", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)})
+            + "\n\n\n" + pieces.statements("series", "QUARTER", "load_data"),
+            shared=("table",),
             input_block=pieces.block("series", "normalized_window"),
             head=pieces.block("series", "forecast_head"),
-            main=pieces.statements("series", "split_windows", "main"),
+            split=pieces.statements("series", "periods", "split_windows"),
+            main=pieces.statements("series", "baseline_forecasts", "main"),
             sample_file=None if sample is None else sample.name,
         )
 
