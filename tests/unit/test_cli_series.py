@@ -156,17 +156,17 @@ def test_what_a_user_gets_wrong_when_forecasting_is_a_plain_message(model_folder
            "'temperature')" in err
     assert "Give exactly one CSV file" in _refused(capsys, "predict", str(model_folder), str(recent_csv), str(recent_csv))
     assert _refused(capsys, "predict", str(model_folder), str(few)) == (
-        "few.csv has 5 time step(s) with values, but the model reads the last 12 to forecast. "
-        "Give at least 12 recent rows.")
-    assert "no temperature.csv is missing the column(s) 'temperature' that the model was trained with" in _refused(
-        capsys, "predict", str(model_folder), str(no_input))
+        "few.csv has 5 time steps, but the model reads the last 12. Give at least 12 recent rows (dates in order, "
+        "no long gaps).")
+    assert "no temperature.csv has no column 'temperature'. A forecast needs the columns the model was trained " \
+           "with" in _refused(capsys, "predict", str(model_folder), str(no_input))
     assert "'soon'" in _refused(capsys, "predict", str(model_folder), str(bad_date))
 
 
 def test_what_a_user_gets_wrong_when_training_is_a_plain_message(sales_csv, folder, capsys):
     short = write(folder / "short.csv", csv_bytes(monthly_sales_frame(months=30)))
     out = str(folder / "never written")
-    assert "The window must be a whole number of steps, 1 or more, not 0" in _refused(
+    assert "The look-back window must be a whole number of steps, 1 or more, not 0" in _refused(
         capsys, "train", str(sales_csv), *FORECAST_FLAGS[:6], "--window", "0", "--out", out)
     assert "short.csv has 30 time steps, too few for a window of 24 and a horizon of 12: at least 60" in _refused(
         capsys, "train", str(short), "--task", "forecast", "--window", "24", "--horizon", "12", "--out", out)
