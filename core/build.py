@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from core.blocks import BRANCHES, RESIDUAL, is_block, keras_name, residual_shortcut
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
 from core.data.kinds import kind_of
 from core.shapes import shape_report, with_data_settings
@@ -33,9 +34,7 @@ def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_m
     keras.utils.set_random_seed(int(spec.training["seed"]))
     inputs = keras.Input(shape=tuple(dataset.input_shape), name="input")
     x = kind_of(dataset).input_block(keras, inputs, dataset, reads_integer_codes(spec))
-    for number, layer in enumerate(spec.layers, start=1):
-        layer = with_data_settings(layer, dataset)
-        x = instantiate(keras, LAYERS[layer["type"]].keras_call(layer), name=layer_name(number, layer["type"]))(x)
+    x = apply_entries(keras, [with_data_settings(layer, dataset) for layer in spec.layers], x)
     outputs = kind_of(dataset).output_head(keras, inputs, x, dataset)
     model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")
     classification = dataset.task == "classification"
@@ -51,6 +50,43 @@ def build_model(spec: Any, dataset: Any, *, max_params: int | None = None, max_m
 def layer_name(number: int, type_name: str) -> str:
     """Keras name of hidden layer `number` (1-based), e.g. "layer_3_conv2d"."""
     return f"layer_{number}_{type_name.lower()}"
+
+
+def apply_entries(keras: Any, entries: list[dict], x: Any, prefix: tuple[int, ...] = (), root: list | None = None) -> Any:
+    """The entries (layers and blocks, core.blocks) applied to `x` with the functional API."""
+    root = entries if root is None else root
+    for index, entry in enumerate(entries):
+        path = (*prefix, index)
+        if not is_block(entry):
+            call = LAYERS[entry["type"]].keras_call(entry)
+            x = instantiate(keras, call, name=keras_name(path, entry["type"], root))(x)
+        elif entry["type"] == RESIDUAL:
+            x = _residual(keras, entry, x, path, root)
+        else:
+            x = _branches(keras, entry, x, path, root)
+    return x
+
+
+def _residual(keras: Any, entry: dict, x: Any, path: tuple[int, ...], root: list) -> Any:
+    """The inner layers, plus the block's input (projected when the shapes differ), then the activation."""
+    base = keras_name(path, RESIDUAL, root)
+    y = apply_entries(keras, entry["layers"], x, path, root)
+    shortcut = residual_shortcut(tuple(x.shape[1:]), tuple(y.shape[1:]))
+    if shortcut.type == "Dense":
+        x = keras.layers.Dense(shortcut.units, name=f"{base}_shortcut")(x)
+    elif shortcut.type is not None:
+        x = getattr(keras.layers, shortcut.type)(shortcut.units, 1, strides=shortcut.strides, padding="same",
+                                                  name=f"{base}_shortcut")(x)
+    y = keras.layers.Add(name=f"{base}_add")([y, x])
+    return keras.layers.Activation(entry["activation"], name=f"{base}_activation")(y)
+
+
+def _branches(keras: Any, entry: dict, x: Any, path: tuple[int, ...], root: list) -> Any:
+    base = keras_name(path, BRANCHES, root)
+    outputs = [apply_entries(keras, branch, x, (*path, number), root) for number, branch in enumerate(entry["branches"])]
+    if entry["merge"] == "add":
+        return keras.layers.Add(name=f"{base}_add")(outputs)
+    return keras.layers.Concatenate(axis=-1, name=f"{base}_concatenate")(outputs)
 
 
 def instantiate(keras: Any, call: KerasCall, name: str | None = None):
@@ -77,7 +113,7 @@ def make_optimizer(keras: Any, optimizer: dict):
 
 def reads_integer_codes(spec: Any) -> bool:
     """The first layer reads the data's raw whole-number codes (Embedding): no input preprocessing."""
-    return bool(spec.layers) and LAYERS[spec.layers[0]["type"]].needs_integer_codes
+    return bool(spec.layers) and not is_block(spec.layers[0]) and LAYERS[spec.layers[0]["type"]].needs_integer_codes
 
 
 def task_head(keras: Any, dataset: Any, x: Any):

@@ -9,6 +9,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.blocks import (
+    CONTENT_KEY, RESIDUAL, block_summary, enclosing_blocks, is_block, merged_shape, path_label, position_name, residual_shortcut,
+)
 from core.catalog import LAYERS, OPTIMIZERS, LayerProblem, LayerType, Shape, format_shape, prod
 from core.data.kinds import kind_of
 from core.errors import UserError
@@ -35,7 +38,8 @@ class Notice:
     code: str
     template: str
     params: dict[str, Any]
-    layer: int | None = None  # 1-based hidden layer number, None for input/output/whole model
+    layer: int | None = None  # 1-based hidden layer number (of the top-level entry), None for input/output/whole model
+    path: tuple[int, ...] = ()  # the exact position (core.blocks) when inside a block
 
     def render(self, lang: str = "en") -> str:
         return self.to_error().render(lang)
@@ -49,15 +53,19 @@ class Notice:
 
 @dataclass
 class ShapeRow:
-    role: str  # "input" | "preprocessing" | "layer" | "output"
+    role: str  # "input" | "preprocessing" | "layer" | "block" | "shortcut" | "output"
     type: str
     settings: str
     output_shape: Shape | None  # without the batch axis; None when unknown (after an error)
     params: int = 0
     trainable_params: int = 0
-    number: int | None = None  # hidden layers: 1-based position in spec.layers
+    number: int | None = None  # hidden layers: 1-based position in spec.layers (of the block holding it)
     error: str | None = None
     warning: str | None = None
+    path: tuple[int, ...] = ()  # core.blocks position: (2,) top-level entry 3, (2, 1, 0) inside a block
+    depth: int = 0  # blocks around this row
+    block_params: int | None = None  # a block's row: every parameter inside it (its own row has params 0)
+    label: str = ""  # the position as a short label: "3", "3.1", "3.b2.1", "3.s" (a block's shortcut)
 
 
 @dataclass
@@ -95,16 +103,26 @@ def max_memory_limit(override: int | None = None) -> int:
     return int(env) * 1024**2 if env else DEFAULT_MAX_MEMORY_BYTES
 
 
-def _layer_notice(code: str, template: str, number: int, type_name: str, **params: Any) -> Notice:
-    return Notice(code, "Layer {layer} ({type}): " + template, {"layer": number, "type": type_name, **params}, layer=number)
+def _layer_notice(code: str, template: str, path: tuple[int, ...], type_name: str, root: list | None = None,
+                  **params: Any) -> Notice:
+    name = position_name(path, root) if root is not None and len(path) > 1 else path[0] + 1
+    return Notice(code, "Layer {layer} ({type}): " + template, {"layer": name, "type": type_name, **params},
+                  layer=path[0] + 1, path=tuple(path))
 
 
 class _Walk:
-    """State while walking the stack: the current shape and what last flattened it."""
+    """State while walking the stack: the current shape, what last flattened it, and the design
+    (for naming positions inside blocks)."""
 
-    def __init__(self, shape: Shape) -> None:
+    def __init__(self, shape: Shape, root: list | None = None) -> None:
         self.shape = shape
-        self.flattened_by: tuple[int, str] | None = None
+        self.flattened_by: tuple[int | str, str] | None = None
+        self.root = root or []
+
+    def branch(self, shape: Shape) -> "_Walk":
+        inner = _Walk(shape, self.root)
+        inner.flattened_by = self.flattened_by
+        return inner
 
 
 def _rank_problem(entry: LayerType, walk: _Walk) -> LayerProblem:
@@ -153,9 +171,9 @@ def _rank_problem(entry: LayerType, walk: _Walk) -> LayerProblem:
     )
 
 
-def _integer_code_problem(number: int, params: dict, dataset: Any) -> LayerProblem | None:
+def _integer_code_problem(path: tuple[int, ...], params: dict, dataset: Any) -> LayerProblem | None:
     """Embedding reads raw codes: first layer, and data whose kind holds whole-number codes in range."""
-    if number != 1:
+    if tuple(path) != (0,):
         return LayerProblem(
             "build.embedding_not_first",
             "Embedding must be the first layer, because it reads the raw whole-number codes of the data. Move it to position 1.",
@@ -168,23 +186,24 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
 
     Never raises for a bad design: problems become row errors and `report.errors`.
     """
-    from core.spec import normalize_layer
+    from core.spec import normalize_entry
 
     errors: list[Notice] = []
     warnings: list[Notice] = []
     in_shape = tuple(dataset.input_shape)
-    walk = _Walk(in_shape)
+    walk = _Walk(in_shape, spec.layers)
     rows = [ShapeRow("input", "Input", kind_of(dataset).input_text(dataset), in_shape)]
 
     layers: list[dict | None] = []
-    for number, layer in enumerate(spec.layers, start=1):
+    for index, layer in enumerate(spec.layers):
         try:
-            layers.append(with_data_settings(normalize_layer(number, layer), dataset))
+            layers.append(with_data_settings(normalize_entry((index,), layer, spec.layers), dataset))
         except UserError as err:
             layers.append(None)
-            errors.append(Notice(err.code, err.template, dict(err.params), layer=number))
+            errors.append(Notice(err.code, err.template, dict(err.params), layer=index + 1))
+    walk.root = [layer if layer is not None else {} for layer in layers]
 
-    reads_codes = bool(layers) and layers[0] is not None and LAYERS[layers[0]["type"]].needs_integer_codes
+    reads_codes = bool(layers) and layers[0] is not None and _reads_codes(layers[0])
     rows.append(_preprocessing_row(dataset, reads_codes))
     walk.shape = rows[-1].output_shape  # one-hot encoding widens a table's input
 
@@ -193,10 +212,10 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
             raw = spec.layers[number - 1]
             type_name = str(raw.get("type", "?")) if isinstance(raw, dict) else "?"
             error = next(str(e) for e in errors if e.layer == number)
-            rows.append(ShapeRow("layer", type_name, "", None, number=number, error=error))
+            rows.append(ShapeRow("layer", type_name, "", None, number=number, error=error, path=(number - 1,)))
             walk.shape = None
             continue
-        rows.append(_layer_row(number, layer, walk, dataset, errors, warnings))
+        rows += _entry_rows((number - 1,), layer, walk, dataset, errors, warnings)
 
     rows.append(_output_row(dataset, walk, layers, errors))
 
@@ -213,12 +232,12 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     memory = estimate_memory(rows, total, trainable, spec)
     limit = max_params_limit(max_params)
     if not errors and total > limit:
-        biggest = max((r for r in rows if r.role == "layer"), key=lambda r: r.params, default=rows[-1])
+        biggest = max((r for r in rows if r.role in ("layer", "shortcut")), key=lambda r: r.params, default=rows[-1])
         errors.append(Notice(
             "build.too_many_params",
             "This model has {total} parameters, more than the limit of {limit}. The biggest layer is {where} with {biggest} "
             "parameters: make it smaller, or shrink the input before it (pooling before Flatten, fewer units).",
-            {"total": f"{total:,}", "limit": f"{limit:,}", "where": _row_name(biggest), "biggest": f"{biggest.params:,}"},
+            {"total": f"{total:,}", "limit": f"{limit:,}", "where": _row_name(biggest, spec.layers), "biggest": f"{biggest.params:,}"},
         ))
     memory_limit = max_memory_limit(max_memory_bytes)
     if not errors and memory > memory_limit:
@@ -234,13 +253,79 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
 def with_data_settings(layer: dict, dataset: Any) -> dict:
     """The layer with its "automatic" settings taken from the data: an Embedding's input_dim
     (the vocabulary of a text, the largest code of a table + 1). The shape report, the builder
-    and train_model.py all use this, so they agree."""
+    and train_model.py all use this, so they agree. A block gets its contents' settings."""
+    if is_block(layer):
+        key = CONTENT_KEY[layer["type"]]
+        inner = layer[key]
+        lists = [inner] if layer["type"] == RESIDUAL else inner
+        done = [[with_data_settings(entry, dataset) for entry in entries] for entries in lists]
+        return {**layer, key: done[0] if layer["type"] == RESIDUAL else done}
     if LAYERS[layer["type"]].needs_integer_codes and layer.get("input_dim") is None:
         return {**layer, "input_dim": max(2, kind_of(dataset).code_count(dataset))}
     return layer
 
 
-def _row_name(row: ShapeRow) -> str:
+def _reads_codes(entry: dict) -> bool:
+    return not is_block(entry) and LAYERS[entry["type"]].needs_integer_codes
+
+
+def _entry_rows(path: tuple[int, ...], entry: dict, walk: _Walk, dataset: Any, errors: list[Notice],
+                warnings: list[Notice]) -> list[ShapeRow]:
+    """The rows of one entry: a layer's row, or a block's row, its contents' rows and its shortcut."""
+    if not is_block(entry):
+        row = _layer_row(path, entry, walk, dataset, errors, warnings)
+        row.depth, row.label = enclosing_blocks(path, walk.root), path_label(path, walk.root)
+        return [row]
+    depth = enclosing_blocks(path, walk.root)
+    head = ShapeRow("block", entry["type"], block_summary(entry), None, number=path[0] + 1, path=tuple(path),
+                    depth=depth, label=path_label(path, walk.root))
+    rows = [head]
+    in_shape = walk.shape
+    if entry["type"] == RESIDUAL:
+        for index, inner in enumerate(entry["layers"]):
+            rows += _entry_rows((*path, index), inner, walk, dataset, errors, warnings)
+        if in_shape is not None and walk.shape is not None:
+            try:
+                shortcut = residual_shortcut(in_shape, walk.shape)
+            except LayerProblem as problem:
+                _block_error(head, problem, path, walk, errors)
+            else:
+                if shortcut.type is not None:
+                    params = shortcut.params(in_shape)
+                    rows.append(ShapeRow("shortcut", shortcut.type, shortcut.settings(), tuple(walk.shape), params=params,
+                                         trainable_params=params, number=path[0] + 1, path=(*path, -1), depth=depth + 1,
+                                         label=head.label + ".s"))
+                head.settings += ", shortcut: " + shortcut.settings()
+                head.output_shape = tuple(walk.shape)
+    else:
+        outputs = []
+        for branch, entries in enumerate(entry["branches"]):
+            inner_walk = walk.branch(in_shape)
+            for index, inner in enumerate(entries):
+                rows += _entry_rows((*path, branch, index), inner, inner_walk, dataset, errors, warnings)
+            outputs.append(inner_walk.shape)
+        walk.shape = None
+        if in_shape is not None and all(shape is not None for shape in outputs):
+            try:
+                walk.shape = tuple(merged_shape(outputs, entry["merge"]))
+            except LayerProblem as problem:
+                _block_error(head, problem, path, walk, errors)
+            else:
+                head.output_shape = walk.shape
+    head.block_params = sum(r.params for r in rows[1:])
+    return rows
+
+
+def _block_error(head: ShapeRow, problem: LayerProblem, path: tuple[int, ...], walk: _Walk, errors: list[Notice]) -> None:
+    notice = _layer_notice(problem.code, problem.template, path, head.type, walk.root, **problem.params)
+    errors.append(notice)
+    head.error = str(notice)
+    walk.shape = None
+
+
+def _row_name(row: ShapeRow, root: list) -> str:
+    if len(row.path) > 1 and row.path[-1] != -1:
+        return f"layer {position_name(row.path, root)} ({row.type})"
     return f"layer {row.number} ({row.type})" if row.number else row.type
 
 
@@ -249,20 +334,22 @@ def _preprocessing_row(dataset: Any, reads_codes: bool) -> ShapeRow:
     return ShapeRow("preprocessing", step.type, step.settings, step.output_shape, params=step.params)
 
 
-def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list[Notice], warnings: list[Notice]) -> ShapeRow:
+def _layer_row(path: tuple[int, ...], layer: dict, walk: _Walk, dataset: Any, errors: list[Notice],
+               warnings: list[Notice]) -> ShapeRow:
     entry = LAYERS[layer["type"]]
-    row = ShapeRow("layer", entry.name, entry.summary(layer), None, number=number)
+    number = path[0] + 1
+    row = ShapeRow("layer", entry.name, entry.summary(layer), None, number=number, path=tuple(path))
     if walk.shape is None:  # an earlier layer failed; this one's input is unknown
         return row
     try:
-        problem = _integer_code_problem(number, layer, dataset) if entry.needs_integer_codes else None
+        problem = _integer_code_problem(path, layer, dataset) if entry.needs_integer_codes else None
         if problem:
             raise problem
         if entry.input_ranks and len(walk.shape) not in entry.input_ranks:
             raise _rank_problem(entry, walk)
         out = tuple(int(d) for d in entry.output_shape(walk.shape, layer))
     except LayerProblem as problem:
-        notice = _layer_notice(problem.code, problem.template, number, entry.name, **problem.params)
+        notice = _layer_notice(problem.code, problem.template, path, entry.name, walk.root, **problem.params)
         errors.append(notice)
         row.error = str(notice)
         walk.shape = None
@@ -272,7 +359,7 @@ def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list
             "build.dense_on_image",
             "Dense is applied to each pixel of the {shape} image separately. That works, but usually you want to "
             "add Flatten or GlobalAveragePooling2D first.",
-            number, entry.name, shape=format_shape(walk.shape),
+            path, entry.name, walk.root, shape=format_shape(walk.shape),
         )
         warnings.append(notice)
         row.warning = str(notice)
@@ -280,7 +367,7 @@ def _layer_row(number: int, layer: dict, walk: _Walk, dataset: Any, errors: list
     row.params, row.trainable_params = total, total - entry.non_trainable_count(walk.shape, layer)
     row.output_shape = out
     if len(out) < len(walk.shape) and len(out) == 1:
-        walk.flattened_by = (number, entry.name)
+        walk.flattened_by = (number if len(path) == 1 else position_name(path, walk.root), entry.name)
     walk.shape = out
     return row
 
@@ -291,7 +378,7 @@ def _output_row(dataset: Any, walk: _Walk, layers: list[dict | None], errors: li
     if walk.shape is None:
         return row
     if len(walk.shape) != 1:
-        last = next(((n, l["type"]) for n, l in reversed(list(enumerate(layers, start=1))) if l), None)
+        last = next(((n, l["type"]) for n, l in reversed(list(enumerate(layers, start=1))) if l), None)  # a block counts
         where = f"layer {last[0]} ({last[1]})" if last else "the input"
         fix = "Flatten or GlobalAveragePooling2D" if len(walk.shape) == 3 else "Flatten or GlobalAveragePooling1D (or switch return_sequences off)"
         notice = Notice(
@@ -321,8 +408,9 @@ def format_report(report: ShapeReport) -> str:
     """A printable table: number, layer, settings, output shape, parameters; then totals and problems."""
     table = [("#", "Layer", "Settings", "Output shape", "Parameters")]
     for row in report.rows:
-        number = str(row.number) if row.number else {"input": "in", "preprocessing": "pre", "output": "out"}.get(row.role, "")
-        table.append((number, row.type, row.settings, format_shape(row.output_shape), f"{row.params:,}"))
+        number = (row.label or str(row.number)) if row.number else {"input": "in", "preprocessing": "pre", "output": "out"}.get(row.role, "")
+        params = f"({row.block_params:,})" if row.block_params is not None else f"{row.params:,}"
+        table.append((number, "  " * row.depth + row.type, row.settings, format_shape(row.output_shape), params))
     widths = [max(len(r[i]) for r in table) for i in range(5)]
     lines = []
     for i, r in enumerate(table):

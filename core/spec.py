@@ -12,11 +12,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from core.blocks import (
+    BLOCK_PARAMS, BLOCK_TYPES, CONTENT_KEY, MAX_BRANCHES, MAX_NESTING, RESIDUAL, enclosing_blocks, is_block, position_name,
+)
 from core.catalog import LAYERS, OPTIMIZERS, REFUSED_LAYER_TYPES, TASKS, TRAINING_PARAMS, Param, ParamProblem
 from core.errors import UserError
 
 MAX_FILE_BYTES = 256 * 1024
-MAX_DEPTH = 8  # {spec: {layers: [ {layer: {target_shape: [ ... is 4 deep; leave some room
+# {spec {layers [ {block {branches [ [ {block {layers [ {layer {target_shape [ ... is 10 deep; some room
+MAX_DEPTH = 14
 MAX_LAYERS = 200
 TOP_LEVEL_KEYS = ("format", "task", "layers", "optimizer", "training")
 # Keys Keras uses for serialized objects or that name code; a LayerLab project never has them.
@@ -48,7 +52,8 @@ class ProjectSpec:
     optimizer: dict = field(default_factory=default_optimizer)
     training: dict = field(default_factory=default_training)
 
-    FORMAT: ClassVar[str] = "layerlab/1"
+    FORMAT: ClassVar[str] = "layerlab/2"  # blocks (core.blocks); layerlab/1 files read the same
+    READS: ClassVar[tuple[str, ...]] = ("layerlab/1", "layerlab/2")
 
     # ---- reading -------------------------------------------------------------------------
     @classmethod
@@ -68,7 +73,7 @@ class ProjectSpec:
                 key=unknown[0], known=", ".join(TOP_LEVEL_KEYS),
             )
         fmt = data.get("format", cls.FORMAT)
-        if fmt != cls.FORMAT:
+        if fmt not in cls.READS:
             raise UserError(
                 "spec.format",
                 'This project file has format "{found}", but LayerLab reads "{expected}". Save it again from LayerLab.',
@@ -80,11 +85,12 @@ class ProjectSpec:
         layers = data.get("layers", [])
         if not isinstance(layers, list):
             raise UserError("spec.layers_not_list", 'The project file\'s "layers" must be a list of layers [...].')
-        if len(layers) > MAX_LAYERS:
+        count = _count_entries(layers)
+        if count > MAX_LAYERS:
             raise UserError("spec.too_many_layers", "The project has {count} layers; LayerLab allows at most {limit}.",
-                            count=len(layers), limit=MAX_LAYERS)
+                            count=count, limit=MAX_LAYERS)
         return cls(
-            layers=[normalize_layer(number, layer) for number, layer in enumerate(layers, start=1)],
+            layers=normalize_entries(layers),
             task=task,
             optimizer=normalize_optimizer(data.get("optimizer", default_optimizer())),
             training=normalize_training(data.get("training", {})),
@@ -219,7 +225,51 @@ def _check_params(entry: dict, params: dict[str, Param], where: str, what: str) 
     return out
 
 
-def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
+def _count_entries(entries: list) -> int:
+    """Layers and blocks at every depth (a bad entry counts as one; it is refused later)."""
+    count = 0
+    for entry in entries:
+        count += 1
+        if is_block(entry):
+            inner = entry.get(CONTENT_KEY[entry["type"]])
+            lists = [inner] if entry["type"] == RESIDUAL else (inner if isinstance(inner, list) else [])
+            count += sum(_count_entries(x) for x in lists if isinstance(x, list))
+    return count
+
+
+def normalize_entries(entries: list, prefix: tuple[int, ...] = (), root: list | None = None) -> list[dict[str, Any]]:
+    """Each layer or block of a list checked, blocks with their contents, at most MAX_NESTING deep."""
+    root = entries if root is None else root
+    return [normalize_entry((*prefix, index), entry, root) for index, entry in enumerate(entries)]
+
+
+def normalize_entry(path: tuple[int, ...], entry: Any, root: list) -> dict[str, Any]:
+    """One entry at `path` (core.blocks) checked; a position inside a block is named as a path."""
+    if not is_block(entry):
+        return normalize_layer(path[0] + 1 if len(path) == 1 else position_name(path, root), entry)
+    where = f"Layer {position_name(path, root)} ({entry['type']})"
+    if enclosing_blocks(path, root) >= MAX_NESTING:
+        raise UserError("spec.too_deep_blocks", "{where}: blocks can be nested at most {limit} levels deep. Move this "
+                        "block out of the block around it.", where=where, limit=MAX_NESTING, layer=position_name(path, root))
+    type_name = entry["type"]
+    content = CONTENT_KEY[type_name]
+    settings = _check_params({k: v for k, v in entry.items() if k != content}, {p.name: p for p in BLOCK_PARAMS[type_name]},
+                             where, type_name)
+    inner = entry.get(content, [])
+    if type_name == RESIDUAL:
+        if not isinstance(inner, list) or not inner:
+            raise UserError("spec.empty_block", '{where}: a residual block needs at least one layer in "layers". Add a '
+                            "layer to it, or delete the block.", where=where, layer=position_name(path, root))
+        return {"type": type_name, **settings, content: normalize_entries(inner, path, root)}
+    if not isinstance(inner, list) or not 2 <= len(inner) <= MAX_BRANCHES or not all(isinstance(b, list) for b in inner):
+        raise UserError("spec.bad_branches", '{where}: "branches" must be a list of {low} to {high} lists of layers (an '
+                        "empty list passes the input through).", where=where, low=2, high=MAX_BRANCHES,
+                        layer=position_name(path, root))
+    branches = [normalize_entries(branch, (*path, number), root) for number, branch in enumerate(inner)]
+    return {"type": type_name, **settings, content: branches}
+
+
+def normalize_layer(number: int | str, layer: Any) -> dict[str, Any]:
     """One layer checked against the catalog, as {"type": ..., every setting...}."""
     if not isinstance(layer, dict):
         raise UserError("spec.layer_not_object", 'Layer {layer} must be an object such as {{"type": "Dense", "units": 64}}.', layer=number)
@@ -228,7 +278,7 @@ def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
         raise UserError(
             "spec.unknown_layer",
             'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
-            layer=number, type=_shown(kind), known=", ".join(LAYERS),
+            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES]),
         )
     if kind in REFUSED_LAYER_TYPES:
         raise UserError(
@@ -240,7 +290,7 @@ def normalize_layer(number: int, layer: Any) -> dict[str, Any]:
         raise UserError(
             "spec.unknown_layer",
             'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
-            layer=number, type=_shown(kind), known=", ".join(LAYERS),
+            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES]),
         )
     entry = LAYERS[kind]
     where = f"Layer {number} ({kind})"

@@ -29,14 +29,13 @@ def digit_codes() -> Dataset:
 
 def assert_report_matches_model(report, model) -> None:
     """Every row's output shape and parameter count equal what Keras built, and so do the totals."""
-    from core.build import layer_name
 
     for row in report.rows:
         if row.role == "input":
             assert tuple(model.input.shape[1:]) == row.output_shape
             continue
-        if row.role == "layer":
-            layer = model.get_layer(layer_name(row.number, row.type))
+        if row.role in ("layer", "block", "shortcut"):
+            layer = model.get_layer(_keras_layer_of(row))
         elif row.role == "preprocessing":
             if row.type == "None":
                 continue
@@ -56,6 +55,17 @@ def assert_report_matches_model(report, model) -> None:
         assert trainable == row.trainable_params, label
     assert model.count_params() == report.total_params
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == report.trainable_params
+
+
+def _keras_layer_of(row) -> str:
+    """The Keras layer a row stands for (core.blocks.keras_name): a block's merge, a shortcut's projection."""
+    token = (row.label or str(row.number)).replace(".", "_")
+    if row.role == "shortcut":
+        return f"layer_{token[:-2]}_residual_shortcut"
+    if row.role == "block":
+        return f"layer_{token}_residual_activation" if row.type == "Residual" else \
+            f"layer_{token}_branches_{row.settings.rsplit(', ', 1)[-1]}"
+    return f"layer_{token}_{row.type.lower()}"
 
 
 def _output_dense(model, row) -> str:

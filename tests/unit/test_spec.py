@@ -39,7 +39,7 @@ def test_json_round_trip_keeps_everything():
         "training": {"epochs": 3, "time_limit_s": 60},
     })
     again = ProjectSpec.from_json(spec.to_json().encode("utf-8"))
-    assert again == spec and json.loads(spec.to_json())["format"] == "layerlab/1"
+    assert again == spec and json.loads(spec.to_json())["format"] == "layerlab/2"  # a layerlab/1 file reads the same
     assert again.training["time_limit_s"] == 60.0 and again.layers[1]["layer"] == "GRU"
 
 
@@ -106,7 +106,7 @@ def test_deeply_nested_files_are_refused_before_parsing():
     # Deep enough to crash a recursive parser; the depth check must come first.
     err = _refusal("[" * 50000 + "]" * 50000)
     assert err.code == "spec.too_deep"
-    err = _refusal({"layers": [{"type": "Reshape", "target_shape": [[[[[[1]]]]]]}]})
+    err = _refusal({"layers": [{"type": "Reshape", "target_shape": [[[[[[[[[[[[1]]]]]]]]]]]]}]})
     assert err.code == "spec.too_deep"
 
 
