@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import script_templates as pieces
+from core.blocks import RESIDUAL, block_summary, is_block, keras_name, path_label, walk
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
 from core.data.dataset import Dataset
 from core.data.kinds import kind_of
@@ -64,6 +65,7 @@ def training_script(spec: Any, dataset: Dataset) -> str:
         _settings(spec, dataset, sample, default_data, kind),
         kind.loading,
         kind.split or pieces.statements("common", "split"),
+        *([pieces.statements("common", "shortcut")] if _has_residual(spec.layers) else []),
         _model_source(spec, dataset, kind),
         pieces.statements("common", "arguments", "fit"),
         kind.main or pieces.statements("common", "main"),
@@ -118,11 +120,11 @@ def _settings(spec: Any, dataset: Dataset, sample: str | None, default_data: str
 
 
 def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
-    from core.build import layer_name
+    from core.build import reads_integer_codes
     from core.shapes import with_data_settings
 
-    first = LAYERS[spec.layers[0]["type"]] if spec.layers else None
-    reads_codes = first is not None and first.needs_integer_codes  # as core.build: no preprocessing then
+    reads_codes = reads_integer_codes(spec)  # as core.build: no preprocessing then
+    layers = [with_data_settings(layer, dataset) for layer in spec.layers]
     task_head = "classification_head" if dataset.task == "classification" else "regression_head"
     lines = [
         "def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:",
@@ -131,10 +133,7 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
         f"    inputs = keras.Input(shape={tuple(int(d) for d in dataset.input_shape)!r}, name=\"input\")",
         pieces.block("common", "integer_code_inputs") if reads_codes else kind.input_block,
     ]
-    for number, layer in enumerate(spec.layers, start=1):
-        call = LAYERS[layer["type"]].keras_call(with_data_settings(layer, dataset))
-        name = layer_name(number, layer["type"])
-        lines.append(_call_statement(f"    x = keras.layers.{call.class_name}", _call_args(call, name), tail="(x)"))
+    lines += _entries_source(layers, "x", (), layers)
     lines += [
         kind.head or pieces.block("common", task_head),
         '    model = keras.Model(inputs=inputs, outputs=outputs, name="layerlab")',
@@ -142,6 +141,46 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
         "    return model",
     ]
     return "\n".join(lines)
+
+
+def _entries_source(entries: list[dict], var: str, prefix: tuple[int, ...], root: list[dict]) -> list[str]:
+    """Functional-API lines applying `entries` (layers and blocks, core.blocks) to the tensor `var`,
+    with the Keras names core.build gives them."""
+    lines = []
+    for index, entry in enumerate(entries):
+        path = (*prefix, index)
+        if not is_block(entry):
+            call = LAYERS[entry["type"]].keras_call(entry)
+            head = f"    {var} = keras.layers.{call.class_name}"
+            lines.append(_call_statement(head, _call_args(call, keras_name(path, entry["type"], root)), tail=f"({var})"))
+            continue
+        token = path_label(path, root).replace(".", "_")
+        base = keras_name(path, entry["type"], root)
+        if entry["type"] == RESIDUAL:
+            block_input = f"block_{token}_input"
+            lines += [f"    # block {path_label(path, root)}: {block_summary(entry)}", f"    {block_input} = {var}"]
+            lines += _entries_source(entry["layers"], var, path, root)
+            lines += [
+                f"    {var} = keras.layers.Add(name={literal(base + '_add')})"
+                f"([{var}, shortcut({block_input}, {var}, {literal(base + '_shortcut')})])",
+                f"    {var} = keras.layers.Activation({literal(entry['activation'])}, name={literal(base + '_activation')})({var})",
+            ]
+            continue
+        lines.append(f"    # block {path_label(path, root)}: {block_summary(entry)}")
+        outputs = []
+        for number, branch in enumerate(entry["branches"]):
+            name = f"branch_{token}_{number + 1}"
+            lines.append(f"    {name} = {var}")
+            lines += _entries_source(branch, name, (*path, number), root)
+            outputs.append(name)
+        merge = ("Add", "_add") if entry["merge"] == "add" else ("Concatenate", "_concatenate")
+        axis = "" if entry["merge"] == "add" else "axis=-1, "
+        lines.append(f"    {var} = keras.layers.{merge[0]}({axis}name={literal(base + merge[1])})([{', '.join(outputs)}])")
+    return lines
+
+
+def _has_residual(entries: list[dict]) -> bool:
+    return any(entry["type"] == RESIDUAL for _, entry in walk(entries))
 
 
 def _optimizer_source(optimizer: dict) -> str:

@@ -85,6 +85,20 @@ def regression_head(x: keras.KerasTensor, y_train: np.ndarray) -> tuple[keras.Ke
     return outputs, loss, metrics
 
 
+# ---- blocks (core.blocks): written into train_model.py only when the design has a residual block
+def shortcut(block_input: keras.KerasTensor, output: keras.KerasTensor, name: str) -> keras.KerasTensor:
+    """A residual block's input brought to its output's shape, to be added to it: as it is, or a
+    projection (Dense for vectors, a kernel-1 Conv1D for sequences, a 1×1 Conv2D for images, with
+    the stride that shrinks it to the output's size)."""
+    if tuple(block_input.shape[1:]) == tuple(output.shape[1:]):
+        return block_input
+    if len(output.shape) == 2:
+        return keras.layers.Dense(output.shape[-1], name=name)(block_input)
+    stride = max(1, -(-block_input.shape[1] // output.shape[1]))
+    convolution = keras.layers.Conv1D if len(output.shape) == 3 else keras.layers.Conv2D
+    return convolution(output.shape[-1], 1, strides=stride, padding="same", name=name)(block_input)
+
+
 def build_model(x_train: np.ndarray, y_train: np.ndarray) -> keras.Model:
     """Declared here so main() below reads as it will in the script; never copied: core.codegen
     writes train_model.py's build_model from the design."""

@@ -3,9 +3,11 @@
 The arrays are windows (views of one rows × series array): inputs (window, series) of raw values,
 targets the next `horizon` values of the first series. The model standardises its inputs itself
 with statistics of the training period (Normalization adapted on those rows only), and its head
-forecasts the change from a reference the window holds (the value one season earlier when the window
-covers a season, else the last value), scaled to the series' units and added to it: an untrained
-model starts near the (seasonal) naive forecast, and every output is in the series' own units. Run jobs carry the series itself, not the windows (`job_arrays`).
+forecasts the change from a reference the window holds (`core.data.series.head_reference`: the value
+one season earlier when the window covers a season and that forecasts the training period better than
+the last value, else the last value), scaled to the series' units and added to it: an untrained model
+starts near the better naive forecast, and every output is in the series' own units. Run jobs carry
+the series itself, not the windows (`job_arrays`).
 """
 from __future__ import annotations
 
@@ -113,13 +115,13 @@ class SeriesKind(DataKind):
         return normalization(inputs)
 
     def output_head(self, keras: Any, inputs: Any, x: Any, dataset: Any) -> Any:
-        from core.data.series import change_scale, reference_positions
+        from core.data.series import change_scale, head_reference
 
         s = dataset.series
         change = keras.layers.Dense(s.horizon, name="output_change")(x)
         change = keras.layers.Rescaling(scale=change_scale(s), name="output_scaled")(change)
         # the raw values each step starts from: one season earlier, or the last value (series' units)
-        reference = keras.ops.take(inputs[:, :, 0], reference_positions(s.window, s.horizon, s.season), axis=1)
+        reference = keras.ops.take(inputs[:, :, 0], head_reference(s), axis=1)
         return keras.layers.Add(name="output")([change, reference])
 
     def output_text(self, dataset: Any) -> str:
@@ -133,7 +135,7 @@ class SeriesKind(DataKind):
         from core.codegen import KindScript
         from core.data.cell_text import MISSING_MARKERS
         from core.data.samples import series_sample_file
-        from core.data.series import change_scale, reference_positions
+        from core.data.series import change_scale, head_reference
         from core.sources import sample_name
 
         s = dataset.series
@@ -150,7 +152,7 @@ class SeriesKind(DataKind):
                 "TARGET": s.target, "INPUTS": list(s.inputs), "DATE_COLUMN": s.date_column,
                 "DATE_FORMAT": s.date_format, "WINDOW": s.window, "HORIZON": s.horizon,
                 "FREQUENCY": {key: frequency[key] for key in ("name", "months", "seconds", "season")},
-                "CHANGE_SCALE": change_scale(s), "REFERENCE_POSITIONS": reference_positions(s.window, s.horizon, s.season),
+                "CHANGE_SCALE": change_scale(s), "REFERENCE_POSITIONS": head_reference(s),
             }),
             # the CSV is read as a table is (encoding, delimiter, decimal commas), then as a series
             loading=pieces.statements("table", "GROUPED", "read_table", values={"MISSING_MARKERS": sorted(MISSING_MARKERS)})
