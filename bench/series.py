@@ -204,7 +204,8 @@ def child_windows(side: str, rows: int, window: int, horizon: int, calls: int, r
     per_call = _per_call_seconds(build, calls, rounds)
     views = all(np.shares_memory(a, values) for a in arrays.values())
     x_bytes = sum(int(np.prod(a.shape)) * a.itemsize for k, a in arrays.items() if k.startswith("x_"))
-    return {"side": side, "seconds": per_call, "tracemalloc_peak_bytes": traced_peak, "values_bytes": int(values.nbytes),
+    return {"side": side, "seconds": per_call, "tracemalloc_peak_bytes": traced_peak,
+            "values_bytes": int(values.nbytes),
             "all_views": bool(views), "shapes": {k: list(a.shape) for k, a in arrays.items()},
             "copied_windows_bytes": x_bytes, "calls": calls, "rounds": rounds}
 
@@ -261,7 +262,8 @@ def run_windows(ctx: Context) -> dict[str, Any]:
     ctx.log(f"  windows: {rows:,} rows x 5 series, window {window}, horizon {horizon} ...")
     views = {s: [] for s in ("split_windows", "sliding_window_view")}
     for i in range(ctx.size(1, 2)):
-        for side in (("split_windows", "sliding_window_view") if i % 2 == 0 else ("sliding_window_view", "split_windows")):
+        sides = ("split_windows", "sliding_window_view")
+        for side in (sides if i % 2 == 0 else sides[::-1]):
             views[side].append(run_child("bench.series:child_windows", {
                 "side": side, "rows": rows, "window": window, "horizon": horizon, "calls": calls, "rounds": rounds}))
     prepared = {s: [] for s in ("prepare_series", "pandas")}
@@ -290,11 +292,14 @@ def run_windows(ctx: Context) -> dict[str, Any]:
         "frame_bytes": prepared["prepare_series"][0]["frame_bytes"],
     }
     p = result["prepare"]
+    mib = 2**20
     ctx.log(f"    split_windows {1e6 * result['split_windows_seconds']:.1f} us vs sliding_window_view "
-            f"{1e6 * result['sliding_window_view_seconds']:.1f} us; peaks {result['split_windows_peak_bytes'] / 2**20:.1f} "
-            f"vs {result['sliding_window_view_peak_bytes'] / 2**20:.1f} MiB for {result['values_bytes'] / 2**20:.1f} MiB")
-    ctx.log(f"    prepare_series {p['prepare_series']['seconds']:.2f} s, {p['prepare_series']['peak_bytes'] / 2**20:.0f} MiB; "
-            f"pandas {p['pandas']['seconds']:.2f} s, {p['pandas']['peak_bytes'] / 2**20:.0f} MiB")
+            f"{1e6 * result['sliding_window_view_seconds']:.1f} us; peaks "
+            f"{result['split_windows_peak_bytes'] / mib:.1f} vs "
+            f"{result['sliding_window_view_peak_bytes'] / mib:.1f} MiB "
+            f"for {result['values_bytes'] / mib:.1f} MiB")
+    ctx.log(f"    prepare_series {p['prepare_series']['seconds']:.2f} s, {p['prepare_series']['peak_bytes'] / mib:.0f} "
+            f"MiB; pandas {p['pandas']['seconds']:.2f} s, {p['pandas']['peak_bytes'] / mib:.0f} MiB")
     return result
 
 
@@ -305,13 +310,13 @@ def windows_metrics(w: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         metric("split_windows / sliding_window_view, time to build the training windows",
                ratio(w["split_windows_seconds"], w["sliding_window_view_seconds"]), "x", at_most=WINDOW_TIME_RATIO,
-               note=f"{1e6 * w['split_windows_seconds']:.1f} us vs {1e6 * w['sliding_window_view_seconds']:.1f} us; {size}; "
-                    f"all six arrays views: {w['all_views']}"),
-        metric("peak memory of split_windows / series array", ratio(w["split_windows_peak_bytes"], w["values_bytes"]), "x",
-               at_most=WINDOW_MEMORY_RATIO,
+               note=f"{1e6 * w['split_windows_seconds']:.1f} us vs {1e6 * w['sliding_window_view_seconds']:.1f} us; "
+                    f"{size}; all six arrays views: {w['all_views']}"),
+        metric("peak memory of split_windows / series array", ratio(w["split_windows_peak_bytes"], w["values_bytes"]),
+               "x", at_most=WINDOW_MEMORY_RATIO,
                note=f"RSS {w['split_windows_peak_bytes'] / mib:.2f} MiB, tracemalloc "
-                    f"{w['split_windows_tracemalloc_bytes'] / 1024:.1f} KiB, for {w['values_bytes'] / mib:.1f} MiB of series "
-                    f"(a copy of the input windows: {w['copied_windows_bytes'] / mib:,.0f} MiB)"),
+                    f"{w['split_windows_tracemalloc_bytes'] / 1024:.1f} KiB, for {w['values_bytes'] / mib:.1f} MiB of "
+                    f"series (a copy of the input windows: {w['copied_windows_bytes'] / mib:,.0f} MiB)"),
         metric("peak memory of sliding_window_view / series array",
                ratio(w["sliding_window_view_peak_bytes"], w["values_bytes"]), "x",
                note=f"RSS {w['sliding_window_view_peak_bytes'] / mib:.2f} MiB, tracemalloc "
@@ -326,7 +331,8 @@ def windows_metrics(w: dict[str, Any]) -> list[dict[str, Any]]:
                     f"{p['prepare_series']['tracemalloc_bytes'] / mib:.0f} MiB"),
         metric("peak memory of hand-written pandas / series array",
                ratio(p["pandas"]["peak_bytes"], p["pandas"]["values_bytes"]), "x",
-               note=f"RSS {p['pandas']['peak_bytes'] / mib:.0f} MiB, tracemalloc {p['pandas']['tracemalloc_bytes'] / mib:.0f} MiB"),
+               note=f"RSS {p['pandas']['peak_bytes'] / mib:.0f} MiB, tracemalloc "
+                    f"{p['pandas']['tracemalloc_bytes'] / mib:.0f} MiB"),
     ]
 
 
@@ -348,14 +354,14 @@ def child_training(side: str, rows: int, window: int, horizon: int, epochs: int)
     batch = int(spec.training["batch_size"])
     keras.utils.set_random_seed(SEED)
     model = build_model(spec, dataset)
-    marks: list[float] = []
+    marks: list[tuple[float, float]] = []  # (wall, CPU of all threads) at each epoch end
 
     class Clock(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            marks.append(time.perf_counter())
+            marks.append((time.perf_counter(), time.process_time()))
 
     _baseline()
-    start = time.perf_counter()
+    start = (time.perf_counter(), time.process_time())
     if side == "window_batches":
         data = kind_of(dataset).fit_data(dataset, batch, SEED)
         copied = 0
@@ -365,17 +371,19 @@ def child_training(side: str, rows: int, window: int, horizon: int, epochs: int)
         copied = x.nbytes + y.nbytes + xv.nbytes + yv.nbytes
         data = {"x": x, "y": y, "batch_size": batch, "validation_data": (xv, yv), "shuffle": True}
     history = model.fit(**data, epochs=epochs, verbose=0, callbacks=[Clock()])
-    epoch_s = [b - a for a, b in zip([start, *marks], marks)]
-    return {"side": side, "epoch_seconds": epoch_s, "n_train": len(dataset.x_train), "n_val": len(dataset.x_val),
-            "batch_size": batch, "values_bytes": int(dataset.series.values.nbytes), "copied_bytes": int(copied),
-            "loss": [float(v) for v in history.history["loss"]], "val_loss": [float(v) for v in history.history["val_loss"]],
-            "template": spec.name if hasattr(spec, "name") else None, "backend": keras.backend.backend()}
+    epoch_s = [b[0] - a[0] for a, b in zip([start, *marks], marks)]
+    epoch_cpu = [b[1] - a[1] for a, b in zip([start, *marks], marks)]
+    return {"side": side, "epoch_seconds": epoch_s, "epoch_cpu_seconds": epoch_cpu, "n_train": len(dataset.x_train),
+            "n_val": len(dataset.x_val), "batch_size": batch, "values_bytes": int(dataset.series.values.nbytes),
+            "copied_bytes": int(copied), "loss": [float(v) for v in history.history["loss"]],
+            "val_loss": [float(v) for v in history.history["val_loss"]], "backend": keras.backend.backend()}
 
 
 def run_training(ctx: Context) -> dict[str, Any]:
-    params = {"rows": ctx.size(20_000, 100_000), "window": 64, "horizon": 12, "epochs": 2}
+    params = {"rows": ctx.size(20_000, 100_000), "window": 64, "horizon": 12, "epochs": 3}
     pairs = ctx.size(1, 2)
-    ctx.log(f"  training: {params['rows']:,} rows x 5 series, default template, {params['epochs']} epochs, {pairs} pairs ...")
+    ctx.log(f"  training: {params['rows']:,} rows x 5 series, default template, {params['epochs']} epochs, "
+            f"{pairs} pairs ...")
     runs = {"window_batches": [], "arrays": []}
     for i in range(pairs):
         for side in (("window_batches", "arrays") if i % 2 == 0 else ("arrays", "window_batches")):
@@ -386,6 +394,7 @@ def run_training(ctx: Context) -> dict[str, Any]:
     for side, side_runs in runs.items():
         out[side] = {"first_epoch_s": median(r["epoch_seconds"][0] for r in side_runs),
                      "later_epoch_s": median(s for r in side_runs for s in r["epoch_seconds"][1:]),
+                     "later_epoch_cpu_s": median(s for r in side_runs for s in r["epoch_cpu_seconds"][1:]),
                      "peak_bytes": max(r["work_peak_bytes"] for r in side_runs)}
     ctx.log(f"    epoch 2: WindowBatches {out['window_batches']['later_epoch_s']:.2f} s, arrays "
             f"{out['arrays']['later_epoch_s']:.2f} s; peaks {out['window_batches']['peak_bytes'] / 2**20:.0f} vs "
@@ -396,17 +405,23 @@ def run_training(ctx: Context) -> dict[str, Any]:
 def training_metrics(t: dict[str, Any]) -> list[dict[str, Any]]:
     mib = 2**20
     wb, ar = t["window_batches"], t["arrays"]
-    size = f"{t['rows']:,} rows x 5 series, window {t['window']}: {t['n_train']:,} training windows, batch {t['batch_size']}"
+    size = (f"{t['rows']:,} rows x 5 series, window {t['window']}: {t['n_train']:,} training windows, "
+            f"batch {t['batch_size']}")
     return [
-        metric("epoch after the first: WindowBatches / copied arrays", ratio(wb["later_epoch_s"], ar["later_epoch_s"]), "x",
-               note=f"{wb['later_epoch_s']:.2f} s vs {ar['later_epoch_s']:.2f} s; {size}"),
+        metric("epoch after the first: WindowBatches / copied arrays", ratio(wb["later_epoch_s"], ar["later_epoch_s"]),
+               "x", note=f"{wb['later_epoch_s']:.2f} s vs {ar['later_epoch_s']:.2f} s; {size}"),
+        metric("same in CPU time (all threads; moves less with the machine's load)",
+               ratio(wb["later_epoch_cpu_s"], ar["later_epoch_cpu_s"]), "x",
+               note=f"{wb['later_epoch_cpu_s']:.2f} s vs {ar['later_epoch_cpu_s']:.2f} s"),
         metric("first epoch (with tracing, and the copy for arrays): WindowBatches / copied arrays",
                ratio(wb["first_epoch_s"], ar["first_epoch_s"]), "x",
                note=f"{wb['first_epoch_s']:.2f} s vs {ar['first_epoch_s']:.2f} s"),
-        metric("peak memory while training with WindowBatches / series array", ratio(wb["peak_bytes"], t["values_bytes"]),
-               "x", note=f"{wb['peak_bytes'] / mib:.0f} MiB for {t['values_bytes'] / mib:.1f} MiB of series"),
-        metric("peak memory while training with copied arrays / series array", ratio(ar["peak_bytes"], t["values_bytes"]),
-               "x", note=f"{ar['peak_bytes'] / mib:.0f} MiB (the copies alone: {t['copied_bytes'] / mib:.0f} MiB)"),
+        metric("peak memory while training with WindowBatches / series array",
+               ratio(wb["peak_bytes"], t["values_bytes"]), "x",
+               note=f"{wb['peak_bytes'] / mib:.0f} MiB for {t['values_bytes'] / mib:.1f} MiB of series"),
+        metric("peak memory while training with copied arrays / series array",
+               ratio(ar["peak_bytes"], t["values_bytes"]), "x",
+               note=f"{ar['peak_bytes'] / mib:.0f} MiB (the copies alone: {t['copied_bytes'] / mib:.0f} MiB)"),
     ]
 
 
