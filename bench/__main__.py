@@ -29,6 +29,7 @@ CASES = [
     "export_tflite",
     "gpu",
     "text",
+    "series",
 ]
 RESULTS = REPO / "bench" / "results"
 
