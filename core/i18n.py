@@ -56,6 +56,13 @@ CORE_FRAGMENTS = (
     "the input",
     "Flatten or GlobalAveragePooling2D",
     "Flatten or GlobalAveragePooling1D (or switch return_sequences off)",
+    # core.blocks: positions inside blocks ("3 › branch 2 › layer 1"; the branch form first, so the
+    # part before " › layer" is never left in English), a shortcut's projection, what to move out.
+    # Before the layers' key settings: "{filters} filters of {k}" would take "projection: 16" as {filters}.
+    "{block} › branch {branch} › layer {layer}",
+    "{block} › layer {layer}",
+    "projection: {what}",
+    "Flatten or global pooling",
     # core.layers: the key settings shown in each row ("32 filters 3×3, relu, same")
     "{filters} filters {k}×{k}",
     "{filters} filters of {k}",
