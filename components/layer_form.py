@@ -14,7 +14,10 @@ from core.catalog import PARAM_LABELS, Param
 def field_label(param: Param) -> str:
     """Plain words first, the Keras keyword in brackets ("Number of filters (filters)"): people who
     later read the generated code or a project file find the same name there."""
-    plain = t(PARAM_LABELS[param.label]) if param.label in PARAM_LABELS else param.name
+    if param.label in PARAM_LABELS:
+        plain = t(PARAM_LABELS[param.label])
+    else:  # a block's setting (core.blocks.BLOCK_PARAMS; scripts/i18n_extract.py lists their labels)
+        plain = t(param.label) if param.label else param.name
     same = plain.casefold() == param.name.replace("_", " ").casefold()
     return plain if same else f"{plain} ({param.name})"
 

@@ -166,7 +166,7 @@ class Shortcut:
             return "identity"
         if self.type == "Dense":
             return f"projection: {self.units} units"
-        size = "1×1" if self.type == "Conv2D" else "1"
+        size = "1×1" if self.type == "Conv2D" else "of 1"  # as the layers' own summaries say it
         return f"projection: {self.units} filters {size}" + (f", stride {self.strides}" if self.strides > 1 else "")
 
 

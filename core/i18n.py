@@ -60,6 +60,13 @@ CORE_FRAGMENTS = (
     "the last {window} steps of {k} series",
     "mean 0, variance 1 per series (from the training period)",
     "{n} values ahead: {start} plus a learned change, in the series' units",
+    # core.blocks: positions inside blocks ("3 › branch 2 › layer 1"; the branch form first, so the
+    # part before " › layer" is never left in English), a shortcut's projection, what to move out.
+    # Before the layers' key settings: "{filters} filters of {k}" would take "projection: 16" as {filters}.
+    "{block} › branch {branch} › layer {layer}",
+    "{block} › layer {layer}",
+    "projection: {what}",
+    "Flatten or global pooling",
     # core.layers: the key settings shown in each row ("32 filters 3×3, relu, same")
     "{filters} filters {k}×{k}",
     "{filters} filters of {k}",

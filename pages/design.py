@@ -1,4 +1,5 @@
-"""Step 2, Design: pick a template, then add, edit, move, duplicate and delete layers.
+"""Step 2, Design: pick a template, then add, edit, move, duplicate and delete layers and blocks
+(a residual block or branches: one row that opens to its own layers; components/designer.py).
 
 Every redraw computes core.shapes.shape_report (pure Python); the Keras model is only
 built when training starts, never here.
@@ -131,9 +132,11 @@ def main() -> None:
         designer.totals(ws, report)
         with st.expander(t("Add a layer"), expanded=not ws.spec.layers, icon=":material/add:"):
             designer.add_layer_panel(ws, ws.dataset.kind)
+        with st.expander(t("Add a block"), icon=":material/account_tree:", key="add_block_open"):
+            designer.add_block_panel(ws, report)
     with diagram_tab:
         st.subheader(t("Diagram"))
-        st.graphviz_chart(network_dot(report), width="stretch")
+        st.graphviz_chart(network_dot(report, ws.spec.layers), width="stretch")
 
     st.subheader(t("Project file"))
     project_file_panel(ws)

@@ -11,8 +11,9 @@ Where strings come from:
   `UserError(code, "…")`, `ParamProblem`, `LayerProblem` (shown as "Layer N (Type): …"),
   shape-report `Notice(code, "…")` / `_layer_notice(code, "…")` anywhere in the tree;
 - the catalog and other core tables, by import (pure Python, no Keras): layer, setting and
-  optimizer help lines, template names and descriptions, sample descriptions, training end
-  messages, and core.i18n.CORE_FRAGMENTS (English pieces core builds into rows and messages).
+  optimizer help lines, the blocks' own settings (help and label), template names and
+  descriptions, sample descriptions, training end messages, and core.i18n.CORE_FRAGMENTS
+  (English pieces core builds into rows and messages).
 
 An f-string passed to t() cannot be a key: it is reported as a problem.
 """
@@ -197,6 +198,7 @@ def scan_core_tables(catalog: Catalog) -> None:
     """Texts core keeps in tables (imported: they are built by code, not written as t() calls)."""
     from core import catalog as layer_catalog
     from core import templates
+    from core.blocks import BLOCK_PARAMS
     from core.data.samples import SAMPLES
     from core.i18n import CORE_FRAGMENTS
     from core.training import outcome
@@ -212,6 +214,10 @@ def scan_core_tables(catalog: Catalog) -> None:
             catalog.message(param.help, f"core catalog ({optimizer.name}.{param.name})")
     for param in layer_catalog.TRAINING_PARAMS.values():
         catalog.message(param.help, f"core catalog (training.{param.name})")
+    for type_name, params in BLOCK_PARAMS.items():  # a block's own settings, drawn like a layer's
+        for param in params:
+            catalog.message(param.help, f"core.blocks ({type_name}.{param.name})")
+            catalog.message(param.label, f"core.blocks ({type_name}.{param.name} label)")
     for tpl in templates.TEMPLATES:
         catalog.message(tpl.name, f"core.templates ({tpl.id})")
         catalog.message(tpl.description, f"core.templates ({tpl.id})")

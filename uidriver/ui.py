@@ -46,7 +46,9 @@ def go_to(page: Page, name: Text) -> None:
 
 
 def widget(page: Page, key: str) -> Locator:
-    return page.locator(f".st-key-{key}")
+    """The keyed widget's container: Streamlit writes the key into a class, with every character
+    other than a letter, digit, "_" or "-" as "-" ("layer_edit_3.b2.1" -> st-key-layer_edit_3-b2-1)."""
+    return page.locator(f".st-key-{re.sub(r'[^A-Za-z0-9_-]', '-', key.strip())}")
 
 
 def choose(page: Page, key: str, option: Text) -> None:

@@ -21,6 +21,7 @@ ALLOWED_WORDS = {
     "KB", "MB", "GB", "B", "ms", "ASCII", "L1", "L2", "float32", "float16", "int8", "dynamic_range", "ETA", "softmax", "linear",
     "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
     "English",  # the language switch names each language in itself
+    "ResNet", "Inception",  # the architectures blocks are named after
 }
 _DROP = [
     re.compile(r":material/[a-z_]+:"),  # icons
@@ -28,19 +29,24 @@ _DROP = [
     re.compile(r"\b[\w.-]+\.(?:keras|tflite|json|py|csv|zip|png|jpe?g)\b"),  # file names
     re.compile(r"https?://\S+"),
     re.compile(r"\{[a-z_]*\}"),  # {placeholders} of table entries (never on a drawn page)
+    re.compile(r"\b\d+(?:\.(?:b\d+|\d+|s))+\b"),  # positions inside blocks: "3.b2.1" (core.blocks.path_label)
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def keras_words() -> set[str]:
-    """Layer, optimizer and setting names and their choice values (never translated)."""
+    """Layer, block, optimizer and setting names and their choice values (never translated)."""
     from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
 
     from core.data.samples import SAMPLES
 
     words: set[str] = set(LAYERS) | set(OPTIMIZERS) | {"Input", "Rescaling", "Normalization", "TextVectorization", "None"}
     words |= set(SAMPLES)  # sample ids name data sets, like file names
+    from core.blocks import BLOCK_PARAMS, BLOCK_TYPES
+
+    words |= set(BLOCK_TYPES)  # project-file names, like layer types ("Residual", "Branches")
     params = [p for entry in (*LAYERS.values(), *OPTIMIZERS.values()) for p in entry.params]
+    params += [p for block in BLOCK_PARAMS.values() for p in block]
     for param in [*params, *TRAINING_PARAMS.values()]:
         words.add(param.name)
         words.update(param.choices)

@@ -181,3 +181,18 @@ def test_tables_are_plain_json_objects_of_strings():
         data = json.loads((LOCALES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
         assert set(data) == {"messages", "errors"}
         assert all(isinstance(k, str) and isinstance(v, str) for section in data.values() for k, v in section.items())
+
+
+def test_positions_inside_blocks_and_shortcuts_render_in_chinese():
+    """core.blocks names a position "3 › branch 2 › layer 1"; a message about it reads in Chinese order."""
+    assert translate_fragment("Layer 3 › branch 2 › layer 1 (Conv2D)", "zh") == "第 3 层 › 分支 2 › 第 1 层（Conv2D）"
+    assert translate_fragment("Layer 3 › layer 2 › branch 1 › layer 1 (Dense)", "zh") == (
+        "第 3 层 › 第 2 层 › 分支 1 › 第 1 层（Dense）")
+    assert translate_fragment("projection: 16 filters 1×1, stride 2", "zh") == "投影：16 个 1×1 卷积核，步长 2"
+    assert translate_fragment("projection: 16 filters of 1", "zh") == "投影：16 个长度为 1 的卷积核"
+    assert translate_fragment("projection: 64 units", "zh") == "投影：64 个单元"
+    with pytest.raises(UserError) as raised:
+        from core.spec import ProjectSpec
+
+        ProjectSpec.from_dict({"layers": [{"type": "Branches", "branches": [[{"type": "Dense", "units": "x"}], []]}]})
+    assert raised.value.render("zh").startswith("第 1 层 › 分支 1 › 第 1 层（Dense）：units 必须是一个整数")
