@@ -76,7 +76,8 @@ def _layer_choices(rng: random.Random, shape: Shape, keep_rank: bool) -> dict:
              "padding": padding},
             {"type": "Conv2D", "filters": _small(rng), "kernel_size": 3, "padding": "same"},
             {"type": "SeparableConv2D", "filters": _small(rng), "kernel_size": 3, "padding": padding,
-             "depth_multiplier": rng.choice([1, 2])},
+             "strides": rng.choice([1, 2]), "depth_multiplier": rng.choice([1, 2])},
+            {"type": "Dense", "units": _small(rng)},  # per pixel (the report warns; the design is valid)
             {"type": rng.choice(["MaxPooling2D", "AveragePooling2D"]), "pool_size": 2, "padding": padding},
             {"type": rng.choice(["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast"])},
         ]
@@ -143,7 +144,7 @@ class DesignGenerator:
 
     def branches(self, shape: Shape, depth: int, keep_rank: bool) -> tuple[dict, Shape] | None:
         merge = self.rng.choice(["add", "concatenate"])
-        count = self.rng.choice([2, 2, 2, 3, 4])
+        count = self.rng.choice([2, 2, 2, 2, 3, 3, 4, 8])
         branches, outputs = [], []
         for _ in range(count):
             if self.rng.random() < 0.2:
@@ -191,8 +192,20 @@ def random_designs(count: int, seed: int = 21) -> list[tuple[str, list[dict]]]:
     for index in range(count):
         data, leading = STARTS[starts[index % len(starts)]]
         shape = start_shape(leading, dataset(data))
-        designs.append((data, [*leading, *generator.design(shape)]))
+        while True:  # within the weight and memory budgets (a projection of a long flat vector can exceed them)
+            layers = [*leading, *generator.design(shape)]
+            if not over_budget(layers, dataset(data)):
+                break
+        designs.append((data, layers))
     return designs
+
+
+def over_budget(layers: list[dict], data: Any) -> bool:
+    from core.shapes import shape_report
+    from core.spec import ProjectSpec
+
+    errors = shape_report(ProjectSpec.from_dict({"layers": layers}), data).errors
+    return bool(errors) and errors[0].code in ("build.too_many_params", "build.too_much_memory")
 
 
 def start_shape(leading: list[dict], data: Any) -> Shape:
