@@ -166,21 +166,36 @@ class Shortcut:
             return "identity"
         if self.type == "Dense":
             return f"projection: {self.units} units"
-        size = "1×1" if self.type == "Conv2D" else "of 1"  # as the layers' own summaries say it
+        size = "1×1" if self.type == "Conv2D" else "of 1"  # as the layers' rows say it (core.layers.convolution)
         return f"projection: {self.units} filters {size}" + (f", stride {self.strides}" if self.strides > 1 else "")
+
+
+# What takes axes away, by the rank of a residual block's input (a message's fix names it).
+FEWER_AXES = {
+    2: "Flatten, global pooling, Reshape or an LSTM/GRU without return_sequences",
+    3: "Flatten, global pooling or Reshape",
+}
 
 
 def residual_shortcut(in_shape: Shape, out_shape: Shape) -> Shortcut:
     """The shortcut that makes `in_shape` addable to `out_shape`, or LayerProblem."""
     if tuple(in_shape) == tuple(out_shape):
         return Shortcut(None)
-    if len(in_shape) != len(out_shape):
+    if len(out_shape) < len(in_shape):
         raise LayerProblem(
             "build.residual_rank",
             "its layers turn shape {input} into {output}, which cannot be added back to the input: a shortcut can only "
             "change the size of each axis, not the number of axes. Move {flattening} out of the block (after it).",
             input=format_shape(in_shape), output=format_shape(out_shape),
-            flattening="Flatten or global pooling" if len(out_shape) < len(in_shape) else "Reshape",
+            flattening=FEWER_AXES[min(len(in_shape), 3)],
+        )
+    if len(out_shape) > len(in_shape):  # only Reshape adds axes (Embedding is refused inside a block)
+        raise LayerProblem(
+            "build.residual_rank",
+            "its layers turn shape {input} into {output}, which cannot be added back to the input: a shortcut can only "
+            "change the size of each axis, not the number of axes. Move Reshape out of the block (before it), so the "
+            "block works on the reshaped data.",
+            input=format_shape(in_shape), output=format_shape(out_shape),
         )
     kind = {1: "Dense", 2: "Conv1D", 3: "Conv2D"}[len(in_shape)]
     if len(in_shape) == 1:

@@ -25,9 +25,9 @@ def entries_at(layers: list[dict], place: Place) -> list[dict]:
         entry = container[steps.pop(0)]
         if entry["type"] == RESIDUAL:
             container = entry["layers"]
-        elif entry["type"] == BRANCHES:
+        elif entry["type"] == BRANCHES and steps:
             container = entry["branches"][steps.pop(0)]
-        else:
+        else:  # a layer, or a Branches block without the branch's index
             raise ValueError(f"{place} does not name a block's list of layers")
     return container
 

@@ -78,6 +78,18 @@ CORE_FRAGMENTS = (
     "{n} codes → {m} values per code",  # Embedding (an empty input_dim: only the second part)
     "{m} values per code",
     "to [{shape}]",
+    # core.blocks, core.shapes: block and shortcut rows (positions inside blocks: at the end)
+    "1 layer",
+    "{n} layers",
+    "input added back",
+    "{n} branches",
+    "concatenate",
+    "add",
+    "shortcut: {what}",
+    "identity",
+    "the shortcut of layer {n} (Residual)",
+    "Flatten, global pooling, Reshape or an LSTM/GRU without return_sequences",
+    "Flatten, global pooling or Reshape",
     # core.data: tasks, units and file kinds named in messages
     "classification",
     "regression",
@@ -266,9 +278,15 @@ CORE_FRAGMENTS = (
     "validation loss",
     "training loss",
     "the computer ran out of memory — try a smaller batch size or a smaller model",
+    # core.blocks.position_name: a position inside blocks ("3 › branch 2 › layer 1"). Last: any text
+    # with " › layer " matches these, so every pattern that names a position around it comes first
+    "{a} › branch {b}",
+    "{a} › layer {b}",
 )
 _FRAGMENT_SET = frozenset(CORE_FRAGMENTS)
-_FRAGMENT_DEPTH = 3  # "one of a, b or null" nests two patterns; more would be a table mistake
+# "one of a, b or null" nests two patterns; a position two blocks deep ("Layer 1 › branch 2 › layer 1 ›
+# branch 1 › layer 1 (Conv2D)") nests five; more would be a table mistake
+_FRAGMENT_DEPTH = 6
 
 
 def N_(text: str) -> str:

@@ -173,6 +173,12 @@ def _rank_problem(entry: LayerType, walk: _Walk) -> LayerProblem:
 
 def _integer_code_problem(path: tuple[int, ...], params: dict, dataset: Any) -> LayerProblem | None:
     """Embedding reads raw codes: first layer, and data whose kind holds whole-number codes in range."""
+    if len(path) > 1:
+        return LayerProblem(
+            "build.embedding_in_block",
+            "Embedding cannot be inside a block: it reads the raw whole-number codes of the data, so it must be the "
+            "first layer of the design, before any block. Move it out of the block, to position 1.",
+        )
     if tuple(path) != (0,):
         return LayerProblem(
             "build.embedding_not_first",
@@ -312,6 +318,8 @@ def _entry_rows(path: tuple[int, ...], entry: dict, walk: _Walk, dataset: Any, e
                 _block_error(head, problem, path, walk, errors)
             else:
                 head.output_shape = walk.shape
+                if len(walk.shape) == 1 < len(in_shape):  # the branches flattened: a later 2-D layer names the block
+                    walk.flattened_by = (path[0] + 1 if len(path) == 1 else position_name(path, walk.root), entry["type"])
     head.block_params = sum(r.params for r in rows[1:])
     return rows
 
@@ -324,7 +332,10 @@ def _block_error(head: ShapeRow, problem: LayerProblem, path: tuple[int, ...], w
 
 
 def _row_name(row: ShapeRow, root: list) -> str:
-    if len(row.path) > 1 and row.path[-1] != -1:
+    if row.role == "shortcut":  # path: the block's, then -1
+        block = row.path[:-1]
+        return f"the shortcut of layer {position_name(block, root) if len(block) > 1 else block[0] + 1} (Residual)"
+    if len(row.path) > 1:
         return f"layer {position_name(row.path, root)} ({row.type})"
     return f"layer {row.number} ({row.type})" if row.number else row.type
 

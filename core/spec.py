@@ -204,15 +204,16 @@ def _refuse_code_keys(entry: dict, where: str) -> None:
             )
 
 
-def _check_params(entry: dict, params: dict[str, Param], where: str, what: str) -> dict[str, Any]:
-    """Values of `entry` (minus "type") checked against `params`, defaults filled in, catalog order."""
+def _check_params(entry: dict, params: dict[str, Param], where: str, what: str, also: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Values of `entry` (minus "type") checked against `params`, defaults filled in, catalog order.
+    `also`: other keys the object has (a block's "layers" or "branches"), named when a key is unknown."""
     _refuse_code_keys(entry, where)
     for key in entry:
         if key != "type" and key not in params:
             raise UserError(
                 "spec.unknown_key",
                 '{where}: there is no setting "{key}". {what} has: {known}.',
-                where=where, key=str(key)[:40], what=what, known=", ".join(params) or "no settings",
+                where=where, key=str(key)[:40], what=what, known=", ".join([*params, *also]) or "no settings",
             )
     out: dict[str, Any] = {}
     for name, param in params.items():
@@ -245,26 +246,31 @@ def normalize_entries(entries: list, prefix: tuple[int, ...] = (), root: list | 
 
 def normalize_entry(path: tuple[int, ...], entry: Any, root: list) -> dict[str, Any]:
     """One entry at `path` (core.blocks) checked; a position inside a block is named as a path."""
+    position = path[0] + 1 if len(path) == 1 else position_name(path, root)  # as messages name it after "Layer "
     if not is_block(entry):
-        return normalize_layer(path[0] + 1 if len(path) == 1 else position_name(path, root), entry)
-    where = f"Layer {position_name(path, root)} ({entry['type']})"
+        return normalize_layer(position, entry)
+    where = f"Layer {position} ({entry['type']})"
     if enclosing_blocks(path, root) >= MAX_NESTING:
         raise UserError("spec.too_deep_blocks", "{where}: blocks can be nested at most {limit} levels deep. Move this "
-                        "block out of the block around it.", where=where, limit=MAX_NESTING, layer=position_name(path, root))
+                        "block out of the block around it.", where=where, limit=MAX_NESTING, layer=position)
     type_name = entry["type"]
     content = CONTENT_KEY[type_name]
-    settings = _check_params({k: v for k, v in entry.items() if k != content}, {p.name: p for p in BLOCK_PARAMS[type_name]},
-                             where, type_name)
+    try:
+        settings = _check_params({k: v for k, v in entry.items() if k != content},
+                                 {p.name: p for p in BLOCK_PARAMS[type_name]}, where, type_name, also=(content,))
+    except UserError as err:
+        err.params.setdefault("layer", position)  # as for a layer: the designer points at it
+        raise
     inner = entry.get(content, [])
     if type_name == RESIDUAL:
         if not isinstance(inner, list) or not inner:
             raise UserError("spec.empty_block", '{where}: a residual block needs at least one layer in "layers". Add a '
-                            "layer to it, or delete the block.", where=where, layer=position_name(path, root))
+                            "layer to it, or delete the block.", where=where, layer=position)
         return {"type": type_name, **settings, content: normalize_entries(inner, path, root)}
     if not isinstance(inner, list) or not 2 <= len(inner) <= MAX_BRANCHES or not all(isinstance(b, list) for b in inner):
         raise UserError("spec.bad_branches", '{where}: "branches" must be a list of {low} to {high} lists of layers (an '
                         "empty list passes the input through).", where=where, low=2, high=MAX_BRANCHES,
-                        layer=position_name(path, root))
+                        layer=position)
     branches = [normalize_entries(branch, (*path, number), root) for number, branch in enumerate(inner)]
     return {"type": type_name, **settings, content: branches}
 

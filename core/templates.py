@@ -37,8 +37,19 @@ def _template(id: str, name: str, description: str, kind: str, layers: list[dict
     return Template(id, name, description, kind, ProjectSpec.from_dict({"layers": layers, "optimizer": optimizer, "training": training}))
 
 
-def _conv(filters: int) -> dict:
-    return {"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same", "activation": "relu", "kernel_initializer": "he_normal"}
+def _conv(filters: int, strides: int = 1, activation: str = "relu") -> dict:
+    return {"type": "Conv2D", "filters": filters, "kernel_size": 3, "strides": strides, "padding": "same",
+            "activation": activation, "kernel_initializer": "he_normal"}
+
+
+def _dense(units: int, activation: str = "relu") -> dict:
+    return {"type": "Dense", "units": units, "activation": activation, "kernel_initializer": "he_normal", "kernel_l2": 0.0001}
+
+
+def _residual(*layers: dict) -> dict:
+    """A residual block (core.blocks): the layers, plus the block's input added back, then relu. The last
+    layer is linear, so the sum is activated once, as in ResNet."""
+    return {"type": "Residual", "activation": "relu", "layers": list(layers)}
 
 
 POOL = {"type": "MaxPooling2D", "pool_size": 2}
@@ -92,6 +103,20 @@ TEMPLATES: list[Template] = [
         {"epochs": 100, "batch_size": 32, "early_stopping_patience": 15},
     ),
     _template(
+        "table_residual_mlp", "Residual network",
+        "Dense layers in two residual blocks: each block's input is added back to its output (a shortcut), so "
+        "a deeper network still trains easily. For larger tables; on small ones the simpler networks do as well.",
+        "table",
+        [
+            _dense(64),
+            _residual(_dense(64), {"type": "Dropout", "rate": 0.3}, _dense(64, "linear")),
+            _residual(_dense(64), {"type": "Dropout", "rate": 0.3}, _dense(64, "linear")),
+            {"type": "Dropout", "rate": 0.2},
+        ],
+        {"type": "Adam", "learning_rate": 0.003},
+        {"epochs": 100, "batch_size": 32, "early_stopping_patience": 15},
+    ),
+    _template(
         "images_lenet", "LeNet-style CNN",
         "Two convolution + pooling blocks, then Dense: small, fast and strong on small images such as digits.",
         "images",
@@ -139,6 +164,22 @@ TEMPLATES: list[Template] = [
         "images",
         [{"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"}, {"type": "Dropout", "rate": 0.2}],
         {"type": "Adam", "learning_rate": 0.001},
+        {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
+    ),
+    _template(
+        "images_resnet_small", "Small ResNet",
+        "A convolution, then two residual blocks (two convolutions each, with the block's input added back); the "
+        "second halves the image and doubles the filters, its shortcut a 1×1 convolution. Then global average "
+        "pooling. The shortcuts let deeper CNNs train well.",
+        "images",
+        [
+            _conv(32),
+            _residual(_conv(32), _conv(32, activation="linear")),
+            _residual(_conv(64, strides=2), _conv(64, activation="linear")),
+            {"type": "GlobalAveragePooling2D"},
+            {"type": "Dropout", "rate": 0.2},
+        ],
+        {"type": "Adam", "learning_rate": 0.003},
         {"epochs": 30, "batch_size": 32, "early_stopping_patience": 6},
     ),
 ]

@@ -27,6 +27,31 @@ def digit_codes() -> Dataset:
     )
 
 
+@lru_cache(maxsize=None)
+def iris_with_categories() -> Dataset:
+    """iris with a text column and a whole-number code column: the model one-hot encodes them itself."""
+    import tempfile
+    from pathlib import Path
+
+    from core.data import load_data
+    from tests.datafiles import sklearn_frame
+
+    frame = sklearn_frame("iris")
+    rng = np.random.default_rng(0)
+    frame.insert(0, "colour", rng.choice(["red", "green", "blue"], len(frame)))
+    frame.insert(1, "grade", rng.integers(1, 6, len(frame)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "iris_categories.csv"
+        frame.to_csv(path, index=False)
+        return load_data(path)
+
+
+def dataset(name: str) -> Dataset:
+    """A sample by name, or one of the datasets above ("digit_codes", "iris_categories")."""
+    made = {"digit_codes": digit_codes, "iris_categories": iris_with_categories}
+    return made[name]() if name in made else sample(name)
+
+
 def assert_report_matches_model(report, model) -> None:
     """Every row's output shape and parameter count equal what Keras built, and so do the totals."""
 
@@ -77,25 +102,43 @@ def _output_dense(model, row) -> str:
     return next(name for name in ("output_standardised", "output_change") if name in names)
 
 
-def _assert_first_layer_reads(report, row, model) -> None:
-    """The trained network's first hidden layer takes what the preprocessing row gives (token ids,
-    or the multi-hot vector), and that preprocessing has no weights."""
-    from core.build import layer_name
+def _input_readers(report) -> list:
+    """The hidden-layer rows that read the preprocessed input itself: the first entry of the design,
+    and inside a leading block the first entry of its layers or of each branch (core.blocks)."""
+    by_path = {row.path: row for row in report.rows if row.path}
+    readers, paths = [], [(0,)]
+    while paths:
+        path = paths.pop(0)
+        row = by_path.get(path)
+        if row is None:
+            continue
+        if row.role == "layer":
+            readers.append(row)
+        elif row.type == "Residual":
+            paths.append((*path, 0))
+        else:  # Branches: the first entry of every branch (an empty branch passes the input on)
+            paths += [(*path, branch, 0) for branch in range(8)]
+    return readers
 
-    first = next(r for r in report.rows if r.role == "layer")
-    layer = model.get_layer(layer_name(first.number, first.type))
-    assert tuple(layer.input.shape[1:]) == row.output_shape and row.params == 0
+
+def _assert_first_layer_reads(report, row, model) -> None:
+    """The trained network's first hidden layers take what the preprocessing row gives (token ids,
+    or the multi-hot vector), and that preprocessing has no weights."""
+    for first in _input_readers(report):
+        layer = model.get_layer(_keras_layer_of(first))
+        assert tuple(layer.input.shape[1:]) == row.output_shape, f"{first.label} reads the input"
+    assert row.params == 0
 
 
 def _assert_encoded_inputs(report, row, model) -> None:
-    """A table with categories: the first hidden layer reads the one-hot-widened input, and
+    """A table with categories: the first hidden layers read the one-hot-widened input, and
     the preprocessing's only weights are the Normalization's (mean, variance, count)."""
-    from core.build import layer_name
-
-    following = next((r for r in report.rows if r.role in ("layer", "output")), None)
-    first = model.get_layer(layer_name(following.number, following.type)) if following.role == "layer" else None
-    if first is not None:
-        assert tuple(first.input.shape[1:]) == row.output_shape, "width after one-hot"
+    readers = _input_readers(report)
+    if not readers and next(r for r in report.rows if r.role in ("layer", "block", "output")).role == "output":
+        readers = [r for r in report.rows if r.role == "output"]
+    for first in readers:
+        name = _output_dense(model, first) if first.role == "output" else _keras_layer_of(first)
+        assert tuple(model.get_layer(name).input.shape[1:]) == row.output_shape, "width after one-hot"
     names = {layer.name for layer in model.layers}
     params = model.get_layer("normalization").count_params() if "normalization" in names else 0
     assert params == row.params and row.trainable_params == 0

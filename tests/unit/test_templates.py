@@ -147,3 +147,39 @@ def test_small_images_keep_the_lenet_default():
     assert "images_cnn_large" not in {t.id for t in templates_for(digits)}  # four poolings do not fit 8×8
     at_32 = templates_for(_digits_scaled(4))  # 32 px: still "small", LeNet stays first but the CNN is offered
     assert at_32[0].id == "images_lenet" and "images_cnn_large" in {t.id for t in at_32}
+
+
+def _score_after_training(template_id: str, data: str, tmp_path) -> float:
+    """Train a template with its own settings as the app does (core.training: the seed, early stopping,
+    the best epoch's weights kept), then its test accuracy or R²."""
+    from core.training.trainer import train_in_process
+
+    dataset = sample(data)
+    result = train_in_process(template(template_id).fresh_spec(dataset.task), dataset, tmp_path / data)
+    predictions = result.model.predict(dataset.x_test, verbose=0)
+    assert np.isfinite(predictions).all()
+    if dataset.task == "classification":
+        return float((predictions.argmax(axis=1) == dataset.y_test).mean())
+    y = dataset.y_test
+    return 1 - float(((y - predictions.ravel()) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def test_the_small_resnet_reaches_98_percent_on_the_digits(tmp_path):
+    # Measured 0.993 with the template's seed 42 (20 s here); 0.993, 0.993 and 0.989 with seeds 1, 7, 123.
+    assert _score_after_training("images_resnet_small", "digits", tmp_path) >= 0.98
+
+
+@pytest.mark.parametrize(("data", "threshold"), [("wine", 0.9), ("diabetes", 0.3)])
+def test_the_residual_network_trains_well_on_tables(data, threshold, tmp_path):
+    # Measured with seed 42: wine 0.963 accuracy, diabetes R² 0.42 (the small network: 0.93, 0.46)
+    assert _score_after_training("table_residual_mlp", data, tmp_path) >= threshold
+
+
+def test_the_block_templates_have_their_shortcuts():
+    digits = shape_report(template("images_resnet_small").spec, sample("digits"))
+    shortcuts = [(row.label, row.settings) for row in digits.rows if row.role == "shortcut"]
+    assert shortcuts == [("3.s", "projection: 64 filters 1×1, stride 2")]  # block 2 keeps the shape: identity
+    assert digits.total_params < 100_000
+    wine = shape_report(template("table_residual_mlp").spec, sample("wine"))
+    assert [row.type for row in wine.rows if row.role == "block"] == ["Residual", "Residual"]
+    assert not [row for row in wine.rows if row.role == "shortcut"]
