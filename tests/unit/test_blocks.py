@@ -286,7 +286,7 @@ def test_the_parameter_budget_names_a_shortcut_or_an_inner_layer():
     inner = [{"type": BRANCHES, "branches": [[], [_conv(64)]]}, FLAT]
     report = shape_report(_spec(inner), sample("digits"), max_params=300)
     assert "The biggest layer is layer 1 › branch 2 › layer 1 (Conv2D) with 640 parameters" in str(report.errors[0])
-    assert "第 1 › 分支 2 › 第 1 个 层（Conv2D）" in report.errors[0].render("zh")
+    assert "第 1 层 › 分支 2 › 第 1 层（Conv2D）" in report.errors[0].render("zh")
 
 
 def test_block_rows_render_in_chinese():
