@@ -94,6 +94,31 @@ def test_the_script_builds_the_same_network_as_layerlab(template_id, tmp_path):
     assert scripted.output_shape == built.output_shape
 
 
+def test_the_script_writes_blocks_as_functional_code_that_builds_the_same_network():
+    """Residual blocks (identity and projected shortcuts), branches merged both ways, a block in a block."""
+    dataset = sample("digits")
+    conv = {"type": "Conv2D", "padding": "same"}
+    spec = ProjectSpec.from_dict({"layers": [
+        {**conv, "filters": 8},
+        {"type": "Residual", "layers": [{**conv, "filters": 16}, {"type": "Branches", "branches": [
+            [{**conv, "filters": 4}], []]}]},
+        {"type": "MaxPooling2D"},
+        {"type": "Residual", "layers": [{**conv, "filters": 8, "strides": 2}]},
+        {"type": "Flatten"},
+        {"type": "Branches", "merge": "add", "branches": [[{"type": "Dense", "units": 10}], [{"type": "Dense", "units": 10}]]},
+    ]})
+    source = training_script(spec, dataset)
+    assert "def shortcut(" in source and "keras.layers.Concatenate(axis=-1" in source and "# block 2:" in source
+    scripted = _script_namespace(source)["build_model"](dataset.x_train.astype("float32"), dataset.y_train)
+    built = build_model(spec, dataset)
+    assert [(layer.name, layer.count_params()) for layer in scripted.layers] == [
+        (layer.name, layer.count_params()) for layer in built.layers]
+    scripted.set_weights(built.get_weights())
+    x = dataset.x_test[:8].astype("float32")
+    assert np.allclose(scripted.predict(x, verbose=0), built.predict(x, verbose=0), atol=1e-6)
+    assert "def shortcut(" not in training_script(template("images_lenet").fresh_spec(dataset.task), dataset)
+
+
 def test_regularisation_appears_as_keras_regularizers():
     dataset = sample("iris")
     source = training_script(template("table_mlp_regularised").fresh_spec("classification"), dataset)
