@@ -31,7 +31,7 @@ from components.layer_form import param_inputs
 from components.state.workspace import Workspace, get_workspace
 from core import design_edits, templates
 from core.blocks import (
-    BLOCK_HELP, BLOCK_PARAMS, BLOCK_TYPES, BRANCHES, CONTENT_KEY, MAX_BRANCHES, MAX_NESTING, RESIDUAL, is_block,
+    BLOCK_HELP, BLOCK_PARAMS, BLOCK_TYPES, BRANCHES, MAX_BRANCHES, MAX_NESTING, RESIDUAL, is_block,
     path_label, position_name, walk,
 )
 from core.catalog import LAYERS, Shape, format_shape, layers_for

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from components.i18n import t
 from components.state.workspace import Workspace
+from core.blocks import is_block, walk
 from core.sources import sample_name
 
 
@@ -52,8 +53,8 @@ def _design_step(ws: Workspace) -> Step:
     if report is None:
         detail = t("no design yet")
     elif report.ok:
-        detail = t("1 layer, ready to train") if len(ws.spec.layers) == 1 else t(
-            "{n} layers, ready to train", n=len(ws.spec.layers))
+        count = sum(1 for _, entry in walk(ws.spec.layers) if not is_block(entry))  # the layers inside blocks too
+        detail = t("1 layer, ready to train") if count == 1 else t("{n} layers, ready to train", n=count)
     else:
         detail = t("1 problem to fix") if len(report.errors) == 1 else t("{n} problems to fix", n=len(report.errors))
     return Step("design", t("Design"), "pages/design.py", bool(report and report.ok), detail)

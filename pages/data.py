@@ -284,7 +284,6 @@ def offer_text_model(ws: Workspace) -> None:
 
 def offer_forecast(ws: Workspace) -> None:
     """A table with a date column: offer to forecast one of its series instead (the series kind)."""
-    dataset = ws.dataset
     column = computed_date_column(ws)
     if column is None:
         return
