@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Callable
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -258,14 +258,7 @@ def _block_form(ws: Workspace, place: Place, index: int, label: str, sig: str) -
         values = param_inputs(BLOCK_PARAMS[type_name], block, key_prefix=f"edit.{label}.{sig}", columns=1)
         saved = st.form_submit_button(t("Save changes"), type="primary", key=f"layer_save_{label}")
     if saved:
-        edited = design_edits.replace_layer(ws.spec, index, {**block, **values}, place)
-        try:
-            normalize_entries(edited.layers)
-        except UserError as err:
-            show_error(err)
-            return
-        ws.spec = edited
-        st.rerun()
+        _keep_if_valid(ws, design_edits.replace_layer(ws.spec, index, {**block, **values}, place))
 
 
 def _reads_codes_automatically(layer: dict) -> bool:
@@ -558,14 +551,7 @@ def add_block_panel(ws: Workspace, report: ShapeReport, place: Place = ()) -> No
     if added:
         fallback = input_shape_at(report, ws.spec.layers, (), 1)  # what the data gives, if the place's shape is unknown
         block = new_block_entry(kind, values, input_shape_at(report, ws.spec.layers, place, position), fallback)
-        edited = design_edits.insert_layer(ws.spec, position, block, place)
-        try:
-            normalize_entries(edited.layers)
-        except UserError as err:
-            show_error(err)
-            return
-        ws.spec = edited
-        st.rerun()
+        _keep_if_valid(ws, design_edits.insert_layer(ws.spec, position, block, place))
 
 
 # ---- totals ---------------------------------------------------------------------------------
@@ -579,3 +565,14 @@ def totals(ws: Workspace, report: ShapeReport) -> None:
     cols[3].metric(t("Status"), t("ready") if report.ok else t("{n} to fix", n=len(report.errors)))
     errors, warnings = general_notices(report)
     _show_notices(errors, warnings)
+
+
+def _keep_if_valid(ws: Workspace, edited: Any) -> None:
+    """Make `edited` the design and redraw, or show why it cannot be (the design stays as it was)."""
+    try:
+        normalize_entries(edited.layers)
+    except UserError as err:
+        show_error(err)
+        return
+    ws.spec = edited
+    st.rerun()
