@@ -326,8 +326,9 @@ def project(**changes) -> bytes:
 MARKER = Path("/tmp/layerlab-project-code-ran")
 PROJECTS = [
     ("malformed.json", b'{"layers": [ {"type": "Dense", ', "The project file is not valid JSON (line 1, column 32"),
-    ("deep.json", b"[" * 50 + b"]" * 50, "The project file is nested 50 levels deep; a LayerLab project needs at most 8."),
-    ("deep_object.json", project(optimizer={"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}), "nested 9 levels deep"),
+    ("deep.json", b"[" * 50 + b"]" * 50, "The project file is nested 50 levels deep; a LayerLab project needs at most 14."),
+    ("deep_object.json", project(optimizer={"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": {
+        "m": {"n": 1}}}}}}}}}}}}}}), "nested 15 levels deep"),
     ("nan.json", b'{"format": "layerlab/1", "layers": [{"type": "Dropout", "rate": NaN}]}', "NaN is not a number JSON allows"),
     ("binary.json", bytes(range(256)) * 4, "The project file is not UTF-8 text."),
     ("big.json", b'{"layers": [' + b'{"type": "Dense", "units": 8},' * 10_000 + b"{}]}", "a LayerLab project is at most 256 KB"),
