@@ -201,8 +201,14 @@ def _layers_named_in(text: str) -> str:
     types = {name.lower(): name for name in LAYERS}
     found: dict[str, str] = {}
     for name in re.findall(r'fused\["\w+:", "[^"/]+/([^"/]+)/', text):
-        match = re.fullmatch(r"layer_(\d+)_([a-z0-9]+?)(?:_\d+)?", name)
-        found[name] = f"layer {match.group(1)} ({types.get(match.group(2), match.group(2))})" if match else f"layer '{name}'"
+        # "layer_3_conv2d", or inside blocks "layer_3_b2_1_conv2d" (core.blocks.keras_name): layer 3 › branch 2 › layer 1
+        match = re.fullmatch(r"layer_(\d+(?:_b?\d+)*)_([a-z0-9]+?)(?:_\d+)?", name)
+        if match:
+            position = re.sub(r"_b(\d+)", r" › branch \1", match.group(1))
+            position = re.sub(r"_(\d+)", r" › layer \1", position)
+            found[name] = f"layer {position} ({types.get(match.group(2), match.group(2))})"
+        else:
+            found[name] = f"layer '{name}'"
     return f" (used by {', '.join(sorted(set(found.values())))})" if found else ""
 
 

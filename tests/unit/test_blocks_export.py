@@ -110,3 +110,10 @@ def test_tflite_files_of_models_with_blocks_run_in_litert_like_keras(name):
         assert row["error"] is None, (variant, row["error"])
         assert row["max_abs_diff"] <= TOLERANCE[variant], (variant, row["max_abs_diff"])
         assert row["accuracy"] >= keras_accuracy - 0.05, (variant, row["accuracy"], keras_accuracy)
+
+
+def test_a_conversion_error_names_the_position_inside_a_block():
+    from core.export import _layers_named_in
+
+    text = 'fused["Op:", "model/layer_2_lstm_1/while"] fused["Op:", "model/layer_3_b2_1_conv2d/x"]'
+    assert _layers_named_in(text) == " (used by layer 2 (LSTM), layer 3 › branch 2 › layer 1 (Conv2D))"
