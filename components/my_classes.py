@@ -1,11 +1,12 @@
-"""The Data page's "Make my own image classes": name classes, add pictures from files or the camera,
-see them and their counts, make them the dataset (as an uploaded zip of class folders would be) or
-download them as that zip. The pictures live in the session's Workspace (components/state/my_classes.py).
+"""The Data page's "Make my own image classes": name classes, add pictures from files or the camera
+(or type texts, one example per line), see them and their counts, make them the dataset (as an
+uploaded zip of class folders, or a CSV with a text column, would be) or download them as a zip of
+class folders. They live in the session's Workspace (components/state/my_classes.py).
 
-Keys: `new_class_name`, `add_class`; per class i (in the order added) `class_files_i` (file
-uploader), `class_camera_on_i` (shows the camera), `class_camera_i` (camera input),
-`class_name_i` / `class_rename_i` / `class_remove_i`; `delete_picture_<id>` per thumbnail;
-`use_my_classes`, `download_my_classes`.
+Keys: `my_classes_kind` (pictures or texts), `new_class_name`, `add_class`; per class i (in the order
+added) `class_files_i` (file uploader), `class_camera_on_i` (shows the camera), `class_camera_i`
+(camera input), `class_texts_i` (text area), `class_name_i` / `class_rename_i` / `class_remove_i`;
+`delete_picture_<id>` per thumbnail; `use_my_classes`, `download_my_classes`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from components.i18n import error_text, show_error, t
-from components.state.my_classes import DATASET_NAME, MIN_CLASSES, MIN_PICTURES_PER_CLASS, MyClasses
+from components.state.my_classes import DATASET_NAME, IMAGES, MIN_CLASSES, MIN_PICTURES_PER_CLASS, TEXTS, MyClasses
 from components.state.workspace import Workspace
 from core.errors import UserError
 
@@ -31,9 +32,20 @@ def my_classes_section(ws: Workspace, use_dataset: Callable[..., None]) -> None:
     mine = ws.my_classes
     with st.container(border=True, key="my_classes"):
         st.subheader(t("Make my own image classes"))
-        st.caption(t("No zip needed: name a class, then add its pictures from files or with the camera (a phone's "
-                     "browser works too). Each class needs at least {n} pictures to train, and you need at least "
-                     "{k} classes; more pictures make a better model.", n=MIN_PICTURES_PER_CLASS, k=MIN_CLASSES))
+        kinds = {IMAGES: t("pictures"), TEXTS: t("texts")}
+        if "my_classes_kind" not in st.session_state:
+            st.session_state["my_classes_kind"] = mine.kind
+        mine.kind = st.radio(t("The classes hold"), list(kinds), format_func=kinds.get, key="my_classes_kind",
+                             horizontal=True)
+        if mine.kind == TEXTS:
+            st.caption(t("No file needed: name a class, then type or paste its examples, one per line. Each class "
+                         "needs at least {n} examples to train, and you need at least {k} classes; more examples "
+                         "make a better model.", n=MIN_PICTURES_PER_CLASS, k=MIN_CLASSES))
+        else:
+            st.caption(t("No zip needed: name a class, then add its pictures from files or with the camera (a "
+                         "phone's browser works too). Each class needs at least {n} pictures to train, and you need "
+                         "at least {k} classes; more pictures make a better model.", n=MIN_PICTURES_PER_CLASS,
+                         k=MIN_CLASSES))
         _new_class(ws)
         for index in range(len(mine.classes)):
             _class_box(ws, index)
@@ -62,23 +74,29 @@ def _new_class(ws: Workspace) -> None:
 
 def _forget_class_widgets() -> None:
     """After a class is removed the others move up one place: their name fields start from the classes again."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("class_name_")]:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("class_name_", "class_texts_"))]:
         del st.session_state[key]
 
 
 def _class_box(ws: Workspace, index: int) -> None:
     mine = ws.my_classes
     made = mine.classes[index]
-    n = len(made.pictures)
+    n = mine.count(index, mine.kind)
     with st.container(border=True):
         head, tools = st.columns([3, 2], vertical_alignment="center")
-        if n >= MIN_PICTURES_PER_CLASS:
+        if mine.kind == TEXTS:
+            count = (t("{n} examples: enough to train (more is better)", n=n) if n >= MIN_PICTURES_PER_CLASS
+                     else t("{n} of at least {minimum} examples", n=n, minimum=MIN_PICTURES_PER_CLASS))
+        elif n >= MIN_PICTURES_PER_CLASS:
             count = t("{n} pictures: enough to train (more is better)", n=n)
         else:
             count = t("{n} of at least {minimum} pictures", n=n, minimum=MIN_PICTURES_PER_CLASS)
         head.markdown(f"**{made.name}** · {count}")
         with tools.popover(t("Rename or remove"), icon=":material/edit:"):
             _rename_or_remove(ws, index)
+        if mine.kind == TEXTS:
+            _texts(mine, index)
+            return
         left, right = st.columns(2)
         with left:
             files = st.file_uploader(t("Pictures of {name}", name=made.name), type=PICTURE_TYPES,
@@ -110,6 +128,19 @@ def _add_new(mine: MyClasses, index: int, uploads: list[tuple[str, str, Any]]) -
             notes.append(error_text(err))
     st.session_state[NOTES_KEY] = notes
     st.rerun()  # the counts above were drawn before these pictures
+
+
+def _texts(mine: MyClasses, index: int) -> None:
+    made = mine.classes[index]
+    key = f"class_texts_{index}"
+    if key not in st.session_state:  # Streamlit drops widget values on page switches: the workspace keeps them
+        st.session_state[key] = made.texts
+    texts = st.text_area(t("Examples of {name}, one per line", name=made.name), key=key, height=150,
+                         placeholder=t("Type or paste one example per line."))
+    try:
+        mine.set_texts(index, texts)
+    except UserError as err:
+        show_error(err)
 
 
 def _rename_or_remove(ws: Workspace, index: int) -> None:
@@ -152,29 +183,40 @@ def _thumbnails(mine: MyClasses, index: int) -> None:
 
 def _finish(ws: Workspace, use_dataset: Callable[..., None]) -> None:
     mine = ws.my_classes
+    kind = mine.kind
     problems = []
     if len(mine.classes) < MIN_CLASSES:
         problems.append(t("Make at least {n} classes.", n=MIN_CLASSES))
-    short = mine.short_classes()
-    if short:
+    short = mine.short_classes(mine.kind)
+    if short and mine.kind == TEXTS:
+        problems.append(t("Each class needs at least {n} examples: {classes}.", n=MIN_PICTURES_PER_CLASS,
+                          classes=", ".join(short)))
+    elif short:
         problems.append(t("Each class needs at least {n} pictures: {classes}.", n=MIN_PICTURES_PER_CLASS,
                           classes=", ".join(short)))
     left, right = st.columns(2)
     clicked = left.button(t("Use my classes as the data"), key="use_my_classes", type="primary",
                           icon=":material/check:", disabled=bool(problems), width="stretch")
     right.download_button(
-        t("Download my classes (zip)"), data=mine.zip_bytes, file_name=f"{DATASET_NAME}.zip",
+        t("Download my classes (zip)"), data=lambda: mine.zip_bytes(kind), file_name=f"{DATASET_NAME}.zip",
         mime="application/zip", key="download_my_classes", on_click="ignore", icon=":material/download:",
-        disabled=mine.n_pictures == 0, width="stretch",
+        disabled=not any(mine.count(i, kind) for i in range(len(mine.classes))), width="stretch",
         help=t("A zip with one folder per class: keep your pictures, or upload the zip again later."),
     )
     for problem in problems:
         st.caption(problem)
-    if clicked:
-        try:
+    if not clicked:
+        return
+    raw = None
+    try:
+        if kind == TEXTS:
+            with st.spinner(t("Making the dataset from your texts…")):
+                raw = mine.text_table()
+                dataset = mine.text_dataset(raw)
+        else:
             with st.spinner(t("Making the dataset from your pictures…")):
                 dataset = mine.image_dataset()
-        except UserError as err:
-            show_error(err)
-            return
-        use_dataset(ws, dataset, DATASET_NAME)
+    except UserError as err:
+        show_error(err)
+        return
+    use_dataset(ws, dataset, DATASET_NAME, raw)  # texts keep their table: the text settings prepare it again

@@ -1,8 +1,11 @@
 """The classes a user makes on the Data page ("Make my own image classes"): pictures from files or
-the camera, kept in the session's Workspace (never shared) and bounded by the upload limits.
+the camera, or examples typed one per line, kept in the session's Workspace (never shared) and
+bounded by the upload limits.
 
-Draws nothing; components/my_classes.py draws it. The classes become a dataset through the same
-path as an uploaded zip of class folders (`archive_files` -> core.data.images.build_image_dataset).
+Draws nothing; components/my_classes.py draws it. Pictures become a dataset through the same
+path as an uploaded zip of class folders (`archive_files` -> core.data.images.build_image_dataset),
+texts through the path of a CSV with a text column (`text_table` -> core.data.tables.prepare_table
+with data_kind="text").
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ MIN_CLASSES = 2
 MAX_NAME_LENGTH = 60
 THUMBNAIL_SIDE = 96
 DATASET_NAME = "my_classes"  # the dataset's name and source, and the downloaded zip's stem
+IMAGES, TEXTS = "images", "texts"  # what the classes hold (the user's choice)
+TEXT_COLUMN, LABEL_COLUMN = "text", "label"
 
 
 @dataclass
@@ -35,6 +40,11 @@ class Picture:
 class MyClass:
     name: str
     pictures: list[Picture] = field(default_factory=list)
+    texts: str = ""  # examples typed or pasted, one per line
+
+    @property
+    def examples(self) -> list[str]:
+        return [line.strip() for line in self.texts.splitlines() if line.strip()]
 
 
 @dataclass
@@ -42,6 +52,7 @@ class MyClasses:
     classes: list[MyClass] = field(default_factory=list)
     seen_files: set = field(default_factory=set)  # uploader/camera file ids already added (Streamlit hands them back)
     next_id: int = 0
+    kind: str = IMAGES  # what the classes hold: IMAGES or TEXTS
 
     # ------------------------------------------------------------ classes
     def add_class(self, name: str) -> MyClass:
@@ -123,12 +134,47 @@ class MyClasses:
         return candidate
 
     # ------------------------------------------------------------ ready to train, and the dataset
-    def short_classes(self) -> list[str]:
-        """The classes with fewer pictures than MIN_PICTURES_PER_CLASS."""
-        return [c.name for c in self.classes if len(c.pictures) < MIN_PICTURES_PER_CLASS]
+    def count(self, index: int, kind: str = IMAGES) -> int:
+        made = self.classes[index]
+        return len(made.examples) if kind == TEXTS else len(made.pictures)
 
-    def ready(self) -> bool:
-        return len(self.classes) >= MIN_CLASSES and not self.short_classes()
+    def short_classes(self, kind: str = IMAGES) -> list[str]:
+        """The classes with fewer pictures (or texts) than MIN_PICTURES_PER_CLASS."""
+        return [c.name for i, c in enumerate(self.classes) if self.count(i, kind) < MIN_PICTURES_PER_CLASS]
+
+    def ready(self, kind: str = IMAGES) -> bool:
+        return len(self.classes) >= MIN_CLASSES and not self.short_classes(kind)
+
+    def set_texts(self, index: int, texts: str) -> None:
+        """A class's typed examples; refused past the upload cap on bytes (all classes' texts together)."""
+        limits = current_limits()
+        others = sum(len(c.texts.encode()) for i, c in enumerate(self.classes) if i != index)
+        if others + len(texts.encode()) > limits.upload_bytes:
+            from core.sizes import human_size
+
+            raise UserError("my_classes.too_much_text",
+                            "The texts of '{name}' were not kept: all your texts together would take more than "
+                            "{size}, the most this server allows for one upload.",
+                            name=self.classes[index].name, size=human_size(limits.upload_bytes))
+        self.classes[index].texts = texts
+
+    def text_table(self):
+        """The examples as a table (a text column and a label column), as a CSV with a text column is read."""
+        import pandas as pd
+
+        from core.data.csv_reader import RawTable
+
+        rows = [(text, c.name) for c in self.classes for text in c.examples]
+        frame = pd.DataFrame(rows, columns=[TEXT_COLUMN, LABEL_COLUMN])
+        return RawTable(name=DATASET_NAME, frame=frame, encoding="utf-8", delimiter=",", decimal=".",
+                        n_bytes=sum(len(text.encode()) for text, _ in rows))
+
+    def text_dataset(self, raw=None, seed: int = 42):
+        from core.data.tables import prepare_table
+
+        raw = raw if raw is not None else self.text_table()
+        return prepare_table(raw, target=LABEL_COLUMN, task="classification", seed=seed, data_kind="text",
+                             text_column=TEXT_COLUMN)
 
     def archive_files(self):
         """The pictures as if unzipped from an upload: `class name/file name`."""
@@ -141,13 +187,19 @@ class MyClasses:
 
         return build_image_dataset(DATASET_NAME, self.archive_files(), seed=seed)
 
-    def zip_bytes(self) -> bytes:
-        """A zip of class folders (pictures are stored: they are compressed already), loadable as an upload."""
+    def zip_bytes(self, kind: str = IMAGES) -> bytes:
+        """A zip of class folders, loadable as an upload: the pictures (stored: they are compressed
+        already), or one .txt file per typed example."""
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for made in self.classes:
+                if kind == TEXTS:
+                    for number, text in enumerate(made.examples, start=1):
+                        archive.writestr(f"{DATASET_NAME}/{made.name}/{number:04d}.txt", text.encode())
+                    continue
                 for picture in made.pictures:
-                    archive.writestr(f"{DATASET_NAME}/{made.name}/{picture.name}", picture.data)
+                    archive.writestr(f"{DATASET_NAME}/{made.name}/{picture.name}", picture.data,
+                                     compress_type=zipfile.ZIP_STORED)
         return buffer.getvalue()
 
 

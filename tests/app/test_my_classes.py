@@ -149,3 +149,32 @@ def test_the_section_with_classes_and_the_camera_is_all_chinese():
     at.camera_input(key="class_camera_0").set_value(("image.jpg", picture(COLOURS["apples"], 7, "JPEG"), "image/jpeg")).run()
     assert len(ws.my_classes.classes[0].pictures) == 4 and made.name == "sky"
     assert_all_chinese(at, ws, frozenset(COLOURS) | {"Clear", "photo"})
+    at.radio(key="my_classes_kind").set_value("texts").run()
+    assert not exceptions(at)
+    assert_all_chinese(at, ws, frozenset(COLOURS))
+
+
+def test_texts_typed_per_class_become_a_text_dataset_like_a_csv_with_a_text_column(app):
+    from core import data as core_data
+
+    at = open_page(app, DATA)
+    at.radio(key="my_classes_kind").set_value("texts").run()
+    lines = {"weather": [f"it will rain {i} mm tomorrow, take an umbrella" for i in range(10)],
+             "sport": [f"the team scored {i} goals in the second half" for i in range(10)]}
+    for index, (name, examples) in enumerate(lines.items()):
+        add_class(at, name)
+        at.text_area(key=f"class_texts_{index}").set_value("\n".join(examples[:-1]) + "\n\n").run()
+    assert at.button(key="use_my_classes").disabled  # 9 examples each
+    assert "9 of at least 10 examples" in " ".join(m.value for m in at.markdown)
+    for index, examples in enumerate(lines.values()):
+        at.text_area(key=f"class_texts_{index}").set_value("\n".join(examples)).run()
+    at.button(key="use_my_classes").click().run()
+    assert not exceptions(at) and not errors(at)
+    ws = at.session_state["workspace"]
+    assert ws.dataset.kind == "text" and ws.dataset.classes == ["sport", "weather"] and ws.dataset.n_rows == 20
+    assert at.selectbox(key="target_column").value == "label"  # the table's settings, as after a CSV
+    at.switch_page("pages/design.py").run()
+    at.switch_page(DATA).run()  # the typed texts come back after a page switch
+    assert at.text_area(key="class_texts_0").value == "\n".join(lines["weather"])
+    again = core_data.load_zip(ws.my_classes.zip_bytes("texts"), "my_classes.zip")
+    assert again.kind == "text" and again.classes == ["sport", "weather"] and again.n_rows == 20
