@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.e2e.conftest import _keep_failure_artifacts, _test_failed
 from uidriver import chromium, flows
 from uidriver.ui import assert_no_traceback, go_to, open_app, press, wait_idle, widget
 
@@ -47,7 +49,8 @@ def red_video(path: Path, frames: int = 30) -> Path:
 
 
 @pytest.fixture
-def camera_page(browser: Browser, app_url: str, tmp_path: Path) -> Iterator[Page]:
+def camera_page(request: pytest.FixtureRequest, browser: Browser, app_url: str, server_log: Path,
+                tmp_path: Path) -> Iterator[Page]:
     """A user whose browser has a camera that films red noise (a browser of its own: the flags are per launch)."""
     video = red_video(tmp_path / "red.y4m")
     with_camera = browser.browser_type.launch(
@@ -61,6 +64,8 @@ def camera_page(browser: Browser, app_url: str, tmp_path: Path) -> Iterator[Page
     open_app(page, app_url)
     try:
         yield page
+        if _test_failed(request.node):
+            _keep_failure_artifacts(request.node.name, [page], server_log)
     finally:
         context.close()
         with_camera.close()
@@ -82,11 +87,19 @@ def drop_files(page: Page, key: str, paths: list[str]) -> None:
 
 
 def take_photo(page: Page, box) -> None:
-    """Press Take Photo, wait for the picture to be used, then clear the camera for the next one."""
+    """Press Take Photo, wait for the picture to be used (the camera then offers Clear photo). A press
+    before the video's first frame has arrived takes nothing (the page stays as it was): press again."""
     take = box.get_by_role("button", name="Take Photo")
-    expect(take).to_be_enabled(timeout=30_000)  # the stream is live
-    take.click()
     clear = box.get_by_role("button", name="Clear photo")
+    expect(take).to_be_enabled(timeout=30_000)  # the stream is live
+    for _ in range(10):
+        if clear.is_visible():
+            break
+        try:
+            take.click(timeout=2_000)
+            expect(clear).to_be_visible(timeout=3_000)
+        except (AssertionError, PlaywrightTimeoutError):  # nothing taken yet, or the upload is still on its way
+            continue
     expect(clear).to_be_visible()
     wait_idle(page)
 
