@@ -123,9 +123,12 @@ def _add_new(mine: MyClasses, index: int, uploads: list[tuple[str, str, Any]]) -
     for file_id, name, upload in fresh:
         mine.seen_files.add(file_id)
         try:
-            mine.add_picture(index, name, upload.getvalue())
+            added = mine.add_picture(index, name, upload.getvalue())
         except UserError as err:
             notes.append(error_text(err))
+            continue
+        if added is None:
+            notes.append(t("'{file}' was not added: the same picture is already in this class.", file=name))
     st.session_state[NOTES_KEY] = notes
     st.rerun()  # the counts above were drawn before these pictures
 

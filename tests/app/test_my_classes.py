@@ -105,6 +105,9 @@ def test_camera_shots_add_one_picture_each_and_files_are_added_once(app):
     assert any("notes.png" in w.value for w in at.warning)
     at.run()
     assert len(ws.my_classes.classes[0].pictures) == 4
+    at.file_uploader(key="class_files_0").set_value(files_of("apples", 1)).run()  # a new upload of the same file
+    assert len(ws.my_classes.classes[0].pictures) == 4
+    assert any("already in this class" in w.value for w in at.warning)
     first = ws.my_classes.classes[0].pictures[0].id
     at.button(key=f"delete_picture_{first}").click().run()
     assert len(ws.my_classes.classes[0].pictures) == 3 and not exceptions(at)
