@@ -9,6 +9,7 @@ from streamlit.logger import get_logger
 from components.app_frame import require_app_frame
 from components.designer import fit_design_to_data
 from components.kind_views import view_for
+from components.my_classes import my_classes_section
 from components.uploads import UploadOnce
 from components.i18n import error_text, option_labels, show_error, t, t_core
 from components.state.workspace import Workspace, get_workspace
@@ -593,6 +594,7 @@ def main() -> None:
     st.title(t("Data"))
     st.write(t("Choose the examples the network learns from: a built-in sample, or your own table, images or texts."))
     choose_source(ws)
+    my_classes_section(ws, use_dataset)
     if ws.dataset is None:
         st.info(t("No data yet: choose a sample or upload a file above."), icon=":material/info:")
         return

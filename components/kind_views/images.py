@@ -1,4 +1,4 @@
-"""What only image data shows: its summary line, worst mistakes as pictures, try-it with image files."""
+"""What only image data shows: its summary line, worst mistakes as pictures, try-it with image files or the camera."""
 from __future__ import annotations
 
 from typing import Any
@@ -39,29 +39,36 @@ def try_it(ws: Workspace, run: SessionRun) -> None:
 
 
 def _try_images(ws: Workspace, run: SessionRun) -> None:
-    files = st.file_uploader(
+    left, right = st.columns([3, 2])
+    files = left.file_uploader(
         t("Upload one or more images (any size; they are resized like the training images)"),
         type=IMAGE_TYPES,
         accept_multiple_files=True,
         key=f"try_images_{run.id}",
     )
-    if not files:
+    pictures = [(f.file_id, f.name, f.getvalue()) for f in files or []]
+    with right:
+        if st.toggle(t("Use the camera"), key=f"try_camera_on_{run.id}"):
+            photo = st.camera_input(t("Take a picture to classify"), key=f"try_camera_{run.id}")
+            if photo is not None:
+                pictures.insert(0, (photo.file_id, t("camera picture"), photo.getvalue()))
+    if not pictures:
         return
     from core.data.kinds import contract_for
 
     def predict_files() -> Any:
-        inputs = contract_for(run.dataset).inputs_from_images([f.getvalue() for f in files], [f.name for f in files])
+        inputs = contract_for(run.dataset).inputs_from_images([p[2] for p in pictures], [p[1] for p in pictures])
         return predict(run, inputs)
 
-    key = ("try_images", run.id, tuple(f.file_id for f in files))
+    key = ("try_images", run.id, tuple(p[0] for p in pictures))
     predictions = computed_once(ws, key, predict_files, spinner=t(ASKING_THE_MODEL))
     if predictions is None:
         return
-    for file, item in zip(files, predictions.items):
+    for (file_id, name, data), item in zip(pictures, predictions.items):
         left, right = st.columns([1, 3])
-        left.image(_upright_preview(file.getvalue()), caption=file.name, width="stretch")
+        left.image(_upright_preview(data), caption=name, width="stretch")
         with right:
-            show_prediction(predictions, item, key=f"try_image_{file.file_id}")
+            show_prediction(predictions, item, key=f"try_image_{file_id}")
     predictions_download(predictions, key=f"download_image_predictions_{run.id}")
 
 

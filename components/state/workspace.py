@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components.state.my_classes import MyClasses
 from components.state.session_cleanup import session_reaper
 
 WORKSPACE_KEY = "workspace"
@@ -33,6 +34,7 @@ class Workspace:
     cache: dict = field(default_factory=dict)  # per-session derived results (evaluation, exports)
     data_version: int = 0  # bumped by set_dataset: a cache/widget key that changes with the data
     done_steps: set = field(default_factory=set)  # "evaluate"/"export" once shown (Home ticks them)
+    my_classes: MyClasses = field(default_factory=MyClasses)  # the Data page's "Make my own image classes"
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
     closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
@@ -69,6 +71,7 @@ class Workspace:
         shutil.rmtree(self.temp_dir, ignore_errors=True)
         self.closed = True
         self.dataset = self.raw_table = self.raw_archive = None
+        self.my_classes = MyClasses()
         self.runs = []
         self.cache = {}
 
