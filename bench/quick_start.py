@@ -63,6 +63,8 @@ def measure(work: Path) -> dict[str, Any]:
             target = work / info.value.suggested_filename
             info.value.save_as(target)
             total_s = time.perf_counter() - started
+            wall_at_start = time.time() - total_s  # the clock's zero, in file-time terms
+            stages = run_stages(work / "tmp-server", wall_at_start)
         finally:
             browser.close()
     with zipfile.ZipFile(target) as archive:
@@ -75,8 +77,31 @@ def measure(work: Path) -> dict[str, Any]:
         "file": target.name,
         "bytes": target.stat().st_size,
         "archive_members": names,
+        "run_stages_s": stages,
         "is_keras": target.suffix == ".keras" and "config.json" in names and any(n.endswith(".h5") for n in names),
     }
+
+
+def run_stages(server_tmp: Path, zero: float) -> dict[str, Any]:
+    """When the run folder's files were written, in seconds since the landing page was opened:
+    the job (spec.json, the click), the worker's first event (TensorFlow imported, model built),
+    the kept model, the test evaluation and the float32 TFLite file (written before the end event)."""
+    from core.training.events import read_all
+
+    found = sorted(server_tmp.rglob("events.jsonl"))
+    if not found:
+        return {}
+    folder = found[0].parent
+    stages = {}
+    for label, name in (("job_written", "spec.json"), ("best_keras", "best.keras"), ("evaluation", "evaluation.json"),
+                        ("float32_tflite", "exports/model_float32.tflite"), ("events_last_written", "events.jsonl")):
+        path = folder / name
+        if path.exists():
+            stages[label] = round(path.stat().st_mtime - zero, 2)
+    end = next((e for e in read_all(found[0]) if e.get("type") == "end"), {})
+    stages["training_elapsed"] = end.get("elapsed")
+    stages["epochs_run"] = end.get("epochs_run")
+    return stages
 
 
 def run(ctx: Context) -> dict[str, Any]:
