@@ -32,9 +32,11 @@ def start_with_sample() -> None:
     Train page, where the live curves run and the finished run offers its .keras."""
     from components.designer import default_design
     from components.state.runs import start_run
+    from components.state.training_service import get_training_service
     from core.data import load_sample
 
     ws = get_workspace()
+    get_training_service()  # first: a fresh server's worker starts importing TensorFlow while the sample loads
     try:
         with st.spinner(t("Loading the sample…")):
             dataset = load_sample(QUICK_START_SAMPLE)
@@ -47,7 +49,7 @@ def start_with_sample() -> None:
     if ws.active_run is None:  # a run already going (a second click) keeps going
         try:
             start_run(ws)
-        except UserError as err:  # the service refused (e.g. shutting down): Train says why not
+        except UserError as err:  # the service refused it (e.g. shutting down): said here, on Home
             show_error(err)
             return
     st.switch_page(TRAIN_PAGE)
