@@ -30,6 +30,7 @@ CASES = [
     "gpu",
     "text",
     "series",
+    "quick_start",
 ]
 RESULTS = REPO / "bench" / "results"
 

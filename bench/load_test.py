@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.load_test [--users 5] [--epochs 2] [--solo] [--hostile] [--out bench/results/load_test.json]
 
 Each user is a separate browser context (its own cookies and Streamlit session) in one
-headless Chromium; all of them, at the same moment: open Home, press "Try it with a
-sample", open Train, set the epochs, start training, wait for the run to end, open
+headless Chromium; all of them, at the same moment: open Home, open Data and pick the iris
+sample (since issue 25 Home's "Try it with a sample" starts a run with the template's own
+epochs at once: bench/quick_start.py times that), open Train, set the epochs, start training, wait for the run to end, open
 Evaluate, press Predict in its "Try it" form (the row prefilled with typical values) and
 wait for the prediction, open Export and download the float32 TFLite file (checked: not
 empty, the flatbuffer identifier "TFL3" at bytes 4-8). Bounded and loopback only: the
@@ -84,6 +85,8 @@ REAPER_WAIT_S = GRACE_S + 15  # grace + a sweep interval + time for the workers 
 RUN_ENDED = re.compile(r"Run \d+: (Training (finished|stopped|diverged|reached|failed)|Stopped early|The training)")
 PREDICTION = re.compile(r"Prediction: .+ \(\d+(\.\d+)?%\)")  # markdown "Prediction: **label** (97.1%)", as drawn
 TFLITE_IDENTIFIER = b"TFL3"  # a TFLite flatbuffer's file identifier, at bytes 4-8
+SAMPLE = "iris"  # loaded on the Data page
+SAMPLE_SHOWN = "iris (sample)"  # the sidebar once it is loaded
 
 
 def training_timeout_s(n_users: int, max_concurrent: int, epochs: int) -> int:
@@ -396,7 +399,8 @@ class User:
     async def flow(self, url: str, epochs: int, *, train_only: bool = False) -> None:
         page = self.page
         await self.open_home(url)
-        await self.act("try_sample", lambda: page.locator(".st-key-quick_start button").click(), shows=".st-key-template")
+        await self.act("open_data", lambda: self.nav("Data").click(), shows=".st-key-sample_dataset input")
+        await self.act("try_sample", self.pick_sample, shows=page.get_by_test_id("stSidebar").get_by_text(SAMPLE_SHOWN))
         await self.act("open_train", lambda: page.locator(NAV_LINKS).filter(has_text=re.compile(r"Train\s*$")).first.click(),
                        shows=".st-key-epochs input")
         epochs_box = page.locator(".st-key-epochs input")
@@ -422,6 +426,13 @@ class User:
         await self.try_it()
         await self.act("open_export", lambda: self.nav("Export").click(), shows=".st-key-download_tflite button")
         await self.download_tflite()
+
+    async def pick_sample(self) -> None:
+        """The Data page's sample list: type the name, pick it (the quick start would start a run)."""
+        combo = self.page.locator(".st-key-sample_dataset").get_by_role("combobox")
+        await combo.click()
+        await combo.fill(SAMPLE)
+        await self.page.get_by_role("option").filter(has_text=SAMPLE).first.click()
 
     async def try_it(self) -> None:
         """Evaluate's "Try it": press Predict in the "Fill in a row" form (prefilled with typical
@@ -685,7 +696,7 @@ def solo_baseline(n_users: int, epochs: int, max_concurrent: int) -> dict[str, A
             hard_limit_s(n_users, max_concurrent, epochs)))
         users: list[User] = result["users"]
         return {
-            "users": n_users, "flow": "Home 'Try it with a sample' → Train → Start → the run's end, no other page",
+            "users": n_users, "flow": "Home → Data (iris sample) → Train → Start → the run's end, no other page",
             "wall_s": result["wall_s"], "runs": result["runs"], "training": runs_summary(result["runs"]),
             "cpu": result["cpu"], "load_average": result["load_average"],
             "errors": [f"user {user.number}: {error}" for user in users for error in user.errors],
@@ -757,7 +768,7 @@ def load_test(n_users: int, epochs: int, max_concurrent: int, hostile: bool = Fa
             "settings": {"users": n_users, "epochs": epochs, "max_concurrent_runs": max_concurrent,
                          "session_grace_s": GRACE_S, "address": "127.0.0.1",
                          "server_cores": sorted(SERVER_CPUS) if SERVER_CPUS else "all (shared with the browsers)",
-                         "flow": "Home 'Try it with a sample' → Train → Start → Evaluate → Try it (Predict) → Export → download TFLite",
+                         "flow": "Home → Data (iris sample) → Train → Start → Evaluate → Try it (Predict) → Export → download TFLite",
                          "timeouts_s": result["timeouts_s"],
                          "hostile_user": "Home → Data → upload each file of bench/hostile_files.py in turn" if hostile else None},
             "load_average": result["load_average"],

@@ -153,18 +153,20 @@ def classification_details(evaluation: Any) -> None:
         st.plotly_chart(fig, key="confusion_matrix", config={"displayModeBar": False})
     with right:
         st.markdown(f"**{t('Per class')}**")
+        score = "{:.3f}".format
         table = pd.DataFrame(
             {
                 t("Class"): [c.name for c in evaluation.per_class],
-                t("Precision"): [round(c.precision, 3) for c in evaluation.per_class],
-                t("Recall"): [round(c.recall, 3) for c in evaluation.per_class],
-                t("F1"): [round(c.f1, 3) for c in evaluation.per_class],
+                t("Precision"): [score(c.precision) for c in evaluation.per_class],
+                t("Recall"): [score(c.recall) for c in evaluation.per_class],
+                t("F1"): [score(c.f1) for c in evaluation.per_class],
                 t("Test examples"): [c.support for c in evaluation.per_class],
             }
-        )
-        # auto-sized to the numbers, a long header would be cut off ("Test examp")
-        st.dataframe(table, hide_index=True, key="per_class_table", width="stretch",
-                     column_config={column: st.column_config.Column(width="medium") for column in table.columns[1:]})
+        ).set_index(t("Class"))
+        # A plain table, not st.dataframe: its columns wrap to the column's width, so every value
+        # shows at once on a laptop or a projector (the grid cut Recall and F1 off at 1400 px).
+        with st.container(key="per_class_table"):
+            st.table(table)
         bars = per_class_bars(
             [c.name for c in evaluation.per_class],
             {t("Precision"): [c.precision for c in evaluation.per_class], t("Recall"): [c.recall for c in evaluation.per_class], t("F1"): [c.f1 for c in evaluation.per_class]},

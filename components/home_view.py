@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.sources import sample_source
 
 QUICK_START_SAMPLE = "iris"
+TRAIN_PAGE = "pages/train.py"
 
 
 def step_purpose(key: str) -> str:
@@ -27,11 +28,15 @@ def step_purpose(key: str) -> str:
 
 
 def start_with_sample() -> None:
-    """Load the quick-start sample with its default template and open the designer."""
+    """Load the quick-start sample with its default template, start training it and open the
+    Train page, where the live curves run and the finished run offers its .keras."""
     from components.designer import default_design
+    from components.state.runs import start_run
+    from components.state.training_service import get_training_service
     from core.data import load_sample
 
     ws = get_workspace()
+    get_training_service()  # first: a fresh server's worker starts importing TensorFlow while the sample loads
     try:
         with st.spinner(t("Loading the sample…")):
             dataset = load_sample(QUICK_START_SAMPLE)
@@ -41,7 +46,13 @@ def start_with_sample() -> None:
         return
     ws.set_dataset(dataset, sample_source(QUICK_START_SAMPLE))
     ws.spec, ws.template_id = spec, template_id
-    st.switch_page("pages/design.py")
+    if ws.active_run is None:  # a run already going (a second click) keeps going
+        try:
+            start_run(ws)
+        except UserError as err:  # the service refused it (e.g. shutting down): said here, on Home
+            show_error(err)
+            return
+    st.switch_page(TRAIN_PAGE)
 
 
 def home() -> None:
@@ -56,7 +67,8 @@ def home() -> None:
     )
     if st.button(t("Try it with a sample"), type="primary", icon=":material/rocket_launch:", key="quick_start"):
         start_with_sample()
-    st.caption(t("Loads the iris flowers sample and a ready-made design; on the next page press Train."))
+    st.caption(t("Loads the iris flowers sample and a ready-made design and starts training it; "
+                 "download the model when the run ends."))
 
     st.subheader(t("How it works"))
     with st.container(border=True):

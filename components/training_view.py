@@ -133,6 +133,7 @@ def _live_progress_body(ws: Workspace) -> None:
         _progress_bar(run)
     else:
         run_status_message(run)
+        run_keras_download(run)
     _curves(ws, run)
     if was_active and ws.active_run is None:
         st.rerun()  # once: the buttons, settings and runs table update for the ended run
@@ -201,6 +202,19 @@ def run_status_message(run: SessionRun) -> None:
     """One plain sentence about how the run ended."""
     kind, icon = _STATUS_STYLE.get(run.status, ("info", ":material/info:"))
     getattr(st, kind)(t("{run}: {message}", run=run.label, message=end_text(run)), icon=icon)
+
+
+def run_keras_download(run: SessionRun) -> None:
+    """The ended run's .keras right under how it ended: the file the Export page offers
+    (read as bytes: the server never loads the model)."""
+    if not run.has_model:
+        return
+    from core.training.tasks import downloadable_keras
+
+    st.download_button(
+        t("Download model.keras"), data=downloadable_keras(run.run_dir).read_bytes(), file_name="model.keras",
+        mime="application/octet-stream", key="download_run_keras", on_click="ignore", icon=":material/download:",
+    )
 
 
 CURVES_CACHE_KEY = "training_curves"  # one entry: (what it shows, the figure)

@@ -119,3 +119,51 @@ def confusion_matrix(y_true: np.ndarray, outputs: np.ndarray, n_classes: int) ->
     matrix = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(matrix, (np.asarray(y_true, dtype=int), outputs.argmax(axis=1)), 1)
     return matrix
+
+
+# Every cell of the keyed plain table (st.table) with its text and whether it lies wholly inside
+# the visible area: the window and every ancestor that clips its overflow (a scrolled table).
+_TABLE_CELLS_JS = """(selector) => {
+    const table = document.querySelector(selector + ' table');
+    if (!table) return null;
+    let left = 0, right = window.innerWidth;
+    for (let el = table.parentElement; el; el = el.parentElement) {
+        const style = getComputedStyle(el);
+        if (style.overflowX !== 'visible') {
+            const box = el.getBoundingClientRect();
+            left = Math.max(left, box.left);
+            right = Math.min(right, box.right);
+        }
+    }
+    const cell = c => {
+        const box = c.getBoundingClientRect();
+        return {text: c.innerText.trim(), visible: box.width > 0 && box.left >= left - 1 && box.right <= right + 1};
+    };
+    return {
+        headers: Array.from(table.querySelectorAll('thead th'), cell),
+        rows: Array.from(table.querySelectorAll('tbody tr'), tr => Array.from(tr.querySelectorAll('th, td'), cell)),
+    };
+}"""
+
+
+def table_cells(page: Page, key: str) -> dict:
+    """{"headers": [cell], "rows": [[cell]]} of the keyed st.table; a cell is {"text", "visible"}."""
+    found = page.evaluate(_TABLE_CELLS_JS, f".st-key-{key}")
+    assert found is not None, f"no table in .st-key-{key}"
+    return found
+
+
+def columns_in_view(page: Page, key: str, headers: tuple[str, ...]) -> dict[str, list[str]]:
+    """The values of the named columns of the keyed table, asserting that each header and value
+    is wholly visible (not cut off or scrolled away at this window width)."""
+    cells = table_cells(page, key)
+    names = [h["text"] for h in cells["headers"]]
+    values = {}
+    for header in headers:
+        column = names.index(header)
+        assert cells["headers"][column]["visible"], f"the header {header!r} is out of view"
+        shown = [row[column] for row in cells["rows"]]
+        hidden = [c["text"] for c in shown if not c["visible"]]
+        assert not hidden, f"{header} values out of view: {hidden}"
+        values[header] = [c["text"] for c in shown]
+    return values

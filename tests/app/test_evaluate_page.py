@@ -55,11 +55,11 @@ def test_classification_shows_accuracy_confusion_matrix_and_per_class_table(iris
     expected = float(np.mean(probabilities.argmax(axis=1) == ws.dataset.y_test))
     assert metrics["Accuracy"] == f"{expected:.1%}"
     assert "True class" in chart_titles(at)  # the confusion-matrix heatmap
-    per_class = at.dataframe[0].value
-    assert list(per_class["Class"]) == ws.dataset.classes
-    assert per_class["Test examples"].sum() == len(ws.dataset.y_test)
-    widths = {c.get("label") or name: c.get("width") for name, c in json.loads(at.dataframe[0].proto.columns).items()}
-    assert widths.get("Test examples") == "medium"  # wide enough for its header
+    per_class = at.table[0].value  # a plain table: every column shows at 1400 px (tests/e2e/test_screenshots.py)
+    assert list(per_class.index) == ws.dataset.classes
+    assert list(per_class.columns) == ["Precision", "Recall", "F1", "Test examples"]
+    assert per_class["Test examples"].astype(int).sum() == len(ws.dataset.y_test)
+    assert all(len(value) == 5 for value in per_class["Recall"])  # 3 decimals: "0.857"
     assert ws.runs[0].metrics["accuracy"] == pytest.approx(expected)  # shown in the runs table too
     # the sidebar ticks Evaluate in the same run that showed the metrics, not one page change later
     sidebar = [m.value for m in at.sidebar.markdown]

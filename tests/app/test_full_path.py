@@ -2,14 +2,14 @@
 (sample, train, evaluate, try it, every export) is tests/app/test_light_server.py."""
 from __future__ import annotations
 
-from tests.app.apptest import exceptions, new_app
+from tests.app.apptest import exceptions, new_app, workspace_with_sample
 from tests.app.run_helpers import load_keras_bytes, run_until_ended
 
 
 def test_stop_ends_a_long_run_and_its_best_model_stays_downloadable(downloads, tmp_path):
-    at = new_app().run()
-    at.button(key="quick_start").click().run()
-    ws = at.session_state["workspace"]
+    at = new_app()
+    ws = at.session_state["workspace"] = workspace_with_sample("iris")  # no quick start: it would start a run
+    at.run()
     at.switch_page("pages/train.py").run()
     at.number_input(key="epochs").set_value(2000).run()
     at.number_input(key="train_batch_size").set_value(4).run()

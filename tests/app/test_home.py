@@ -29,19 +29,29 @@ def test_home_explains_the_app_and_lists_the_steps_none_done(app):
     assert any("no data yet" in m.value for m in at.sidebar.markdown)
 
 
-def test_quick_start_loads_iris_with_a_template_and_opens_the_designer(app):
+def test_quick_start_loads_iris_with_a_template_starts_training_and_opens_the_train_page(app):
     at = app.run()
     at.button(key="quick_start").click().run()
-    assert not exceptions(at)
-    assert at.title[0].value == "Design"
     ws = at.session_state["workspace"]
-    assert ws.dataset.name == "sample:iris" and ws.spec.layers
-    assert at.selectbox(key="template").value == ws.template_id
-    assert not at.error  # the default design is valid: ready to train
-    # Home (a fresh script run with the same workspace) ticks the first two steps.
-    home = new_app()
-    home.session_state["workspace"] = ws
-    assert ticks(home.run()) == [DONE, DONE, TODO, TODO, TODO]
+    try:
+        assert not exceptions(at)
+        assert at.header[0].value == "Train"
+        assert ws.dataset.name == "sample:iris" and ws.spec.layers
+        # the run is going already: the live view polls it, Stop is offered, Start waits for it
+        assert ws.active_run is not None and len(ws.runs) == 1 and ws.runs[0].dataset is ws.dataset
+        assert at.button(key="stop_training").disabled is False and at.button(key="start_training").disabled
+        # Home (a fresh script run with the same workspace) ticks the first two steps.
+        home = new_app()
+        home.session_state["workspace"] = ws
+        assert ticks(home.run())[:2] == [DONE, DONE]
+    finally:
+        stop_run(ws)
+
+
+def stop_run(ws) -> None:
+    """End a run the quick start began (these tests only need it started)."""
+    if ws.active_run is not None:
+        ws.active_run.kill()
 
 
 def test_browser_language_is_the_default_language():
@@ -85,7 +95,11 @@ def test_switching_the_language_redraws_every_step_without_errors(app):
     at = app.run()
     at.sidebar.selectbox(key="lang").set_value("zh").run()
     assert not exceptions(at) and at.session_state["lang"] == "zh"
-    at.button(key="quick_start").click().run()  # Design, with iris
-    assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
-    at.switch_page("pages/data.py").run()
-    assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
+    at.button(key="quick_start").click().run()  # Train, with iris training
+    try:
+        assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
+        for page in ("pages/data.py", "pages/design.py"):
+            at.switch_page(page).run()
+            assert not exceptions(at) and at.sidebar.selectbox(key="lang").value == "zh"
+    finally:
+        stop_run(at.session_state["workspace"])

@@ -196,7 +196,7 @@ def test_a_text_model_trains_in_a_worker_then_evaluates_answers_typed_text_and_e
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Accuracy"].rstrip("%")) > 80
     assert {"confusion_matrix", "per_class_bars"} <= {c.key for c in at.get("plotly_chart")}
-    assert list(at.dataframe[0].value["Class"]) == ["ham", "spam"]  # the per-class table
+    assert list(at.table[0].value.index) == ["ham", "spam"]  # the per-class table
     evaluation = ws.cache[("evaluation", run.id)]
     shown = [x.value for x in at.text]
     test_texts = ws.dataset.text.test_texts

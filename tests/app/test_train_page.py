@@ -177,3 +177,17 @@ def test_a_run_in_progress_shows_its_live_epoch_and_no_stale_table_row():
     assert not exceptions(at)
     assert at.get("progress")[0].proto.text.startswith("Epoch 3 of 60 · batch 1 of 4")  # the live epoch
     assert list(at.dataframe[0].value["Run"]) == [1]  # no "0/60, 0 s" row for the running one
+
+
+def test_a_finished_run_offers_its_keras_file_right_under_it(downloads, tmp_path):
+    from core.training.tasks import downloadable_keras
+    from tests.app.run_helpers import load_keras_bytes
+
+    ws, _ = workspace_with_trained_run("iris", epochs=2)
+    at = train_page(ws)
+    assert not exceptions(at)
+    data = downloads(at, "download_run_keras")
+    assert data == downloadable_keras(ws.runs[0].run_dir).read_bytes()  # the Export page's file
+    assert at.download_button(key="download_run_keras").proto.label == "Download model.keras"
+    model = load_keras_bytes(data, tmp_path)
+    assert model.predict(ws.dataset.x_test, verbose=0).shape == (len(ws.dataset.x_test), 3)

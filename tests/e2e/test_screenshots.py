@@ -78,6 +78,9 @@ def test_sample_template_train_evaluate_export(page: Page, tmp_path: Path) -> No
 
     classes, matrix = flows.confusion_matrix_on_page(page)
     assert matrix.shape == (SAMPLE_CLASSES, SAMPLE_CLASSES)
+    # at 1400 px every per-class number shows, Recall and F1 too (they used to sit out of view)
+    shown = flows.columns_in_view(page, "per_class_table", ("Precision", "Recall", "F1", "Test examples"))
+    assert all(len(shown[h]) == SAMPLE_CLASSES and all(0 <= float(v) <= 1 for v in shown[h]) for h in ("Recall", "F1"))
     shoot(page, "5-evaluate")
     assert_no_traceback(page)
 
