@@ -42,6 +42,28 @@ def class_counts_figure(dataset) -> go.Figure:
     return fig
 
 
+def imbalance_note(dataset, spec) -> None:
+    """A plain flag under the class counts when the largest training class has 3× (or more) the
+    examples of the smallest, saying whether the Train page's "Balance the classes" is on."""
+    from core.data.balance import class_counts, imbalance_ratio, is_imbalanced
+
+    if not is_imbalanced(dataset):
+        return
+    counts = class_counts(dataset.y_train, len(dataset.classes))
+    present = [k for k, c in enumerate(counts) if c > 0]
+    largest = str(dataset.classes[max(present, key=lambda k: counts[k])])
+    smallest = str(dataset.classes[min(present, key=lambda k: counts[k])])
+    ratio = f"{imbalance_ratio(dataset):.1f}"
+    text = t("The largest class ({largest}) has {ratio}× the examples of the smallest ({smallest}) in the training "
+             "data: a model could score well by mostly guessing {largest}.", largest=largest, ratio=ratio, smallest=smallest)
+    if spec is not None and (spec.training or {}).get("balance_classes"):
+        text += " " + t("**Balance the classes** is on (Train page): every class counts the same in training.")
+    else:
+        text += " " + t("**Balance the classes** is off: switch it on on the Train page so that every class counts "
+                        "the same in training.")
+    st.info(text, icon=":material/balance:")
+
+
 def features_frame(dataset) -> pd.DataFrame:
     """One row per column other than the target: what the app made of it and why."""
     return pd.DataFrame(

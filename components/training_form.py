@@ -21,7 +21,9 @@ TRAINING_KEYS = {
     "batch_size": "train_batch_size",
     "early_stopping_patience": "train_patience",
     "seed": "train_seed",
+    "balance_classes": "balance_classes",  # issue 25's stable key
 }
+CLASSIFICATION_ONLY = {"balance_classes"}  # settings a regression or a forecast has no use for
 
 
 def training_key(name: str) -> str:
@@ -54,7 +56,8 @@ def settings_form(ws: Workspace) -> None:
             param.name: param_input(param, start[param.name], optimizer_key(chosen, param.name), disabled=locked)
             for param in entry.params
         }
-    params = list(TRAINING_PARAMS.values())
+    task = ws.dataset.task if ws.dataset is not None else spec.task
+    params = [p for p in TRAINING_PARAMS.values() if task == "classification" or p.name not in CLASSIFICATION_ONLY]
     training_values = {}
     for k, param in enumerate(params):
         with cols[1 + k * 2 // len(params)]:  # the training settings share the other two columns

@@ -252,8 +252,10 @@ def runs_table(ws: Workspace) -> None:
         return
     st.subheader(t("Runs"))
     rows = []
+    classifies = any(_classifies(run) for run in runs)
     for run in reversed(runs):
         summary = run.summary()
+        balanced = {t("Balanced classes"): _balanced_text(run, summary)} if classifies else {}
         row = {
             t("Run"): run.number,
             t("Status"): status_text(run.status),
@@ -265,6 +267,7 @@ def runs_table(ws: Workspace) -> None:
             t("Epochs"): f"{summary['epochs_run']}/{summary['epochs']}",
             t("Batch size"): summary["batch_size"],
             t("Seed"): summary["seed"],
+            **balanced,
             t("Best epoch"): summary["best_epoch"],
             t("Seconds"): summary["seconds"],
         }
@@ -274,6 +277,21 @@ def runs_table(ws: Workspace) -> None:
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_table")
     st.caption(t("Training and validation metrics are those of the best epoch; test metrics appear once a run is evaluated."))
+    if any(_classifies(run) and run.settings.balance_classes for run in runs):
+        st.caption(t("A run with balanced classes weighs its training and validation loss by class: compare it with "
+                     "the others by the test metrics, such as the lowest class recall."))
+
+
+def _balanced_text(run: SessionRun, summary: dict) -> str:
+    if not _classifies(run):
+        return "—"
+    return t("yes") if summary["balance_classes"] else t("no")
+
+
+def _classifies(run: SessionRun) -> bool:
+    """A classification run: the one kind "Balance the classes" changes."""
+    dataset = getattr(run, "dataset", None)
+    return (dataset.task if dataset is not None else run.spec.get("task")) == "classification"
 
 
 # Runs-table headers for the metric columns (Keras log names and test_ + core.evaluate's names).
@@ -282,6 +300,7 @@ METRIC_HEADERS_EN = {
     "accuracy": "Training accuracy", "val_accuracy": "Validation accuracy", "test_accuracy": "Test accuracy",
     "mae": "Training MAE", "val_mae": "Validation MAE", "test_mae": "Test MAE",
     "test_rmse": "Test RMSE", "test_r2": "Test R²", "test_macro_f1": "Test average F1", "test_n_test": "Test examples",
+    "test_min_recall": "Test lowest class recall",
     "test_mape": "Test MAPE (%)", "test_naive_mae": "Test MAE, naive forecast", "test_naive_rmse": "Test RMSE, naive forecast",
     "test_seasonal_naive_mae": "Test MAE, seasonal naive", "test_seasonal_naive_rmse": "Test RMSE, seasonal naive",
 }

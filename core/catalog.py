@@ -99,6 +99,12 @@ TRAINING_PARAMS: dict[str, Param] = {
               label="Random seed"),
         Param("time_limit_s", "float", None, "Stop training after this many seconds (empty = no limit).",
               min=1.0, max=7 * 24 * 3600.0, optional=True, label="Time limit (seconds)"),
+        Param("balance_classes", "bool", False,
+              "Classification: weigh each class equally in training, so the model cannot do well by mostly "
+              "guessing the biggest class. Each class weighs examples ÷ (classes × its examples), counted on "
+              "the training data (the validation loss is weighted the same way). On by default when the largest "
+              "class has 3× the examples of the smallest.",
+              label="Balance the classes"),
     )
 }
 

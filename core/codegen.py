@@ -115,6 +115,7 @@ def _settings(spec: Any, dataset: Dataset, sample: str | None, default_data: str
         "BATCH_SIZE": int(training["batch_size"]),
         "PATIENCE": int(training["early_stopping_patience"]),
         "SEED": int(training["seed"]),
+        "BALANCE_CLASSES": bool(training.get("balance_classes")) and dataset.task == "classification",
     })
     return "\n".join([head, kind.settings, tail])
 

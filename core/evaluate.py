@@ -72,6 +72,8 @@ class Evaluation:
                 "accuracy": self.accuracy,
                 "classes": list(self.classes),
                 "macro_f1": _mean([c.f1 for c in self.per_class]),
+                # the worst-found class: what balancing the classes raises (the runs table compares it)
+                "min_recall": min((c.recall for c in self.per_class if c.support), default=None),
             }
         if self.task == FORECAST:
             return {"task": self.task, "n_test": self.n_test, "loss": self.loss, **(self.forecast or {})}

@@ -332,6 +332,7 @@ def show_dataset(ws: Workspace) -> None:
     if not getattr(view_for(dataset), "OWN_TARGET_CHART", False):
         st.subheader(t("Class counts") if dataset.task == "classification" else t("Target values"))
         st.plotly_chart(data_views.class_counts_figure(dataset), key="class_counts")
+        data_views.imbalance_note(dataset, ws.spec)
     st.subheader(t("Split"))
     data_views.split_sizes(dataset)
     st.page_link("pages/design.py", label=t("Next: design the network"), icon=":material/arrow_forward:")

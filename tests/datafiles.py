@@ -699,3 +699,18 @@ def monthly_sales_frame(months: int = 84, date_format: str = "%d.%m.%Y", seed: i
     })
     frame.loc[int(months * 0.36), "sales"] = np.nan  # July 2018 in 84 months
     return frame.drop(index=int(months * 0.6)).iloc[::-1].reset_index(drop=True)  # March 2020
+
+
+def machine_faults_frame(ok: int = 540, faults: int = 60, seed: int = 11) -> pd.DataFrame:
+    """A skewed table (9:1 by default): sensor readings of machines, most 'ok', a few 'fault'. The
+    classes overlap (a fault reads a little hotter and shakier), so a model that mostly says 'ok'
+    scores well on accuracy and finds few faults unless the classes are balanced."""
+    rng = np.random.default_rng(seed)
+    status = np.array(["ok"] * ok + ["fault"] * faults, dtype=object)
+    shift = np.where(status == "fault", 1.0, 0.0)
+    frame = pd.DataFrame({
+        "temperature": np.round(60 + 5 * (rng.normal(0, 1, len(status)) + shift), 2),
+        "vibration": np.round(1 + 0.2 * (rng.normal(0, 1, len(status)) + shift), 3),
+        "status": status,
+    })
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)

@@ -31,6 +31,7 @@ EPOCHS = 100
 BATCH_SIZE = 32
 PATIENCE = 15  # stop after this many epochs without validation improvement (0 = never)
 SEED = 42
+BALANCE_CLASSES = False  # weigh each class by n / (classes × its examples) in training (classification)
 VALIDATION_FRACTION = 0.15
 TEST_FRACTION = 0.15
 
@@ -118,16 +119,29 @@ def arguments() -> argparse.Namespace:
     return args
 
 
+def class_weights(y_train: np.ndarray) -> dict[int, float]:
+    """Balanced class weights from the training labels, as LayerLab computes them: a class with
+    `count` examples weighs n / (classes × count), so every class counts the same in the loss."""
+    counts = np.bincount(y_train.astype("int64"), minlength=len(CLASSES))
+    present = int(np.count_nonzero(counts))
+    return {k: (int(counts.sum()) / (present * int(count)) if count else 1.0) for k, count in enumerate(counts)}
+
+
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
         epochs: int) -> None:
     """Train in shuffled batches; with PATIENCE, stop once the validation loss has not improved for that
-    many epochs and keep the best epoch's weights, as LayerLab does."""
+    many epochs and keep the best epoch's weights, as LayerLab does. With BALANCE_CLASSES, the training
+    and validation examples weigh their class's weight (class_weights of the training labels)."""
     callbacks = []
     if PATIENCE:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True))
+    weights = class_weights(train[1]) if BALANCE_CLASSES else None
+    if weights is not None and len(validation[1]):
+        validation = (*validation, np.array([weights[int(k)] for k in validation[1]], dtype="float32"))
     model.fit(
         *train,
         validation_data=validation,
+        class_weight=weights,
         epochs=epochs,
         batch_size=BATCH_SIZE,
         shuffle=True,

@@ -67,6 +67,7 @@ class RunRecord:
             "epochs": settings.epochs,
             "batch_size": settings.batch_size,
             "seed": settings.seed,
+            "balance_classes": settings.balance_classes,
             "status": self.status,
             "epochs_run": len(self.history),
             "best_epoch": self.best_epoch,

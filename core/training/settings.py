@@ -22,6 +22,7 @@ class TrainingSettings:
     early_stopping_patience: int | None = None  # None or 0: train every epoch
     seed: int | None = None  # same seed, same machine -> same history
     time_limit_s: float | None = None  # wall-clock budget; the run ends gracefully with "timeout"
+    balance_classes: bool = False  # classification: class weights from the training split (core.data.balance)
 
     @classmethod
     def from_training(cls, training: Mapping[str, Any] | None) -> TrainingSettings:
@@ -37,6 +38,7 @@ class TrainingSettings:
             early_stopping_patience=optional("early_stopping_patience", int) or None,
             seed=optional("seed", int),
             time_limit_s=optional("time_limit_s", float) or None,
+            balance_classes=training.get("balance_classes") is True,  # absent (layerlab/1, /2 files): off
         )
 
     @classmethod

@@ -67,8 +67,8 @@ def train_in_process(
                 time_limit_s=settings.time_limit_s,
             )
             has_val = len(dataset.x_val) > 0
-            emit(_start_event(settings, dataset, model, has_val))
-            data = kind_of(dataset).fit_data(dataset, settings.batch_size, settings.seed)
+            data = kind_of(dataset).fit_data(dataset, settings.batch_size, settings.seed, settings.balance_classes)
+            emit(_start_event(settings, dataset, model, has_val, data.get("class_weight")))
             model.fit(**data, epochs=settings.epochs, callbacks=[monitor], verbose=0)
             result = _result(monitor, settings, paths, len(dataset.x_train))
         except BaseException as err:
@@ -83,7 +83,8 @@ def train_in_process(
         return result
 
 
-def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_val: bool) -> dict:
+def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_val: bool,
+                 class_weight: dict[int, float] | None = None) -> dict:
     n_train = len(dataset.x_train)
     return {
         "type": "start",
@@ -96,6 +97,8 @@ def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_v
         "seed": settings.seed,
         "early_stopping_patience": settings.early_stopping_patience,
         "time_limit_s": settings.time_limit_s,
+        # the class weights training used (balance_classes), in class order; None: unweighted
+        "class_weights": [round(float(w), 6) for _, w in sorted(class_weight.items())] if class_weight else None,
         "pid": os.getpid(),
     }
 

@@ -78,7 +78,8 @@ def test_optimizers_have_a_learning_rate_and_sgd_has_momentum():
 
 def test_training_defaults_match_the_contract():
     defaults = {name: p.default for name, p in TRAINING_PARAMS.items()}
-    assert defaults == {"epochs": 30, "batch_size": 32, "early_stopping_patience": 5, "seed": 42, "time_limit_s": None}
+    assert defaults == {"epochs": 30, "batch_size": 32, "early_stopping_patience": 5, "seed": 42, "time_limit_s": None,
+                        "balance_classes": False}
 
 
 def test_a_run_without_epochs_in_its_settings_trains_the_catalogs_default():

@@ -22,6 +22,7 @@ from tests.datafiles import (
     digits_zip_entries,
     encode_image,
     german_excel_wine,
+    machine_faults_frame,
     mac_and_windows_entries,
     mac_and_windows_zip_bytes,
     photos_scans_and_logos,
@@ -216,6 +217,25 @@ def _assert_splits_like_layerlab(ns: dict, data: str, dataset) -> None:
     for (x, y), (x_app, y_app) in zip(splits, expected):
         np.testing.assert_array_equal(x, x_app.astype("float32"))
         np.testing.assert_array_equal(y, y_app)
+
+
+def test_the_script_balances_the_classes_with_the_weights_layerlab_trains_with(tmp_path, capsys):
+    from core.data.balance import fit_class_weight
+
+    csv = write(tmp_path / "machines.csv", csv_bytes(machine_faults_frame(180, 20)))
+    dataset = prepare_table(read_csv(csv))
+    spec = default_template(dataset)
+    assert "BALANCE_CLASSES = False" in training_script(spec, dataset)
+    spec.training = {**spec.training, "balance_classes": True}
+    source = training_script(spec, dataset)
+    assert "BALANCE_CLASSES = True" in source
+    ns = _script_namespace(source)
+    (train, validation, _test) = ns["split"](*ns["load_data"](str(csv)))
+    assert ns["class_weights"](train[1]) == pytest.approx(fit_class_weight(dataset, True))  # 5.0 and 0.556
+    ns["fit"](ns["build_model"](*train), train, validation, 1)  # class_weight and weighted validation reach Keras
+    regression = sample("diabetes")
+    on = ProjectSpec.from_dict({**default_template(regression).to_dict(), "training": {"balance_classes": True}})
+    assert "BALANCE_CLASSES = False" in training_script(on, regression)
 
 
 @pytest.mark.parametrize("target", ["score", "grade", "verdict"])

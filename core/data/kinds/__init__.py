@@ -163,11 +163,20 @@ class DataKind(ABC):
         """Dataset keyword arguments from `job_fields`' JSON and the `job_arrays` read back."""
         return {**self.from_job_fields(fields), **arrays}
 
-    def fit_data(self, dataset: Any, batch_size: int, seed: int | None) -> dict:
-        """model.fit's data arguments (x, y, validation_data; the series kind streams its windows)."""
-        has_val = len(dataset.x_val) > 0
+    def fit_data(self, dataset: Any, batch_size: int, seed: int | None, balance_classes: bool = False) -> dict:
+        """model.fit's data arguments (x, y, validation_data; the series kind streams its windows).
+
+        `balance_classes`: a classification dataset also gets `class_weight`, the balanced weights of
+        its training split (core.data.balance), and its validation examples the same weights, so the
+        validation loss that picks the kept epoch measures what training aims at; other tasks ignore it."""
+        from core.data.balance import fit_class_weight, sample_weights
+
+        class_weight = fit_class_weight(dataset, balance_classes)
+        validation = (dataset.x_val, dataset.y_val) if len(dataset.x_val) > 0 else None
+        if validation is not None and class_weight is not None:
+            validation = (*validation, sample_weights(dataset.y_val, class_weight))
         return {"x": dataset.x_train, "y": dataset.y_train, "batch_size": batch_size, "shuffle": True,
-                "validation_data": (dataset.x_val, dataset.y_val) if has_val else None}
+                "validation_data": validation, "class_weight": class_weight}
 
     # ---- predictions
     @abstractmethod

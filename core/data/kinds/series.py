@@ -230,8 +230,9 @@ class SeriesKind(DataKind):
         s = dataset.series
         return f"forecast from {s.stamp_text(s.test_start + index)}"
 
-    def fit_data(self, dataset: Any, batch_size: int, seed: int | None) -> dict:
-        """Batches gathered from the window views as training goes: the windows are never all copied."""
+    def fit_data(self, dataset: Any, batch_size: int, seed: int | None, balance_classes: bool = False) -> dict:
+        """Batches gathered from the window views as training goes: the windows are never all copied.
+        A forecast has no classes to balance: `balance_classes` is ignored."""
         from core.training.window_batches import WindowBatches
 
         has_val = len(dataset.x_val) > 0
