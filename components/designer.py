@@ -53,26 +53,17 @@ def spec_signature(spec: ProjectSpec) -> str:
     return hashlib.sha1(spec.to_json().encode()).hexdigest()[:10]
 
 
-def with_data_defaults(spec: ProjectSpec, dataset) -> ProjectSpec:
-    """The training settings that follow the data: "balance the classes" starts on when the largest
-    training class has 3× the examples of the smallest (core.data.balance), off otherwise; the
-    user can switch it on the Train page."""
-    from core.data.balance import is_imbalanced
-
-    return dataclasses.replace(spec, training={**spec.training, "balance_classes": is_imbalanced(dataset)})
-
-
 def default_design(dataset) -> tuple[ProjectSpec, str | None]:
     """The design a new dataset starts with, and the id of the template it came from."""
     fitting = templates.templates_for(dataset)
-    return with_data_defaults(templates.default_template(dataset), dataset), (fitting[0].id if fitting else None)
+    return templates.default_template(dataset), (fitting[0].id if fitting else None)
 
 
 def fit_design_to_data(ws: Workspace) -> None:
     """After new data: start a design if there is none; an untouched template follows the data
     (the task is updated, or the data's default replaces it when it no longer fits). A design
     the user edited is kept as it is: the designer shows what no longer fits. Either way the
-    data's training defaults (with_data_defaults) are set for the new data."""
+    data's training defaults (core.templates.with_data_defaults) are set for the new data."""
     if ws.spec is None:
         ws.spec, ws.template_id = default_design(ws.dataset)
         return
@@ -82,7 +73,7 @@ def fit_design_to_data(ws: Workspace) -> None:
             ws.spec, ws.template_id = default_design(ws.dataset)
             return
         ws.spec = dataclasses.replace(ws.spec, task=ws.dataset.task)
-    ws.spec = with_data_defaults(ws.spec, ws.dataset)
+    ws.spec = templates.with_data_defaults(ws.spec, ws.dataset)
 
 
 def _apply(edit: Callable[..., ProjectSpec], *args) -> None:

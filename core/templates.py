@@ -7,6 +7,7 @@ bundled samples within seconds on a laptop CPU.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,9 +292,18 @@ def templates_for(dataset: Any) -> list[Template]:
     return fitting
 
 
+def with_data_defaults(spec: ProjectSpec, dataset: Any) -> ProjectSpec:
+    """The training settings that follow the data: "balance the classes" starts on when the largest
+    training class has 3× the examples of the smallest (core.data.balance), off otherwise; the
+    user can switch it on the Train page (or in the project file)."""
+    from core.data.balance import is_imbalanced
+
+    return dataclasses.replace(spec, training={**spec.training, "balance_classes": is_imbalanced(dataset)})
+
+
 def default_template(dataset: Any) -> ProjectSpec:
     """The design the designer starts with for this data (a fresh copy, task filled in): LeNet-style
     for small images, the four-stage CNN with global pooling above the images kind's LARGE_IMAGE_SIDE."""
     fitting = templates_for(dataset)
     chosen = fitting[0] if fitting else template(kind_of(dataset).fallback_template)
-    return chosen.fresh_spec(dataset.task)
+    return with_data_defaults(chosen.fresh_spec(dataset.task), dataset)

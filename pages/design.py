@@ -34,7 +34,7 @@ def needs_data() -> None:
 
 def apply_template(ws: Workspace, template_id: str) -> None:
     try:
-        spec = designer.with_data_defaults(templates.template(template_id).fresh_spec(ws.dataset.task), ws.dataset)
+        spec = templates.with_data_defaults(templates.template(template_id).fresh_spec(ws.dataset.task), ws.dataset)
     except UserError as err:
         show_error(err)
         return

@@ -126,3 +126,18 @@ def test_training_with_balanced_classes_finds_more_of_the_rare_class(tmp_path):
     expected = fit_class_weight(dataset, True)
     assert starts[True]["class_weights"] == pytest.approx([expected[0], expected[1]], rel=1e-5)
     assert recall[True]["fault"] >= recall[False]["fault"] + 0.3, recall
+
+
+def test_the_cli_balances_an_imbalanced_table_by_default_like_the_app(tmp_path, capsys):
+    """The default design (core.templates.default_template) carries the data's default, so `python -m core
+    summary`/`train` without --spec balance a 9:1 table as the app's designer does."""
+    from core.cli import main
+    from core.data import load_data
+    from core.templates import default_template
+    from tests.datafiles import machine_faults_frame
+
+    path = tmp_path / "faults.csv"
+    machine_faults_frame().to_csv(path, index=False)
+    assert default_template(load_data(path)).training["balance_classes"] is True
+    assert default_template(load_data("sample:iris")).training["balance_classes"] is False
+    assert main(["summary", str(path)]) == 0
