@@ -23,13 +23,6 @@ DATA = "pages/data.py"
 HAS_SERIES_SCRIPT = (ROOT / "core" / "script_templates" / "series.py").exists()
 
 
-def _reads_recent_rows() -> bool:
-    import core.data.kinds.series
-    import core.data.series
-
-    return any(hasattr(module, "recent_window") for module in (core.data.series, core.data.kinds.series))
-
-
 def data_page_with(at, sample: str):
     open_page(at, DATA)
     at.selectbox(key="sample_dataset").set_value(sample).run()
@@ -268,8 +261,6 @@ def test_a_forecaster_trains_in_a_worker_then_beats_the_naive_forecast_and_forec
 
 
 def test_try_it_forecasts_from_an_uploaded_csv_of_recent_rows(trained):
-    if not _reads_recent_rows():
-        pytest.skip("recent_window (SeriesContract.inputs_from_frame) is not there yet")
     ws = trained
     run = ws.runs[0]
     recent = pd.read_csv(ROOT / "core" / "data" / "series_samples" / "electrical_equipment.csv").iloc[-40:]
