@@ -147,3 +147,29 @@ def visible_texts(at: AppTest) -> list[str]:
 
 def untranslated(texts: Iterable[str], allowed: set[str]) -> list[tuple[str, list[str]]]:
     return [(text, words) for text in texts if (words := english_words(text, allowed))]
+
+
+def chinese_page(ws, page: str | None):
+    """An AppTest run of `page` (None: Home) in Chinese, with workspace `ws` (or none), without exceptions."""
+    from components.i18n import LANG_KEY
+    from tests.app.apptest import exceptions, new_app
+
+    at = new_app()
+    at.session_state[LANG_KEY] = "zh"
+    if ws is not None:
+        at.session_state["workspace"] = ws
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not exceptions(at), exceptions(at)
+    return at
+
+
+def assert_all_chinese(at, ws, user_words: frozenset[str] = frozenset()) -> None:
+    """Every visible text of the run is Chinese, but for Keras names, units and the user's own data."""
+    allowed = keras_words() | user_words | (data_words(ws.dataset) if ws is not None and ws.dataset is not None else set())
+    texts = visible_texts(at)
+    assert len(texts) > 10, texts  # the page did draw
+    gaps = untranslated(texts, allowed)
+    assert not gaps, "English on a Chinese page:\n" + "\n".join(f"  {text!r}: {words}" for text, words in gaps)
+

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from components.i18n import LANG_KEY
-from tests.app.apptest import exceptions, new_app, workspace_with_sample
-from tests.app.i18n_texts import data_words, keras_words, untranslated, visible_texts
+from tests.app.apptest import new_app, workspace_with_sample
+from tests.app.i18n_texts import assert_all_chinese, chinese_page
 from tests.app.run_helpers import workspace_with_trained_run
 
 PAGES = ["pages/data.py", "pages/design.py", "pages/train.py", "pages/evaluate.py", "pages/export.py"]
@@ -21,26 +21,6 @@ PAGES = ["pages/data.py", "pages/design.py", "pages/train.py", "pages/evaluate.p
 def trained():
     ws, _model = workspace_with_trained_run("iris", epochs=1)
     return ws
-
-
-def chinese_page(ws, page: str | None):
-    at = new_app()
-    at.session_state[LANG_KEY] = "zh"
-    if ws is not None:
-        at.session_state["workspace"] = ws
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not exceptions(at), exceptions(at)
-    return at
-
-
-def assert_all_chinese(at, ws, user_words: frozenset[str] = frozenset()) -> None:
-    allowed = keras_words() | user_words | (data_words(ws.dataset) if ws is not None and ws.dataset is not None else set())
-    texts = visible_texts(at)
-    assert len(texts) > 10, texts  # the page did draw
-    gaps = untranslated(texts, allowed)
-    assert not gaps, "English on a Chinese page:\n" + "\n".join(f"  {text!r}: {words}" for text, words in gaps)
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])

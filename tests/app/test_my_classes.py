@@ -140,7 +140,7 @@ def test_the_session_caps_pictures_with_a_plain_message(app, monkeypatch):
 
 def test_the_section_with_classes_and_the_camera_is_all_chinese():
     from components.state.workspace import Workspace
-    from tests.app.test_i18n_pages import assert_all_chinese, chinese_page
+    from tests.app.i18n_texts import assert_all_chinese, chinese_page
 
     ws = Workspace()
     for name in COLOURS:

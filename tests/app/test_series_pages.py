@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.i18n import LANG_KEY
 from tests.app.apptest import ROOT, errors, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.i18n_texts import data_words, keras_words, untranslated, visible_texts
+from tests.app.i18n_texts import assert_all_chinese, chinese_page
 from tests.app.run_helpers import run_until_ended, workspace_with_trained_run
 from tests.datafiles import meter_rows_csv, harvest_dates_csv, shop_days_csv
 
@@ -285,22 +284,6 @@ def test_the_export_page_says_how_a_forecaster_is_fed(trained):
     assert "the next 12 values of 'turnover_index'" in note and "on the monthly grid ('month' as 1995-01)" in note
     if HAS_SERIES_SCRIPT:
         assert not exceptions(at) and not errors(at)
-
-
-def chinese_page(ws, page: str):
-    at = new_app()
-    at.session_state[LANG_KEY] = "zh"
-    at.session_state["workspace"] = ws
-    at.run()
-    at.switch_page(page).run()
-    return at
-
-
-def assert_all_chinese(at, ws) -> None:
-    texts = visible_texts(at)
-    assert len(texts) > 10, texts
-    gaps = untranslated(texts, keras_words() | data_words(ws.dataset))
-    assert not gaps, "English on a Chinese page:\n" + "\n".join(f"  {text!r}: {words}" for text, words in gaps)
 
 
 def test_a_series_with_gaps_and_its_design_are_all_chinese():

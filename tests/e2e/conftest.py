@@ -8,10 +8,8 @@ the server log's tail are printed with the failure.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -21,9 +19,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from uidriver import chromium
+from tests.e2e.failure_artifacts import ARTIFACTS, keep_failure_artifacts, safe_name, run_failed
 from uidriver.ui import REPO_ROOT, open_app
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
 SERVER_START_TIMEOUT_S = 60
 
 # Training and the first TensorFlow import take seconds: assertions wait, never sleep.
@@ -107,14 +105,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _test_failed(item: pytest.Item) -> bool:
-    return any(getattr(getattr(item, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120]
-
-
 @pytest.fixture
 def new_user(
     request: pytest.FixtureRequest, browser: Browser, app_url: str, server_log: Path
@@ -122,7 +112,7 @@ def new_user(
     """Factory: each call is a new user (own browser context, own session) on the home page."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
-    for stale in ARTIFACTS.glob(f"{_safe_name(request.node.name)}-user*"):
+    for stale in ARTIFACTS.glob(f"{safe_name(request.node.name)}-user*"):
         stale.unlink(missing_ok=True)  # from an earlier failure of this test
 
     def make() -> Page:
@@ -136,25 +126,12 @@ def new_user(
 
     yield make
 
-    if _test_failed(request.node):
-        _keep_failure_artifacts(request.node.name, pages, server_log)
+    if run_failed(request.node):
+        keep_failure_artifacts(request.node.name, pages, server_log)
     for context in contexts:
         context.close()
 
 
-def _keep_failure_artifacts(test_name: str, pages: list[Page], server_log: Path) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    for number, page in enumerate(pages, start=1):
-        stem = ARTIFACTS / f"{_safe_name(test_name)}-user{number}"
-        try:
-            page.screenshot(path=f"{stem}.png", full_page=True)
-            text = page.inner_text("body")
-        except Exception as error:  # the page may have crashed; report what we can
-            text = f"(page unreadable: {error})"
-        Path(f"{stem}.txt").write_text(text)
-        print(f"\n===== page text, user {number} ({page.url}) — screenshot {stem}.png =====\n{text}")
-    log_tail = server_log.read_text(errors="replace")[-4000:] if server_log.exists() else ""
-    print(f"\n===== streamlit server log (tail) =====\n{log_tail}", file=sys.stdout)
 
 
 @pytest.fixture

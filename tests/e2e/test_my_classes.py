@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import _keep_failure_artifacts, _test_failed
+from tests.e2e.failure_artifacts import keep_failure_artifacts, run_failed
 from uidriver import chromium, flows
 from uidriver.ui import assert_no_traceback, go_to, open_app, press, wait_idle, widget
 
@@ -64,8 +64,8 @@ def camera_page(request: pytest.FixtureRequest, browser: Browser, app_url: str, 
     open_app(page, app_url)
     try:
         yield page
-        if _test_failed(request.node):
-            _keep_failure_artifacts(request.node.name, [page], server_log)
+        if run_failed(request.node):
+            keep_failure_artifacts(request.node.name, [page], server_log)
     finally:
         context.close()
         with_camera.close()
