@@ -6,7 +6,7 @@ PORT   ?= 8501
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast bench screenshots chromium clean
+.PHONY: run test test-fast bench screenshots chromium clean ray
 
 run: $(VENV)/.runtime-installed
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
@@ -32,9 +32,13 @@ $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+$(VENV)/.dev-installed: requirements-dev.txt requirements-ray.txt $(VENV)/.runtime-installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# The optional Ray extra (design search on a Ray cluster), without the test tools.
+ray: $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet -r requirements-ray.txt
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
 chromium:
