@@ -66,6 +66,12 @@ class InputContract(ABC):
     def inputs_from_files(self, paths: list[Path]) -> ModelInputs:
         """Inputs read from files given on the command line (a CSV of rows, image files, ...)."""
 
+    def serving_info(self) -> dict:
+        """What a model service needs to know (core/serving; serving.zip's serving.json): the request
+        format (core.serving.standalone's TABLE_ROWS, IMAGE_FILES, TEXTS, RECENT_ROWS), the SavedModel
+        signature's input name and what this kind's raw inputs look like."""
+        return {"task": self.task, "classes": list(self.classes)}
+
     def network(self, model: Any) -> Any:
         """The part of a loaded model that takes `ModelInputs.x` (text: the token-id network inside
         a downloaded model that takes strings); the model itself for most kinds."""

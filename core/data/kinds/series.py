@@ -46,6 +46,11 @@ class SeriesContract(InputContract):
         x, ahead, notes = recent_window(frame, self, Frequency(**self.frequency), source)
         return ModelInputs(x[None], [f"next {self.horizon} steps"], notes, ahead=[ahead])
 
+    def serving_info(self) -> dict:
+        return {**super().serving_info(), "format": "recent_rows", "signature_input": "window",
+                "target": self.columns[0], "columns": list(self.columns), "date_column": self.date_column,
+                "window": self.window, "horizon": self.horizon, "frequency": dict(self.frequency)}
+
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
         raise UserError("predict.needs_series", "This model forecasts a time series, so it needs a CSV of recent rows "
                         "(with the dates and the training columns), not images.")
