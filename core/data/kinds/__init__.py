@@ -193,6 +193,11 @@ class DataKind(ABC):
     def contract_from_files(self, labels: dict, info: dict) -> InputContract:
         """The contract from a model folder's labels.json and preprocessing.json (validated)."""
 
+    def serving_examples(self, dataset: Any) -> dict:
+        """Example inputs from the data for a service's usage page and README (serving.json); the
+        contract's own (`InputContract.serving_info`) when empty."""
+        return {}
+
     # ---- export and evaluation
     @abstractmethod
     def preprocessing_info(self, dataset: Any) -> dict:

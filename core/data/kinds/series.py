@@ -207,6 +207,18 @@ class SeriesKind(DataKind):
                               horizon=int(info["horizon"]), date_column=info.get("date_column"),
                               date_format=info.get("date_format"), frequency=dict(info["frequency"]))
 
+    def serving_examples(self, dataset: Any) -> dict:
+        """The series' last `window` rows, as a request for the next `horizon` steps."""
+        s = dataset.series
+        values = s.values[-s.window:]
+        stamps = s.timestamps[-s.window:] if s.timestamps is not None and s.date_column else None
+        rows = []
+        for k, row in enumerate(values):
+            item = {s.date_column: str(np.datetime64(stamps[k], "s")).replace("T00:00:00", "")} if stamps is not None else {}
+            item.update({c: float(f"{v:.6g}") for c, v in zip(s.columns, row)})
+            rows.append(item)
+        return {"example_rows": rows}
+
     def preprocessing_info(self, dataset: Any) -> dict:
         s = dataset.series
         return {
