@@ -253,7 +253,8 @@ class Batcher:
     def __init__(self, run: Callable[[Any], Any], limits: Limits) -> None:
         self._run, self._limits = run, limits
         self._queue: queue.Queue[_Job] = queue.Queue()
-        self.calls = 0  # model calls made (the benchmark reports inputs per call)
+        self.calls = 0  # model calls made
+        self.requests = 0  # requests answered by them (/health shows both: how much batching happens)
         threading.Thread(target=self._loop, name="model-batcher", daemon=True).start()
 
     def submit(self, x: Any) -> Future:
@@ -289,6 +290,7 @@ class Batcher:
             for job in jobs:
                 job.future.set_exception(failure)
             return
+        self.requests += len(jobs)
         start = 0
         for job in jobs:
             job.future.set_result(outputs[start:start + len(job.x)])
@@ -325,7 +327,8 @@ def create_app(predictor: Any, limits: Limits | None = None, render: Callable[[U
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "task": settings["task"], "format": settings["format"],
-                "classes": settings.get("classes") or [], "target": settings.get("target")}
+                "classes": settings.get("classes") or [], "target": settings.get("target"),
+                "requests": batcher.requests, "model_calls": batcher.calls}
 
     @app.post("/predict", openapi_extra=_openapi_body(settings))
     async def predict(request: Request) -> Any:
