@@ -77,6 +77,32 @@ def test_images_texts_and_series_signatures_equal_the_keras_model(name, tmp_path
         fed = tf.constant(x, tf.float32)
     got = signature(**{settings["signature_input"]: fed})["outputs"].numpy()
     np.testing.assert_allclose(got, model(np.asarray(x, dtype="float32")).numpy(), atol=1e-5)
+    _serve_py_answers_like_layerlab(tmp_path / "1", settings, dataset, model)
+
+
+def _serve_py_answers_like_layerlab(folder: Path, settings: dict, dataset, model) -> None:
+    """serve.py's decoding (SavedModelPredictor) against the kind's contract + the .keras model."""
+    import pandas as pd
+
+    from core.data.kinds import contract_for, kind_of
+    from core.serving.standalone import Limits, SavedModelPredictor, answer
+    from tests.datafiles import encode_image
+
+    served, contract, limits = SavedModelPredictor(folder, settings), contract_for(dataset), Limits()
+    if settings["format"] == "texts":
+        texts = ["free prize call now", "see you at lunch"]
+        decoded, inputs = served.decode_json({"texts": texts}, limits), contract.inputs_from_texts(texts)
+    elif settings["format"] == "recent_rows":
+        rows = kind_of(dataset).serving_examples(dataset)["example_rows"]
+        decoded, inputs = served.decode_json({"rows": rows}, limits), contract.inputs_from_frame(pd.DataFrame(rows))
+        assert decoded.times == inputs.ahead
+    else:
+        files = [(f"{k}.png", encode_image(dataset.x_test[k][..., 0].astype(np.uint8))) for k in range(3)]
+        decoded, inputs = served.decode_files(files, limits), contract.inputs_from_images([d for _, d in files])
+    got = answer(settings, decoded, served.run(decoded.x))["predictions"]
+    want = model(np.asarray(inputs.x, dtype="float32")).numpy()
+    values = [list(p["probabilities"].values()) if "probabilities" in p else p["values"] for p in got]
+    np.testing.assert_allclose(values, want, rtol=1e-5, atol=1e-5)
 
 
 def test_the_zip_holds_the_service_and_its_readme(tmp_path):
