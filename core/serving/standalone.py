@@ -360,7 +360,7 @@ def create_app(predictor: Any, limits: Limits | None = None, render: Callable[[U
                 raise _too_large(limits)
         try:
             data = json.loads(bytes(body).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: nested thousands deep
             raise UserError("serve.bad_json", "The request is not valid JSON ({reason}). Send JSON (Content-Type: "
                             "application/json) such as {example}, or image files as multipart/form-data.",
                             reason=str(err)[:120], example=json.dumps(example_request(settings) or {}, ensure_ascii=False)[:300]) from None
@@ -442,6 +442,11 @@ class SavedModelPredictor:
         channels = int(self.settings["channels"])
         pixels = []
         for name, data in files:
+            side = _image_side(data)
+            if side is not None and side > MAX_IMAGE_SIDE:
+                raise UserError("predict.image_unreadable", "{file} cannot be used as an image: it is {reason}. Use a "
+                                "PNG, JPEG, BMP, GIF or WebP image.", file=name,
+                                reason=f"{side} pixels on a side, more than the {MAX_IMAGE_SIDE} this service decodes")
             try:
                 image = tf.io.decode_image(data, channels=channels, expand_animations=False)
             except Exception:
@@ -556,6 +561,27 @@ class SavedModelPredictor:
         times = _steps_after(stamps[-1], horizon, s.get("frequency") or {}) if stamps is not None else \
             [f"step +{k}" for k in range(1, horizon + 1)]
         return Decoded(x[None], [f"next {horizon} steps"], [], [times])
+
+
+MAX_IMAGE_SIDE = 8192  # a small compressed file can claim a huge canvas: refused before decoding
+
+
+def _image_side(data: bytes) -> int | None:
+    """The longer side a PNG, GIF, BMP or JPEG header declares (None when it cannot tell)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return max(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return max(int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little"))
+    if data[:2] == b"BM" and len(data) >= 26:
+        return max(abs(int.from_bytes(data[18:22], "little", signed=True)), abs(int.from_bytes(data[22:26], "little", signed=True)))
+    if data[:2] == b"\xff\xd8":
+        k = 2
+        while k + 9 < len(data) and data[k] == 0xFF:
+            marker, length = data[k + 1], int.from_bytes(data[k + 2:k + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                return max(int.from_bytes(data[k + 5:k + 7], "big"), int.from_bytes(data[k + 7:k + 9], "big"))
+            k += 2 + length
+    return None
 
 
 def _steps_after(last: np.datetime64, horizon: int, frequency: dict) -> list[str]:

@@ -89,9 +89,22 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def iris_folder(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("iris-serve") / "model"
-    assert cli_main(["train", "sample:iris", "--epochs", "1", "--out", str(out)]) == 0
-    return out
+    """What `core train --out` writes that serving reads (model.keras, labels.json, preprocessing.json,
+    serving.zip), from an untrained iris model: the answers only need to agree (test_training_cli
+    checks that train --out writes serving.zip)."""
+    from core.data import load_sample
+    from core.export import serving_zip
+
+    dataset = load_sample("iris")
+    folder = _model_folder(dataset, tmp_path_factory.mktemp("iris-serve") / "model")
+    (folder / "serving.zip").write_bytes(serving_zip(_load(folder), dataset, "iris"))
+    return folder
+
+
+def _load(folder: Path):
+    from core.export import load_trained_model
+
+    return load_trained_model(folder / "model.keras")
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +178,9 @@ def test_bad_requests_get_plain_4xx_messages(servers, body, status, code, says):
 
 def test_broken_bodies_files_and_sizes(servers):
     core, _ = servers
-    status, data = _request(f"{core}/predict", b"{not json")
-    assert status == 400 and data["error"]["code"] == "serve.bad_json"
+    for body in (b"{not json", b"[" * 15_000):
+        status, data = _request(f"{core}/predict", body)
+        assert status == 400 and data["error"]["code"] == "serve.bad_json"
     status, data = _post_files(core, [("flower.png", encode_image(np.zeros((8, 8), np.uint8)))])
     assert status == 400 and data["error"]["code"] == "predict.needs_table"
     status, data = _post(core, {"rows": [IRIS_ROWS[0]], "padding": "x" * 30000})

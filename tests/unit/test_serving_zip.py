@@ -99,6 +99,9 @@ def _serve_py_answers_like_layerlab(folder: Path, settings: dict, dataset, model
     else:
         files = [(f"{k}.png", encode_image(dataset.x_test[k][..., 0].astype(np.uint8))) for k in range(3)]
         decoded, inputs = served.decode_files(files, limits), contract.inputs_from_images([d for _, d in files])
+        huge = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\0\0\0\0"
+        with pytest.raises(Exception, match="100000 pixels on a side"):  # refused before any decoding
+            served.decode_files([("bomb.png", huge)], limits)
     got = answer(settings, decoded, served.run(decoded.x))["predictions"]
     want = model(np.asarray(inputs.x, dtype="float32")).numpy()
     values = [list(p["probabilities"].values()) if "probabilities" in p else p["values"] for p in got]
