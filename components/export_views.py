@@ -92,6 +92,33 @@ def tflite_download(ws: Workspace, run: SessionRun) -> None:
     )
 
 
+def serving_download(ws: Workspace, run: SessionRun) -> None:
+    """serving.zip (made by a helper when the button is pressed: a SavedModel needs TensorFlow), how to
+    run it, and an example request with this model's own inputs (core.serving: no TensorFlow here)."""
+    from core.serving.package import serving_settings
+    from core.serving.standalone import curl_example
+
+    settings = computed_once(ws, ("serving_settings", run.id), lambda: serving_settings(run.dataset, run.dataset.name))
+    if settings is None:
+        return
+    download_row(
+        t("Web service"),
+        t("A ready-to-run HTTP service for this model: a `TensorFlow Serving` `SavedModel` that takes raw inputs, "
+          "`serve.py` (`FastAPI`), `requirements.txt`, a `Dockerfile` and a `README.md`. Made when you press the button."),
+        label=t("Download serving.zip"),
+        data=lambda: Path(helper_tasks().run("serving_zip", run.run_dir, name=run.dataset.name)).read_bytes(),
+        file_name="serving.zip",
+        mime="application/zip",
+        key="download_serving",
+    )
+    # fenced code in markdown: commands and JSON are not words to translate
+    st.markdown(t("Unzip it, then run:") + "\n```bash\npip install -r requirements.txt\npython serve.py --port 8000\n```")
+    st.markdown(t("An example request with this model's inputs (the answer: one prediction per input, in order):")
+                + f"\n```bash\n{curl_example(settings)}\n```")
+    st.caption(t("A folder written by `python -m core train --out DIR` is served the same way with "
+                 "`python -m core serve DIR`."))
+
+
 def tflite_file(run: SessionRun, variant: str) -> Path:
     """The variant's file in the run's exports/ folder: float32 is made by the training worker
     when the run ends; any other is converted by a helper the first time it is asked for."""

@@ -81,6 +81,15 @@ def side_files(dataset: Dataset) -> dict[str, str]:
     return {"vocabulary.json": json.dumps(data, indent=1, ensure_ascii=False)}
 
 
+def serving_zip(model: Any, dataset: Dataset, name: str = "") -> bytes:
+    """serving.zip: a TF Serving SavedModel taking raw inputs (model/1/), serve.py (the same FastAPI app
+    as `python -m core serve`), serving.json, requirements.txt, Dockerfile and a README for this model.
+    `model`: the downloadable one (`downloadable_model`)."""
+    from core.serving.package import serving_zip_bytes
+
+    return serving_zip_bytes(model, dataset, name)
+
+
 def keras_bytes(model: Any) -> bytes:
     """The model as a .keras file (loads with plain keras.saving.load_model, safe mode on)."""
     with tempfile.TemporaryDirectory(prefix="layerlab-keras-") as tmp:

@@ -4,7 +4,8 @@ import streamlit as st
 from components.app_frame import require_app_frame
 from components.evaluation_views import choose_run, trained_runs_or_explain
 from components.export_views import (
-    json_and_code_downloads, keras_download, kind_notes, project_download, tflite_download, tflite_table,
+    json_and_code_downloads, keras_download, kind_notes, project_download, serving_download, tflite_download,
+    tflite_table,
 )
 from components.i18n import t
 from components.state.workspace import get_workspace
@@ -23,6 +24,8 @@ if runs:
     st.divider()
     tflite_download(ws, run)
     tflite_table(ws, run)
+    st.divider()
+    serving_download(ws, run)
     ws.mark_done("export")
 elif ws.spec is not None:
     st.divider()

@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="predict with a model folder written by `train`")
     pr.add_argument("model_dir")
     pr.add_argument("input", nargs="+", help="a CSV of rows, or image files")
+
+    sv = sub.add_parser("serve", help="serve a model folder written by `train` over HTTP (FastAPI)")
+    sv.add_argument("run_dir", help="the folder `train --out` wrote")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--max-rows", type=int, help="rows or texts per request (default 10000; env LAYERLAB_SERVE_MAX_ROWS)")
+    sv.add_argument("--max-bytes", type=int, help="bytes per request (default 20 MB; env LAYERLAB_SERVE_MAX_BYTES)")
+    sv.add_argument("--max-files", type=int, help="images per request (default 64; env LAYERLAB_SERVE_MAX_FILES)")
     return p
 
 
@@ -84,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             from core.cli.commands import summary_command as run
         elif args.command == "train":
             from core.cli.train import train_to_folder as run
+        elif args.command == "serve":
+            from core.serving.app import serve_command as run
         else:
             from core.cli.predict import predict_from_folder as run
         return run(args) or 0

@@ -2,7 +2,8 @@
 
 DIR gets model.keras, model.tflite (float32), metrics.json (test metrics plus how training
 ended), history.json (per-epoch values, Keras History style), project.json, labels.json,
-preprocessing.json and train_model.py.
+preprocessing.json, train_model.py and serving.zip (core.serving.package: a TF Serving SavedModel
+taking raw inputs, serve.py, Dockerfile, README).
 """
 from __future__ import annotations
 
@@ -110,8 +111,9 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
             "seconds": round(result.elapsed, 2),
         },
     }
+    downloadable = export.downloadable_model(model, dataset)
     files: dict[str, bytes | str] = {
-        "model.keras": export.keras_bytes(export.downloadable_model(model, dataset)),
+        "model.keras": export.keras_bytes(downloadable),
         "metrics.json": _json(metrics),
         "history.json": _json(keras_style_history(result.history)),
         "project.json": spec.to_json(),
@@ -124,6 +126,7 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
         files["model.tflite"] = export.tflite_bytes(model, "float32", dataset)
     except UserError as err:  # an op TFLite lacks must not cost the user the trained model
         print(f"model.tflite not written: {err}", file=sys.stderr)
+    files["serving.zip"] = export.serving_zip(downloadable, dataset, dataset.name)
     for name, content in files.items():
         path = out / name
         if isinstance(content, bytes):

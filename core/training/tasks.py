@@ -7,7 +7,7 @@ page), so everything that needs the trained model runs in a worker process inste
 - predictions for the Evaluate page's "Try it" when the run has no float32 TFLite file for the
   server's LiteRT (raw inputs are decoded on the server side, by the data kind's contract;
   only the model's input array travels);
-- the other TFLite files and the variants report, written into the run's exports/ folder.
+- the other TFLite files, the variants report and serving.zip, written into the run's exports/ folder.
 
 `run_task(op, run_dir, args)` is the one entry (core.training.worker.task_worker_main calls
 it); `read_evaluation` is what the server reads back, without Keras.
@@ -160,7 +160,20 @@ def _tflite_report(paths: RunDir) -> list[dict]:
     return report
 
 
-TASKS = {"evaluate": _evaluate, "predict": _predict, "tflite": _tflite, "tflite_report": _tflite_report}
+def _serving_zip(paths: RunDir, name: str = "") -> str:
+    """exports/serving.zip (core.serving.package: the SavedModel for TF Serving, serve.py, Dockerfile,
+    README), made once; the answer is its path."""
+    from core.export import downloadable_model, serving_zip
+
+    target = paths.exports / "serving.zip"
+    if not target.exists():
+        dataset = read_dataset(paths, mapped=True)
+        _write_atomically(target, serving_zip(downloadable_model(_model(paths), dataset), dataset, name))
+    return str(target)
+
+
+TASKS = {"evaluate": _evaluate, "predict": _predict, "tflite": _tflite, "tflite_report": _tflite_report,
+         "serving_zip": _serving_zip}
 
 
 def _model(paths: RunDir) -> Any:

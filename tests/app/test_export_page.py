@@ -67,6 +67,26 @@ def test_every_file_downloads_and_the_keras_file_predicts_like_the_trained_model
     assert "export" in ws.done_steps
 
 
+def test_the_web_service_shows_its_command_and_an_example_request_for_this_model(trained):
+    ws, _ = trained
+    at = export_page(ws)
+    assert not exceptions(at)
+    assert "download_serving" in [b.key for b in at.download_button]  # made by a helper only when pressed
+    texts = "\n".join(m.value for m in at.markdown)
+    assert "python serve.py --port 8000" in texts
+    assert "curl -H 'Content-Type: application/json'" in texts and '"sepal length (cm)": ' in texts
+    assert any("python -m core serve DIR" in c.value for c in at.caption)
+    # what the button's helper task makes (run here, in this process: the test has Keras loaded already)
+    import zipfile
+
+    from core.training.tasks import run_task
+
+    path = run_task("serving_zip", ws.runs[-1].run_dir, {"name": "iris"})
+    assert run_task("serving_zip", ws.runs[-1].run_dir, {}) == path  # made once
+    with zipfile.ZipFile(path) as archive:
+        assert {"serve.py", "README.md", "model/1/saved_model.pb"} <= set(archive.namelist())
+
+
 def test_tflite_variants_table_is_measured_on_request_and_kept(trained):
     ws, _ = trained
     at = export_page(ws)

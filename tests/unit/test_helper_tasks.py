@@ -110,6 +110,20 @@ def test_tflite_files_are_converted_once_into_the_run_folder(tasks, iris_run):
     assert Path(tasks.run("tflite", run_dir, variant="float16")).stat().st_mtime_ns == made  # kept, not redone
 
 
+def test_serving_zip_is_made_once_by_a_helper_for_the_export_page(tasks, iris_run):
+    import zipfile
+
+    from core.training.task_service import PRIORITY
+    from core.training.tasks import TASKS
+
+    assert set(TASKS) == set(PRIORITY) == set(TIME_LIMIT_S)  # every task the pages ask for is known to the service
+    run_dir, _, _ = iris_run
+    path = Path(tasks.run("serving_zip", run_dir, name="iris"))
+    assert path == RunDir(run_dir).exports / "serving.zip"
+    with zipfile.ZipFile(path) as archive:
+        assert {"serve.py", "serving.json", "model/1/saved_model.pb"} <= set(archive.namelist())
+
+
 def test_a_helper_that_dies_mid_task_is_a_message_and_the_next_task_gets_a_fresh_one(tasks, iris_run):
     run_dir, _, iris = iris_run
     tasks.submit("predict", run_dir, x=iris.x_test[:1]).wait(HELPER_START_S)  # a warm helper

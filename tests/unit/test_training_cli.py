@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT_FILES = {
     "model.keras", "model.tflite", "metrics.json", "history.json", "project.json",
-    "labels.json", "preprocessing.json", "train_model.py",
+    "labels.json", "preprocessing.json", "train_model.py", "serving.zip",
 }
 
 

@@ -66,6 +66,12 @@ class InputContract(ABC):
     def inputs_from_files(self, paths: list[Path]) -> ModelInputs:
         """Inputs read from files given on the command line (a CSV of rows, image files, ...)."""
 
+    def serving_info(self) -> dict:
+        """What a model service needs to know (core/serving; serving.zip's serving.json): the request
+        format (core.serving.standalone's TABLE_ROWS, IMAGE_FILES, TEXTS, RECENT_ROWS), the SavedModel
+        signature's input name and what this kind's raw inputs look like."""
+        return {"task": self.task, "classes": list(self.classes)}
+
     def network(self, model: Any) -> Any:
         """The part of a loaded model that takes `ModelInputs.x` (text: the token-id network inside
         a downloaded model that takes strings); the model itself for most kinds."""
@@ -186,6 +192,11 @@ class DataKind(ABC):
     @abstractmethod
     def contract_from_files(self, labels: dict, info: dict) -> InputContract:
         """The contract from a model folder's labels.json and preprocessing.json (validated)."""
+
+    def serving_examples(self, dataset: Any) -> dict:
+        """Example inputs from the data for a service's usage page and README (serving.json); the
+        contract's own (`InputContract.serving_info`) when empty."""
+        return {}
 
     # ---- export and evaluation
     @abstractmethod

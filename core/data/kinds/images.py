@@ -52,6 +52,10 @@ class ImageContract(InputContract):
                 ) from None
         return ModelInputs(np.stack(pixels), list(names))
 
+    def serving_info(self) -> dict:
+        return {**super().serving_info(), "format": "image_files", "signature_input": "pixels",
+                "image_size": list(self.image_size), "channels": int(self.channels)}
+
     def inputs_from_frame(self, frame: Any) -> ModelInputs:
         raise UserError(
             "predict.needs_images",

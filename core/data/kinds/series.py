@@ -46,6 +46,11 @@ class SeriesContract(InputContract):
         x, ahead, notes = recent_window(frame, self, Frequency(**self.frequency), source)
         return ModelInputs(x[None], [f"next {self.horizon} steps"], notes, ahead=[ahead])
 
+    def serving_info(self) -> dict:
+        return {**super().serving_info(), "format": "recent_rows", "signature_input": "window",
+                "target": self.columns[0], "columns": list(self.columns), "date_column": self.date_column,
+                "window": self.window, "horizon": self.horizon, "frequency": dict(self.frequency)}
+
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
         raise UserError("predict.needs_series", "This model forecasts a time series, so it needs a CSV of recent rows "
                         "(with the dates and the training columns), not images.")
@@ -201,6 +206,18 @@ class SeriesKind(DataKind):
         return SeriesContract(task=labels["task"], columns=[str(c) for c in info["columns"]], window=int(info["window"]),
                               horizon=int(info["horizon"]), date_column=info.get("date_column"),
                               date_format=info.get("date_format"), frequency=dict(info["frequency"]))
+
+    def serving_examples(self, dataset: Any) -> dict:
+        """The series' last `window` rows, as a request for the next `horizon` steps."""
+        s = dataset.series
+        values = s.values[-s.window:]
+        stamps = s.timestamps[-s.window:] if s.timestamps is not None and s.date_column else None
+        rows = []
+        for k, row in enumerate(values):
+            item = {s.date_column: str(np.datetime64(stamps[k], "s")).replace("T00:00:00", "")} if stamps is not None else {}
+            item.update({c: float(f"{v:.6g}") for c, v in zip(s.columns, row)})
+            rows.append(item)
+        return {"example_rows": rows}
 
     def preprocessing_info(self, dataset: Any) -> dict:
         s = dataset.series

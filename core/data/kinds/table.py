@@ -65,6 +65,12 @@ class TableContract(InputContract):
         sources = [f"row {k + 1}" for k in range(len(frame))]
         return ModelInputs(x, sources, warnings)
 
+    def serving_info(self) -> dict:
+        columns = self.preprocessor.to_json()["columns"]
+        return {**super().serving_info(), "format": "table_rows", "signature_input": "rows", "target": self.target,
+                "columns": columns, "ignored_columns": list(self.known_columns),
+                "example": {c["name"]: _short(c["fill"]) for c in columns}}
+
     def inputs_from_images(self, images: list[bytes], names: list[str] | None = None) -> ModelInputs:
         raise UserError(
             "predict.needs_table",
@@ -95,6 +101,11 @@ class TableContract(InputContract):
 
 
 MAX_ROWS_NAMED = 5
+
+
+def _short(value: Any) -> Any:
+    """A float32 fill (5.800000190734863) as the user would write it (5.8)."""
+    return float(f"{value:.6g}") if isinstance(value, float) else value
 
 
 def _fill_notes(filled: Any, columns: list[str]) -> list[str]:

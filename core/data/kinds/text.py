@@ -70,6 +70,10 @@ class TextContract(InputContract):
         x = token_ids(token_lists, self.vocabulary, self.sequence_length)
         return ModelInputs(x, list(names), warnings)
 
+    def serving_info(self) -> dict:
+        return {**super().serving_info(), "format": "texts", "signature_input": "texts", "text_column": self.column,
+                "example": " ".join(self.vocabulary[:6])}
+
     def inputs_from_frame(self, frame: Any) -> ModelInputs:
         """A table of texts: the training text column, or a table's only column."""
         texts = self._texts_of_frame(frame)
