@@ -184,7 +184,7 @@ def _openapi_body(settings: dict) -> dict:
         "schema": schema, "example": example_request(settings)}}}}
 
 
-def usage_page(settings: dict) -> str:
+def usage_page(settings: dict, url: str = "http://127.0.0.1:8000") -> str:
     from html import escape
 
     what = settings.get("task", "")
@@ -196,7 +196,7 @@ def usage_page(settings: dict) -> str:
         f"<h1>{escape(settings.get('name') or 'LayerLab model')}</h1>"
         f"<p>POST /predict takes {escape(what_it_takes(settings))}</p>"
         f"<p>It answers with {escape(answer_text)}, in input order.</p>"
-        f"<pre>{escape(curl_example(settings))}</pre>"
+        f"<pre>{escape(curl_example(settings, url))}</pre>"
         "<p><a href='/docs'>API docs</a> · <a href='/health'>health</a></p></body></html>"
     )
 
@@ -321,8 +321,8 @@ def create_app(predictor: Any, limits: Limits | None = None, render: Callable[[U
         return JSONResponse({"error": {"code": err.code, "message": message}}, status_code=getattr(err, "status", 400))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def usage() -> str:
-        return usage_page(settings)
+    def usage(request: Request) -> str:
+        return usage_page(settings, str(request.base_url).rstrip("/"))  # the address this service answers on
 
     @app.get("/health")
     def health() -> dict:
