@@ -11,8 +11,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: $(VENV)/.runtime-installed
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
+# Two test processes (pytest-xdist), a test file each at a time: CI has 2 cores, and many tests wait on
+# a browser, a server or a worker process (docs/ARCHITECTURE.md "Tests").
 test: $(VENV)/.dev-installed chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Unit and AppTest tests only (no browser).
 test-fast: $(VENV)/.dev-installed

@@ -13,7 +13,8 @@ from uidriver import flows
 from uidriver.ui import assert_no_traceback, download, go_to, plotly_figures, press, widget
 
 SAMPLE = "iris"
-STOP_WITHIN_S = 8.0  # "within a few seconds"; the click's own rerun is included, and CI has 2 cores
+STOP_WITHIN_S = 15.0  # "within seconds", not at the end of 1000 epochs (minutes); the click's rerun is included, and
+# under `make test` another test runs on the second of CI's 2 cores (pytest-xdist)
 
 
 def validation_losses_on_chart(page: Page) -> list[float]:
