@@ -42,6 +42,8 @@ WHAT_LABELS = {"units": N_("units"), "filters": N_("filters"), "dropout rate": N
 
 
 def candidate_label(cand: Candidate) -> str:
+    if not cand.label:
+        return cand.path
     params = dict(cand.label_params)
     if "what" in params:
         params["what"] = t(WHAT_LABELS[params["what"]]) if params["what"] in WHAT_LABELS else params["what"]

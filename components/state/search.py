@@ -29,6 +29,9 @@ from typing import Any
 from components.state.workspace import Workspace
 from core.blocks import is_block
 from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
+from core.i18n import N_
+
+LAYER_SETTING = N_("Layer {n} ({type}): {what}")  # {what}: units, filters, dropout rate, repeats
 
 STRATEGIES = ("tpe", "random", "grid")  # core.search.strategies.STRATEGIES, the form's order
 PRUNERS = ("median", "halving", "none")  # core.search.strategies.PRUNERS
@@ -54,7 +57,8 @@ class Candidate:
 
     `kind` is the SPACE.json form its range takes: "log_uniform" / "uniform" (two numbers),
     "int" (two whole numbers) or "choice" (a list); `label` is an English template, drawn with
-    `label_params` through t(); `options` lists what a choice of names may hold (optimizers).
+    `label_params` through t() ("": the place itself); `options` lists what a choice of names may
+    hold (optimizers).
     """
 
     path: str
@@ -76,7 +80,7 @@ def _round_width(value: float) -> int:
 
 
 def _layer_label(index: int, entry: dict, what: str) -> tuple[str, tuple]:
-    return "Layer {n} ({type}): {what}", (("n", index + 1), ("type", str(entry.get("type"))), ("what", what))
+    return LAYER_SETTING, (("n", index + 1), ("type", str(entry.get("type"))), ("what", what))
 
 
 def design_candidates(spec, dataset, default_space: dict | None = None) -> list[Candidate]:
@@ -93,19 +97,19 @@ def design_candidates(spec, dataset, default_space: dict | None = None) -> list[
     lr = float(optimizer.get("learning_rate") or (lr_param.default if lr_param else 0.001))
     lr_low = max(lr / LEARNING_RATE_SPAN, lr_param.min if lr_param and lr_param.min else 1e-7)
     lr_high = min(lr * LEARNING_RATE_SPAN, lr_param.max if lr_param and lr_param.max else 10.0)
-    found.append(Candidate("optimizer.learning_rate", "log_uniform", "Learning rate (log scale)",
+    found.append(Candidate("optimizer.learning_rate", "log_uniform", N_("Learning rate (log scale)"),
                            default=[_tidy(lr_low), _tidy(lr_high)], low=1e-7, high=10.0))
-    found.append(Candidate("optimizer.type", "choice", "Optimizer", default=[o for o in ("Adam", "RMSprop", "SGD") if o in OPTIMIZERS],
+    found.append(Candidate("optimizer.type", "choice", N_("Optimizer"), default=[o for o in ("Adam", "RMSprop", "SGD") if o in OPTIMIZERS],
                            options=tuple(OPTIMIZERS)))
     batch = TRAINING_PARAMS["batch_size"]
     y_train = getattr(dataset, "y_train", None)
     n_train = len(y_train) if y_train is not None else 0
     sizes = [b for b in BATCH_SIZES if not n_train or b <= max(n_train, BATCH_SIZES[0])]
-    found.append(Candidate("training.batch_size", "choice", "Batch size", default=sizes or [int(training.get("batch_size", 32))],
+    found.append(Candidate("training.batch_size", "choice", N_("Batch size"), default=sizes or [int(training.get("batch_size", 32))],
                            low=batch.min, high=batch.max))
     for index, entry in enumerate(spec.layers or []):
         if is_block(entry):
-            label, params = "Layer {n} ({type}): {what}", (("n", index + 1), ("type", str(entry.get("type"))), ("what", "repeats"))
+            label, params = _layer_label(index, entry, "repeats")
             found.append(Candidate(f"layers.{index}.repeat", "int", label, params, default=list(REPEAT_RANGE),
                                    low=1, high=8))
             continue
@@ -140,7 +144,7 @@ def design_candidates(spec, dataset, default_space: dict | None = None) -> list[
     for path, entry in default_space.items():
         if path not in known and isinstance(entry, dict) and len(entry) == 1:
             kind, value = next(iter(entry.items()))
-            out.append(Candidate(path, kind, "{what}", (("what", path),), default=list(value), on=True))
+            out.append(Candidate(path, kind, "", default=list(value), on=True))  # labelled by its place
     return out
 
 

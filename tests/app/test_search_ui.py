@@ -1,0 +1,221 @@
+"""Train page, Search tab (issue 24): the form pre-filled from the design, what stops Start, the live
+views of a search (trials table, curves, parallel coordinates), Stop, "Use this design", and a real
+tiny search on iris through core.search's own process."""
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+from components.state.search import SessionSearch
+from core.search.space import default_space
+from core.search.trials import TrialRow
+from tests.app.apptest import ROOT, exceptions, new_app, open_page, workspace_with_sample
+from tests.app.i18n_texts import assert_all_chinese
+
+PAGE = "pages/train.py"
+SEARCH_TAB = "Search for a better design"
+TRAIN_TAB = "Train a model"
+
+
+def search_tab(ws):
+    at = new_app()
+    at.session_state["workspace"] = ws
+    at = open_page(at, PAGE)
+    at.session_state["train_tab"] = SEARCH_TAB
+    return at.run()
+
+
+class FakeSearch:
+    """A SearchHandle's surface with rows set by the test (no process)."""
+
+    def __init__(self, spec, rows, state="running", metric="val_accuracy", direction="maximize"):
+        self.spec, self.rows, self.state = spec, rows, state
+        self.metric, self.direction, self.error, self.message = metric, direction, None, ""
+        self.stopped = False
+
+    def poll(self):
+        return list(self.rows)
+
+    def stop(self):
+        self.stopped = True
+
+    def kill(self):
+        self.stopped = True
+
+    def trial_spec(self, trial_id):
+        row = next(r for r in self.rows if r.id == trial_id)
+        spec = copy.deepcopy(self.spec)
+        spec.optimizer = {**spec.optimizer, "learning_rate": row.settings["optimizer.learning_rate"]}
+        spec.layers[0]["units"] = row.settings["layers.0.units"]
+        return spec.validated()
+
+
+SPACE = {"optimizer.learning_rate": {"log_uniform": [0.001, 0.1]}, "layers.0.units": {"choice": [16, 32, 64]}}
+
+
+def rows():
+    return [
+        TrialRow(1, {"optimizer.learning_rate": 0.003, "layers.0.units": 32}, "finished", 4, 0.95, [0.6, 0.8, 0.95, 0.9], seconds=2.5),
+        TrialRow(2, {"optimizer.learning_rate": 0.05, "layers.0.units": 64}, "pruned", 2, 0.5, [0.4, 0.5]),
+        TrialRow(3, {"optimizer.learning_rate": 0.09, "layers.0.units": 16}, "failed", 1, None, [None], message="diverged"),
+        TrialRow(4, {"optimizer.learning_rate": 0.001, "layers.0.units": 16}, "running", 2, 0.7, [0.6, 0.7]),
+    ]
+
+
+def with_fake_search(ws, **kwargs) -> FakeSearch:
+    from components.state.search import search_draft
+
+    draft = search_draft(ws)
+    handle = FakeSearch(ws.spec, rows(), **kwargs)
+    ws.search = SessionSearch(id="search-test", folder=None, space=SPACE, settings={**draft.settings(), "trials": 6},
+                              spec=ws.spec, handle=handle, candidates={c.path: c for c in draft.candidates if c.path in SPACE})
+    return handle
+
+
+def test_without_data_the_search_tab_says_what_comes_first(app):
+    at = open_page(app, PAGE)
+    at.session_state["train_tab"] = SEARCH_TAB
+    at.run()
+    assert not exceptions(at)
+    assert any("Choose data and a design first" in i.value for i in at.info)
+
+
+def test_the_form_starts_from_the_designs_default_space_and_checks_it():
+    ws = workspace_with_sample("iris")
+    at = search_tab(ws)
+    assert not exceptions(at)
+    expected = default_space(ws.spec, ws.dataset)
+    assert ws.search_draft.space() == expected  # core's pre-filled space, switched on
+    assert at.toggle(key="search_vary_optimizer.learning_rate").value
+    assert at.number_input(key="search_low_optimizer.learning_rate").value == expected["optimizer.learning_rate"]["log_uniform"][0]
+    assert not at.toggle(key="search_vary_optimizer.type").value  # offered, off: the design's optimizer stays
+    assert not at.toggle(key="search_vary_layers.0.repeat").value
+    assert at.text_input(key="search_values_layers.0.units").value == "16, 32, 64"
+    assert not at.button(key="start_search").disabled
+
+    at.toggle(key="search_vary_optimizer.type").set_value(True).run()  # vary the optimizer too
+    at.text_input(key="search_values_layers.0.units").input("8, 128").run()
+    at.number_input(key="search_trials").set_value(3).run()
+    at.radio(key="search_strategy").set_value("grid").run()
+    assert ws.search_draft.space()["optimizer.type"] == {"choice": ["Adam", "RMSprop", "SGD"]}
+    assert ws.search_draft.space()["layers.0.units"] == {"choice": [8, 128]}
+    assert ws.search_draft.settings()["trials"] == 3 and ws.search_draft.settings()["strategy"] == "grid"
+
+    at.text_input(key="search_values_layers.0.units").input("8, lots").run()  # not numbers: said where
+    assert at.button(key="start_search").disabled
+    assert any("numbers separated by commas" in c.value for c in at.caption)
+    at.text_input(key="search_values_layers.0.units").input("8, 16").run()
+    for toggle in at.toggle:  # nothing varies: core's plain refusal, before anything starts
+        toggle.set_value(False)
+    at.run()
+    assert at.button(key="start_search").disabled
+    assert any("search space is empty" in w.value for w in at.warning)
+
+    at.switch_page("pages/design.py").run()  # the choices survive leaving the page
+    at.switch_page(PAGE).run()
+    at.session_state["train_tab"] = SEARCH_TAB
+    at.run()
+    assert not at.toggle(key="search_vary_optimizer.learning_rate").value
+    assert at.number_input(key="search_trials").value == 3
+
+
+def test_a_ray_cluster_needs_an_address_and_says_how_to_install_ray(monkeypatch):
+    ws = workspace_with_sample("iris")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr("components.search_form.ray_installed", lambda: False)
+    at = search_tab(ws)
+    at.radio(key="search_where").set_value("ray").run()
+    assert not exceptions(at)
+    assert any("make ray" in w.value and "requirements-ray.txt" in w.value for w in at.warning)
+    assert at.button(key="start_search").disabled
+
+    monkeypatch.setattr("components.search_form.ray_installed", lambda: True)
+    at.run()
+    assert at.button(key="start_search").disabled  # no address yet
+    at.text_input(key="search_ray_address").input("127.0.0.1:6379").run()
+    assert not at.button(key="start_search").disabled
+    assert ws.search_draft.settings()["ray_address"] == "127.0.0.1:6379"
+
+
+def test_a_running_search_shows_its_trials_curves_and_settings_against_the_score():
+    ws = workspace_with_sample("iris")
+    handle = with_fake_search(ws)
+    at = search_tab(ws)
+    assert not exceptions(at)
+    assert at.button(key="start_search").disabled and not at.button(key="stop_search").disabled
+    assert at.toggle(key="search_vary_optimizer.learning_rate").disabled  # the form is locked while it runs
+    assert at.get("progress")[0].proto.text.startswith("3 of at most 6 trials done, 1 running")
+    table = at.dataframe[0].value
+    assert list(table["Trial"]) == [1, 2, 3, 4]
+    assert list(table["State"]) == ["finished", "pruned", "failed", "running"]
+    assert list(table["Learning rate (log scale)"]) == ["0.003", "0.05", "0.09", "0.001"]
+    assert list(table["Layer 1 (Dense): units"]) == ["32", "64", "16", "16"]
+    assert table["Best validation score"][0] == 0.95 and list(table["Best"]) == ["★", "", "", ""]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    curves = [trace["name"] for trace in charts[0]["data"]]
+    assert curves == ["Trial 1", "Trial 2", "Trial 3", "Trial 4"]
+    assert charts[0]["data"][1]["line"]["dash"] == "dot"  # pruned: dotted
+    parallel = charts[1]["data"][0]
+    assert parallel["type"] == "parcoords"
+    labels = [d["label"] for d in parallel["dimensions"]]
+    assert labels == ["Learning rate (log scale)", "Layer 1 (Dense): units", "Validation accuracy"]
+    assert len(parallel["dimensions"][-1]["values"]) == 3  # the failed trial has no score
+
+    at.button(key="stop_search").click().run()
+    assert handle.stopped and not exceptions(at)
+
+
+def test_use_this_design_makes_a_trial_the_current_design_for_train_and_design():
+    ws = workspace_with_sample("iris")
+    handle = with_fake_search(ws)
+    handle.state = "done"
+    handle.rows = [r for r in handle.rows if r.state != "running"]
+    at = search_tab(ws)
+    assert not exceptions(at)
+    assert at.success[0].value.startswith("The search is done: 3 trials. Best: trial 1, validation accuracy 0.95")
+    assert not at.button(key="start_search").disabled  # ended: a new search may start
+    assert at.selectbox(key="search_use_trial").value == 1  # the best first; the failed trial is not offered
+    assert at.selectbox(key="search_use_trial").options == ["Trial 1 · score 0.95 · best", "Trial 2 · score 0.5 · pruned"]
+    at.button(key="use_trial_design").click().run()
+    assert not exceptions(at)
+    assert ws.spec.optimizer["learning_rate"] == 0.003 and ws.spec.layers[0]["units"] == 32 and ws.template_id is None
+    assert any(s.value.startswith("Trial 1's design is now the current design") for s in at.success)
+
+    at.session_state["train_tab"] = TRAIN_TAB
+    at.run()
+    assert at.number_input(key=f"train_learning_rate_{ws.spec.optimizer['type']}").value == 0.003  # not the old value
+    assert ws.spec.optimizer["learning_rate"] == 0.003
+
+
+def test_the_search_tab_is_all_chinese():
+    ws = workspace_with_sample("iris")
+    with_fake_search(ws).state = "done"
+    from components.i18n import LANG_KEY
+
+    at = new_app()
+    at.session_state[LANG_KEY] = "zh"
+    at.session_state["workspace"] = ws
+    at.session_state["train.chosen_tab"] = "search"
+    at.run().switch_page(PAGE).run()
+    assert not exceptions(at), exceptions(at)
+    assert at.dataframe and at.get("plotly_chart")  # the live views are drawn (and checked)
+    assert_all_chinese(at, ws)
+
+
+def test_the_search_tab_and_its_handle_import_no_tensorflow_ray_or_optuna():
+    """The Streamlit server draws the Search tab and polls the handle; the search runs elsewhere."""
+    code = (
+        "import sys, json\n"
+        "import components.search_view, components.state.search, core.search.handle, core.search.space\n"
+        "from tests.app.apptest import workspace_with_sample\n"
+        "from components.state.search import search_draft\n"
+        "from core.search.space import parse_space\n"
+        "ws = workspace_with_sample('iris')\n"
+        "parse_space(search_draft(ws).space(), ws.spec, ws.dataset)\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'jax', 'ray', 'optuna') if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
