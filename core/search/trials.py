@@ -16,6 +16,18 @@ SEARCH_STARTING, SEARCH_RUNNING, SEARCH_DONE, SEARCH_STOPPED, SEARCH_FAILED = (
     "starting", "running", "done", "stopped", "failed")
 FORMAT = "layerlab-search/1"
 
+# What a search and its trials say, as English templates (a row's `template` + `params`; the
+# UI translates them through core.i18n like a run's end message; scripts/i18n_extract.py reads
+# every upper-case str of this module).
+STOPPED_BY_USER = "Stopped at your request; the trials that ran are kept."
+TIME_BUDGET_SPENT = "The time budget of {seconds} seconds ran out; the trials that ran are kept."
+DONE_SUMMARY = "{n} trials: {finished} finished, {pruned} pruned, {failed} failed."
+DONE_BEST = "{n} trials: {finished} finished, {pruned} pruned, {failed} failed. The best is trial {best} ({metric} {score})."
+TRIAL_PRUNED = "Stopped early after epoch {epoch}: its validation score was behind the other trials' at that point."
+TRIAL_WORKER_ENDED = "The process training this trial ended unexpectedly ({reason})."
+SEARCH_ENDED = "The search stopped unexpectedly ({reason})."
+SEARCH_BUG = "The search failed because of a bug in LayerLab: {error}"
+
 
 @dataclass
 class TrialRow:
@@ -25,7 +37,9 @@ class TrialRow:
     epochs: int = 0
     score: float | None = None  # best validation score so far (of the epoch the trial keeps)
     curve: list[float | None] = field(default_factory=list)  # the validation score after each epoch
-    message: str = ""  # why it failed or was stopped, in words
+    message: str = ""  # how it ended, in words (English; `template` + `params` to translate)
+    template: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     best_epoch: int | None = None
 
@@ -36,6 +50,12 @@ class TrialRow:
     def from_json(cls, data: dict[str, Any]) -> TrialRow:
         names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def render(template: str, params: dict[str, Any], lang: str = "en") -> str:
+    from core.i18n import translate
+
+    return translate(template, lang, **params)
 
 
 def objective(task: str | None) -> tuple[str, str]:
