@@ -164,6 +164,7 @@ def _trials_table(ws: Workspace, search: SessionSearch) -> None:
         line[t("Epochs")] = row.epochs
         line[t("Seconds")] = round(float(row.seconds or 0), 1)
         line[t("Best")] = "★" if best is not None and row.id == best.id else ""
+        line[t("Note")] = _note(row) if row.state in ("pruned", "failed") else ""  # why it ended early
         rows.append(line)
     st.subheader(t("Trials"))
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="search_trials_table")
@@ -223,9 +224,17 @@ def _use_design(ws: Workspace, search: SessionSearch) -> None:
     if failed:
         st.error(failed, icon=":material/error:")
     elif search.used_trial is not None:
-        st.success(t("Trial {n}'s design is now the current design: the Design page shows it, and Train and Export "
-                     "work on it.", n=search.used_trial), icon=":material/check_circle:")
-        st.page_link("pages/design.py", label=t("See it on the Design page"), icon=":material/arrow_forward:")
+        text = t("Trial {n}'s design is now the current design: the Design page shows it and Train trains it.",
+                 n=search.used_trial)
+        run = search.kept_runs.get(search.used_trial)
+        if run is not None and run in ws.runs:
+            text += " " + t("Its trained model is {run}: Evaluate and Export open on it.", run=run.label)
+        st.success(text, icon=":material/check_circle:")
+        links = st.columns(3)
+        links[0].page_link("pages/design.py", label=t("See it on the Design page"), icon=":material/arrow_forward:")
+        if run is not None and run in ws.runs:
+            links[1].page_link("pages/evaluate.py", label=t("Evaluate it"), icon=":material/arrow_forward:")
+            links[2].page_link("pages/export.py", label=t("Export it"), icon=":material/arrow_forward:")
 
 
 def _trial_choice(row: Any, best: Any) -> str:
@@ -251,6 +260,11 @@ def _use(ws: Workspace, trial_id: Any) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _note(row: Any) -> str:
+    """How a trial ended, in the session's language (core sends an English template)."""
+    return t(row.template, **row.params) if row.template else row.message
 
 
 def _metric_label(search: SessionSearch) -> str:

@@ -264,6 +264,8 @@ class SessionSearch:
     message: str = ""  # the search's own word on how it ended (English)
     used_trial: Any = None  # the trial whose design was made the current one
     candidates: dict = field(default_factory=dict)  # place -> Candidate (its label), as the form had them
+    data_version: int = 0  # the Workspace's data when it started: a trial's model fits only that data
+    kept_runs: dict = field(default_factory=dict)  # trial id -> the SessionRun made from its model
     metric: str | None = None  # what the score is ("val_accuracy", "val_loss"), once the search says
     direction: str = "maximize"  # or "minimize": which scores are better
     stopping: bool = False  # Stop was pressed
@@ -300,7 +302,7 @@ def start_search(ws: Workspace, draft: SearchDraft) -> SessionSearch:
     handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder)
     candidates = {c.path: c for c in draft.candidates if c.path in space}
     search = SessionSearch(id=search_id, folder=folder, space=space, settings=settings, spec=spec, handle=handle,
-                           candidates=candidates)
+                           candidates=candidates, data_version=ws.data_version)
     ws.search = search
     return search
 
@@ -330,9 +332,57 @@ def stop_search(ws: Workspace) -> None:
         search.stopping = True
 
 
-def use_trial(ws: Workspace, trial_id: Any) -> None:
-    """Make a trial's design the current one: the designer shows it, Train and Export work on it."""
+def use_trial(ws: Workspace, trial_id: Any) -> Any:
+    """Make a trial's design the current one (the designer shows it, Train trains it) and its trained
+    model one of the session's runs, selected for Evaluate and Export. Returns that run, or None
+    when the trial kept no model or the data changed since the search started.
+
+    Raises core's UserError when the trial saved no design."""
     search = ws.search
     spec = search.handle.trial_spec(trial_id)
     ws.spec, ws.template_id = spec, None
     search.used_trial = trial_id
+    run = search.kept_runs.get(trial_id)
+    if run is None or run not in ws.runs:
+        run = search.kept_runs[trial_id] = _trial_run(ws, search, trial_id, spec)
+    if run is not None:
+        ws.selected_run = ws.runs.index(run)
+    return run
+
+
+def _serves_trained_model(dataset: Any) -> bool:
+    """Whether the data's kind offers the trained network itself as the download (its
+    `serving_model` is DataKind's own), so a trial's best.keras is what Export gives."""
+    from core.data.kinds import DataKind, kind_of
+
+    return type(kind_of(dataset)).serving_model is DataKind.serving_model
+
+
+def _trial_run(ws: Workspace, search: SessionSearch, trial_id: Any, spec: Any) -> Any:
+    """The trial's run folder copied into a session run (its job written as for any run, so the
+    helpers can evaluate and convert its model); None without a model or on other data."""
+    import shutil
+    from pathlib import Path
+
+    from components.state.runs import SessionRun
+    from core.training.events import read_all
+    from core.training.rundir import RunDir, write_job
+
+    trial = RunDir(Path(search.handle.trial_dir(trial_id)))
+    if search.data_version != ws.data_version or not trial.best_model.exists() or not trial.events.exists():
+        return None
+    if not _serves_trained_model(ws.dataset):
+        return None  # its download needs layers only a training worker adds (exports/model.keras): train it
+    number = len(ws.runs) + 1
+    run_id = f"run{number}-trial{trial_id}-{uuid.uuid4().hex[:6]}"
+    run_dir = RunDir(ws.run_dir(run_id))
+    write_job(run_dir, spec, ws.dataset)
+    for name in ("events", "best_model"):
+        shutil.copyfile(getattr(trial, name), getattr(run_dir, name))
+    run = SessionRun(id=run_id, number=number, spec=spec.to_dict(), status="running", run_dir=run_dir.path,
+                     project=copy.deepcopy(spec), dataset=ws.dataset, search_trial=trial_id)
+    run.absorb(read_all(run_dir.events))
+    if not run.ended:  # a trial stopped without its end event: what it kept is still a model
+        run.status = "stopped"
+    ws.runs.append(run)
+    return run

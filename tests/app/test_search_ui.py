@@ -4,13 +4,14 @@ tiny search on iris through core.search's own process."""
 from __future__ import annotations
 
 import copy
+import time
 import json
 import subprocess
 import sys
 
 from components.state.search import SessionSearch
 from core.search.space import default_space
-from core.search.trials import TrialRow
+from core.search.trials import TRIAL_PRUNED, TrialRow
 from tests.app.apptest import ROOT, exceptions, new_app, open_page, workspace_with_sample
 from tests.app.i18n_texts import assert_all_chinese
 
@@ -44,6 +45,9 @@ class FakeSearch:
     def kill(self):
         self.stopped = True
 
+    def trial_dir(self, trial_id):
+        return ROOT / "no-such-folder"  # no trained model to keep
+
     def trial_spec(self, trial_id):
         row = next(r for r in self.rows if r.id == trial_id)
         spec = copy.deepcopy(self.spec)
@@ -58,8 +62,10 @@ SPACE = {"optimizer.learning_rate": {"log_uniform": [0.001, 0.1]}, "layers.0.uni
 def rows():
     return [
         TrialRow(1, {"optimizer.learning_rate": 0.003, "layers.0.units": 32}, "finished", 4, 0.95, [0.6, 0.8, 0.95, 0.9], seconds=2.5),
-        TrialRow(2, {"optimizer.learning_rate": 0.05, "layers.0.units": 64}, "pruned", 2, 0.5, [0.4, 0.5]),
-        TrialRow(3, {"optimizer.learning_rate": 0.09, "layers.0.units": 16}, "failed", 1, None, [None], message="diverged"),
+        TrialRow(2, {"optimizer.learning_rate": 0.05, "layers.0.units": 64}, "pruned", 2, 0.5, [0.4, 0.5],
+                 template=TRIAL_PRUNED, params={"epoch": 2}),
+        TrialRow(3, {"optimizer.learning_rate": 0.09, "layers.0.units": 16}, "failed", 1, None, [None],
+                 message="Training diverged — try a lower learning rate."),
         TrialRow(4, {"optimizer.learning_rate": 0.001, "layers.0.units": 16}, "running", 2, 0.7, [0.6, 0.7]),
     ]
 
@@ -153,6 +159,7 @@ def test_a_running_search_shows_its_trials_curves_and_settings_against_the_score
     assert list(table["Learning rate (log scale)"]) == ["0.003", "0.05", "0.09", "0.001"]
     assert list(table["Layer 1 (Dense): units"]) == ["32", "64", "16", "16"]
     assert table["Best validation score"][0] == 0.95 and list(table["Best"]) == ["★", "", "", ""]
+    assert table["Note"][1].startswith("Stopped early after epoch 2") and "diverged" in table["Note"][2]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     curves = [trace["name"] for trace in charts[0]["data"]]
     assert curves == ["Trial 1", "Trial 2", "Trial 3", "Trial 4"]
@@ -182,6 +189,7 @@ def test_use_this_design_makes_a_trial_the_current_design_for_train_and_design()
     assert not exceptions(at)
     assert ws.spec.optimizer["learning_rate"] == 0.003 and ws.spec.layers[0]["units"] == 32 and ws.template_id is None
     assert any(s.value.startswith("Trial 1's design is now the current design") for s in at.success)
+    assert len(ws.runs) == 0  # this stand-in trial kept no model: nothing to evaluate
 
     at.session_state["train_tab"] = TRAIN_TAB
     at.run()
@@ -219,3 +227,43 @@ def test_the_search_tab_and_its_handle_import_no_tensorflow_ray_or_optuna():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_real_tiny_search_runs_in_its_own_process_and_its_best_design_and_model_are_kept(monkeypatch):
+    """Iris, 2 trials of 1 epoch, one trial worker (one TensorFlow import): started from the tab,
+    polled until done, then the best trial's design becomes the current one and its model a run."""
+    monkeypatch.setenv("LAYERLAB_MAX_CONCURRENT_RUNS", "1")  # the driver's trial workers: one
+    ws = workspace_with_sample("iris")
+    at = search_tab(ws)
+    for place in ws.search_draft.space():
+        if place not in ("optimizer.learning_rate", "layers.0.units"):
+            at.toggle(key=f"search_vary_{place}").set_value(False)
+    at.number_input(key="search_trials").set_value(2)
+    at.number_input(key="search_epochs").set_value(1)
+    at.radio(key="search_strategy").set_value("random")
+    at.button(key="start_search").click().run()
+    assert not exceptions(at) and ws.search is not None, [e.value for e in at.error]
+    assert at.button(key="start_search").disabled and not at.button(key="stop_search").disabled
+    deadline = time.monotonic() + 150
+    while not ws.search.ended and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()  # AppTest does not fire the fragment's timer
+        assert not exceptions(at), exceptions(at)
+    at.run()
+    assert ws.search.state == "done", (ws.search.state, ws.search.message)
+    table = at.dataframe[0].value
+    assert list(table["Trial"]) == [1, 2] and set(table["State"]) == {"finished"} and list(table["Epochs"]) == [1, 1]
+    best = ws.search.best()
+    assert at.selectbox(key="search_use_trial").value == best.id
+
+    at.button(key="use_trial_design").click().run()
+    assert not exceptions(at)
+    tried = best.settings
+    assert ws.spec.layers[0]["units"] == tried["layers.0.units"]
+    assert ws.spec.optimizer["learning_rate"] == tried["optimizer.learning_rate"]
+    run = ws.runs[-1]
+    assert run.search_trial == best.id and run.has_model and run.status == "finished"
+    assert ws.selected_run == len(ws.runs) - 1  # Evaluate and Export open on it
+    at.session_state["train_tab"] = TRAIN_TAB
+    at.run()
+    assert list(at.dataframe[0].value["Run"]) == [run.number]  # the Train tab lists it with the others
