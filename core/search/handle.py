@@ -55,6 +55,10 @@ def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, searc
     from core.training.rundir import RunDir, write_job, write_json
 
     settings = settings.checked()
+    if settings.ray_address:  # before anything is written: an unreachable cluster loses nothing
+        from core.search.ray_address import check_reachable
+
+        check_reachable(settings.ray_address)
     if not isinstance(space, SearchSpace):
         space = parse_space(space, spec, dataset)
     if settings.epochs is not None:
