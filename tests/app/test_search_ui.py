@@ -144,6 +144,22 @@ def test_a_ray_cluster_needs_an_address_and_says_how_to_install_ray(monkeypatch)
     assert not at.button(key="start_search").disabled
     assert ws.search_draft.settings()["ray_address"] == "127.0.0.1:6379"
 
+    at.text_input(key="search_ray_address").input(f"127.0.0.1:{closed_port()}").run()
+    at.button(key="start_search").click().run()  # nothing answers there: said plainly, nothing started
+    assert not exceptions(at)
+    assert any("cannot reach a Ray cluster" in e.value for e in at.error), [e.value for e in at.error]
+    assert ws.search is None and not at.button(key="start_search").disabled
+    assert at.radio(key="search_where").value == "ray"  # the form is as it was: fix the address and go
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 def test_a_running_search_shows_its_trials_curves_and_settings_against_the_score():
     ws = workspace_with_sample("iris")
