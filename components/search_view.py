@@ -50,7 +50,18 @@ def search_tab(ws: Workspace) -> None:
         return
     search = sync_search(ws)
     running = search is not None and not search.ended
+    # With a search to show, its buttons and live views come first and the form (for the next one) below.
+    top = st.container()
+    if search is not None:
+        st.divider()
     draft = search_form(ws, locked=running)
+    with top if search is not None else st.container():
+        _controls(ws, draft, running)
+        live_search(ws)
+
+
+def _controls(ws: Workspace, draft: SearchDraft, running: bool) -> None:
+    """Start (disabled with the reason while the form has a problem) and Stop."""
     problem = None if running else _space_problem(ws, draft)
     col_start, col_stop, _ = st.columns([1, 1, 4])
     with col_start:
@@ -71,7 +82,6 @@ def search_tab(ws: Workspace) -> None:
     if stop and running:
         stop_search(ws)
         st.toast(t("Stopping the search. The trials that finished are kept."))
-    live_search(ws)
 
 
 def _space_problem(ws: Workspace, draft: SearchDraft) -> str | None:
@@ -220,6 +230,8 @@ def _use_design(ws: Workspace, search: SessionSearch) -> None:
     with right:
         st.button(t("Use this design"), key="use_trial_design", type="primary", icon=":material/check:",
                   on_click=_use, args=(ws, chosen))
+    if st.session_state.pop(USED_KEY, False):
+        st.rerun()  # the whole app, not only this fragment: the form, the sidebar's steps and the runs follow
     failed = st.session_state.pop(USE_ERROR_KEY, None)
     if failed:
         st.error(failed, icon=":material/error:")
@@ -247,6 +259,7 @@ def _trial_choice(row: Any, best: Any) -> str:
 
 
 USE_ERROR_KEY = "search.use_error"
+USED_KEY = "search.used"  # set by the button's callback: the fragment then reruns the whole app
 
 
 def _use(ws: Workspace, trial_id: Any) -> None:
@@ -257,6 +270,7 @@ def _use(ws: Workspace, trial_id: Any) -> None:
         st.session_state[USE_ERROR_KEY] = error_text(err)
         return
     forget_settings_widgets()
+    st.session_state[USED_KEY] = True
 
 
 # --- helpers -----------------------------------------------------------------------------
