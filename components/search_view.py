@@ -35,6 +35,7 @@ STATE_LABELS = {
 SEARCH_STATE_LABELS = {
     "done": N_("The search is done: {n} trials."),
     "stopped": N_("The search was stopped: the {n} trials that ended are kept."),
+    "timeout": N_("The search's time budget ran out: the {n} trials that ended are kept."),
     "failed": N_("The search stopped because of a problem: {problem}"),
 }
 # What a trial's score is (core.search.trials.objective): the validation metric of its kept epoch.
@@ -133,10 +134,12 @@ def _status(search: SessionSearch) -> None:
     if search.ended and (search.error is not None or search.state == "failed"):
         problem = _error_text(search.error) if search.error is not None else (search.message or t("unknown"))
         st.error(_search_message("failed", problem=problem), icon=":material/error:")
-        if not rows:
-            return
-    elif search.ended:
-        message = _search_message(search.state if search.state in SEARCH_STATE_LABELS else "done", n=len(ended))
+        return
+    if search.ended:
+        state = search.state if search.state in SEARCH_STATE_LABELS else "done"
+        if state == "stopped" and not search.stopping:
+            state = "timeout"  # nobody pressed Stop: the time budget ended it
+        message = _search_message(state, n=len(ended))
         best = search.best()
         if best is not None:
             message += " " + t("Best: trial {trial}, {metric} {score}.", trial=best.id, metric=_metric_label(search),

@@ -190,6 +190,25 @@ def test_a_running_search_shows_its_trials_curves_and_settings_against_the_score
     assert handle.stopped and not exceptions(at)
 
 
+def test_a_search_that_stops_or_fails_says_so_and_keeps_its_trials():
+    from core.errors import UserError
+
+    ws = workspace_with_sample("iris")
+    handle = with_fake_search(ws, state="stopped")
+    at = search_tab(ws)
+    assert not exceptions(at)
+    assert at.info[0].value.startswith("The search's time budget ran out: the 3 trials that ended are kept.")
+    assert len(at.dataframe[0].value) == 4
+
+    handle.state = "failed"
+    handle.error = UserError("search.ray_unreachable", "LayerLab cannot reach a Ray cluster at {address}.", address="10.0.0.9:6379")
+    ws.search.state = "running"  # polled again
+    at.run()
+    assert not exceptions(at)
+    assert at.error[0].value == "The search stopped because of a problem: LayerLab cannot reach a Ray cluster at 10.0.0.9:6379."
+    assert not at.button(key="start_search").disabled
+
+
 def test_use_this_design_makes_a_trial_the_current_design_for_train_and_design():
     ws = workspace_with_sample("iris")
     handle = with_fake_search(ws)
