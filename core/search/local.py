@@ -141,8 +141,8 @@ class LocalExecutor:
                 w.conn.send(None)
             except OSError:
                 pass
-        for w in self._workers:
-            w.process.join(timeout=10)
+        for w in self._workers:  # an idle worker has nothing to save: TensorFlow's slow exit is not waited for
+            w.process.join(timeout=1)
             w.kill()
 
     def pids(self) -> list[int]:

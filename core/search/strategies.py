@@ -75,7 +75,9 @@ def make_sampler(strategy: str, space: Any, seed: int = 0) -> Any:
     import optuna
 
     if strategy == "grid":
-        return optuna.samplers.GridSampler(space.grid(), seed=seed)
+        from core.search.samplers import AskTellGridSampler
+
+        return AskTellGridSampler(space.grid(), seed=seed)
     if strategy == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, len(space.dimensions) + 1)))
