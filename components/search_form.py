@@ -188,8 +188,11 @@ def _where(draft: SearchDraft, locked: bool) -> None:
                            format_func=option_labels(WHERE, lambda w: t(WHERE_LABELS[w])),
                            label_visibility="collapsed")
     if draft.where == "local":
-        st.caption(t("Several trials train at once in worker processes on this machine, within the server's limit "
-                     "on runs at the same time."))
+        from core.search.strategies import SearchSettings
+
+        at_once = SearchSettings(trials=int(draft.trials)).concurrency  # the server's cap, the cores, the budget
+        st.caption(t("Up to {n} trials train at once, each in its own worker process on this machine (the server's "
+                     "limit on runs at the same time and its processor cores decide how many).", n=at_once))
         return
     _seed("search_ray_address", draft.ray_address)
     draft.ray_address = st.text_input(
