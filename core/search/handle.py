@@ -14,6 +14,7 @@ The search folder:
 """
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -89,7 +90,11 @@ def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, 
                           daemon=False)
     with main_script_hidden():
         process.start()
-    return SearchHandle(folder.path, process)
+    handle = SearchHandle(folder.path, process)
+    # The driver cannot be a daemon (it starts trial workers), and multiprocessing joins other
+    # children when the server exits: end it first, so the server never waits for a search.
+    atexit.register(handle.kill)
+    return handle
 
 
 class SearchHandle:
