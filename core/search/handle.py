@@ -14,6 +14,7 @@ The search folder:
 """
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -89,7 +90,11 @@ def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, 
                           daemon=False)
     with main_script_hidden():
         process.start()
-    return SearchHandle(folder.path, process)
+    handle = SearchHandle(folder.path, process)
+    # The driver cannot be a daemon (it starts trial workers), and multiprocessing joins other
+    # children when the server exits: end it first, so the server never waits for a search.
+    atexit.register(handle.kill)
+    return handle
 
 
 class SearchHandle:
@@ -120,8 +125,12 @@ class SearchHandle:
                 self._rows = [TrialRow.from_json(t) for t in data.get("trials", [])]
         if self._process is not None and not self._process.is_alive() and self.state not in FINAL_STATES:
             self._process.join(timeout=1)
-            self._data = {**self._data, "state": SEARCH_FAILED,
-                          "message": f"The search stopped unexpectedly (exit code {self._process.exitcode})."}
+            from core.search.trials import SEARCH_ENDED, render
+            from core.training.service import exit_reason
+
+            params = {"reason": exit_reason(self._process.exitcode)}
+            self._data = {**self._data, "state": SEARCH_FAILED, "template": SEARCH_ENDED, "params": params,
+                          "message": render(SEARCH_ENDED, params)}
         return list(self._rows)
 
     @property
@@ -140,6 +149,15 @@ class SearchHandle:
     @property
     def message(self) -> str:
         return self._data.get("message", "")
+
+    def describe(self, lang: str = "en") -> str:
+        """The search's message in `lang` (how it ended, or the error that ended it)."""
+        if self.error is not None:
+            return self.error.render(lang)
+        from core.search.trials import render
+
+        template = self._data.get("template")
+        return render(template, self._data.get("params") or {}, lang) if template else self.message
 
     @property
     def error(self) -> UserError | None:

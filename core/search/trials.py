@@ -17,8 +17,7 @@ SEARCH_STARTING, SEARCH_RUNNING, SEARCH_DONE, SEARCH_STOPPED, SEARCH_FAILED = (
 FORMAT = "layerlab-search/1"
 
 # What a search and its trials say, as English templates (a row's `template` + `params`; the
-# UI translates them through core.i18n like a run's end message; scripts/i18n_extract.py reads
-# every upper-case str of this module).
+# UI translates them through core.i18n like a run's end message; scripts/i18n_extract.py reads MESSAGES).
 STOPPED_BY_USER = "Stopped at your request; the trials that ran are kept."
 TIME_BUDGET_SPENT = "The time budget of {seconds} seconds ran out; the trials that ran are kept."
 DONE_SUMMARY = "{n} trials: {finished} finished, {pruned} pruned, {failed} failed."
@@ -27,6 +26,8 @@ TRIAL_PRUNED = "Stopped early after epoch {epoch}: its validation score was behi
 TRIAL_WORKER_ENDED = "The process training this trial ended unexpectedly ({reason})."
 SEARCH_ENDED = "The search stopped unexpectedly ({reason})."
 SEARCH_BUG = "The search failed because of a bug in LayerLab: {error}"
+MESSAGES = (STOPPED_BY_USER, TIME_BUDGET_SPENT, DONE_SUMMARY, DONE_BEST, TRIAL_PRUNED, TRIAL_WORKER_ENDED, SEARCH_ENDED,
+            SEARCH_BUG)
 
 
 @dataclass

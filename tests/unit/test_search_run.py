@@ -143,6 +143,18 @@ def test_the_pruner_stops_a_trial_behind_the_median_from_its_epoch_reports(tmp_p
     assert json.loads(folder.trials.read_text())["best"] == 1
 
 
+def test_the_time_budget_and_the_stop_file_end_a_search(tmp_path: Path) -> None:
+    from core.search.driver import stop_reason
+    from core.search.trials import TIME_BUDGET_SPENT
+
+    folder = SearchFolder(tmp_path)
+    now = time.monotonic()
+    assert stop_reason(folder, SearchSettings(time_budget_s=60), now) is None
+    assert stop_reason(folder, SearchSettings(time_budget_s=60), now - 61) == (TIME_BUDGET_SPENT, {"seconds": "60"})
+    folder.stop.touch()
+    assert stop_reason(folder, SearchSettings(), now) == (STOPPED_BY_USER, {})
+
+
 def _cli(capsys, *args: str) -> tuple[int, str]:
     code = main(list(args))
     return code, capsys.readouterr().err
