@@ -186,6 +186,8 @@ def test_a_running_search_shows_its_trials_curves_and_settings_against_the_score
     assert labels == ["Learning rate (log scale)", "Layer 1 (Dense): units", "Validation accuracy"]
     assert len(parallel["dimensions"][-1]["values"]) == 3  # the failed trial has no score
 
+    assert "**Train** · searching for a better design" in [m.value.split(" ", 1)[1] for m in at.sidebar.markdown]
+
     at.button(key="stop_search").click().run()
     assert handle.stopped and not exceptions(at)
 
