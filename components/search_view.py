@@ -132,7 +132,7 @@ def _status(search: SessionSearch) -> None:
     rows = search.rows
     ended = [r for r in rows if r.state in ENDED_TRIAL_STATES]
     if search.ended and (search.error is not None or search.state == "failed"):
-        problem = _error_text(search.error) if search.error is not None else (search.message or t("unknown"))
+        problem = _error_text(search.error) if search.error is not None else _described(search)
         st.error(_search_message("failed", problem=problem), icon=":material/error:")
         return
     if search.ended:
@@ -159,6 +159,12 @@ def _status(search: SessionSearch) -> None:
 
 def _search_message(state: str, **params: Any) -> str:
     return t(SEARCH_STATE_LABELS[state], **params)
+
+
+def _described(search: SessionSearch) -> str:
+    """How the search ended in the session's language (core's SearchHandle.describe), e.g. a crash."""
+    describe = getattr(search.handle, "describe", None)
+    return (describe(current_lang()) if describe is not None else search.message) or t("unknown")
 
 
 def _error_text(error: Any) -> str:
