@@ -67,3 +67,13 @@ def settings_form(ws: Workspace) -> None:
         return
     spec.optimizer = {"type": chosen, **optimizer_values}
     spec.training = {**training, **training_values}
+
+
+def forget_settings_widgets() -> None:
+    """Drop the form's widget values, so that its next drawing starts from the spec again (a design
+    put in place from elsewhere, such as a search trial's: the old values would overwrite it).
+    Only from a callback or before the form is drawn in this run."""
+    keys = {OPTIMIZER_KEY, *(training_key(name) for name in TRAINING_PARAMS)}
+    keys |= {optimizer_key(name, param.name) for name, entry in OPTIMIZERS.items() for param in entry.params}
+    for key in keys:
+        st.session_state.pop(key, None)

@@ -63,6 +63,8 @@ def _design_step(ws: Workspace) -> Step:
 def _train_step(ws: Workspace) -> Step:
     if ws.active_run is not None and getattr(ws.active_run, "state", "done") != "done":
         return Step("train", t("Train"), "pages/train.py", bool(ws.runs), t("training now"))
+    if ws.search is not None and not ws.search.ended:  # a design search (the Train page's Search tab)
+        return Step("train", t("Train"), "pages/train.py", bool(ws.runs), t("searching for a better design"))
     if ws.runs:
         return Step("train", t("Train"), "pages/train.py", True, t("1 run") if len(ws.runs) == 1 else t("{n} runs", n=len(ws.runs)))
     return Step("train", t("Train"), "pages/train.py", False, t("no runs yet"))

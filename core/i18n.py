@@ -336,7 +336,9 @@ def translate_error(code: str, template: str, lang: str = SOURCE_LANG, **params:
     if lang == SOURCE_LANG:
         return _fill(template, params)
     table = load_table(lang)["errors"]
-    translated = {key: translate_fragment(value, lang) if isinstance(value, str) else value
+    # a parameter may be another UserError (the problem behind this one): rendered in the same language
+    translated = {key: translate_fragment(value, lang) if isinstance(value, str)
+                  else value.render(lang) if isinstance(value, Exception) and hasattr(value, "render") else value
                   for key, value in params.items()}
     return _fill(table.get(error_key(code, template), template), translated)
 

@@ -232,6 +232,10 @@ def scan_core_tables(catalog: Catalog) -> None:
                         catalog.message(item, f"core.training.outcome ({name})")
     for text in CORE_FRAGMENTS:
         catalog.message(text, "core.i18n (CORE_FRAGMENTS)")
+    from core.search import trials as search_trials
+
+    for text in search_trials.MESSAGES:
+        catalog.message(text, "core.search.trials (MESSAGES)")
 
 
 def extract() -> Catalog:

@@ -37,6 +37,7 @@ class SessionRun(RunRecord):
     params: dict = field(default_factory=dict)
     last_batch_event: dict | None = None
     eta_s: float | None = None  # from the newest batch or epoch event
+    search_trial: int | None = None  # the design search's trial this run's model comes from (its "Use this design")
 
     @property
     def ended(self) -> bool:

@@ -35,6 +35,8 @@ class Workspace:
     data_version: int = 0  # bumped by set_dataset: a cache/widget key that changes with the data
     done_steps: set = field(default_factory=set)  # "evaluate"/"export" once shown (Home ticks them)
     my_classes: MyClasses = field(default_factory=MyClasses)  # the Data page's "Make my own image classes"
+    search_draft: Any = None  # components.state.search.SearchDraft: the Search tab's form
+    search: Any = None  # components.state.search.SessionSearch: the design search started last
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
     closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
@@ -63,15 +65,18 @@ class Workspace:
         object itself may stay referenced by Streamlit for a while, hence the data is
         dropped here rather than left to garbage collection)."""
         handle, self.active_run = self.active_run, None
-        if handle is not None:
-            try:
-                handle.kill()
-            except Exception:  # the worker may already be gone; cleanup must not fail
-                pass
+        search, self.search = self.search, None
+        for ending in (handle, getattr(search, "handle", None)):
+            if ending is not None:
+                try:
+                    ending.kill()
+                except Exception:  # the worker may already be gone; cleanup must not fail
+                    pass
         shutil.rmtree(self.temp_dir, ignore_errors=True)
         self.closed = True
         self.dataset = self.raw_table = self.raw_archive = None
         self.my_classes = MyClasses()
+        self.search_draft = None
         self.runs = []
         self.cache = {}
 

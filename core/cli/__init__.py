@@ -1,6 +1,6 @@
 """`python -m core ...`: the headless command line (this module: the parser and main).
 
-One module per command: `commands.py` (inspect, summary), `train.py`, `predict.py`; shared
+One module per command: `commands.py` (inspect, summary), `train.py`, `search.py`, `predict.py`; shared
 input/output helpers in `io.py`. User errors print a plain message on stderr and exit 2;
 nothing here prints tracebacks for them.
 """
@@ -43,6 +43,24 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--out", required=True, help="folder to write the results into")
+
+    se = sub.add_parser("search", help="search for a better design: train variations of it and keep the best")
+    se.add_argument("data")
+    _data_options(se)
+    se.add_argument("--spec", help="project file (JSON) to start from; default: the default template for the data")
+    se.add_argument("--space", required=True, help="SPACE.json: which settings vary, e.g. "
+                    '{"optimizer.learning_rate": {"log_uniform": [0.0001, 0.1]}, "layers.0.units": {"choice": [16, 32, 64]}}')
+    se.add_argument("--trials", type=int, required=True, help="how many designs to try at most")
+    se.add_argument("--strategy", choices=("grid", "random", "tpe"), default="tpe",
+                    help="grid: every combination; random: random draws; tpe: model-based (Optuna's TPE; default)")
+    se.add_argument("--pruner", choices=("median", "halving", "none"), default="median",
+                    help="stop hopeless trials early: behind the median (default), successive halving, or never")
+    se.add_argument("--time-budget", type=float, help="seconds: no new trial after this, running ones stop keeping their best")
+    se.add_argument("--parallel", type=int, help="trials at once on this machine (default: LAYERLAB_MAX_CONCURRENT_RUNS, 2)")
+    se.add_argument("--epochs", type=int, help="epochs of each trial (default: the design's)")
+    se.add_argument("--ray", metavar="ADDRESS", help="run the trials on this Ray cluster (127.0.0.1:6379, ray://host:10001 "
+                    "or auto; default: RAY_ADDRESS if set, else this machine)")
+    se.add_argument("--out", required=True, help="folder to write trials.json, the best project.json and model/ into")
 
     pr = sub.add_parser("predict", help="predict with a model folder written by `train`")
     pr.add_argument("model_dir")
@@ -94,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             from core.cli.train import train_to_folder as run
         elif args.command == "serve":
             from core.serving.app import serve_command as run
+        elif args.command == "search":
+            from core.cli.search import search_to_folder as run
         else:
             from core.cli.predict import predict_from_folder as run
         return run(args) or 0

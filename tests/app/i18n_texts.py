@@ -22,6 +22,7 @@ ALLOWED_WORDS = {
     "saving", "load_model", "he_normal", "null", "true", "false", "inf", "cm",
     "English",  # the language switch names each language in itself
     "ResNet", "Inception",  # the architectures blocks are named after
+    "Ray", "TPE", "NaN",  # the design search: the cluster engine, Optuna's sampler, a loss that is not a number
 }
 _DROP = [
     re.compile(r":material/[a-z_]+:"),  # icons
