@@ -17,10 +17,11 @@ import streamlit as st
 
 from components.charts import CurveSeries, training_curves
 from components.i18n import current_lang, error_text, show_error, t
-from components.state.runs import SessionRun, active_session_run, start_run, sync_active_run
+from components.state.runs import FINE_TUNE, SessionRun, active_session_run, start_run, sync_active_run
 from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from core.errors import UserError
+from core.sizes import human_size
 
 # Each refresh costs the server ~0.1 s of CPU and headless Chromium ~0.2-0.25 s (measured by
 # bench case 2), taken from the trainer on a 2-core machine: polling every 0.75 s cost training
@@ -59,6 +60,28 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
         first = error_text(report.first_error())
         return [(t("The design has an error: {error}", error=first), DESIGN_PAGE, t("Fix it on the Design page"))]
     return []
+
+
+# --- transfer learning ---------------------------------------------------------------------
+
+
+def transfer_note(ws: Workspace) -> None:
+    """With a pretrained backbone: how the run will go, in two phases (the curves mark the second)."""
+    from core.backbones import has_backbone
+
+    if ws.spec is None or not has_backbone(ws.spec):
+        return
+    entry = ws.spec.layers[0]
+    epochs = int((ws.spec.training or {}).get("epochs") or 0)
+    layers = int(entry.get("fine_tune_layers") or 0)
+    text = t("Phase 1: {epochs} epochs train your layers while the pretrained backbone stays frozen.", epochs=epochs)
+    if entry.get("cache_features", True):
+        text += " " + t("Its features are computed once per image, so augmentation is off then.")
+    if layers > 0:
+        text += " " + t("Phase 2: {n} more epochs also train the backbone's top {layers} layers, at a lower learning "
+                        "rate; the curves mark where it starts.", n=int(entry.get("fine_tune_epochs") or 0),
+                        layers=layers)
+    st.info(text, icon=":material/neurology:")
 
 
 # --- start / stop --------------------------------------------------------------------------
@@ -151,6 +174,7 @@ def _progress_bar(run: SessionRun) -> None:
             icon=":material/hourglass_top:",
         )
         return
+    _phase_line(run)
     epochs = run.epochs_planned
     done = len(run.history)
     batch = run.last_batch_event
@@ -169,6 +193,25 @@ def _progress_bar(run: SessionRun) -> None:
         fraction = 0.0
         text = t("Starting… (loading TensorFlow can take a few seconds)")
     st.progress(min(1.0, (done + fraction) / epochs), text=text)
+
+
+def _phase_line(run: SessionRun) -> None:
+    """Transfer learning: which of the two phases is going, and a weights download's progress."""
+    download = run.download
+    if download is not None:
+        done, total = download.get("done"), download.get("total")
+        if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
+            st.progress(min(1.0, done / total), text=t("Downloading the ImageNet weights ({file}): {done} of {total}",
+                                                        file=download.get("file", ""), done=human_size(done),
+                                                        total=human_size(total)))
+        else:
+            st.caption(t("Downloading the ImageNet weights ({file})…", file=download.get("file", "")))
+    if run.phase == "head":
+        st.caption(":material/ac_unit: " + t("Phase 1: your layers learn while the pretrained backbone stays frozen "
+                                             "(its features are computed once per image)."))
+    elif run.phase == FINE_TUNE:
+        st.caption(":material/tune: " + t("Phase 2: fine-tuning: the backbone's top layers learn too, at a lower "
+                                          "learning rate (from epoch {epoch}).", epoch=run.fine_tune_from or 1))
 
 
 def _duration(seconds: float) -> str:
@@ -230,13 +273,14 @@ def _curves(ws: Workspace, run: SessionRun) -> None:
     if not run.history:
         return
     earlier = [r for r in ws.runs if r is not run and r.history][-EARLIER_RUNS_OVERLAID:]
-    signature = (current_lang(), run.id, len(run.history), tuple((r.id, len(r.history)) for r in earlier))
+    signature = (current_lang(), run.id, len(run.history), run.fine_tune_from, tuple((r.id, len(r.history)) for r in earlier))
     cached = ws.cache.get(CURVES_CACHE_KEY)
     if cached is None or cached[0] != signature:
         series = [CurveSeries(r.label, r.history, r.number - 1, faint=True) for r in earlier]
-        series.append(CurveSeries(run.label, run.history, run.number - 1))
+        series.append(CurveSeries(run.label, run.history, run.number - 1, fine_tune_from=run.fine_tune_from))
         titles = {name: t(text) for name, text in CURVE_TITLES_EN.items()}
-        figure = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"), epoch_label=t("Epoch"))
+        figure = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"),
+                                 epoch_label=t("Epoch"), fine_tune_label=t("fine-tuning"))
         cached = ws.cache[CURVES_CACHE_KEY] = (signature, figure)
     st.plotly_chart(cached[1], key="training_curves", config={"displayModeBar": False})
 

@@ -7,7 +7,7 @@ from components.state.runs import sync_active_run
 from components.state.training_service import get_training_service
 from components.state.workspace import get_workspace
 from components.training_form import settings_form
-from components.training_view import live_progress, run_controls, runs_table
+from components.training_view import live_progress, run_controls, runs_table, transfer_note
 
 require_app_frame()
 ws = get_workspace()
@@ -19,6 +19,7 @@ if ws.dataset is not None:
     get_training_service()  # warms a worker (TensorFlow import) while the settings are chosen
 if ws.spec is not None:
     settings_form(ws)
+    transfer_note(ws)
 run_controls(ws)
 live_progress(ws)
 runs_table(ws)

@@ -20,6 +20,8 @@ from core.training.events import END_STATUSES, FAILED
 from core.training.records import RunRecord
 from core.training.rundir import RunDir
 
+FINE_TUNE = "fine_tune"  # the second phase's name in events (core.training); the first is "head"
+
 
 @dataclass(eq=False)  # identity: two runs are never "equal" (and the dataset holds arrays)
 class SessionRun(RunRecord):
@@ -37,6 +39,14 @@ class SessionRun(RunRecord):
     params: dict = field(default_factory=dict)
     last_batch_event: dict | None = None
     eta_s: float | None = None  # from the newest batch or epoch event
+    # Transfer learning (a design that starts with a pretrained backbone): the phase now going
+    # ("head": the new layers learn, the backbone frozen; "fine_tune": its top layers too), the
+    # first epoch of fine-tuning (1-based; the curves shade from there) and the newest weights
+    # download event while Keras fetches ImageNet weights.
+    phase: str | None = None
+    epochs_reported: int | None = None  # "epochs" of the newest start/batch/epoch event
+    fine_tune_from: int | None = None
+    download: dict | None = None
 
     @property
     def ended(self) -> bool:
@@ -44,7 +54,9 @@ class SessionRun(RunRecord):
 
     @property
     def epochs_planned(self) -> int:
-        return self.settings.epochs
+        """Epochs the run will do at most: the worker's word once it spoke (a fine-tuning phase adds
+        its epochs to the design's), else the training settings'."""
+        return max(self.epochs_reported or self.settings.epochs, len(self.history), 1)
 
     @property
     def best_model_path(self) -> Path | None:
@@ -69,6 +81,9 @@ class SessionRun(RunRecord):
         """Fold newly read progress events into the record (only the new ones: cheap)."""
         for event in events:
             kind = event.get("type")
+            epochs = event.get("epochs")
+            if kind in ("start", "batch", "epoch") and isinstance(epochs, int) and not isinstance(epochs, bool):
+                self.epochs_reported = epochs
             if kind in ("start", "batch"):
                 self.status = "running"
                 if kind == "start":
@@ -76,8 +91,14 @@ class SessionRun(RunRecord):
                 if kind == "batch":
                     self.last_batch_event = event
                     self.eta_s = event.get("eta", self.eta_s)
+            elif kind == "phase":
+                self._enter_phase(event.get("phase"), event.get("epoch"))
+            elif kind == "download":
+                self.download = event
             elif kind == "epoch":
                 self.status = "running"
+                if event.get("phase"):
+                    self._enter_phase(event["phase"], event.get("epoch"))
                 self.history.append(dict(event.get("logs") or {}))
                 self.eta_s = event.get("eta", self.eta_s)
                 self.elapsed = float(event.get("elapsed") or self.elapsed)
@@ -88,6 +109,20 @@ class SessionRun(RunRecord):
                 self.params = dict(event.get("params") or {})
                 self.best_epoch = event.get("best_epoch")
                 self.elapsed = float(event.get("elapsed") or self.elapsed)
+
+
+    def _enter_phase(self, phase: Any, epoch: Any) -> None:
+        """A phase event, or an epoch event naming its phase: fine-tuning starts at the next epoch
+        to be recorded (or at the epoch the event names), once."""
+        if not isinstance(phase, str):
+            return
+        self.phase = phase
+        self.download = None
+        if phase == FINE_TUNE and self.fine_tune_from is None:
+            number = len(self.history) + 1
+            if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > len(self.history):
+                number = epoch
+            self.fine_tune_from = number
 
 
 def start_run(ws: Workspace) -> SessionRun:

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components.state.backbones import BackboneFiles
 from components.state.my_classes import MyClasses
 from components.state.session_cleanup import session_reaper
 
@@ -35,6 +36,7 @@ class Workspace:
     data_version: int = 0  # bumped by set_dataset: a cache/widget key that changes with the data
     done_steps: set = field(default_factory=set)  # "evaluate"/"export" once shown (Home ticks them)
     my_classes: MyClasses = field(default_factory=MyClasses)  # the Data page's "Make my own image classes"
+    backbones: BackboneFiles = field(default_factory=BackboneFiles)  # uploaded weights and .keras files (issue 22)
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
     closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
@@ -72,6 +74,7 @@ class Workspace:
         self.closed = True
         self.dataset = self.raw_table = self.raw_archive = None
         self.my_classes = MyClasses()
+        self.backbones = BackboneFiles()
         self.runs = []
         self.cache = {}
 

@@ -1,0 +1,164 @@
+"""The session's files for transfer learning (issue 22), drawing nothing: ImageNet weights files
+the user uploaded (checked against their backbone before they are kept) and LayerLab .keras files
+uploaded to start from ("Start from one of my models"). They live in the workspace's temp_dir and
+go with it (Workspace.cleanup).
+
+The checks are core.backbones' pure-Python ones (h5py and zip/JSON reading): the server never
+imports TensorFlow. A file that fails its check is deleted again and its UserError raised.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserError
+from core.sizes import human_size
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """An uploaded file kept for this session: its name as uploaded, where it is, its size."""
+
+    name: str
+    path: Path
+    size: int
+
+
+@dataclass
+class BackboneFiles:
+    weights: dict[str, KeptFile] = field(default_factory=dict)  # backbone name -> its checked weights file
+    models: list[KeptFile] = field(default_factory=list)  # uploaded LayerLab .keras files, oldest first
+
+    def model_named(self, path: str | Path) -> KeptFile | None:
+        return next((kept for kept in self.models if str(kept.path) == str(path)), None)
+
+
+def _folder(temp_dir: Path, name: str) -> Path:
+    folder = Path(temp_dir) / name / uuid.uuid4().hex[:8]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def weights_suffix(file_name: str) -> str:
+    """Keep the layout the name says: Keras reads a ".weights.h5" file as Keras 3 weights and
+    any other ".h5" as the legacy layout keras.applications downloads."""
+    return ".weights.h5" if file_name.lower().endswith(".weights.h5") else ".h5"
+
+
+def check_size(size: int, file_name: str) -> None:
+    """Weights files and models are capped (core.data.limits: weights_bytes, 150 MB by default)."""
+    from core.data.limits import current_limits
+
+    limit = current_limits().weights_bytes
+    if size > limit:
+        raise UserError("backbone.upload_too_large",
+                        "{file} is {size}, over the {limit} a weights file or a model may have here.",
+                        file=file_name, size=human_size(size), limit=human_size(limit))
+
+
+def keep_weights(files: BackboneFiles, temp_dir: Path, backbone: str, file_name: str, data: bytes) -> KeptFile:
+    """Write an uploaded weights file, check it fits `backbone` (layer names and shapes, h5py only)
+    and keep it as that backbone's weights for this session. Raises the check's UserError."""
+    from core.backbones import check_weights_file
+
+    check_size(len(data), file_name)
+    path = _folder(temp_dir, "weights") / f"{backbone}{weights_suffix(file_name)}"
+    path.write_bytes(data)
+    try:
+        check_weights_file(backbone, path, shown_name=file_name)
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    old = files.weights.get(backbone)
+    if old is not None:
+        shutil.rmtree(old.path.parent, ignore_errors=True)
+    kept = files.weights[backbone] = KeptFile(file_name, path, len(data))
+    return kept
+
+
+def keep_model(files: BackboneFiles, temp_dir: Path, file_name: str, data: bytes) -> KeptFile:
+    """Write an uploaded .keras file and check, without loading it, that it is a Keras model file
+    holding no code and no custom objects (`check_model_file`); keep it for "Start from one of my
+    models". What its network gives is then asked of a helper (`describe_model`). Raises a UserError."""
+    check_size(len(data), file_name)
+    path = _folder(temp_dir, "models") / "model.keras"
+    path.write_bytes(data)
+    try:
+        check_model_file(path, file_name)
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    kept = KeptFile(file_name, path, len(data))
+    files.models.append(kept)
+    return kept
+
+
+# Keras classes a LayerLab model is made of come from these modules; anything else (a custom
+# object, a registered class of someone's package) is refused before any Keras sees the file.
+KERAS_MODULES = ("keras.", "keras")
+CODE_CLASSES = {"Lambda", "TFOpLambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+PLAIN_VALUES = {"__keras_tensor__", "__tuple__", "__numpy__", "__tensor__", "__bytes__", "__typespec__", "__slice__",
+                "__ellipsis__"}
+MAX_CONFIG_BYTES = 20_000_000
+
+
+def check_model_file(path: Path, file_name: str) -> None:
+    """A .keras file is a zip holding config.json (the layers as JSON) and the weights: read the
+    JSON and refuse what safe mode would have to trust (a Lambda's code, custom classes)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "config.json" not in names or "model.weights.h5" not in names:
+                raise ValueError("not a Keras 3 model file")
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise ValueError("its description is too large")
+            config = json.loads(archive.read("config.json").decode("utf-8"))
+    except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError):
+        raise UserError("backbone.model_not_keras", "{file} is not a Keras model file. Use a .keras file made by "
+                        "LayerLab (the Export page, or the download under a finished run).", file=file_name) from None
+    for item in _objects(config):
+        module, class_name, registered = item.get("module"), item.get("class_name"), item.get("registered_name")
+        if class_name in CODE_CLASSES or class_name == "__lambda__" or (
+                isinstance(class_name, str) and class_name.startswith("__") and class_name not in PLAIN_VALUES):
+            raise UserError("backbone.model_code", "{file} cannot be a starting model: it contains {what}, which runs "
+                            "code. Use a .keras file made by LayerLab.", file=file_name, what=str(class_name))
+        if isinstance(class_name, str) and class_name.startswith("__"):
+            continue
+        if not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))) or (
+                registered is not None and registered != class_name):
+            raise UserError("backbone.model_custom", "{file} cannot be a starting model: it uses {what}, which is not "
+                            "part of Keras. Use a .keras file made by LayerLab.", file=file_name,
+                            what=str(registered or class_name))
+
+
+def _objects(config: Any, depth: int = 0):
+    """Every serialized Keras object ({"module", "class_name", ...}) inside a config, at any depth."""
+    if depth > 60:
+        return
+    if isinstance(config, dict):
+        if "class_name" in config:
+            yield config
+        for value in config.values():
+            yield from _objects(value, depth + 1)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _objects(value, depth + 1)
+
+
+def weights_for(files: BackboneFiles, spec: Any) -> Path | None:
+    """The uploaded weights file a design's ImageNet backbone uses, if the user gave one."""
+    from core.backbones import has_backbone, is_model_backbone
+
+    if spec is None or not has_backbone(spec):
+        return None
+    entry = spec.layers[0]
+    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
+        return None
+    kept = files.weights.get(entry.get("name"))
+    return kept.path if kept is not None and kept.path.exists() else None
