@@ -184,9 +184,9 @@ def weights_status(ws: Workspace, entry: dict) -> None:
     name = entry["name"]
     kept = ws.backbones.weights.get(name)
     cached = backbones.cached_weights_path(entry)
-    if kept is not None:
-        st.success(t("Using your file {file} ({size}): it fits {name}.", file=kept.name, size=human_size(kept.size),
-                     name=name), icon=":material/check_circle:")
+    if kept is not None and kept.path == cached and cached.is_file():
+        st.success(t("Using your file {file} ({size}): it fits {name}, and is now in Keras' cache.", file=kept.name,
+                     size=human_size(kept.size), name=name), icon=":material/check_circle:")
     elif cached.is_file():
         st.success(t("Found the weights in Keras' cache: {path}", path=str(cached)), icon=":material/check_circle:")
     else:
@@ -201,7 +201,7 @@ def weights_status(ws: Workspace, entry: dict) -> None:
                                        name=name))
     if WEIGHTS_UPLOAD.is_new(uploaded):
         try:
-            keep_weights(ws.backbones, ws.temp_dir, name, uploaded.name, uploaded.getvalue())
+            keep_weights(ws.backbones, ws.temp_dir, entry, uploaded.name, uploaded.getvalue())
         except UserError as err:
             WEIGHTS_UPLOAD.failed(uploaded, error_text(err))
         else:

@@ -1,7 +1,8 @@
 """The session's files for transfer learning (issue 22), drawing nothing: ImageNet weights files
-the user uploaded (checked against their backbone before they are kept) and LayerLab .keras files
-uploaded to start from ("Start from one of my models"). They live in the workspace's temp_dir and
-go with it (Workspace.cleanup).
+the user uploaded (checked against their backbone, then installed into Keras' cache, where every
+training worker looks: they are the public ImageNet files, not the user's data) and LayerLab .keras
+files uploaded to start from ("Start from one of my models"), kept in the workspace's temp_dir and
+gone with it (Workspace.cleanup).
 
 The checks are core.backbones' pure-Python ones (h5py and zip/JSON reading): the server never
 imports TensorFlow. A file that fails its check is deleted again and its UserError raised.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.backbones import cached_weights_path
 from core.errors import UserError
 from core.sizes import human_size
 
@@ -30,7 +32,7 @@ class KeptFile:
 
 @dataclass
 class BackboneFiles:
-    weights: dict[str, KeptFile] = field(default_factory=dict)  # backbone name -> its checked weights file
+    weights: dict[str, KeptFile] = field(default_factory=dict)  # backbone name -> the weights file the user gave
     models: list[KeptFile] = field(default_factory=list)  # uploaded LayerLab .keras files, oldest first
 
     def model_named(self, path: str | Path) -> KeptFile | None:
@@ -60,24 +62,63 @@ def check_size(size: int, file_name: str) -> None:
                         file=file_name, size=human_size(size), limit=human_size(limit))
 
 
-def keep_weights(files: BackboneFiles, temp_dir: Path, backbone: str, file_name: str, data: bytes) -> KeptFile:
-    """Write an uploaded weights file, check it fits `backbone` (layer names and shapes, h5py only)
-    and keep it as that backbone's weights for this session. Raises the check's UserError."""
-    from core.backbones import check_weights_file
+def keep_weights(files: BackboneFiles, temp_dir: Path, entry: dict, file_name: str, data: bytes) -> KeptFile:
+    """Check an uploaded weights file against the named backbone of `entry` (layer names and
+    shapes, h5py only) and install it into Keras' cache (core.backbones.install_weights), where
+    every training worker finds it; the session remembers that the user gave it. Raises the
+    check's UserError (and keeps nothing)."""
+    from core.backbones import check_weights_file, install_weights
 
     check_size(len(data), file_name)
-    path = _folder(temp_dir, "weights") / f"{backbone}{weights_suffix(file_name)}"
-    path.write_bytes(data)
+    folder = _folder(temp_dir, "weights")
+    upload = folder / f"upload{weights_suffix(file_name)}"
+    upload.write_bytes(data)
     try:
-        check_weights_file(backbone, path, shown_name=file_name)
-    except BaseException:
-        shutil.rmtree(path.parent, ignore_errors=True)
-        raise
-    old = files.weights.get(backbone)
-    if old is not None:
-        shutil.rmtree(old.path.parent, ignore_errors=True)
-    kept = files.weights[backbone] = KeptFile(file_name, path, len(data))
+        check_weights_file(entry["name"], upload, shown_name=file_name)
+        if keras3_layout(upload):  # Keras picks its loader by the file name: the cache's name is a legacy .h5
+            upload = legacy_copy(upload, folder / "legacy.h5", entry["name"])
+        installed = install_weights(entry, upload, shown_name=file_name)
+    except OSError as err:
+        raise UserError("backbone.cache_unwritable", "The weights file {file} fits, but it could not be put into "
+                        "Keras' cache folder {folder} ({reason}). Ask whoever runs this server to make that folder "
+                        "writable.", file=file_name, folder=str(cached_weights_path(entry).parent),
+                        reason=err.strerror or type(err).__name__) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    kept = files.weights[entry["name"]] = KeptFile(file_name, installed, len(data))
     return kept
+
+
+def keras3_layout(path: Path) -> bool:
+    """A Keras 3 `.weights.h5` (`layers/<name>/vars/<i>`), not the legacy layout Keras downloads."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return "layer_names" not in h5.attrs and "model_weights" not in h5 and isinstance(h5.get("layers"), h5py.Group)
+
+
+def legacy_copy(source: Path, target: Path, name: str) -> Path:
+    """The weights of a checked Keras 3 `.weights.h5` file rewritten in the legacy layout (layer names
+    and each layer's weights in the backbone's loading order, trainable weights first, as both
+    layouts keep them), which Keras reads from the cache's `.h5` name. h5py only."""
+    import h5py
+
+    from core.backbones import keras3_keys, manifest
+
+    keys = keras3_keys(name)
+    with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
+        layers = [layer for layer, _ in manifest(name)["layers_with_weights"]]
+        new.attrs["layer_names"] = [layer.encode("utf-8") for layer in layers]
+        new.attrs["backend"] = b"tensorflow"
+        new.attrs["keras_version"] = b"3"
+        for layer in layers:
+            variables = old["layers"][keys[layer]]["vars"]
+            group = new.create_group(layer)
+            names = [f"{layer}/weight_{i}" for i in range(len(variables))]
+            group.attrs["weight_names"] = [n.encode("utf-8") for n in names]
+            for i, weight in enumerate(names):
+                group.create_dataset(weight, data=variables[str(i)][()])
+    return target
 
 
 def keep_model(files: BackboneFiles, temp_dir: Path, file_name: str, data: bytes) -> KeptFile:
@@ -149,16 +190,3 @@ def _objects(config: Any, depth: int = 0):
     elif isinstance(config, list):
         for value in config:
             yield from _objects(value, depth + 1)
-
-
-def weights_for(files: BackboneFiles, spec: Any) -> Path | None:
-    """The uploaded weights file a design's ImageNet backbone uses, if the user gave one."""
-    from core.backbones import has_backbone, is_model_backbone
-
-    if spec is None or not has_backbone(spec):
-        return None
-    entry = spec.layers[0]
-    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
-        return None
-    kept = files.weights.get(entry.get("name"))
-    return kept.path if kept is not None and kept.path.exists() else None

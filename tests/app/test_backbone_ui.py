@@ -98,6 +98,9 @@ def test_random_weights_are_labelled_and_augmentation_after_a_frozen_backbone_is
 
 
 def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(keras_home):
+    from components.state.backbones import keras3_layout
+    from core.backbones import check_weights_file
+
     ws = workspace_with_sample("digits")
     (keras_home / "models").mkdir(parents=True)
     cached = keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
@@ -114,9 +117,10 @@ def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(kera
 
     at.file_uploader(key="backbone_weights_file").set_value(("mine.weights.h5", weights_bytes(V3, "keras3"), "")).run()
     assert not exceptions(at) and not errors(at)
-    kept = ws.backbones.weights[V3]
-    assert kept.path.name.endswith(".weights.h5") and kept.path.is_relative_to(ws.temp_dir)
     assert texts(at.success).startswith("Using your file mine.weights.h5")
+    # installed where every worker looks, under Keras' name and in the layout Keras reads by that name
+    assert ws.backbones.weights[V3].path == cached and cached.is_file() and not keras3_layout(cached)
+    check_weights_file(V3, cached)
 
 
 def _finished_image_run(ws, tmp_path):
