@@ -26,7 +26,7 @@ import streamlit as st
 
 from components.i18n import error_text, option_labels, show_error, t
 from components.layer_form import param_input
-from components.state.backbones import keep_model, keep_weights
+from components.state.backbones import forget_model, keep_model, keep_weights
 from components.state.runs import runs_with_model
 from components.state.workspace import Workspace
 from components.uploads import UploadOnce
@@ -44,6 +44,7 @@ WEIGHTS_LABELS_EN = {
     "none": "Random weights (not pretrained: learns from your images only)",
 }
 MIRROR_KEY = "backbone_form.mirror"
+MODEL_INFO_TASK = "model_info"  # core.training.tasks: describe a .keras as a backbone
 AUGMENTATION = "Augmentation"  # core.catalog's category of the Random* layers
 OWN_WIDGETS = {"name", "weights"}  # drawn with their own words; core's other settings come from its Params
 WEIGHTS_UPLOAD = UploadOnce("backbone_form.weights_file")
@@ -227,7 +228,9 @@ def _model_choice(ws: Workspace) -> dict | None:
     if MODEL_UPLOAD.is_new(uploaded):
         try:
             kept = keep_model(ws.backbones, ws.temp_dir, uploaded.name, uploaded.getvalue())
+            read_model(kept.path)
         except UserError as err:
+            forget_model(ws.backbones, uploaded.name)
             MODEL_UPLOAD.failed(uploaded, error_text(err))
         else:
             st.session_state["backbone_model"] = str(kept.path)
@@ -238,6 +241,21 @@ def _model_choice(ws: Workspace) -> dict | None:
     from core.backbones import MODEL_PARAMS
 
     return {"type": "Backbone", "model": path, **_settings(ws, MODEL_PARAMS)}
+
+
+def read_model(path: Path | str) -> None:
+    """Make sure the shape report can describe a .keras as a backbone: its description
+    (`<file>.backbone.json`, core.backbones.read_model_info) is written by the training worker for
+    every run; an uploaded file (or an older run's) gets it from a helper process, which loads the
+    model in safe mode (the server never imports Keras). Raises the helper's UserError."""
+    from core.backbones import read_model_info
+
+    if read_model_info(path) is not None:
+        return
+    from components.state.training_service import get_training_service
+
+    with st.spinner(t("Reading the model in a helper process…")):
+        get_training_service().tasks.run(MODEL_INFO_TASK, Path(path).parent, model=str(path))
 
 
 def my_model_options(ws: Workspace) -> dict[str, str]:
@@ -303,8 +321,15 @@ def _buttons(ws: Workspace, entry: dict | None, chosen: dict | None, source: str
 def apply_backbone(ws: Workspace, entry: dict, new_head: bool = True) -> None:
     """Make `entry` the design's backbone: it replaces the one there, or goes first (followed by
     pooling and dropout instead of the old layers when `new_head`)."""
-    from core.backbones import has_backbone
+    from core.backbones import has_backbone, is_model_backbone
     from core.spec import normalize_entries
+
+    if is_model_backbone(entry):
+        try:
+            read_model(entry["model"])
+        except UserError as err:
+            show_error(err)
+            return
 
     layers = [dict(layer) for layer in ws.spec.layers]
     if has_backbone(ws.spec):

@@ -138,6 +138,15 @@ def keep_model(files: BackboneFiles, temp_dir: Path, file_name: str, data: bytes
     return kept
 
 
+def forget_model(files: BackboneFiles, file_name: str) -> None:
+    """Drop the newest uploaded model of that name (it could not be read) and its folder."""
+    for kept in reversed(files.models):
+        if kept.name == file_name:
+            files.models.remove(kept)
+            shutil.rmtree(kept.path.parent, ignore_errors=True)
+            return
+
+
 # Keras classes a LayerLab model is made of come from these modules; anything else (a custom
 # object, a registered class of someone's package) is refused before any Keras sees the file.
 KERAS_MODULES = ("keras.", "keras")

@@ -158,25 +158,58 @@ def test_a_finished_run_of_this_session_can_be_the_backbone(tmp_path):
     assert "`(8, 8, 16)` · 1,234 params" in texts(at.markdown)
 
 
-def test_an_uploaded_model_is_checked_without_loading_it(tmp_path):
+class FakeHelpers:
+    """The training service's helper tasks, answering `model_info` as a helper would (it loads the model
+    in safe mode and writes its description next to it): here without Keras."""
+
+    def __init__(self):
+        self.tasks, self.asked = self, []
+
+    def run(self, op, run_dir, **args):
+        from core.backbones import ModelBackboneInfo, model_info_path
+
+        self.asked.append((op, args))
+        info = ModelBackboneInfo((8, 8, 1), (4, 4, 32), 5000, 5000, 6, [0, 320, 0, 4680, 0, 0], "layer_4_conv2d")
+        model_info_path(args["model"]).write_text(json.dumps(info.to_json()))
+
+
+def keras_zip(path, layers):
+    config = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+              "config": {"layers": [{"module": "keras.layers", "class_name": name, "registered_name": None,
+                                     "config": {}} for name in layers]}}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", b"")
+    return path.read_bytes()
+
+
+def test_an_uploaded_model_is_checked_without_loading_it_then_described_by_a_helper(tmp_path, monkeypatch):
+    helpers = FakeHelpers()
+    monkeypatch.setattr("components.state.training_service.get_training_service", lambda: helpers)
     ws = workspace_with_sample("digits")
     at = page(ws)
     at.radio(key="backbone_source").set_value("mine").run()
     assert "No model yet" in texts(at.info)
-    config = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
-              "config": {"layers": [{"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-                                     "config": {"function": "print"}}]}}
-    bad = tmp_path / "lambda.keras"
-    with zipfile.ZipFile(bad, "w") as archive:
-        archive.writestr("config.json", json.dumps(config))
-        archive.writestr("model.weights.h5", b"")
-    at.file_uploader(key="backbone_model_file").set_value(("lambda.keras", bad.read_bytes(), "")).run()
+    bad = keras_zip(tmp_path / "lambda.keras", ["InputLayer", "Lambda", "Dense"])
+    at.file_uploader(key="backbone_model_file").set_value(("lambda.keras", bad, "")).run()
     assert not exceptions(at)
     assert errors(at) == ["lambda.keras cannot be a starting model: it contains Lambda, which runs code. "
                           "Use a .keras file made by LayerLab."]
     assert ws.backbones.models == []
     at.file_uploader(key="backbone_model_file").set_value(("notes.keras", b"hello", "")).run()
     assert errors(at)[0].startswith("notes.keras is not a Keras model file.")
+    assert helpers.asked == []  # nothing unsafe reached a helper
+
+    good = keras_zip(tmp_path / "good.keras", ["InputLayer", "Rescaling", "Conv2D", "MaxPooling2D", "Dense"])
+    at.file_uploader(key="backbone_model_file").set_value(("digits.keras", good, "")).run()
+    assert not exceptions(at) and not errors(at)
+    [kept] = ws.backbones.models
+    assert helpers.asked == [("model_info", {"model": str(kept.path)})]
+    assert at.selectbox(key="backbone_model").value == str(kept.path)
+    assert at.selectbox(key="backbone_model").options == [f"digits.keras (uploaded, {len(good)} bytes)"]
+    at.button(key="backbone_apply").click().run()
+    assert ws.spec.layers[0]["model"] == str(kept.path)
+    assert "`(4, 4, 32)` · 5,000 params" in texts(at.markdown)
 
 
 def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path):
