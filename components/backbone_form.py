@@ -189,14 +189,14 @@ def weights_status(ws: Workspace, entry: dict) -> None:
         st.success(t("Using your file {file} ({size}): it fits {name}, and is now in Keras' cache.", file=kept.name,
                      size=human_size(kept.size), name=name), icon=":material/check_circle:")
     elif cached.is_file():
-        st.success(t("Found the weights in Keras' cache: {path}", path=str(cached)), icon=":material/check_circle:")
+        st.success(t("Found the weights in Keras' cache: `{path}`", path=str(cached)), icon=":material/check_circle:")
     else:
-        st.info(t("{name} needs the file {file}. With internet, Keras downloads it once when training starts and "
-                  "keeps it in {folder}. Offline, download it from {url} on another computer and put it in that "
+        st.info(t("{name} needs the file `{file}`. With internet, Keras downloads it once when training starts and "
+                  "keeps it in `{folder}`. Offline, download it from {url} on another computer and put it in that "
                   "folder, or upload it here.", name=name, file=cached.name, folder=str(cached.parent),
                   url=backbones.BACKBONES[name].weights_file_url(backbones.backbone_size(entry))),
                 icon=":material/download:")
-    uploaded = st.file_uploader(t("Upload the weights file (.h5 or .weights.h5)"), type=["h5"],
+    uploaded = st.file_uploader(t("Upload the weights file (`.h5` or `.weights.h5`)"), type=["h5"],
                                 key="backbone_weights_file",
                                 help=t("Checked against {name} (every layer's name and shape) before it is used.",
                                        name=name))
@@ -223,7 +223,7 @@ def _model_choice(ws: Workspace) -> dict | None:
         path = None
         st.info(t("No model yet: train one in this session (on any image data), or upload a .keras file made by "
                   "LayerLab."), icon=":material/info:")
-    uploaded = st.file_uploader(t("Upload a model made by LayerLab (.keras)"), type=["keras"], key="backbone_model_file",
+    uploaded = st.file_uploader(t("Upload a model made by LayerLab (`.keras`)"), type=["keras"], key="backbone_model_file",
                                 help=t("Checked without running it: files with code or custom layers are refused."))
     if MODEL_UPLOAD.is_new(uploaded):
         try:

@@ -218,6 +218,13 @@ def scan_core_tables(catalog: Catalog) -> None:
         for param in params:
             catalog.message(param.help, f"core.blocks ({type_name}.{param.name})")
             catalog.message(param.label, f"core.blocks ({type_name}.{param.name} label)")
+    from core.backbones import BACKBONES, MODEL_PARAMS, NAMED_PARAMS
+
+    for info in BACKBONES.values():  # the designer's backbone list shows each network's note
+        catalog.message(info.note, f"core.backbones ({info.name} note)")
+    for param in (*NAMED_PARAMS, *MODEL_PARAMS):  # the backbone panel's settings, drawn like a layer's
+        catalog.message(param.help, f"core.backbones ({param.name})")
+        catalog.message(param.label, f"core.backbones ({param.name} label)")
     for tpl in templates.TEMPLATES:
         catalog.message(tpl.name, f"core.templates ({tpl.id})")
         catalog.message(tpl.description, f"core.templates ({tpl.id})")

@@ -106,7 +106,7 @@ def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(kera
     cached = keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
     cached.write_bytes(weights_bytes(V3))
     at = choose_pretrained(page(ws))
-    assert f"Found the weights in Keras' cache: {cached}" in texts(at.success)
+    assert f"Found the weights in Keras' cache: `{cached}`" in texts(at.success)
 
     cached.unlink()
     at.run()
@@ -212,23 +212,29 @@ def test_an_uploaded_model_is_checked_without_loading_it_then_described_by_a_hel
     assert "`(4, 4, 32)` · 5,000 params" in texts(at.markdown)
 
 
-def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path):
+def _phased_run(ws, tmp_path):
+    """A run of a design with a backbone, as its events tell it: 3 epochs of the head, then 2 of fine-tuning."""
     from components.state.runs import SessionRun
 
-    ws = workspace_with_sample("digits")
     ws.spec.layers = [{"type": "Backbone", "name": V3, "weights": "none", "fine_tune_layers": 12,
                        "fine_tune_epochs": 2, "fine_tune_learning_rate": None, "cache_features": True, "image_size": 32},
                       {"type": "GlobalAveragePooling2D"}]
     run = SessionRun(id="run1-test", number=1, spec=ws.spec.to_dict(), status="queued", run_dir=tmp_path,
                      project=ws.spec, dataset=ws.dataset)
     logs = {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}
-    run.absorb([{"type": "start", "epochs": 5}, {"type": "phase", "phase": "head"},
+    run.absorb([{"type": "start", "epochs": 5}, {"type": "phase", "phase": "head", "epoch": 0},
                 *({"type": "epoch", "epoch": n, "epochs": 5, "phase": "head", "logs": logs} for n in (1, 2, 3)),
                 {"type": "phase", "phase": "fine_tune", "epoch": 3},
                 *({"type": "epoch", "epoch": n, "epochs": 5, "phase": "fine_tune", "logs": logs} for n in (4, 5)),
                 {"type": "end", "status": "finished", "message": "Finished.", "best_epoch": 5}])
-    assert run.fine_tune_from == 4 and run.phase == "fine_tune" and run.epochs_planned == 5
     ws.runs.append(run)
+    return run
+
+
+def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path):
+    ws = workspace_with_sample("digits")
+    run = _phased_run(ws, tmp_path)
+    assert run.fine_tune_from == 4 and run.phase == "fine_tune" and run.epochs_planned == 5
     at = page(ws, TRAIN)
     assert not exceptions(at)
     note = texts(at.info)
@@ -237,3 +243,15 @@ def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path)
     shaded = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
     assert shaded and shaded[0]["x0"] == 3.5 and shaded[0]["x1"] == 5.5  # epochs 4 and 5, in every panel
     assert [a["text"] for a in figure["layout"]["annotations"] if a["text"] == "fine-tuning"]
+
+
+def test_the_backbone_panel_and_both_phases_are_all_chinese(tmp_path):
+    from tests.app.i18n_texts import assert_all_chinese, chinese_page
+
+    ws = workspace_with_sample("digits")
+    ws.spec.layers = [{"type": "Backbone", "name": V3, "weights": "imagenet", "fine_tune_layers": 12,
+                       "fine_tune_epochs": 2, "fine_tune_learning_rate": None, "cache_features": True, "image_size": None},
+                      {"type": "GlobalAveragePooling2D"}, {"type": "RandomFlip", "mode": "horizontal"}]
+    assert_all_chinese(chinese_page(ws, DESIGN), ws)
+    _phased_run(ws, tmp_path)
+    assert_all_chinese(chinese_page(ws, TRAIN), ws)
