@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -374,34 +373,13 @@ def check_weights_file(name: str, path: str | os.PathLike, *, shown_name: str | 
                 raise _mismatch(name, shown, f"layer {have_name} has weights of shapes {_shapes(have)}, "
                                 f"{name}'s layer {want_name} needs {_shapes(want)}")
         return
-    by_name = dict(layers)  # Keras 3 files name each layer by its class and place (keras3_keys), not its own name
-    keys = keras3_keys(name)
+    by_name = dict(layers)  # Keras 3 files are read by layer name
     for want_name, want in expected:
-        have = by_name.get(keys.get(want_name, want_name))
+        have = by_name.get(want_name)
         if have is None:
             raise _mismatch(name, shown, f"it has no weights for layer {want_name}")
         if have != want:
             raise _mismatch(name, shown, f"layer {want_name} has weights of shapes {_shapes(have)} instead of {_shapes(want)}")
-
-
-def keras3_keys(name: str) -> dict[str, str]:
-    """Backbone layer name -> its group under "layers/" in a Keras 3 `.weights.h5` file. `model.save_weights`
-    does not use the layers' own names: each layer of the model's list is named after its class in snake case,
-    numbered from the second of a kind ("conv_bn" is "batch_normalization", the next "batch_normalization_1";
-    keras/src/saving/saving_lib.py `_save_container_state`), as Keras reads it back."""
-    used: dict[str, int] = {}
-    keys = {}
-    for layer, class_name, _count in manifest(name)["all_layers"]:
-        key = re.sub(r"\W+", "", class_name)
-        key = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", key)
-        key = re.sub("([a-z])([A-Z])", r"\1_\2", key).lower()
-        if key in used:
-            used[key] += 1
-            key = f"{key}_{used[key]}"
-        else:
-            used[key] = 0
-        keys[layer] = key
-    return keys
 
 
 def _shapes(shapes: list[tuple]) -> str:

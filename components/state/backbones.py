@@ -97,13 +97,32 @@ def keras3_layout(path: Path) -> bool:
         return "layer_names" not in h5.attrs and "model_weights" not in h5 and isinstance(h5.get("layers"), h5py.Group)
 
 
+def keras3_keys(name: str) -> dict[str, str]:
+    """Backbone layer name -> its group under "layers/" in a Keras 3 `.weights.h5`: `model.save_weights`
+    names each layer of the model's list after its class in snake case, numbered from the second of a
+    class (keras/src/saving/saving_lib.py `_save_container_state`), not by the layer's own name."""
+    import re
+
+    from core.backbones import manifest
+
+    used: dict[str, int] = {}
+    keys = {}
+    for layer, class_name, _count in manifest(name)["all_layers"]:
+        key = re.sub(r"\W+", "", class_name)
+        key = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", key)
+        key = re.sub("([a-z])([A-Z])", r"\1_\2", key).lower()
+        used[key] = used.get(key, -1) + 1
+        keys[layer] = f"{key}_{used[key]}" if used[key] else key
+    return keys
+
+
 def legacy_copy(source: Path, target: Path, name: str) -> Path:
     """The weights of a checked Keras 3 `.weights.h5` file rewritten in the legacy layout (layer names
     and each layer's weights in the backbone's loading order, trainable weights first, as both
     layouts keep them), which Keras reads from the cache's `.h5` name. h5py only."""
     import h5py
 
-    from core.backbones import keras3_keys, manifest
+    from core.backbones import manifest
 
     keys = keras3_keys(name)
     with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
