@@ -255,3 +255,21 @@ def test_the_backbone_panel_and_both_phases_are_all_chinese(tmp_path):
     assert_all_chinese(chinese_page(ws, DESIGN), ws)
     _phased_run(ws, tmp_path)
     assert_all_chinese(chinese_page(ws, TRAIN), ws)
+
+
+def test_the_backbone_panel_never_imports_tensorflow_in_the_server_process(keras_home):
+    """Weights checks are h5py, model checks JSON, the rest a helper's: measured in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    from tests.app.apptest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "tests.app.light_server_flow", "--backbone"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["heavy_modules"] == [] and seen["exceptions"] == [], seen
+    assert seen["weights"] == [V3] and seen["first_layer"] == "Backbone"
+    assert seen["errors"] == ["notes.keras is not a Keras model file. Use a .keras file made by LayerLab (the Export "
+                              "page, or the download under a finished run)."]
+    assert (keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5").is_file()
