@@ -279,11 +279,18 @@ def missing_weights_error(entry: dict) -> UserError:
     )
 
 
-def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, *, download: bool = False,
+def downloads_allowed() -> bool:
+    """LAYERLAB_DOWNLOAD_WEIGHTS=0 turns downloads off (the tests set it: no network here)."""
+    return os.environ.get("LAYERLAB_DOWNLOAD_WEIGHTS", "1").strip() not in ("0", "false", "no", "")
+
+
+def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, *, download: bool | None = False,
                     timeout_s: float = 10.0, progress: Any = None) -> Path | None:
     """The weights file a named backbone loads: None for random weights; the given file (checked),
-    else Keras' cached copy (checked), else (download=True) a download into the cache, else
-    `backbone.weights_missing` saying which file is needed and where it goes."""
+    else Keras' cached copy (checked), else (download=True, or None and `downloads_allowed()`) a download
+    into the cache, else `backbone.weights_missing` saying which file is needed and where it goes."""
+    if download is None:
+        download = downloads_allowed()
     if is_model_backbone(entry) or entry.get("weights") != "imagenet":
         return None
     if weights_file is not None:
@@ -373,13 +380,44 @@ def check_weights_file(name: str, path: str | os.PathLike, *, shown_name: str | 
                 raise _mismatch(name, shown, f"layer {have_name} has weights of shapes {_shapes(have)}, "
                                 f"{name}'s layer {want_name} needs {_shapes(want)}")
         return
-    by_name = dict(layers)  # Keras 3 files are read by layer name
-    for want_name, want in expected:
-        have = by_name.get(want_name)
+    by_key = dict(layers)  # Keras 3 files name each layer by its class, in the network's order (saving_lib)
+    shapes_of = dict(expected)
+    for key, layer_name in _keras3_keys(name):
+        want = shapes_of.get(layer_name)
+        if want is None:
+            continue
+        have = by_key.get(key)
         if have is None:
-            raise _mismatch(name, shown, f"it has no weights for layer {want_name}")
+            raise _mismatch(name, shown, f"it has no weights for layer {layer_name}")
         if have != want:
-            raise _mismatch(name, shown, f"layer {want_name} has weights of shapes {_shapes(have)} instead of {_shapes(want)}")
+            raise _mismatch(name, shown, f"layer {layer_name} has weights of shapes {_shapes(have)} instead of {_shapes(want)}")
+    if len(by_key) != len(expected):
+        raise _mismatch(name, shown, f"it has weights for {len(by_key)} layers, {name} has {len(expected)}")
+
+
+def _snake_case(name: str) -> str:
+    """keras.src.utils.naming.to_snake_case."""
+    import re
+
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _keras3_keys(name: str) -> list[tuple[str, str]]:
+    """(key in a Keras 3 .weights.h5, layer name) for every layer of a backbone: the class name in snake case,
+    numbered from the second of a class on, as keras.saving writes them."""
+    used: dict[str, int] = {}
+    keys = []
+    for layer_name, class_name, _ in manifest(name)["all_layers"]:
+        key = _snake_case(class_name)
+        if key in used:
+            used[key] += 1
+            key = f"{key}_{used[key]}"
+        else:
+            used[key] = 0
+        keys.append((key, layer_name))
+    return keys
 
 
 def _shapes(shapes: list[tuple]) -> str:
