@@ -191,11 +191,13 @@ def weights_status(ws: Workspace, entry: dict) -> None:
     elif cached.is_file():
         st.success(t("Found the weights in Keras' cache: `{path}`", path=str(cached)), icon=":material/check_circle:")
     else:
-        st.info(t("{name} needs the file `{file}`. With internet, Keras downloads it once when training starts and "
-                  "keeps it in `{folder}`. Offline, download it from {url} on another computer and put it in that "
-                  "folder, or upload it here.", name=name, file=cached.name, folder=str(cached.parent),
-                  url=backbones.BACKBONES[name].weights_file_url(backbones.backbone_size(entry))),
-                icon=":material/download:")
+        url = backbones.BACKBONES[name].weights_file_url(backbones.backbone_size(entry))
+        st.info(t("{name} needs the file `{file}` in Keras' cache `{folder}`. With internet, download it here once; "
+                  "offline, download it from {url} on another computer and put it in that folder, or upload it here.",
+                  name=name, file=cached.name, folder=str(cached.parent), url=url), icon=":material/download:")
+        if backbones.downloads_allowed() and st.button(t("Download the ImageNet weights"), icon=":material/download:",
+                                                      key="backbone_download"):
+            download_weights_now(entry)
     uploaded = st.file_uploader(t("Upload the weights file (`.h5` or `.weights.h5`)"), type=["h5"],
                                 key="backbone_weights_file",
                                 help=t("Checked against {name} (every layer's name and shape) before it is used.",
@@ -208,6 +210,29 @@ def weights_status(ws: Workspace, entry: dict) -> None:
         else:
             st.rerun()
     WEIGHTS_UPLOAD.show_error(uploaded)
+
+
+def download_weights_now(entry: dict) -> None:
+    """Keras' download, done by the server (urllib, no TensorFlow) with its progress shown; the file is
+    checked before it is used. No network: the message says which file is needed and where it goes."""
+    from core import backbones
+
+    bar = st.progress(0.0, text=t("Downloading {file}…", file=backbones.cached_weights_path(entry).name))
+
+    def progress(done: int, total: int | None) -> None:
+        if total:
+            bar.progress(min(1.0, done / total), text=t("Downloading {file}: {done} of {total}",
+                                                       file=backbones.cached_weights_path(entry).name,
+                                                       done=human_size(done), total=human_size(total)))
+
+    try:
+        path = backbones.download_weights(entry, progress=progress)
+        backbones.check_weights_file(entry["name"], path)
+    except UserError as err:
+        bar.empty()
+        show_error(err)
+        return
+    st.rerun()
 
 
 def _model_choice(ws: Workspace) -> dict | None:

@@ -21,7 +21,6 @@ from components.state.runs import FINE_TUNE, SessionRun, active_session_run, sta
 from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from core.errors import UserError
-from core.sizes import human_size
 
 # Each refresh costs the server ~0.1 s of CPU and headless Chromium ~0.2-0.25 s (measured by
 # bench case 2), taken from the trainer on a 2-core machine: polling every 0.75 s cost training
@@ -196,16 +195,7 @@ def _progress_bar(run: SessionRun) -> None:
 
 
 def _phase_line(run: SessionRun) -> None:
-    """Transfer learning: which of the two phases is going, and a weights download's progress."""
-    download = run.download
-    if download is not None:
-        done, total = download.get("done"), download.get("total")
-        if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
-            st.progress(min(1.0, done / total), text=t("Downloading the ImageNet weights ({file}): {done} of {total}",
-                                                        file=download.get("file", ""), done=human_size(done),
-                                                        total=human_size(total)))
-        else:
-            st.caption(t("Downloading the ImageNet weights ({file})…", file=download.get("file", "")))
+    """Transfer learning: which of the two phases is going."""
     if run.phase == "head":
         st.caption(":material/ac_unit: " + t("Phase 1: your layers learn while the pretrained backbone stays frozen "
                                              "(its features are computed once per image)."))

@@ -40,13 +40,11 @@ class SessionRun(RunRecord):
     last_batch_event: dict | None = None
     eta_s: float | None = None  # from the newest batch or epoch event
     # Transfer learning (a design that starts with a pretrained backbone): the phase now going
-    # ("head": the new layers learn, the backbone frozen; "fine_tune": its top layers too), the
-    # first epoch of fine-tuning (1-based; the curves shade from there) and the newest weights
-    # download event while Keras fetches ImageNet weights.
+    # ("head": the new layers learn, the backbone frozen; "fine_tune": its top layers too) and the
+    # first epoch of fine-tuning (1-based; the curves shade from there).
     phase: str | None = None
     epochs_reported: int | None = None  # "epochs" of the newest start/batch/epoch event
     fine_tune_from: int | None = None
-    download: dict | None = None
 
     @property
     def ended(self) -> bool:
@@ -93,8 +91,6 @@ class SessionRun(RunRecord):
                     self.eta_s = event.get("eta", self.eta_s)
             elif kind == "phase":
                 self._enter_phase(event.get("phase"), event.get("epoch"))
-            elif kind == "download":
-                self.download = event
             elif kind == "epoch":
                 self.status = "running"
                 if event.get("phase"):
@@ -117,7 +113,6 @@ class SessionRun(RunRecord):
         if not isinstance(phase, str):
             return
         self.phase = phase
-        self.download = None
         if phase == FINE_TUNE and self.fine_tune_from is None:
             number = len(self.history) + 1
             if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > len(self.history):

@@ -18,9 +18,10 @@ V3 = "MobileNetV3Small"
 
 @pytest.fixture(autouse=True)
 def keras_home(tmp_path, monkeypatch):
-    """An empty Keras cache: nothing is found there unless a test puts it there."""
+    """An empty Keras cache: nothing is found there unless a test puts it there. No downloads (no network)."""
     home = tmp_path / "keras_home"
     monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "0")
     return home
 
 
@@ -61,6 +62,7 @@ def test_a_backbone_goes_first_says_which_weights_file_it_needs_and_can_be_chang
     needed = texts(at.info)  # offline, nothing cached: which file, where it goes, that it can be uploaded
     assert "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5" in needed
     assert str(keras_home / "models") in needed and "upload it here" in needed
+    assert [b for b in at.button if b.key == "backbone_download"] == []  # downloads are off here (conftest)
     assert "Augmentation is off with a frozen backbone" in texts(at.caption)
 
     at.button(key="backbone_apply").click().run()
@@ -121,6 +123,27 @@ def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(kera
     # installed where every worker looks, under Keras' name and in the layout Keras reads by that name
     assert ws.backbones.weights[V3].path == cached and cached.is_file() and not keras3_layout(cached)
     check_weights_file(V3, cached)
+
+
+def test_with_internet_the_page_downloads_the_weights_and_shows_its_progress(keras_home, tmp_path, monkeypatch):
+    from core import backbones
+
+    served = tmp_path / "served.h5"  # "the internet": a file:// URL in place of Keras' storage
+    served.write_bytes(weights_bytes(V3))
+    real = backbones.download_weights
+    monkeypatch.setattr(backbones, "download_weights", lambda entry, **kw: real(entry, url=served.as_uri(), **kw))
+    monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "1")
+    ws = workspace_with_sample("digits")
+    at = choose_pretrained(page(ws))
+    at.button(key="backbone_download").click().run()
+    assert not exceptions(at) and not errors(at)
+    assert (keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5").is_file()
+    assert "Found the weights in Keras' cache" in texts(at.success)
+
+    served.write_bytes(b"not weights")  # a broken download is checked and refused like an upload
+    monkeypatch.setattr(backbones, "download_weights", lambda entry, **kw: real(entry, url=served.as_uri(), **kw))
+    choose_pretrained(at, "EfficientNetB0").button(key="backbone_download").click().run()
+    assert errors(at)[0].startswith("The file efficientnetb0_notop.h5 does not fit the EfficientNetB0 backbone")
 
 
 def _finished_image_run(ws, tmp_path):
