@@ -44,7 +44,7 @@ WEIGHTS_LABELS_EN = {
     "none": "Random weights (not pretrained: learns from your images only)",
 }
 MIRROR_KEY = "backbone_form.mirror"
-MODEL_INFO_TASK = "model_info"  # core.training.tasks: describe a .keras as a backbone
+MODEL_INFO_TASK = "backbone_info"  # core.training.tasks: describe a .keras as a backbone
 AUGMENTATION = "Augmentation"  # core.catalog's category of the Random* layers
 OWN_WIDGETS = {"name", "weights"}  # drawn with their own words; core's other settings come from its Params
 WEIGHTS_UPLOAD = UploadOnce("backbone_form.weights_file")

@@ -182,7 +182,7 @@ def test_a_finished_run_of_this_session_can_be_the_backbone(tmp_path):
 
 
 class FakeHelpers:
-    """The training service's helper tasks, answering `model_info` as a helper would (it loads the model
+    """The training service's helper tasks, answering `backbone_info` as a helper would (it loads the model
     in safe mode and writes its description next to it): here without Keras."""
 
     def __init__(self):
@@ -227,7 +227,7 @@ def test_an_uploaded_model_is_checked_without_loading_it_then_described_by_a_hel
     at.file_uploader(key="backbone_model_file").set_value(("digits.keras", good, "")).run()
     assert not exceptions(at) and not errors(at)
     [kept] = ws.backbones.models
-    assert helpers.asked == [("model_info", {"model": str(kept.path)})]
+    assert helpers.asked == [("backbone_info", {"model": str(kept.path)})]
     assert at.selectbox(key="backbone_model").value == str(kept.path)
     assert at.selectbox(key="backbone_model").options == [f"digits.keras (uploaded, {len(good)} bytes)"]
     at.button(key="backbone_apply").click().run()
