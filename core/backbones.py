@@ -186,18 +186,19 @@ def backbone_size(entry: dict) -> int:
     return int(entry.get("image_size") or BACKBONES[entry["name"]].default_size)
 
 
-def size_problem(entry: dict) -> tuple[str, str, dict] | None:
-    """(code, template, params) when a named backbone's image size cannot work, else None."""
+def check_backbone_size(entry: dict) -> None:
+    """LayerProblem when a named backbone's image size cannot work."""
+    from core.catalog import LayerProblem
+
     info = BACKBONES[entry["name"]]
     size = backbone_size(entry)
     if size % SIZE_STEP:
-        return ("build.backbone_size", "the backbone image size must be a multiple of {step} (such as 96, 128, 160 or 224), "
-                "got {size}.", {"step": SIZE_STEP, "size": size})
+        raise LayerProblem("build.backbone_size", "the backbone image size must be a multiple of {step} (such as 96, 128, "
+                           "160 or 224), got {size}.", step=SIZE_STEP, size=size)
     if entry.get("weights") == "imagenet" and info.imagenet_sizes and size not in info.imagenet_sizes:
-        return ("build.backbone_imagenet_size", "{name}'s ImageNet weights exist only for images of {sizes} pixels, not "
-                "{size}. Choose one of those sizes, or random starting weights.",
-                {"name": info.name, "sizes": ", ".join(map(str, info.imagenet_sizes)), "size": size})
-    return None
+        raise LayerProblem("build.backbone_imagenet_size", "{name}'s ImageNet weights exist only for images of {sizes} "
+                           "pixels, not {size}. Choose one of those sizes, or random starting weights.",
+                           name=info.name, sizes=", ".join(map(str, info.imagenet_sizes)), size=size)
 
 
 def describe_entry(entry: dict) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.backbones import (
-    BACKBONE, BACKBONES, backbone_size, describe_entry, fine_tuned_params, is_backbone, is_model_backbone, model_info_path,
-    model_problem, preprocessing_words, read_model_info, size_problem,
+    BACKBONE, BACKBONES, backbone_size, check_backbone_size, describe_entry, fine_tuned_params, is_backbone,
+    is_model_backbone, model_info_path, preprocessing_words, read_model_info,
 )
 from core.blocks import (
     CONTENT_KEY, RESIDUAL, block_summary, enclosing_blocks, is_block, merged_shape, path_label, position_name, residual_shortcut,
@@ -278,44 +278,22 @@ def _backbone_rows(entry: dict, dataset: Any, errors: list[Notice]) -> tuple[lis
     in_shape = tuple(dataset.input_shape)
     row = ShapeRow("layer", BACKBONE, describe_entry(entry), None, number=1, path=(0,), label="1")
     pre = ShapeRow("preprocessing", "Resizing", "", None)
-
-    def fail(code: str, template: str, **params: Any) -> tuple[list[ShapeRow], int]:
-        notice = _layer_notice(code, template, (0,), BACKBONE, None, **params)
+    notice = _backbone_problem(entry, dataset)
+    if notice is not None:
         errors.append(notice)
         row.error = str(notice)
         return [pre, row], 0
-
-    if not kind_of(dataset).takes_backbone or len(in_shape) != 3:
-        return fail("build.backbone_on_non_images", "a pretrained backbone reads pictures, but this data is not images. "
-                    "Remove the backbone (it works on image data only).")
     if is_model_backbone(entry):
-        problem = model_problem(entry)
-        if problem:
-            return fail(problem.code, problem.template, **problem.params)
         info = read_model_info(entry["model"])
-        if info is None:
-            return fail("build.backbone_model_unknown", "LayerLab has not read the model {file} yet (its description "
-                        "{info} is missing). Choose it again, or use --base-model in the command line.",
-                        file=Path(entry["model"]).name, info=model_info_path(entry["model"]).name)
         size = tuple(info.input_shape[:2])
-        if in_shape[2] == 3 and info.input_shape[2] == 1:
-            return fail("build.backbone_model_channels", "your model {file} was trained on gray pictures (1 channel), but "
-                        "this data is in colour (3 channels). Use gray pictures, or start from a model trained on colour "
-                        "ones.", file=Path(entry["model"]).name)
         pre.settings = preprocessing_words(entry, in_shape, size, channels=info.input_shape[2])
         pre.output_shape = tuple(info.input_shape)
         params, trainable, feature = info.params, info.fine_tuned_params(entry["fine_tune_layers"]), info.feature_shape
-        extra = 0
-        if entry["fine_tune_layers"]:
-            extra = 2 * prod(info.input_shape) * 8  # rough: small LayerLab networks
+        extra = 2 * prod(info.input_shape) * 8 if entry["fine_tune_layers"] else 0  # rough: small LayerLab networks
     else:
-        problem = size_problem(entry)
-        if problem:
-            return fail(*problem[:2], **problem[2])
         info = BACKBONES[entry["name"]]
         side = backbone_size(entry)
-        size = (side, side)
-        pre.settings = preprocessing_words(entry, in_shape, size)
+        pre.settings = preprocessing_words(entry, in_shape, (side, side))
         pre.output_shape = (side, side, 3)
         pre.params = 12 if info.preprocessing == "caffe" else 0  # the frozen 1×1 convolution RGB → BGR − mean
         params, feature = info.params, info.feature_shape(side)
@@ -324,6 +302,40 @@ def _backbone_rows(entry: dict, dataset: Any, errors: list[Notice]) -> tuple[lis
     row.output_shape = tuple(feature)
     row.params, row.trainable_params = params, trainable
     return [pre, row], extra
+
+
+def _backbone_problem(entry: dict, dataset: Any) -> Notice | None:
+    """Why the design's backbone cannot read this data, as the backbone row's notice; None when it can."""
+    from core.data.limits import current_limits
+
+    in_shape = tuple(dataset.input_shape)
+    if not kind_of(dataset).takes_backbone or len(in_shape) != 3:
+        return _layer_notice("build.backbone_on_non_images", "a pretrained backbone reads pictures, but this data is not "
+                             "images. Remove the backbone (it works on image data only).", (0,), BACKBONE)
+    if not is_model_backbone(entry):
+        try:
+            check_backbone_size(entry)
+        except LayerProblem as problem:
+            return _layer_notice(problem.code, problem.template, (0,), BACKBONE, **problem.params)
+        return None
+    path = Path(entry["model"])
+    if not path.is_file():
+        return _layer_notice("build.backbone_model_missing", "the model {file} to start from was not found. Choose a "
+                             "finished run or upload a .keras file made by LayerLab.", (0,), BACKBONE, file=str(path))
+    limit = current_limits().weights_bytes
+    if path.stat().st_size > limit:
+        return _layer_notice("build.backbone_model_too_large", "the model {file} is over {limit} MB; LayerLab reads "
+                             "models up to that size.", (0,), BACKBONE, file=path.name, limit=limit // 1_000_000)
+    info = read_model_info(path)
+    if info is None:
+        return _layer_notice("build.backbone_model_unknown", "LayerLab has not read the model {file} yet (its description "
+                             "{info} is missing). Choose it again, or use --base-model in the command line.", (0,),
+                             BACKBONE, file=path.name, info=model_info_path(path).name)
+    if in_shape[2] == 3 and info.input_shape[2] == 1:
+        return _layer_notice("build.backbone_model_channels", "your model {file} was trained on gray pictures (1 channel), "
+                             "but this data is in colour (3 channels). Use gray pictures, or start from a model trained "
+                             "on colour ones.", (0,), BACKBONE, file=path.name)
+    return None
 
 
 def with_data_settings(layer: dict, dataset: Any) -> dict:

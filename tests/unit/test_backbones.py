@@ -86,7 +86,7 @@ def test_shape_report_refusals(digits):
         (_spec(SMALL, {"type": "Flatten"}), load_sample("iris"), "build.backbone_on_non_images"),
         (_spec({**SMALL, "image_size": 100}), digits, "build.backbone_size"),
         (_spec({"type": "Backbone", "name": "MobileNetV2", "image_size": 64}), digits, "build.backbone_imagenet_size"),
-        (_spec({"type": "Backbone", "model": "/nowhere/best.keras"}), digits, "backbone.model_not_found"),
+        (_spec({"type": "Backbone", "model": "/nowhere/best.keras"}), digits, "build.backbone_model_missing"),
     ]
     for spec, data, code in cases:
         report = shape_report(spec, data)
