@@ -249,7 +249,8 @@ def _phased_run(ws, tmp_path):
                 *({"type": "epoch", "epoch": n, "epochs": 5, "phase": "head", "logs": logs} for n in (1, 2, 3)),
                 {"type": "phase", "phase": "fine_tune", "epoch": 3},
                 *({"type": "epoch", "epoch": n, "epochs": 5, "phase": "fine_tune", "logs": logs} for n in (4, 5)),
-                {"type": "end", "status": "finished", "message": "Finished.", "best_epoch": 5}])
+                {"type": "end", "status": "finished", "message": "Training finished after 5 epochs.",
+                 "template": "Training finished after {epochs} epochs.", "params": {"epochs": 5}, "best_epoch": 5}])
     ws.runs.append(run)
     return run
 
