@@ -105,7 +105,7 @@ def backbone_panel(ws: Workspace) -> None:
         elif source == "mine":
             chosen = _model_choice(ws)
         if chosen is not None:
-            _frozen_note(ws)
+            _frozen_note(ws, chosen)
         _buttons(ws, entry, chosen, source)
 
 
@@ -308,7 +308,7 @@ def model_label(ws: Workspace, path: Any) -> str:
     return options.get(str(path), Path(str(path)).name)
 
 
-def _frozen_note(ws: Workspace) -> None:
+def _frozen_note(ws: Workspace, chosen: dict) -> None:
     """Augmentation cannot come before a backbone (it is the first entry), and while the backbone is
     frozen its features are computed once per image: say so, louder when the design augments."""
     from core.blocks import walk
@@ -317,8 +317,12 @@ def _frozen_note(ws: Workspace) -> None:
     augmenting = sorted({entry["type"] for _, entry in walk(ws.spec.layers)
                          if LAYERS.get(entry.get("type")) is not None
                          and LAYERS[entry["type"]].category == AUGMENTATION})
-    text = t("Augmentation is off with a frozen backbone: its features are computed once per image and reused "
-             "every epoch, which makes training many times faster.")
+    if chosen.get("cache_features", True):
+        text = t("Augmentation is off with a frozen backbone: its features are computed once per image and reused "
+                 "every epoch, which makes training many times faster.")
+    else:
+        text = t("Augmentation is off with a backbone: the backbone reads the pictures first, so nothing can change "
+                 "them before it.")
     if augmenting:
         st.warning(text + " " + t("Your {layers} comes after the backbone, so it changes the backbone's features, "
                                   "not the pictures.", layers=", ".join(augmenting)), icon=":material/warning:")

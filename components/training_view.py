@@ -298,7 +298,7 @@ def runs_table(ws: Workspace) -> None:
             t("Parameters"): f"{summary['parameters']:,}" if summary["parameters"] is not None else "—",
             t("Optimizer"): summary["optimizer"],
             t("Learning rate"): summary["learning_rate"],
-            t("Epochs"): f"{summary['epochs_run']}/{summary['epochs']}",
+            t("Epochs"): f"{summary['epochs_run']}/{run.epochs_planned}",  # a fine-tuning phase adds its epochs
             t("Batch size"): summary["batch_size"],
             t("Seed"): summary["seed"],
             **balanced,

@@ -43,7 +43,6 @@ class SessionRun(RunRecord):
     # ("head": the new layers learn, the backbone frozen; "fine_tune": its top layers too) and the
     # first epoch of fine-tuning (1-based; the curves shade from there).
     phase: str | None = None
-    epochs_reported: int | None = None  # "epochs" of the newest start/batch/epoch event
     fine_tune_from: int | None = None
 
     @property
@@ -52,9 +51,15 @@ class SessionRun(RunRecord):
 
     @property
     def epochs_planned(self) -> int:
-        """Epochs the run will do at most: the worker's word once it spoke (a fine-tuning phase adds
-        its epochs to the design's), else the training settings'."""
-        return max(self.epochs_reported or self.settings.epochs, len(self.history), 1)
+        """Epochs the run does at most: the training setting's, plus the fine-tuning phase's when its
+        design fine-tunes a pretrained backbone (core.training.phases)."""
+        from core.backbones import is_backbone
+
+        epochs = self.settings.epochs
+        layers = self.spec.get("layers") or []
+        if layers and is_backbone(layers[0]) and int(layers[0].get("fine_tune_layers") or 0) > 0:
+            epochs += int(layers[0].get("fine_tune_epochs") or 0)
+        return max(epochs, len(self.history), 1)
 
     @property
     def best_model_path(self) -> Path | None:
@@ -79,9 +84,6 @@ class SessionRun(RunRecord):
         """Fold newly read progress events into the record (only the new ones: cheap)."""
         for event in events:
             kind = event.get("type")
-            epochs = event.get("epochs")
-            if kind in ("start", "batch", "epoch") and isinstance(epochs, int) and not isinstance(epochs, bool):
-                self.epochs_reported = epochs
             if kind in ("start", "batch"):
                 self.status = "running"
                 if kind == "start":

@@ -242,6 +242,7 @@ def _phased_run(ws, tmp_path):
     ws.spec.layers = [{"type": "Backbone", "name": V3, "weights": "none", "fine_tune_layers": 12,
                        "fine_tune_epochs": 2, "fine_tune_learning_rate": None, "cache_features": True, "image_size": 32},
                       {"type": "GlobalAveragePooling2D"}]
+    ws.spec.training["epochs"] = 3
     run = SessionRun(id="run1-test", number=1, spec=ws.spec.to_dict(), status="queued", run_dir=tmp_path,
                      project=ws.spec, dataset=ws.dataset)
     logs = {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}
@@ -267,6 +268,7 @@ def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path)
     shaded = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
     assert shaded and shaded[0]["x0"] == 3.5 and shaded[0]["x1"] == 5.5  # epochs 4 and 5, in every panel
     assert [a["text"] for a in figure["layout"]["annotations"] if a["text"] == "fine-tuning"]
+    assert at.dataframe[0].value["Epochs"][0] == "5/5"  # both phases' epochs
 
 
 def test_the_backbone_panel_and_both_phases_are_all_chinese(tmp_path):
