@@ -267,6 +267,20 @@ def test_a_finished_run_is_the_backbone_of_a_new_design(runs, digits):
     assert all(np.array_equal(a, b) for a, b in zip(same, model.get_layer("backbone").get_weights()))
 
 
+def test_an_uploaded_model_is_described_by_a_helper_task(runs, digits, tmp_path):
+    import shutil
+
+    from core.training.tasks import run_task
+
+    upload = tmp_path / "upload.keras"
+    shutil.copyfile(runs["base"][2] / "best.keras", upload)
+    spec = _spec({"type": "Backbone", "model": str(upload)}, {"type": "Dense", "units": 4})
+    assert shape_report(spec, digits).errors[0].code == "build.backbone_model_unknown"
+    answer = run_task("backbone_info", str(tmp_path), {"model": str(upload)})
+    assert answer["feature_layer"] == "layer_4_globalaveragepooling2d" and backbones.read_model_info(upload) is not None
+    assert shape_report(spec, digits).ok
+
+
 def test_cli_refuses_a_weights_file_that_does_not_fit(weight_files, tmp_path, capsys):
     from core.cli import main
 
