@@ -50,7 +50,7 @@ OWN_WIDGETS = {"name", "weights"}  # drawn with their own words; core's other se
 WEIGHTS_UPLOAD = UploadOnce("backbone_form.weights_file")
 MODEL_UPLOAD = UploadOnce("backbone_form.model_file")
 # What "Use this backbone" puts after a new backbone (unless the user keeps their layers): the
-# backbone gives its last feature map, so a pooling layer makes it one vector per image.
+# backbone gives its last feature map, so a pooling layer makes it one vector per image (new_head_for).
 NEW_HEAD = ({"type": "GlobalAveragePooling2D"}, {"type": "Dropout", "rate": 0.2})
 
 
@@ -364,7 +364,7 @@ def apply_backbone(ws: Workspace, entry: dict, new_head: bool = True) -> None:
     if has_backbone(ws.spec):
         layers[0] = entry
     else:
-        layers = [entry, *(dict(layer) for layer in NEW_HEAD)] if new_head else [entry, *layers]
+        layers = [entry, *(dict(layer) for layer in new_head_for(entry))] if new_head else [entry, *layers]
     try:
         layers = normalize_entries(layers)
     except UserError as err:
@@ -373,6 +373,18 @@ def apply_backbone(ws: Workspace, entry: dict, new_head: bool = True) -> None:
     ws.spec = dataclasses.replace(ws.spec, layers=layers)
     ws.template_id = None
     st.rerun()
+
+
+def new_head_for(entry: dict) -> tuple[dict, ...]:
+    """What follows a new backbone: pooling and dropout after a feature map; dropout alone after a
+    model of mine whose last layer already gives one vector per image (a Dense layer's)."""
+    from core.backbones import is_model_backbone, read_model_info
+
+    if is_model_backbone(entry):
+        info = read_model_info(entry["model"])
+        if info is not None and len(info.feature_shape) == 1:
+            return NEW_HEAD[1:]
+    return NEW_HEAD
 
 
 def remove_backbone(ws: Workspace) -> None:

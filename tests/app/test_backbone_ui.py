@@ -192,7 +192,7 @@ class FakeHelpers:
         from core.backbones import ModelBackboneInfo, model_info_path
 
         self.asked.append((op, args))
-        info = ModelBackboneInfo((8, 8, 1), (4, 4, 32), 5000, 5000, 6, [0, 320, 0, 4680, 0, 0], "layer_4_conv2d")
+        info = ModelBackboneInfo((8, 8, 1), (32,), 5000, 5000, 6, [0, 320, 0, 4680, 0, 0], "layer_5_dense")
         model_info_path(args["model"]).write_text(json.dumps(info.to_json()))
 
 
@@ -232,7 +232,8 @@ def test_an_uploaded_model_is_checked_without_loading_it_then_described_by_a_hel
     assert at.selectbox(key="backbone_model").options == [f"digits.keras (uploaded, {len(good)} bytes)"]
     at.button(key="backbone_apply").click().run()
     assert ws.spec.layers[0]["model"] == str(kept.path)
-    assert "`(4, 4, 32)` · 5,000 params" in texts(at.markdown)
+    assert [layer["type"] for layer in ws.spec.layers[1:]] == ["Dropout"]  # its features are one vector already
+    assert "`(32,)` · 5,000 params" in texts(at.markdown) and not errors(at)
 
 
 def _phased_run(ws, tmp_path):
