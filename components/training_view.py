@@ -58,7 +58,27 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
     if not report.ok:
         first = error_text(report.first_error())
         return [(t("The design has an error: {error}", error=first), DESIGN_PAGE, t("Fix it on the Design page"))]
+    missing = missing_weights(ws.spec)
+    if missing is not None:
+        name, file = missing
+        return [(t("{name} needs its ImageNet weights file `{file}` first: download or upload it in the Pretrained "
+                   "backbone panel, or choose random weights.", name=name, file=file), DESIGN_PAGE,
+                 t("Go to the Design page"))]
     return []
+
+
+def missing_weights(spec) -> tuple[str, str] | None:
+    """(backbone, file name) when the design's ImageNet backbone has no weights file in Keras' cache, where
+    the training worker looks (the Design page downloads or takes an upload into it)."""
+    from core.backbones import cached_weights_path, has_backbone, is_model_backbone
+
+    if not has_backbone(spec):
+        return None
+    entry = spec.layers[0]
+    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
+        return None
+    path = cached_weights_path(entry)
+    return None if path.is_file() else (entry["name"], path.name)
 
 
 # --- transfer learning ---------------------------------------------------------------------

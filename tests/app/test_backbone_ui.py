@@ -99,6 +99,19 @@ def test_random_weights_are_labelled_and_augmentation_after_a_frozen_backbone_is
     assert "Your RandomFlip comes after the backbone, so it changes the backbone's features, not the pictures." in warning
 
 
+def test_training_waits_for_the_imagenet_weights(keras_home):
+    ws = workspace_with_sample("digits")
+    ws.spec.layers = [{"type": "Backbone", "name": V3, "weights": "imagenet"}, {"type": "GlobalAveragePooling2D"}]
+    ws.spec = ws.spec.validated()
+    at = page(ws, TRAIN)
+    assert not exceptions(at) and at.button(key="start_training").disabled
+    assert at.info[-1].value.startswith("MobileNetV3Small needs its ImageNet weights file "
+                                        "`weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5` first")
+    (keras_home / "models").mkdir(parents=True)
+    (keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5").write_bytes(weights_bytes(V3))
+    assert not at.run().button(key="start_training").disabled
+
+
 def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(keras_home):
     from components.state.backbones import keras3_layout
     from core.backbones import check_weights_file
