@@ -34,7 +34,7 @@ from core.blocks import (
     BLOCK_HELP, BLOCK_PARAMS, BLOCK_TYPES, BRANCHES, MAX_BRANCHES, MAX_NESTING, RESIDUAL, is_block,
     path_label, position_name, walk,
 )
-from core.backbones import BACKBONE
+from core.backbones import BACKBONE, is_backbone
 from core.catalog import LAYERS, Shape, format_shape, layers_for
 from core.data.kinds import kind_named
 from core.errors import UserError
@@ -398,7 +398,7 @@ def branches(ws: Workspace, report: ShapeReport, rows: dict, path: tuple[int, ..
 
 
 def _starts_with_backbone(ws: Workspace) -> bool:
-    return bool(ws.spec.layers) and ws.spec.layers[0].get("type") == BACKBONE
+    return bool(ws.spec.layers) and is_backbone(ws.spec.layers[0])
 
 
 def backbone_row(ws: Workspace, report: ShapeReport, row: ShapeRow | None) -> None:
@@ -435,7 +435,7 @@ def entry_rows(ws: Workspace, report: ShapeReport, rows: dict, place: Place, sig
     """The rows of the list at `place`: a layer's row or a block's row (which draws its contents)."""
     for index, entry in enumerate(design_edits.entries_at(ws.spec.layers, place)):
         path = (*place, index)
-        if not place and index == 0 and entry.get("type") == BACKBONE:
+        if not place and index == 0 and is_backbone(entry):
             backbone_row(ws, report, rows.get(path))
         elif is_block(entry):
             block_row(ws, report, rows, place, index, sig)
