@@ -331,18 +331,17 @@ def _frozen_note(ws: Workspace, chosen: dict) -> None:
 
 
 def _buttons(ws: Workspace, entry: dict | None, chosen: dict | None, source: str) -> None:
+    new_head = True
+    if source != "none" and entry is None and ws.spec.layers:
+        new_head = st.checkbox(t("Replace my layers with pooling and dropout (recommended)"), value=True,
+                               key="backbone_new_head",
+                               help=t("The backbone gives a small grid of features per image; "
+                                      "GlobalAveragePooling2D turns it into one vector, Dropout keeps the new "
+                                      "part from memorising. Untick to keep your layers after the backbone."))
     cols = st.columns(2)
-    if source != "none":
-        new_head = True
-        if entry is None and ws.spec.layers:
-            new_head = st.checkbox(t("Replace my layers with pooling and dropout (recommended)"), value=True,
-                                   key="backbone_new_head",
-                                   help=t("The backbone gives a small grid of features per image; "
-                                          "GlobalAveragePooling2D turns it into one vector, Dropout keeps the new "
-                                          "part from memorising. Untick to keep your layers after the backbone."))
-        if cols[0].button(t("Use this backbone"), type="primary", icon=":material/check:", key="backbone_apply",
-                          disabled=chosen is None):
-            apply_backbone(ws, chosen, new_head)
+    if source != "none" and cols[0].button(t("Use this backbone"), type="primary", icon=":material/check:",
+                                           key="backbone_apply", disabled=chosen is None):
+        apply_backbone(ws, chosen, new_head)
     if entry is not None and cols[1].button(t("Remove the backbone"), icon=":material/delete:", key="backbone_remove"):
         remove_backbone(ws)
 
