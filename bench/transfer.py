@@ -9,11 +9,12 @@ the exported files of a backbone model.
   train_in_process. Epochs per second from the epoch events, the first epoch of each left out (graph
   building); the cache's one-off cost (the `phase` event's cache_s) reported next to it.
   Target (issue 22): cached ÷ through ≥ 10× on 2 cores.
-- reuse: a small CNN trained on style A (scikit-learn's handwritten digits, 8×8), reused for style B
-  (digits printed in 16 DejaVu/Liberation fonts, random size, slant, stroke, shift, shrunk to 8×8 the way
-  the digits were) with 20 training images per class: the reused network frozen with a new head (and then
-  fine-tuned), against the same network trained from scratch on those 200 images. Test accuracy on 500
-  style-B images, three seeds.
+- reuse: a small CNN trained on style A (scikit-learn's handwritten digits, 8×8, the training split), reused
+  for style B with 20 training images per class: the reused network frozen with a new head (and then
+  fine-tuned), against the same network trained from scratch on those 200 images; test accuracy, three seeds.
+  Two styles B: "thick pen" (the digits style A never trained on, rewritten with a broad slanted pen: sheared,
+  strokes widened; ~290 test images) and "printed" (digits in 16 DejaVu/Liberation fonts, random size, slant,
+  stroke and shift, shrunk to 8×8 like the digits; 500 test images).
 - export: every TFLite variant run in LiteRT (core.export.tflite_report: size, accuracy and the largest
   difference from Keras) for the speed case's MobileNetV3Small model and for a reused, fine-tuned digits network.
 """
@@ -123,12 +124,47 @@ def _style_b(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(x)[order], np.asarray(y, dtype="int64")[order]
 
 
-def reuse(seeds: tuple[int, ...] = (1, 2, 3), per_class: int = 20) -> dict:
+def _thick_pen(x: np.ndarray) -> np.ndarray:
+    """The same handwritten digits as if written with a broad, slanted pen: upscaled to 32 px, sheared, strokes
+    widened, shrunk back to 8×8 (uint8 0-255)."""
+    from PIL import Image, ImageFilter
+
+    out = []
+    for image in x[..., 0]:
+        big = Image.fromarray(image).resize((32, 32), Image.BILINEAR)
+        big = big.transform((32, 32), Image.AFFINE, (1, 0.35, -5, 0, 1, 0), resample=Image.BILINEAR)
+        big = big.filter(ImageFilter.MaxFilter(5))
+        out.append(np.asarray(big.resize((8, 8), Image.BOX), dtype="uint8")[..., None])
+    return np.stack(out)
+
+
+def _style_b_sets(style: str, style_a, per_class: int, seed: int):
+    """(x_train, y_train, x_val, y_val, x_test, y_test) of style B: "printed" (fonts; 500 test images) or
+    "thick pen" (the digits the style-A model never trained on, rewritten with a broad slanted pen)."""
+    if style == "printed":
+        x, y = _style_b(per_class + 5, seed=seed)
+        x_test, y_test = _style_b(50, seed=100)
+        cut = per_class * 10
+        return x[:cut], y[:cut], x[cut:], y[cut:], x_test, y_test
+    pool_x = _thick_pen(np.concatenate([style_a.x_val, style_a.x_test]))
+    pool_y = np.concatenate([style_a.y_val, style_a.y_test])
+    rng = np.random.default_rng(seed)
+    train, val, test = [], [], []
+    for digit in range(10):
+        where = rng.permutation(np.flatnonzero(pool_y == digit))
+        train += list(where[:per_class])
+        val += list(where[per_class:per_class + 5])
+        test += list(where[per_class + 5:])
+    return (pool_x[train], pool_y[train], pool_x[val], pool_y[val], pool_x[test], pool_y[test])
+
+
+def reuse(seeds: tuple[int, ...] = (1, 2, 3), per_class: int = 20, styles: tuple[str, ...] = ("thick pen", "printed")) -> dict:
     from core.data import load_sample
 
     style_a = load_sample("digits")
     base_result, _, base_wall = _train(_spec(BASE_DESIGN, 40), style_a)
     rows = []
+    as_is = {}
     with tempfile.TemporaryDirectory(prefix="bench-reuse-") as folder:
         from core.backbones import write_model_info
 
@@ -136,32 +172,30 @@ def reuse(seeds: tuple[int, ...] = (1, 2, 3), per_class: int = 20) -> dict:
         base_result.model.save(base_path)
         write_model_info(base_path, base_result.model)
         base_accuracy = float((base_result.model.predict(style_a.x_test, verbose=0).argmax(1) == style_a.y_test).mean())
-        x_test, y_test = _style_b(50, seed=100)
-        for seed in seeds:
-            x, y = _style_b(per_class + 5, seed=seed)
-            train, val = slice(0, per_class * 10), slice(per_class * 10, None)
-            style_b = dataclasses.replace(style_a, name="printed digits", x_train=x[train], y_train=y[train],
-                                          x_val=x[val], y_val=y[val], x_test=x_test, y_test=y_test,
-                                          files_test=[f"printed {k}" for k in range(len(y_test))])
-            designs = {
-                "from scratch": _spec(BASE_DESIGN, 60, seed=seed),
-                "reused, frozen": _spec([{"type": "Backbone", "model": str(base_path)}, {"type": "Dropout", "rate": 0.3}],
-                                        60, seed=seed),
-                "reused, fine-tuned": _spec([{"type": "Backbone", "model": str(base_path), "fine_tune_layers": 8,
-                                              "fine_tune_epochs": 30}, {"type": "Dropout", "rate": 0.3}], 60, seed=seed),
-            }
-            for name, spec in designs.items():
-                result, _, wall = _train(spec, style_b)
-                accuracy = float((result.model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
-                rows.append({"seed": seed, "design": name, "test_accuracy": round(accuracy, 4), "wall_s": round(wall, 1),
-                             "epochs_run": result.epochs_run})
-                print(f"reuse seed {seed} {name}: {accuracy:.3f} ({wall:.1f} s)", flush=True)
-        # the style-A network on style B as it is (no retraining): how different the styles are
-        as_is = float((base_result.model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
-    summary = {name: round(statistics.mean(r["test_accuracy"] for r in rows if r["design"] == name), 4)
-               for name in dict.fromkeys(r["design"] for r in rows)}
-    return {"style_a_test_accuracy": round(base_accuracy, 4), "style_a_model_on_style_b": round(as_is, 4),
-            "base_wall_s": round(base_wall, 1), "train_images_per_class": per_class, "test_images": 500, "runs": rows,
+        for style in styles:
+            for seed in seeds:
+                x_train, y_train, x_val, y_val, x_test, y_test = _style_b_sets(style, style_a, per_class, seed)
+                style_b = dataclasses.replace(style_a, name=style, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+                                              x_test=x_test, y_test=y_test, files_test=[f"{style} {k}" for k in range(len(y_test))])
+                if seed == seeds[0]:  # the style-A network on style B as it is: how different the styles are
+                    as_is[style] = round(float((base_result.model.predict(x_test, verbose=0).argmax(1) == y_test).mean()), 4)
+                designs = {
+                    "from scratch": _spec(BASE_DESIGN, 60, seed=seed),
+                    "reused, frozen": _spec([{"type": "Backbone", "model": str(base_path)}, {"type": "Dropout", "rate": 0.3}],
+                                            60, seed=seed),
+                    "reused, fine-tuned": _spec([{"type": "Backbone", "model": str(base_path), "fine_tune_layers": 8,
+                                                  "fine_tune_epochs": 30}, {"type": "Dropout", "rate": 0.3}], 60, seed=seed),
+                }
+                for name, spec in designs.items():
+                    result, _, wall = _train(spec, style_b)
+                    accuracy = float((result.model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
+                    rows.append({"style": style, "seed": seed, "design": name, "test_accuracy": round(accuracy, 4),
+                                 "test_images": len(y_test), "wall_s": round(wall, 1), "epochs_run": result.epochs_run})
+                    print(f"reuse {style} seed {seed} {name}: {accuracy:.3f} ({wall:.1f} s)", flush=True)
+    summary = {style: {name: round(statistics.mean(r["test_accuracy"] for r in rows if r["design"] == name and r["style"] == style), 4)
+                       for name in dict.fromkeys(r["design"] for r in rows)} for style in styles}
+    return {"style_a_test_accuracy": round(base_accuracy, 4), "style_a_model_on_style_b": as_is,
+            "base_wall_s": round(base_wall, 1), "train_images_per_class": per_class, "runs": rows,
             "mean_test_accuracy": summary}
 
 
