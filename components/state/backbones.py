@@ -35,9 +35,6 @@ class BackboneFiles:
     weights: dict[str, KeptFile] = field(default_factory=dict)  # backbone name -> the weights file the user gave
     models: list[KeptFile] = field(default_factory=list)  # uploaded LayerLab .keras files, oldest first
 
-    def model_named(self, path: str | Path) -> KeptFile | None:
-        return next((kept for kept in self.models if str(kept.path) == str(path)), None)
-
 
 def _folder(temp_dir: Path, name: str) -> Path:
     folder = Path(temp_dir) / name / uuid.uuid4().hex[:8]
