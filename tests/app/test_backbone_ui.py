@@ -284,6 +284,12 @@ def test_the_train_page_shows_both_phases_and_where_fine_tuning_starts(tmp_path)
     assert [a["text"] for a in figure["layout"]["annotations"] if a["text"] == "fine-tuning"]
     assert at.dataframe[0].value["Epochs"][0] == "5/5"  # both phases' epochs
 
+    run.status = "running"  # while it runs, the progress says which phase is going
+    at.run()
+    assert "Phase 2: fine-tuning: the backbone's top layers learn too, at a lower learning rate (from epoch 4)." in \
+        texts(at.caption)
+    assert at.get("progress")[0].proto.text.startswith("5 of 5 epochs done")
+
 
 def test_the_backbone_panel_and_both_phases_are_all_chinese(tmp_path):
     from tests.app.i18n_texts import assert_all_chinese, chinese_page
