@@ -26,6 +26,7 @@ class CurveSeries:
     history: Sequence[dict]  # one dict of Keras logs per epoch: {"loss": .., "val_loss": ..}
     colour_index: int = 0
     faint: bool = False
+    fine_tune_from: int | None = None  # transfer learning: the first epoch of fine-tuning (1-based), if any
 
 
 def metric_names(histories: Sequence[Sequence[dict]]) -> list[str]:
@@ -47,10 +48,14 @@ def training_curves(
     train_label: str,
     val_label: str,
     epoch_label: str,
+    fine_tune_label: str = "fine-tuning",
 ) -> go.Figure:
     """One panel per metric; training solid, validation dashed; earlier runs faint.
 
-    `titles` maps a metric name to its display title (unknown names are shown as is).
+    `titles` maps a metric name to its display title (unknown names are shown as is). A run with
+    a pretrained backbone that went on to fine-tune (`CurveSeries.fine_tune_from`) gets its
+    fine-tuning epochs shaded in every panel, labelled `fine_tune_label`: the curves often jump
+    there (a lower learning rate, more weights learning).
     """
     names = metric_names([s.history for s in series]) or ["loss"]
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[titles.get(n, n) for n in names])
@@ -78,8 +83,20 @@ def training_curves(
                     col=col,
                 )
             fig.update_xaxes(title_text=epoch_label, row=1, col=col)
+    current = next((s for s in reversed(series) if not s.faint), None)
+    if current is not None and current.fine_tune_from:
+        mark_fine_tuning(fig, current.fine_tune_from, max(len(current.history), current.fine_tune_from), fine_tune_label)
     fig.update_layout(height=340, margin={"t": 40, "b": 10, "l": 10, "r": 10}, legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def mark_fine_tuning(fig: go.Figure, first_epoch: int, last_epoch: int, label: str) -> None:
+    """Shade epochs first_epoch..last_epoch in every panel, the label at the top of the first."""
+    fig.add_vrect(x0=first_epoch - 0.5, x1=last_epoch + 0.5, row="all", col="all", fillcolor="#9467bd", opacity=0.08,
+                  line_width=0, layer="below")
+    fig.add_vline(x=first_epoch - 0.5, row="all", col="all", line={"color": "#9467bd", "dash": "dot", "width": 1})
+    fig.add_annotation(x=first_epoch - 0.5, y=1, xref="x", yref="y domain", text=label, showarrow=False,
+                       xanchor="left", yanchor="top", font={"size": 11, "color": "#9467bd"})
 
 
 def _finite_or_none(value: object) -> float | None:

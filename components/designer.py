@@ -34,6 +34,7 @@ from core.blocks import (
     BLOCK_HELP, BLOCK_PARAMS, BLOCK_TYPES, BRANCHES, MAX_BRANCHES, MAX_NESTING, RESIDUAL, is_block,
     path_label, position_name, walk,
 )
+from core.backbones import BACKBONE, is_backbone
 from core.catalog import LAYERS, Shape, format_shape, layers_for
 from core.data.kinds import kind_named
 from core.errors import UserError
@@ -288,8 +289,9 @@ def _actions(ws: Workspace, place: Place, index: int, label: str, sig: str, coun
             (_block_form if block else _layer_form)(ws, place, index, label, sig)
     actions[1].button("", icon=":material/content_copy:", key=f"layer_duplicate_{label}", help=t("Duplicate"),
                       on_click=_apply, args=(design_edits.duplicate_layer, index, place))
+    first = 1 if not place and _starts_with_backbone(ws) else 0  # nothing goes above a backbone
     actions[2].button("", icon=":material/arrow_upward:", key=f"layer_up_{label}", help=t("Move up"),
-                      disabled=index == 0, on_click=_apply, args=(design_edits.move_layer, index, -1, place))
+                      disabled=index <= first, on_click=_apply, args=(design_edits.move_layer, index, -1, place))
     actions[3].button("", icon=":material/arrow_downward:", key=f"layer_down_{label}", help=t("Move down"),
                       disabled=index == count - 1, on_click=_apply, args=(design_edits.move_layer, index, 1, place))
     last = not block and _only_layer_of_residual(ws, place, count)
@@ -395,11 +397,47 @@ def branches(ws: Workspace, report: ShapeReport, rows: dict, path: tuple[int, ..
               on_click=_apply, args=(design_edits.add_branch, path))
 
 
+def _starts_with_backbone(ws: Workspace) -> bool:
+    return bool(ws.spec.layers) and is_backbone(ws.spec.layers[0])
+
+
+def backbone_row(ws: Workspace, report: ShapeReport, row: ShapeRow | None) -> None:
+    """The design's pretrained backbone (always first): what it is, frozen or fine-tuned, its
+    shape and weights; changed in the "Pretrained backbone" panel above, removed here."""
+    from components.backbone_form import backbone_title, fine_tune_text, remove_backbone
+
+    entry = ws.spec.layers[0]
+    if row is None:
+        row = ShapeRow("layer", BACKBONE, "", None, number=1, path=(0,), label="1")
+    with st.container(border=True):
+        cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
+        cols[0].markdown(f"**1. {t('Backbone')}** :material/neurology:")
+        cols[1].markdown(f"{backbone_title(entry, ws)} · {fine_tune_text(entry)}")
+        params = t("{n} params", n=f"{row.params:,}") if row.params else t("no weights")
+        frozen = row.params - row.trainable_params if row.params and row.trainable_params is not None else 0
+        if frozen:
+            params += " · " + t("{n} frozen", n=f"{frozen:,}")
+        cols[2].markdown(f"`{format_shape(row.output_shape)}` · {params}")
+        with cols[3]:
+            actions = st.columns(5, gap="small")
+            actions[0].button("", icon=":material/edit:", key="layer_edit_backbone", on_click=_open_backbone_panel,
+                              help=t("Change it in the Pretrained backbone panel above"))
+            if actions[4].button("", icon=":material/delete:", key="layer_delete_1", help=t("Remove the backbone")):
+                remove_backbone(ws)
+        _show_row_notices(report, row)
+
+
+def _open_backbone_panel() -> None:
+    st.session_state["backbone_open"] = True
+
+
 def entry_rows(ws: Workspace, report: ShapeReport, rows: dict, place: Place, sig: str) -> None:
     """The rows of the list at `place`: a layer's row or a block's row (which draws its contents)."""
     for index, entry in enumerate(design_edits.entries_at(ws.spec.layers, place)):
         path = (*place, index)
-        if is_block(entry):
+        if not place and index == 0 and is_backbone(entry):
+            backbone_row(ws, report, rows.get(path))
+        elif is_block(entry):
             block_row(ws, report, rows, place, index, sig)
         else:
             layer_row(ws, report, rows.get(path), place, index, sig)
@@ -457,11 +495,11 @@ def layer_type_groups(data_kind: str) -> list[tuple[str | None, list[str]]]:
     next, since a Reshape with target_shape [-1, 1] turns a row into a sequence; the rest last.
     Every layer a shape-report message suggests is in one of them."""
     suited_kinds = set(kind_named(data_kind).suited_layer_kinds)  # text: Embedding and the sequence layers
-    suited = [entry.name for entry in LAYERS.values() if suited_kinds & set(entry.kinds)]
+    suited = [entry.name for entry in LAYERS.values() if suited_kinds & set(entry.kinds) and entry.name != BACKBONE]
     groups: list[tuple[str | None, list[str]]] = [(None, suited)]
     for reshaped in kind_named(data_kind).reshaped_layer_kinds:
         groups.append((SEQUENCE_HEADING, [e.name for e in layers_for(reshaped) if e.name not in suited]))
-    offered = {name for _, names in groups for name in names}
+    offered = {name for _, names in groups for name in names} | {BACKBONE}  # the backbone has its own panel
     groups.append((OTHER_HEADING, [name for name in LAYERS if name not in offered]))
     return [(heading, names) for heading, names in groups if names]
 
@@ -482,7 +520,10 @@ def _position_input(label: str, name: str, count: int, place: Place) -> int:
     else:
         help_text = t("1 puts it first in this list; {last} puts it last.", last=count + 1)
     key = f"{name}_{label}_{count}" if label else f"{name}_{count}"
-    return int(st.number_input(t("Position in the stack") if not place else t("Position in this list"), min_value=1,
+    lowest = 2 if not place and _starts_with_backbone(get_workspace()) else 1  # the backbone stays first
+    if lowest > 1:
+        help_text = t("2 puts it right after the backbone; {last} puts it last, just before the output.", last=count + 1)
+    return int(st.number_input(t("Position in the stack") if not place else t("Position in this list"), min_value=lowest,
                                max_value=count + 1, value=count + 1, step=1, key=key, help=help_text))
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from components.charts import CurveSeries, training_curves
 from components.i18n import current_lang, error_text, show_error, t
-from components.state.runs import SessionRun, active_session_run, start_run, sync_active_run
+from components.state.runs import FINE_TUNE, SessionRun, active_session_run, start_run, sync_active_run
 from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from core.errors import UserError
@@ -58,7 +58,49 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
     if not report.ok:
         first = error_text(report.first_error())
         return [(t("The design has an error: {error}", error=first), DESIGN_PAGE, t("Fix it on the Design page"))]
+    missing = missing_weights(ws.spec)
+    if missing is not None:
+        name, file = missing
+        return [(t("{name} needs its ImageNet weights file `{file}` first: download or upload it in the Pretrained "
+                   "backbone panel, or choose random weights.", name=name, file=file), DESIGN_PAGE,
+                 t("Go to the Design page"))]
     return []
+
+
+def missing_weights(spec) -> tuple[str, str] | None:
+    """(backbone, file name) when the design's ImageNet backbone has no weights file in Keras' cache, where
+    the training worker looks (the Design page downloads or takes an upload into it)."""
+    from core.backbones import cached_weights_path, has_backbone, is_model_backbone
+
+    if not has_backbone(spec):
+        return None
+    entry = spec.layers[0]
+    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
+        return None
+    path = cached_weights_path(entry)
+    return None if path.is_file() else (entry["name"], path.name)
+
+
+# --- transfer learning ---------------------------------------------------------------------
+
+
+def transfer_note(ws: Workspace) -> None:
+    """With a pretrained backbone: how the run will go, in two phases (the curves mark the second)."""
+    from core.backbones import has_backbone
+
+    if ws.spec is None or not has_backbone(ws.spec):
+        return
+    entry = ws.spec.layers[0]
+    epochs = int((ws.spec.training or {}).get("epochs") or 0)
+    layers = int(entry.get("fine_tune_layers") or 0)
+    text = t("Phase 1: {epochs} epochs train your layers while the pretrained backbone stays frozen.", epochs=epochs)
+    if entry.get("cache_features", True):
+        text += " " + t("Its features are computed once per image, so augmentation is off then.")
+    if layers > 0:
+        text += " " + t("Phase 2: {n} more epochs also train the backbone's top {layers} layers, at a lower learning "
+                        "rate; the curves mark where it starts.", n=int(entry.get("fine_tune_epochs") or 0),
+                        layers=layers)
+    st.info(text, icon=":material/neurology:")
 
 
 # --- start / stop --------------------------------------------------------------------------
@@ -151,6 +193,7 @@ def _progress_bar(run: SessionRun) -> None:
             icon=":material/hourglass_top:",
         )
         return
+    _phase_line(run)
     epochs = run.epochs_planned
     done = len(run.history)
     batch = run.last_batch_event
@@ -169,6 +212,16 @@ def _progress_bar(run: SessionRun) -> None:
         fraction = 0.0
         text = t("Starting… (loading TensorFlow can take a few seconds)")
     st.progress(min(1.0, (done + fraction) / epochs), text=text)
+
+
+def _phase_line(run: SessionRun) -> None:
+    """Transfer learning: which of the two phases is going."""
+    if run.phase == "head":
+        st.caption(":material/ac_unit: " + t("Phase 1: your layers learn while the pretrained backbone stays frozen "
+                                             "(its features are computed once per image)."))
+    elif run.phase == FINE_TUNE:
+        st.caption(":material/tune: " + t("Phase 2: fine-tuning: the backbone's top layers learn too, at a lower "
+                                          "learning rate (from epoch {epoch}).", epoch=run.fine_tune_from or 1))
 
 
 def _duration(seconds: float) -> str:
@@ -230,13 +283,14 @@ def _curves(ws: Workspace, run: SessionRun) -> None:
     if not run.history:
         return
     earlier = [r for r in ws.runs if r is not run and r.history][-EARLIER_RUNS_OVERLAID:]
-    signature = (current_lang(), run.id, len(run.history), tuple((r.id, len(r.history)) for r in earlier))
+    signature = (current_lang(), run.id, len(run.history), run.fine_tune_from, tuple((r.id, len(r.history)) for r in earlier))
     cached = ws.cache.get(CURVES_CACHE_KEY)
     if cached is None or cached[0] != signature:
         series = [CurveSeries(r.label, r.history, r.number - 1, faint=True) for r in earlier]
-        series.append(CurveSeries(run.label, run.history, run.number - 1))
+        series.append(CurveSeries(run.label, run.history, run.number - 1, fine_tune_from=run.fine_tune_from))
         titles = {name: t(text) for name, text in CURVE_TITLES_EN.items()}
-        figure = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"), epoch_label=t("Epoch"))
+        figure = training_curves(series, titles=titles, train_label=t("training"), val_label=t("validation"),
+                                 epoch_label=t("Epoch"), fine_tune_label=t("fine-tuning"))
         cached = ws.cache[CURVES_CACHE_KEY] = (signature, figure)
     st.plotly_chart(cached[1], key="training_curves", config={"displayModeBar": False})
 
@@ -264,7 +318,7 @@ def runs_table(ws: Workspace) -> None:
             t("Parameters"): f"{summary['parameters']:,}" if summary["parameters"] is not None else "—",
             t("Optimizer"): summary["optimizer"],
             t("Learning rate"): summary["learning_rate"],
-            t("Epochs"): f"{summary['epochs_run']}/{summary['epochs']}",
+            t("Epochs"): f"{summary['epochs_run']}/{run.epochs_planned}",  # a fine-tuning phase adds its epochs
             t("Batch size"): summary["batch_size"],
             t("Seed"): summary["seed"],
             **balanced,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import script_templates as pieces
+from core.backbones import has_backbone, is_backbone
 from core.blocks import RESIDUAL, block_summary, is_block, keras_name, path_label, walk
 from core.catalog import LAYERS, OPTIMIZERS, KerasCall, Regularizer
 from core.data.dataset import Dataset
@@ -49,6 +50,8 @@ def training_script(spec: Any, dataset: Dataset) -> str:
 
     spec = spec.validated()
     kind = kind_of(dataset).script(dataset)
+    if has_backbone(spec):  # the backbone's constants, fine-tuning and a main with that second phase
+        kind = _with_backbone(kind, spec.layers[0], spec.optimizer)
     sample = None if kind.sample_file else sample_name(dataset.name)  # loaded from scikit-learn
     default_data = None if sample else kind.sample_file or dataset.name
     docstring = _DOCSTRING.format(
@@ -86,6 +89,76 @@ LayerLab did, trains with the same settings and saves the model as model.keras.
 Needs: pip install tensorflow {needs}{sklearn}
 """
 '''
+
+
+def _with_backbone(kind: KindScript, entry: dict, optimizer: dict) -> KindScript:
+    from dataclasses import replace
+
+    from core.backbones import DEFAULT_FINE_TUNE_FACTOR, is_model_backbone
+
+    rate = entry["fine_tune_learning_rate"]
+    rate = rate if rate is not None else float(optimizer.get("learning_rate", 0.001)) * DEFAULT_FINE_TUNE_FACTOR
+
+    source = (pieces.statements("backbone", "BASE_MODEL", values={"BASE_MODEL": entry["model"]})
+              if is_model_backbone(entry) else
+              pieces.statements("backbone", "BACKBONE_WEIGHTS", values={
+                  "BACKBONE_WEIGHTS": "imagenet" if entry["weights"] == "imagenet" else None}))
+    settings = "\n".join([kind.settings, source, pieces.statements("backbone", "FINE_TUNE_LAYERS", "FINE_TUNE_LEARNING_RATE", values={
+        "FINE_TUNE_LAYERS": int(entry["fine_tune_layers"]),
+        "FINE_TUNE_EPOCHS": int(entry["fine_tune_epochs"]),
+        "FINE_TUNE_LEARNING_RATE": float(f"{rate:.6g}"),
+    })])
+    loading = kind.loading + ("\n\n\n" + pieces.statements("backbone", "base_network") if is_model_backbone(entry) else "")
+    return replace(kind, settings=settings, loading=loading, main=pieces.statements("backbone", "fine_tune", "main"),
+                   shared=(*kind.shared, "backbone"))
+
+
+def _backbone_source(entry: dict, dataset: Dataset) -> str:
+    """build_model()'s lines from `inputs` to `x`, the backbone's output, as core.build.backbone_block makes them."""
+    from core import backbones
+
+    height, width, channels = (int(d) for d in dataset.input_shape)
+    if backbones.is_model_backbone(entry):
+        info = backbones.read_model_info(entry["model"])
+        feature_layer = info.feature_layer if info else "layer_1"
+        size = info.input_shape if info else (height, width, channels)
+        lines = [f"    # layer 1: your model BASE_MODEL up to its last own layer ({feature_layer}), its output head removed"]
+        scaling = []
+        make = [f"    backbone = base_network(BASE_MODEL, {literal(feature_layer)})"]
+    else:
+        info = backbones.BACKBONES[entry["name"]]
+        side = backbones.backbone_size(entry)
+        size = (side, side, 3)
+        lines = [f"    # layer 1: the pretrained backbone {info.name} without its classifier; its ImageNet weights file",
+                 f"    # {info.weights_file(side)} is downloaded by Keras from {info.weights_url}",
+                 "    # into ~/.keras/models (offline: put it there, or set BACKBONE_WEIGHTS to its path)"]
+        scaling = {
+            "tf": ['    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="backbone_preprocessing")(x)  # pixels to -1..1'],
+            "caffe": [
+                '    preprocessing = keras.layers.Conv2D(3, 1, trainable=False, name="backbone_preprocessing")  # RGB -> BGR,',
+                "    x = preprocessing(x)  # then the ImageNet means subtracted, as the backbone was trained",
+                '    preprocessing.set_weights([np.eye(3, dtype="float32")[::-1].reshape(1, 1, 3, 3),',
+                f'                               -np.array({list(backbones.CAFFE_MEAN_BGR)!r}, dtype="float32")])',
+            ],
+        }.get(info.preprocessing, [])
+        extra = ", include_preprocessing=True" if info.function.startswith("MobileNetV3") else ""
+        make = [_call_statement(f"    backbone = keras.applications.{info.function}", [
+            "include_top=False", "weights=BACKBONE_WEIGHTS", f"input_shape={tuple(size)!r}", "pooling=None", *([extra[2:]] if extra else []),
+            'name="backbone"'])]
+    x = "inputs"
+    if channels == 1 and size[2] == 3:
+        lines.append('    x = keras.layers.Concatenate(axis=-1, name="backbone_gray_to_rgb")([inputs, inputs, inputs])  # gray to 3 channels')
+        x = "x"
+    if (height, width) != tuple(size[:2]):
+        lines.append(f'    x = keras.layers.Resizing({size[0]}, {size[1]}, name="backbone_resizing")({x})')
+        x = "x"
+    if x == "inputs":
+        lines.append("    x = inputs")
+    lines += scaling + make + [
+        "    backbone.trainable = False  # frozen for the first training: BatchNormalization runs in inference mode",
+        "    x = backbone(x)",
+    ]
+    return "\n".join(lines)
 
 
 def _imports(kind: KindScript) -> str:
@@ -132,6 +205,7 @@ def _model_source(spec: Any, dataset: Dataset, kind: KindScript) -> str:
         '    """The LayerLab design: preprocessing inside the model, your layers, the output head."""',
         "    keras.utils.set_random_seed(SEED)",
         f"    inputs = keras.Input(shape={tuple(int(d) for d in dataset.input_shape)!r}, name=\"input\")",
+        _backbone_source(layers[0], dataset) if has_backbone(spec) else
         pieces.block("common", "integer_code_inputs") if reads_codes else kind.input_block,
     ]
     lines += _entries_source(layers, "x", (), layers)
@@ -150,6 +224,8 @@ def _entries_source(entries: list[dict], var: str, prefix: tuple[int, ...], root
     lines = []
     for index, entry in enumerate(entries):
         path = (*prefix, index)
+        if is_backbone(entry):  # layer 1, written by _backbone_source
+            continue
         if not is_block(entry):
             call = LAYERS[entry["type"]].keras_call(entry)
             head = f"    {var} = keras.layers.{call.class_name}"

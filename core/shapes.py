@@ -6,9 +6,14 @@ edit. core.build refuses a model whose report has errors, with the report's firs
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.backbones import (
+    BACKBONE, BACKBONES, backbone_size, check_backbone_size, describe_entry, fine_tuned_params, is_backbone,
+    is_model_backbone, model_info_path, preprocessing_words, read_model_info,
+)
 from core.blocks import (
     CONTENT_KEY, RESIDUAL, block_summary, enclosing_blocks, is_block, merged_shape, path_label, position_name, residual_shortcut,
 )
@@ -210,10 +215,19 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     walk.root = [layer if layer is not None else {} for layer in layers]
 
     reads_codes = bool(layers) and layers[0] is not None and _reads_codes(layers[0])
-    rows.append(_preprocessing_row(dataset, reads_codes))
-    walk.shape = rows[-1].output_shape  # one-hot encoding widens a table's input
+    backbone = layers[0] if layers and is_backbone(layers[0]) else None
+    extra_activations = 0
+    if backbone is None:
+        rows.append(_preprocessing_row(dataset, reads_codes))
+        walk.shape = rows[-1].output_shape  # one-hot encoding widens a table's input
+    else:
+        backbone_rows, extra_activations = _backbone_rows(backbone, dataset, errors)
+        rows += backbone_rows
+        walk.shape = rows[-1].output_shape
 
     for number, layer in enumerate(layers, start=1):
+        if backbone is not None and number == 1:
+            continue
         if layer is None:  # settings invalid: the error is already listed
             raw = spec.layers[number - 1]
             type_name = str(raw.get("type", "?")) if isinstance(raw, dict) else "?"
@@ -235,15 +249,17 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
 
     total = sum(r.params for r in rows)
     trainable = sum(r.trainable_params for r in rows)
-    memory = estimate_memory(rows, total, trainable, spec)
+    memory = estimate_memory(rows, total, trainable, spec, extra_activations)
     limit = max_params_limit(max_params)
-    if not errors and total > limit:
+    # A pretrained backbone's frozen weights are read, never trained: the budget counts only what is trained.
+    frozen = sum(r.params - r.trainable_params for r in rows if r.type == BACKBONE and r.role == "layer")
+    if not errors and total - frozen > limit:
         biggest = max((r for r in rows if r.role in ("layer", "shortcut")), key=lambda r: r.params, default=rows[-1])
         errors.append(Notice(
             "build.too_many_params",
             "This model has {total} parameters, more than the limit of {limit}. The biggest layer is {where} with {biggest} "
             "parameters: make it smaller, or shrink the input before it (pooling before Flatten, fewer units).",
-            {"total": f"{total:,}", "limit": f"{limit:,}", "where": _row_name(biggest, spec.layers), "biggest": f"{biggest.params:,}"},
+            {"total": f"{total - frozen:,}", "limit": f"{limit:,}", "where": _row_name(biggest, spec.layers), "biggest": f"{biggest.params:,}"},
         ))
     memory_limit = max_memory_limit(max_memory_bytes)
     if not errors and memory > memory_limit:
@@ -256,10 +272,78 @@ def shape_report(spec: Any, dataset: Any, *, max_params: int | None = None, max_
     return ShapeReport(rows, total, trainable, memory, errors, warnings, max_params=limit)
 
 
+def _backbone_rows(entry: dict, dataset: Any, errors: list[Notice]) -> tuple[list[ShapeRow], int]:
+    """The preprocessing row in front of a backbone (gray → 3 channels, resizing, the backbone's own input scaling)
+    and the backbone's row; and the activations it keeps per example while fine-tuning (memory estimate)."""
+    in_shape = tuple(dataset.input_shape)
+    row = ShapeRow("layer", BACKBONE, describe_entry(entry), None, number=1, path=(0,), label="1")
+    pre = ShapeRow("preprocessing", "Resizing", "", None)
+    notice = _backbone_problem(entry, dataset)
+    if notice is not None:
+        errors.append(notice)
+        row.error = str(notice)
+        return [pre, row], 0
+    if is_model_backbone(entry):
+        info = read_model_info(entry["model"])
+        size = tuple(info.input_shape[:2])
+        pre.settings = preprocessing_words(entry, in_shape, size, channels=info.input_shape[2])
+        pre.output_shape = tuple(info.input_shape)
+        params, trainable, feature = info.params, info.fine_tuned_params(entry["fine_tune_layers"]), info.feature_shape
+        extra = 2 * prod(info.input_shape) * 8 if entry["fine_tune_layers"] else 0  # rough: small LayerLab networks
+    else:
+        info = BACKBONES[entry["name"]]
+        side = backbone_size(entry)
+        pre.settings = preprocessing_words(entry, in_shape, (side, side))
+        pre.output_shape = (side, side, 3)
+        pre.params = 12 if info.preprocessing == "caffe" else 0  # the frozen 1×1 convolution RGB → BGR − mean
+        params, feature = info.params, info.feature_shape(side)
+        trainable = fine_tuned_params(info.name, entry["fine_tune_layers"])
+        extra = info.activations_224 * side * side // (224 * 224) if entry["fine_tune_layers"] else 0
+    row.output_shape = tuple(feature)
+    row.params, row.trainable_params = params, trainable
+    return [pre, row], extra
+
+
+def _backbone_problem(entry: dict, dataset: Any) -> Notice | None:
+    """Why the design's backbone cannot read this data, as the backbone row's notice; None when it can."""
+    from core.data.limits import current_limits
+
+    in_shape = tuple(dataset.input_shape)
+    if not kind_of(dataset).takes_backbone or len(in_shape) != 3:
+        return _layer_notice("build.backbone_on_non_images", "a pretrained backbone reads pictures, but this data is not "
+                             "images. Remove the backbone (it works on image data only).", (0,), BACKBONE)
+    if not is_model_backbone(entry):
+        try:
+            check_backbone_size(entry)
+        except LayerProblem as problem:
+            return _layer_notice(problem.code, problem.template, (0,), BACKBONE, **problem.params)
+        return None
+    path = Path(entry["model"])
+    if not path.is_file():
+        return _layer_notice("build.backbone_model_missing", "the model {file} to start from was not found. Choose a "
+                             "finished run or upload a .keras file made by LayerLab.", (0,), BACKBONE, file=str(path))
+    limit = current_limits().weights_bytes
+    if path.stat().st_size > limit:
+        return _layer_notice("build.backbone_model_too_large", "the model {file} is over {limit} MB; LayerLab reads "
+                             "models up to that size.", (0,), BACKBONE, file=path.name, limit=limit // 1_000_000)
+    info = read_model_info(path)
+    if info is None:
+        return _layer_notice("build.backbone_model_unknown", "LayerLab has not read the model {file} yet (its description "
+                             "{info} is missing). Choose it again, or use --base-model in the command line.", (0,),
+                             BACKBONE, file=path.name, info=model_info_path(path).name)
+    if in_shape[2] == 3 and info.input_shape[2] == 1:
+        return _layer_notice("build.backbone_model_channels", "your model {file} was trained on gray pictures (1 channel), "
+                             "but this data is in colour (3 channels). Use gray pictures, or start from a model trained "
+                             "on colour ones.", (0,), BACKBONE, file=path.name)
+    return None
+
+
 def with_data_settings(layer: dict, dataset: Any) -> dict:
     """The layer with its "automatic" settings taken from the data: an Embedding's input_dim
     (the vocabulary of a text, the largest code of a table + 1). The shape report, the builder
     and train_model.py all use this, so they agree. A block gets its contents' settings."""
+    if is_backbone(layer):
+        return layer
     if is_block(layer):
         key = CONTENT_KEY[layer["type"]]
         inner = layer[key]
@@ -272,12 +356,22 @@ def with_data_settings(layer: dict, dataset: Any) -> dict:
 
 
 def _reads_codes(entry: dict) -> bool:
-    return not is_block(entry) and LAYERS[entry["type"]].needs_integer_codes
+    return not is_block(entry) and not is_backbone(entry) and LAYERS[entry["type"]].needs_integer_codes
 
 
 def _entry_rows(path: tuple[int, ...], entry: dict, walk: _Walk, dataset: Any, errors: list[Notice],
                 warnings: list[Notice]) -> list[ShapeRow]:
     """The rows of one entry: a layer's row, or a block's row, its contents' rows and its shortcut."""
+    if is_backbone(entry):  # the first entry's rows are made before the walk; anywhere else it cannot work
+        row = ShapeRow("layer", BACKBONE, describe_entry(entry), None, number=path[0] + 1, path=tuple(path),
+                       depth=enclosing_blocks(path, walk.root), label=path_label(path, walk.root))
+        notice = _layer_notice("build.backbone_not_first", "a pretrained backbone reads the images themselves, so it must be "
+                               "the first layer of the design, outside any block. Move it to position 1.", path, BACKBONE,
+                               walk.root)
+        errors.append(notice)
+        row.error = str(notice)
+        walk.shape = None
+        return [row]
     if not is_block(entry):
         row = _layer_row(path, entry, walk, dataset, errors, warnings)
         row.depth, row.label = enclosing_blocks(path, walk.root), path_label(path, walk.root)
@@ -405,12 +499,13 @@ def _output_row(dataset: Any, walk: _Walk, layers: list[dict | None], errors: li
     return row
 
 
-def estimate_memory(rows: list[ShapeRow], total: int, trainable: int, spec: Any) -> int:
-    """Bytes to train: weights, gradients, optimizer slots, and activations (kept and back-propagated) per batch."""
+def estimate_memory(rows: list[ShapeRow], total: int, trainable: int, spec: Any, extra_activations: int = 0) -> int:
+    """Bytes to train: weights, gradients, optimizer slots, and activations (kept and back-propagated) per batch.
+    `extra_activations`: values a fine-tuned backbone's layers output per example (a frozen one keeps none)."""
     batch = int(spec.training.get("batch_size", 32))
     optimizer = OPTIMIZERS.get(spec.optimizer.get("type", "Adam"), OPTIMIZERS["Adam"])
     slots = optimizer.slots({**optimizer.defaults(), **spec.optimizer})
-    activations = sum(prod(r.output_shape) for r in rows if r.output_shape)
+    activations = sum(prod(r.output_shape) for r in rows if r.output_shape) + extra_activations
     values = total + trainable * (1 + slots) + 2 * batch * activations
     return values * BYTES_PER_VALUE
 

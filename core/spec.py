@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from core.blocks import (
     BLOCK_PARAMS, BLOCK_TYPES, CONTENT_KEY, MAX_BRANCHES, MAX_NESTING, RESIDUAL, enclosing_blocks, is_block, position_name,
 )
+from core.backbones import BACKBONE, is_backbone, normalize_backbone
 from core.catalog import LAYERS, OPTIMIZERS, REFUSED_LAYER_TYPES, TASKS, TRAINING_PARAMS, Param, ParamProblem
 from core.errors import UserError
 
@@ -247,6 +248,8 @@ def normalize_entries(entries: list, prefix: tuple[int, ...] = (), root: list | 
 def normalize_entry(path: tuple[int, ...], entry: Any, root: list) -> dict[str, Any]:
     """One entry at `path` (core.blocks) checked; a position inside a block is named as a path."""
     position = path[0] + 1 if len(path) == 1 else position_name(path, root)  # as messages name it after "Layer "
+    if is_backbone(entry):  # where it may stand (first, images only) is the shape report's to say
+        return normalize_backbone(position, entry, _check_params)
     if not is_block(entry):
         return normalize_layer(position, entry)
     where = f"Layer {position} ({entry['type']})"
@@ -284,7 +287,7 @@ def normalize_layer(number: int | str, layer: Any) -> dict[str, Any]:
         raise UserError(
             "spec.unknown_layer",
             'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
-            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES]),
+            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES, BACKBONE]),
         )
     if kind in REFUSED_LAYER_TYPES:
         raise UserError(
@@ -296,7 +299,7 @@ def normalize_layer(number: int | str, layer: Any) -> dict[str, Any]:
         raise UserError(
             "spec.unknown_layer",
             'Layer {layer}: "{type}" is not a layer LayerLab offers. Choose one of: {known}.',
-            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES]),
+            layer=number, type=_shown(kind), known=", ".join([*LAYERS, *BLOCK_TYPES, BACKBONE]),
         )
     entry = LAYERS[kind]
     where = f"Layer {number} ({kind})"

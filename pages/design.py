@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import designer
+from components import backbone_form, designer
 from components.app_frame import require_app_frame
 from components.uploads import UploadOnce
 from components.i18n import error_text, option_labels, show_error, t
@@ -125,6 +125,8 @@ def main() -> None:
 
     if not report.ok:
         offer_default_design(ws)
+    if backbone_form.offers_backbones(ws.dataset):
+        backbone_form.backbone_panel(ws)
     layers_tab, diagram_tab = st.columns([0.7, 0.3], gap="medium")
     with layers_tab:
         st.subheader(t("Layers"))

@@ -9,7 +9,7 @@ from components.state.runs import sync_active_run
 from components.state.training_service import get_training_service
 from components.state.workspace import get_workspace
 from components.training_form import settings_form
-from components.training_view import live_progress, run_controls, runs_table
+from components.training_view import live_progress, run_controls, runs_table, transfer_note
 
 TAB_KEY = "train_tab"  # the open tab's label; only the open tab's content runs
 CHOSEN_TAB_KEY = "train.chosen_tab"  # "train" | "search": kept while the tab's own value is dropped (page switches)
@@ -31,6 +31,7 @@ if train_tab.open:
     with train_tab:
         if ws.spec is not None:
             settings_form(ws)
+            transfer_note(ws)
         run_controls(ws)
         live_progress(ws)
         runs_table(ws)

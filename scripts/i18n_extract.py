@@ -11,7 +11,8 @@ Where strings come from:
   `UserError(code, "…")`, `ParamProblem`, `LayerProblem` (shown as "Layer N (Type): …"),
   shape-report `Notice(code, "…")` / `_layer_notice(code, "…")` anywhere in the tree;
 - the catalog and other core tables, by import (pure Python, no Keras): layer, setting and
-  optimizer help lines, the blocks' own settings (help and label), template names and
+  optimizer help lines, the blocks' and the Backbone entry's own settings (help and label), the
+  backbones' notes, template names and
   descriptions, sample descriptions, training end messages, and core.i18n.CORE_FRAGMENTS
   (English pieces core builds into rows and messages).
 
@@ -196,6 +197,7 @@ def scan_error_file(path: Path, catalog: Catalog) -> None:
 
 def scan_core_tables(catalog: Catalog) -> None:
     """Texts core keeps in tables (imported: they are built by code, not written as t() calls)."""
+    from core import backbones
     from core import catalog as layer_catalog
     from core import templates
     from core.blocks import BLOCK_PARAMS
@@ -218,6 +220,11 @@ def scan_core_tables(catalog: Catalog) -> None:
         for param in params:
             catalog.message(param.help, f"core.blocks ({type_name}.{param.name})")
             catalog.message(param.label, f"core.blocks ({type_name}.{param.name} label)")
+    for param in backbones.NAMED_PARAMS:  # the Backbone entry's settings (MODEL_PARAMS are among them)
+        catalog.message(param.help, f"core.backbones ({param.name})")
+        catalog.message(param.label, f"core.backbones ({param.name} label)")
+    for info in backbones.BACKBONES.values():
+        catalog.message(info.note, f"core.backbones ({info.name} note)")
     for tpl in templates.TEMPLATES:
         catalog.message(tpl.name, f"core.templates ({tpl.id})")
         catalog.message(tpl.description, f"core.templates ({tpl.id})")

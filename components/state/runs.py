@@ -20,6 +20,8 @@ from core.training.events import END_STATUSES, FAILED
 from core.training.records import RunRecord
 from core.training.rundir import RunDir
 
+FINE_TUNE = "fine_tune"  # the second phase's name in events (core.training); the first is "head"
+
 
 @dataclass(eq=False)  # identity: two runs are never "equal" (and the dataset holds arrays)
 class SessionRun(RunRecord):
@@ -38,6 +40,11 @@ class SessionRun(RunRecord):
     last_batch_event: dict | None = None
     eta_s: float | None = None  # from the newest batch or epoch event
     search_trial: int | None = None  # the design search's trial this run's model comes from (its "Use this design")
+    # Transfer learning (a design that starts with a pretrained backbone): the phase now going
+    # ("head": the new layers learn, the backbone frozen; "fine_tune": its top layers too) and the
+    # first epoch of fine-tuning (1-based; the curves shade from there).
+    phase: str | None = None
+    fine_tune_from: int | None = None
 
     @property
     def ended(self) -> bool:
@@ -45,7 +52,15 @@ class SessionRun(RunRecord):
 
     @property
     def epochs_planned(self) -> int:
-        return self.settings.epochs
+        """Epochs the run does at most: the training setting's, plus the fine-tuning phase's when its
+        design fine-tunes a pretrained backbone (core.training.phases)."""
+        from core.backbones import is_backbone
+
+        epochs = self.settings.epochs
+        layers = self.spec.get("layers") or []
+        if layers and is_backbone(layers[0]) and int(layers[0].get("fine_tune_layers") or 0) > 0:
+            epochs += int(layers[0].get("fine_tune_epochs") or 0)
+        return max(epochs, len(self.history), 1)
 
     @property
     def best_model_path(self) -> Path | None:
@@ -77,8 +92,12 @@ class SessionRun(RunRecord):
                 if kind == "batch":
                     self.last_batch_event = event
                     self.eta_s = event.get("eta", self.eta_s)
+            elif kind == "phase":
+                self._enter_phase(event.get("phase"), event.get("epoch"))
             elif kind == "epoch":
                 self.status = "running"
+                if event.get("phase"):
+                    self._enter_phase(event["phase"], event.get("epoch"))
                 self.history.append(dict(event.get("logs") or {}))
                 self.eta_s = event.get("eta", self.eta_s)
                 self.elapsed = float(event.get("elapsed") or self.elapsed)
@@ -89,6 +108,19 @@ class SessionRun(RunRecord):
                 self.params = dict(event.get("params") or {})
                 self.best_epoch = event.get("best_epoch")
                 self.elapsed = float(event.get("elapsed") or self.elapsed)
+
+
+    def _enter_phase(self, phase: Any, epoch: Any) -> None:
+        """A phase event, or an epoch event naming its phase: fine-tuning starts at the next epoch
+        to be recorded (or at the epoch the event names), once."""
+        if not isinstance(phase, str):
+            return
+        self.phase = phase
+        if phase == FINE_TUNE and self.fine_tune_from is None:
+            number = len(self.history) + 1
+            if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > len(self.history):
+                number = epoch
+            self.fine_tune_from = number
 
 
 def start_run(ws: Workspace) -> SessionRun:

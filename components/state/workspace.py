@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components.state.backbones import BackboneFiles
 from components.state.my_classes import MyClasses
 from components.state.session_cleanup import session_reaper
 
@@ -37,6 +38,7 @@ class Workspace:
     my_classes: MyClasses = field(default_factory=MyClasses)  # the Data page's "Make my own image classes"
     search_draft: Any = None  # components.state.search.SearchDraft: the Search tab's form
     search: Any = None  # components.state.search.SessionSearch: the design search started last
+    backbones: BackboneFiles = field(default_factory=BackboneFiles)  # uploaded weights and .keras files (issue 22)
     temp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="layerlab-")))
     closed: bool = False  # set by cleanup(): get_workspace() then starts a fresh one
 
@@ -77,6 +79,7 @@ class Workspace:
         self.dataset = self.raw_table = self.raw_archive = None
         self.my_classes = MyClasses()
         self.search_draft = None
+        self.backbones = BackboneFiles()
         self.runs = []
         self.cache = {}
 

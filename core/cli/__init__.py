@@ -35,11 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("data")
     _data_options(summ)
     summ.add_argument("--spec", help="project file (JSON); default: the default template for the data")
+    _backbone_options(summ)
 
     tr = sub.add_parser("train", help="train a model and write model, TFLite, metrics and script")
     tr.add_argument("data")
     _data_options(tr)
     tr.add_argument("--spec")
+    _backbone_options(tr)
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--out", required=True, help="folder to write the results into")
@@ -74,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--max-bytes", type=int, help="bytes per request (default 20 MB; env LAYERLAB_SERVE_MAX_BYTES)")
     sv.add_argument("--max-files", type=int, help="images per request (default 64; env LAYERLAB_SERVE_MAX_FILES)")
     return p
+
+
+def _backbone_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", help="the ImageNet weights file (.h5 / .weights.h5) of the design's pretrained backbone "
+                   "(default: Keras' cache, ~/.keras/models, downloaded there when online)")
+    p.add_argument("--base-model", help="start from one of your models: a run folder (or its .keras file) whose "
+                   "network, without its output head, becomes layer 1 of the design")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.io import load_cli_data, print_json, read_spec_file
+from core.cli.io import load_cli_data, print_json
 
 
 def inspect_command(args: argparse.Namespace) -> int:
@@ -14,11 +14,11 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 
 def summary_command(args: argparse.Namespace) -> int:
+    from core.cli.io import design_for
     from core.shapes import format_report, shape_report
-    from core.templates import default_template
 
     dataset = load_cli_data(args)
-    spec = read_spec_file(args.spec) or default_template(dataset)
+    spec = design_for(args, dataset)
     report = shape_report(spec, dataset)
     print(format_report(report))
     return 0 if report.ok else 2

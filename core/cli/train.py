@@ -19,12 +19,16 @@ from core.training import events as ev
 
 
 def train_to_folder(args: argparse.Namespace) -> int:
-    from core.cli.io import load_cli_data, read_spec_file
-    from core.templates import default_template
+    from core.cli.io import design_for, load_cli_data
+    from core.shapes import shape_report
 
     dataset = load_cli_data(args)
-    spec = read_spec_file(args.spec) or default_template(dataset)
+    spec = design_for(args, dataset)
     spec = with_overrides(spec, epochs=args.epochs, seed=args.seed)
+    report = shape_report(spec, dataset)
+    if not report.ok:  # before Keras loads and before --out is made
+        raise report.first_error()
+    weights = _backbone_weights(spec, args.weights)
     out = writable_folder(Path(args.out))  # made only once the data and the design are fine
 
     from core.quiet import import_keras
@@ -34,13 +38,23 @@ def train_to_folder(args: argparse.Namespace) -> int:
 
     print(f"Training on {dataset.name}: {len(dataset.x_train)} training and {len(dataset.x_val)} validation examples.", flush=True)
     with tempfile.TemporaryDirectory(prefix="layerlab-run-") as run_dir:
-        result = train_in_process(spec, dataset, run_dir, on_event=print_progress)
+        result = train_in_process(spec, dataset, run_dir, on_event=print_progress, weights_file=weights)
     print(result.message, flush=True)
     if result.status == ev.FAILED:
         raise UserError("training.failed", "{message}", message=result.message)
     written = write_outputs(out, spec, dataset, result)
     print(f"Wrote {', '.join(written)} to {out}", flush=True)
     return 0
+
+
+def _backbone_weights(spec: Any, weights: str | None) -> Path | None:
+    """A pretrained backbone's ImageNet weights file: --weights, Keras' cache, or downloaded there (online; not
+    with LAYERLAB_DOWNLOAD_WEIGHTS=0); offline, `backbone.weights_missing` says which file and where."""
+    from core.backbones import has_backbone, resolve_weights
+
+    if not has_backbone(spec):
+        return None
+    return resolve_weights(spec.layers[0], weights, download=None)
 
 
 def writable_folder(out: Path) -> Path:
@@ -97,6 +111,7 @@ def _number(value: float | None) -> str:
 
 def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
     from core import codegen, export
+    from core.data.kinds import kind_of
     from core.evaluate import evaluate
 
     model = result.model
@@ -133,6 +148,14 @@ def write_outputs(out: Path, spec: Any, dataset: Any, result: Any) -> list[str]:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
+    if kind_of(dataset).takes_backbone:  # so that --base-model OUT can start another design from it
+        from core.backbones import MODEL_INFO_SUFFIX, write_model_info
+
+        try:
+            write_model_info(out / "model.keras", model)
+            files["model.keras" + MODEL_INFO_SUFFIX] = ""
+        except UserError:  # a design without layers of its own: nothing to reuse
+            pass
     return list(files)
 
 

@@ -31,6 +31,7 @@ class Limits:
     categories: int = 1_000  # one-hot width of a single categorical column
     classes: int = 200  # classes of a classification target
     load_seconds: int = 60  # reading and decoding one image archive or folder
+    weights_bytes: int = 150 * MB  # an uploaded backbone weights file (.h5) or a .keras model to start from (ResNet50: 95 MB)
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Limits":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import keras
 import numpy as np
@@ -43,8 +43,15 @@ class RunMonitor(keras.callbacks.Callback):
         patience: int | None = None,
         time_limit_s: float | None = None,
         tick_s: float = TICK_S,
+        network: Any = None,
     ) -> None:
         super().__init__()
+        # The whole network whose weights are kept and saved; None: the model being fitted. A backbone's
+        # cached-features phase fits a sub-model sharing the network's layers (core.training.phases).
+        self.network = network
+        self.phase: str | None = None  # "head" | "fine_tune" on the events of a design with a backbone
+        self._phase_start = 0  # epochs done before this phase (patience counts from there)
+        self._started = False
         self.epochs = epochs
         self.emit = emit
         self.best_model_path = Path(best_model_path)
@@ -75,11 +82,29 @@ class RunMonitor(keras.callbacks.Callback):
         self._epoch_t0 = 0.0
 
     # ---- Keras hooks -------------------------------------------------------------------
+    @property
+    def kept(self) -> Any:
+        """The model whose weights are kept and written to best.keras."""
+        return self.network if self.network is not None else self.model
+
+    def begin_phase(self, phase: str, epochs_done: int, total_epochs: int | None = None) -> None:
+        """Another fit follows (core.training.phases): an early stop ended only the phase before."""
+        self.phase = phase
+        self._phase_start = epochs_done
+        if total_epochs is not None:
+            self.epochs = total_epochs
+        if self.status == ev.EARLY_STOPPED:
+            self.status = ev.FINISHED
+            self.stopped_in_epoch = None
+
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._t0 = time.perf_counter()
-        self._next_tick = self._t0  # the first batch is reported as it starts: the page shows training has begun
+        now = time.perf_counter()
+        if not self._started:  # a second phase's fit continues the clock
+            self._started = True
+            self._t0 = now
+            self._initial_weights = self.kept.get_weights()
+        self._next_tick = now  # the first batch is reported as it starts: the page shows training has begun
         self._batches = int(self.params.get("steps") or 0)
-        self._initial_weights = self.model.get_weights()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
@@ -108,28 +133,29 @@ class RunMonitor(keras.callbacks.Callback):
         elif value < self.best_value:
             self.best_value = value
             self.best_epoch = epoch + 1
-            self._best_weights = self.model.get_weights()
+            self._best_weights = self.kept.get_weights()
             self._save_pending = True
             holds_best = True
-        elif self.patience and epoch + 1 - (self.best_epoch or 0) >= self.patience:
+        elif self.patience and epoch + 1 - max(self.best_epoch or 0, self._phase_start) >= self.patience:
             self._end(ev.EARLY_STOPPED)
         elapsed = now - self._t0
         if self._save_pending and self._save_seconds + self._last_save_cost <= SAVE_BUDGET * elapsed:
             self._save_best(model_holds_best=holds_best)
         done = epoch + 1
-        self.emit(
-            {
-                "type": "epoch",
-                "epoch": done,
-                "epochs": self.epochs,
-                "logs": clean,
-                "elapsed": round(elapsed, 3),
-                "epoch_s": round(now - self._epoch_t0, 3),
-                "eta": round(elapsed / done * (self.epochs - done), 3),
-                "best_epoch": self.best_epoch,
-                "saved_epoch": self.saved_epoch,
-            }
-        )
+        event = {
+            "type": "epoch",
+            "epoch": done,
+            "epochs": self.epochs,
+            "logs": clean,
+            "elapsed": round(elapsed, 3),
+            "epoch_s": round(now - self._epoch_t0, 3),
+            "eta": round(elapsed / done * max(self.epochs - done, 0), 3),
+            "best_epoch": self.best_epoch,
+            "saved_epoch": self.saved_epoch,
+        }
+        if self.phase is not None:
+            event["phase"] = self.phase
+        self.emit(event)
         if self.time_limit_s and elapsed >= self.time_limit_s:
             self._end(ev.TIMEOUT)
 
@@ -145,19 +171,20 @@ class RunMonitor(keras.callbacks.Callback):
             self._batch_logs = ev.clean_logs(self._running_metrics())
             if self._batch_logs.get("loss", 0.0) is None:
                 self._end(ev.DIVERGED)
-        fraction = (self._epoch + batch / max(self._batches, 1)) / self.epochs
-        self.emit(
-            {
-                "type": "batch",
-                "epoch": self._epoch + 1,
-                "epochs": self.epochs,
-                "batch": batch,
-                "batches": self._batches,
-                "logs": self._batch_logs,  # running means over the epoch so far
-                "elapsed": round(elapsed, 3),
-                "eta": round(elapsed * (1 - fraction) / fraction, 3) if fraction > 0 else None,
-            }
-        )
+        fraction = min((self._epoch + batch / max(self._batches, 1)) / self.epochs, 1.0)
+        event = {
+            "type": "batch",
+            "epoch": self._epoch + 1,
+            "epochs": self.epochs,
+            "batch": batch,
+            "batches": self._batches,
+            "logs": self._batch_logs,  # running means over the epoch so far
+            "elapsed": round(elapsed, 3),
+            "eta": round(elapsed * (1 - fraction) / fraction, 3) if fraction > 0 else None,
+        }
+        if self.phase is not None:
+            event["phase"] = self.phase
+        self.emit(event)
         if self.time_limit_s and elapsed >= self.time_limit_s:
             self._end(ev.TIMEOUT)
 
@@ -187,24 +214,26 @@ class RunMonitor(keras.callbacks.Callback):
         current weights if they are finite (a stop during the first epoch), else the
         weights the run started from (a divergence in the first epoch).
         """
+        kept = self.kept
         if self._best_weights is not None:
-            self.model.set_weights(self._best_weights)
-        elif not _all_finite(self.model.get_weights()) and self._initial_weights is not None:
-            self.model.set_weights(self._initial_weights)
+            kept.set_weights(self._best_weights)
+        elif not _all_finite(kept.get_weights()) and self._initial_weights is not None:
+            kept.set_weights(self._initial_weights)
         if self._save_pending or not self.best_model_path.exists():
             self._save_best(model_holds_best=True)
 
     def _save_best(self, *, model_holds_best: bool) -> None:
         start = time.perf_counter()
         current = None
+        kept = self.kept
         if not model_holds_best and self._best_weights is not None:
-            current = self.model.get_weights()
-            self.model.set_weights(self._best_weights)
+            current = kept.get_weights()
+            kept.set_weights(self._best_weights)
         tmp = self.best_model_path.with_name("best.tmp.keras")
-        self.model.save(tmp)
+        kept.save(tmp)
         tmp.replace(self.best_model_path)  # atomic: a reader never loads half a file
         if current is not None:
-            self.model.set_weights(current)
+            kept.set_weights(current)
         self._save_pending = False
         self.saved_epoch = self.best_epoch
         self._last_save_cost = time.perf_counter() - start

@@ -26,9 +26,10 @@ from core.training.worker import TASKS_PER_HELPER, task_worker_main
 
 HELPERS_ENV = "LAYERLAB_HELPERS"
 DEFAULT_HELPERS = 1  # each holds TensorFlow (~0.5 GB); answers take milliseconds to seconds
-PRIORITY = {"predict": 0, "evaluate": 1, "tflite": 2, "serving_zip": 2, "tflite_report": 3}
+PRIORITY = {"predict": 0, "backbone_info": 0, "evaluate": 1, "tflite": 2, "serving_zip": 2, "tflite_report": 3}
 # from the hand-over to the answer, a fresh helper's start-up included (not the time spent queued)
-TIME_LIMIT_S = {"predict": 120, "evaluate": 300, "tflite": 300, "serving_zip": 300, "tflite_report": 600}
+TIME_LIMIT_S = {"predict": 120, "backbone_info": 120, "evaluate": 300, "tflite": 300, "serving_zip": 300,
+                "tflite_report": 600}
 POLL_S = 0.1
 # A helper holds TensorFlow (~700 MB) and most sessions never need one (the worker evaluates,
 # Try it runs in LiteRT): it starts on the first request and is stopped after this long unused.

@@ -172,8 +172,17 @@ def _serving_zip(paths: RunDir, name: str = "") -> str:
     return str(target)
 
 
+def _backbone_info(paths: RunDir, model: str | None = None) -> dict:
+    """Describe a LayerLab .keras (an upload, or a run's best.keras without a description) as the backbone of
+    another design: loaded in safe mode, `<file>.backbone.json` written next to it for the shape report
+    (core.backbones.write_model_info); the answer is that description. `model` defaults to the run's best.keras."""
+    from core.backbones import write_model_info
+
+    return write_model_info(model or paths.best_model).to_json()
+
+
 TASKS = {"evaluate": _evaluate, "predict": _predict, "tflite": _tflite, "tflite_report": _tflite_report,
-         "serving_zip": _serving_zip}
+         "serving_zip": _serving_zip, "backbone_info": _backbone_info}
 
 
 def _model(paths: RunDir) -> Any:

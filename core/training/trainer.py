@@ -27,6 +27,7 @@ def train_in_process(
     *,
     should_stop: Callable[[], bool] | None = None,
     evaluate: bool = False,
+    weights_file: str | os.PathLike | None = None,
 ) -> RunResult:
     """Train `spec` on `dataset` here and now; events go to run_dir/events.jsonl and `on_event`.
 
@@ -37,10 +38,13 @@ def train_in_process(
     Always ends with exactly one "end" event and result.json. A UserError from the builder
     and real bugs are re-raised after that; running out of memory is an outcome ("failed").
     The returned result's `model` holds the kept weights (see RunMonitor.keep_best_weights).
+    A design starting with a pretrained backbone trains in phases (core.training.phases); `weights_file`
+    is its ImageNet weights file when not in Keras' cache (core.backbones.resolve_weights).
     """
     import keras
 
     from core.build import build_model
+    from core.training import phases
     from core.training.monitor import RunMonitor
 
     settings = TrainingSettings.from_spec(spec)
@@ -57,19 +61,24 @@ def train_in_process(
         try:
             if settings.seed is not None:
                 keras.utils.set_random_seed(settings.seed)
-            model = build_model(spec, dataset)
+            model = build_model(spec, dataset, weights_file=weights_file)
+            plan = phases.plan_for(spec, settings.epochs)
             monitor = RunMonitor(
-                epochs=settings.epochs,
+                epochs=plan.total_epochs if plan else settings.epochs,
                 emit=emit,
                 best_model_path=paths.best_model,
                 should_stop=should_stop,
                 patience=settings.early_stopping_patience,
                 time_limit_s=settings.time_limit_s,
+                network=model,
             )
             has_val = len(dataset.x_val) > 0
             data = kind_of(dataset).fit_data(dataset, settings.batch_size, settings.seed, settings.balance_classes)
-            emit(_start_event(settings, dataset, model, has_val, data.get("class_weight")))
-            model.fit(**data, epochs=settings.epochs, callbacks=[monitor], verbose=0)
+            emit(_start_event(settings, dataset, model, has_val, data.get("class_weight"), plan))
+            if plan is None:
+                model.fit(**data, epochs=settings.epochs, callbacks=[monitor], verbose=0)
+            else:
+                phases.train_phases(model, spec, dataset, plan, data, monitor, emit)
             result = _result(monitor, settings, paths, len(dataset.x_train))
         except BaseException as err:
             result = _failure(err, monitor, model, settings, paths)
@@ -79,16 +88,19 @@ def train_in_process(
             return result
         if evaluate and result.status != ev.FAILED and paths.best_model.exists():
             _evaluate_kept_model(paths, model, dataset)
+        if result.status != ev.FAILED and paths.best_model.exists() and kind_of(dataset).takes_backbone:
+            _describe_for_reuse(paths, model)
         _finish(result, emit, paths, model)
         return result
 
 
 def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_val: bool,
-                 class_weight: dict[int, float] | None = None) -> dict:
+                 class_weight: dict[int, float] | None = None, plan: Any = None) -> dict:
     n_train = len(dataset.x_train)
+    extra = {"phases": plan.start_field()} if plan is not None else {}
     return {
         "type": "start",
-        "epochs": settings.epochs,
+        "epochs": plan.total_epochs if plan is not None else settings.epochs,
         "batch_size": settings.batch_size,
         "batches": -(-n_train // settings.batch_size),
         "n_train": n_train,
@@ -100,6 +112,7 @@ def _start_event(settings: TrainingSettings, dataset: Dataset, model: Any, has_v
         # the class weights training used (balance_classes), in class order; None: unweighted
         "class_weights": [round(float(w), 6) for _, w in sorted(class_weight.items())] if class_weight else None,
         "pid": os.getpid(),
+        **extra,
     }
 
 
@@ -171,6 +184,18 @@ def _evaluate_kept_model(paths: RunDir, model: Any, dataset: Dataset) -> None:
         write_run_results(paths, model, dataset)
     except Exception:
         paths.evaluation_error.write_text(traceback.format_exc(), encoding="utf-8")
+
+
+def _describe_for_reuse(paths: RunDir, model: Any) -> None:
+    """best.keras.backbone.json: what the kept model gives as the backbone of another design (read by the
+    shape report without Keras). A model without layers of its own cannot be reused; nothing is written."""
+    from core.backbones import write_model_info
+    from core.errors import UserError
+
+    try:
+        write_model_info(paths.best_model, model)
+    except UserError:
+        pass
 
 
 def _finish(result: RunResult, emit: EventSink, paths: RunDir, model: Any) -> None:

@@ -46,8 +46,13 @@ def keras_words() -> set[str]:
     from core.blocks import BLOCK_PARAMS, BLOCK_TYPES
 
     words |= set(BLOCK_TYPES)  # project-file names, like layer types ("Residual", "Branches")
+    from core.backbones import BACKBONE, BACKBONES, MODEL_PARAMS, NAMED_PARAMS
+
+    # the pretrained networks' own names, and the Keras layers LayerLab puts in front of them
+    words |= {BACKBONE, *BACKBONES, "MobileNet", "ImageNet", "BatchNormalization", "Resizing", "Concatenate"}
     params = [p for entry in (*LAYERS.values(), *OPTIMIZERS.values()) for p in entry.params]
     params += [p for block in BLOCK_PARAMS.values() for p in block]
+    params += [*NAMED_PARAMS, *MODEL_PARAMS]
     for param in [*params, *TRAINING_PARAMS.values()]:
         words.add(param.name)
         words.update(param.choices)

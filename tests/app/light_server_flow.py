@@ -4,7 +4,8 @@ variants report). Prints one JSON line: the ML libraries this process imported o
 and what the user saw; the downloaded model.keras and the test split go into the folder named
 by the first argument, for the caller to check. Run by tests/app/test_light_server.py
 (`python -m tests.app.light_server_flow FOLDER`; `--text RUN_FOLDER`: a text session, see text_session;
-`--series RUN_FOLDER`: a forecasting session, see series_session).
+`--series RUN_FOLDER`: a forecasting session, see series_session; `--backbone`: the designer's pretrained
+backbone, see backbone_session).
 """
 from __future__ import annotations
 
@@ -141,7 +142,50 @@ def series_session(run_folder: Path) -> None:
     print(json.dumps(seen), flush=True)
 
 
+def backbone_session() -> None:
+    """The designer's pretrained backbone on the digits: a weights file uploaded and checked (a Keras 3
+    .weights.h5, rewritten for Keras' cache), the backbone put first, a .keras upload refused, and the Train
+    page with a run's two phases: all in the server, so with h5py and JSON only (the caller sets KERAS_HOME)."""
+    from components.state.runs import SessionRun
+    from tests.app.apptest import workspace_with_sample
+    from tests.app.backbone_files import weights_bytes
+
+    seen: dict = {"exceptions": []}
+    ws = workspace_with_sample("digits")
+    at = new_app()
+    at.session_state["workspace"] = ws
+    at.run()
+    at.switch_page("pages/design.py").run()
+    at.radio(key="backbone_source").set_value("pretrained").run()
+    at.file_uploader(key="backbone_weights_file").set_value(
+        ("mine.weights.h5", weights_bytes("MobileNetV3Small", "keras3"), "")).run()
+    seen["exceptions"] += exceptions(at)
+    seen["weights"] = sorted(ws.backbones.weights)
+    at.button(key="backbone_apply").click().run()
+    seen["exceptions"] += exceptions(at)
+    seen["first_layer"] = ws.spec.layers[0].get("type")
+    at.radio(key="backbone_source").set_value("mine").run()
+    at.file_uploader(key="backbone_model_file").set_value(("notes.keras", b"not a model", "")).run()
+    seen["exceptions"] += exceptions(at)
+    seen["errors"] = [e.value for e in at.error]
+    run = SessionRun(id="run1-test", number=1, spec=ws.spec.to_dict(), status="queued", run_dir=ws.temp_dir,
+                     project=ws.spec, dataset=ws.dataset)
+    logs = {"loss": 1.0, "val_loss": 1.1}
+    run.absorb([{"type": "epoch", "epoch": 1, "epochs": 2, "phase": "head", "logs": logs},
+                {"type": "phase", "phase": "fine_tune", "epoch": 1},
+                {"type": "epoch", "epoch": 2, "epochs": 2, "phase": "fine_tune", "logs": logs},
+                {"type": "end", "status": "finished", "message": "Finished."}])
+    ws.runs.append(run)
+    at.switch_page("pages/train.py").run()
+    seen["exceptions"] += exceptions(at)
+    seen["heavy_modules"] = sorted(name for name in HEAVY if name in sys.modules)
+    print(json.dumps(seen), flush=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--backbone"]:
+        backbone_session()
+        sys.exit()
     if sys.argv[1:2] == ["--text"]:
         text_session(Path(sys.argv[2]))
         sys.exit()

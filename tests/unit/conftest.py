@@ -27,3 +27,9 @@ def _default_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for key in [k for k in os.environ if k.startswith("LAYERLAB_MAX_")]:
         monkeypatch.delenv(key)
+
+
+@pytest.fixture(autouse=True)
+def _no_weight_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network here: a pretrained backbone's ImageNet weights are never downloaded in a test."""
+    monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "0")

@@ -95,6 +95,7 @@ class DataKind(ABC):
     fallback_template = ""  # the template used when none fits (it must build on any data of the kind)
     reshaped_layer_kinds: tuple[str, ...] = ()  # catalog layer kinds offered after a Reshape (tables: "sequence")
     int8_integer_only = False  # an int8 TFLite file can quantize the inputs too (pixels: one exact scale)
+    takes_backbone = False  # a pretrained backbone (core.backbones) can read this data: images
     layer_kinds: tuple[str, ...] = ()  # catalog layer kinds that suit this data; () = its own name
 
     @property

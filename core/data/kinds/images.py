@@ -72,6 +72,7 @@ class ImagesKind(DataKind):
     name = "images"
     fallback_template = "images_dense"  # fits any image size
     int8_integer_only = True  # pixels 0-255 quantize exactly with one scale
+    takes_backbone = True  # core.backbones: gray copied to 3 channels, resized to the backbone's size
 
     def describe(self, dataset: Any) -> dict:
         return {
