@@ -20,7 +20,7 @@ from core.search.handle import SearchFolder
 from core.search.strategies import SearchSettings, make_pruner, make_sampler, trial_budget
 from core.search.trials import (
     DONE_BEST, DONE_SUMMARY, FAILED, FINISHED, FORMAT, PRUNED, RUNNING, SEARCH_BUG, SEARCH_DONE, SEARCH_FAILED,
-    SEARCH_RUNNING, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_PRUNED, TRIAL_WORKER_ENDED, TrialRow,
+    SEARCH_RUNNING, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_WORKER_ENDED, TrialRow,
     best_row, objective, render,
 )
 from core.training import events as ev
@@ -288,16 +288,10 @@ def _conclude(item: _Running, study: Any, log: SearchLog, crashed: str | None = 
     row = item.row
     if item.status is None and item.started is not None:  # no end event (a crash): the time since its start event
         row.seconds = round(time.monotonic() - item.started, 2)
-    if crashed is not None and item.status is None:
-        row.state, row.template, row.params = FAILED, TRIAL_WORKER_ENDED, {"reason": crashed}
-    elif item.status in (ev.FAILED, ev.DIVERGED) or row.score is None:
-        row.state = FAILED  # a diverging trial is marked failed; the search goes on
-    elif item.pruned:
-        row.state, row.template, row.params = PRUNED, TRIAL_PRUNED, {"epoch": row.epochs}
-    else:
-        row.state = FINISHED
-    if row.template:
-        row.message = render(row.template, row.params)
+    lost = crashed is not None and item.status is None
+    if lost:
+        row.template, row.params = TRIAL_WORKER_ENDED, {"reason": crashed}
+    row.conclude(failed=lost or item.status in (ev.FAILED, ev.DIVERGED), pruned=item.pruned)
     if row.state == FAILED:
         study.tell(item.trial, state=optuna.trial.TrialState.FAIL)
     elif row.state == PRUNED:

@@ -27,10 +27,7 @@ from ray.tune.stopper import Stopper
 from core.errors import UserError
 from core.search.ray_address import check_reachable, unreachable
 from core.search.strategies import PRUNE_STARTUP_TRIALS, PRUNE_WARMUP_EPOCHS, SearchSettings, make_sampler
-from core.search.trials import (
-    FAILED, FINISHED, PRUNED, SEARCH_DONE, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_PRUNED, TrialRow,
-    render,
-)
+from core.search.trials import FAILED, SEARCH_DONE, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TrialRow
 
 CORE_DIR = Path(__file__).resolve().parents[1]
 
@@ -228,13 +225,7 @@ class _RowsCallback(Callback):
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._row(trial)
-        if row.id in self.diverged or row.score is None:
-            row.state = FAILED  # diverged (NaN loss) or never scored; the search goes on
-        elif trial.trial_id in self.pruned:
-            row.state, row.template, row.params = PRUNED, TRIAL_PRUNED, {"epoch": row.epochs}
-            row.message = render(row.template, row.params)
-        else:
-            row.state = FINISHED
+        row.conclude(failed=row.id in self.diverged, pruned=trial.trial_id in self.pruned)
         self._keep_run(row)
         self.log.ended(row)
 

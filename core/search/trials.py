@@ -55,6 +55,18 @@ class TrialRow:
         if elapsed is not None:
             self.seconds = round(float(elapsed), 2)
 
+    def conclude(self, failed: bool, pruned: bool) -> None:
+        """Its final state (the local and Ray drivers' one rule): failed (it could not train, or diverged:
+        the search goes on) or without a score → failed; stopped by the pruner → pruned; else finished."""
+        if failed or self.score is None:
+            self.state = FAILED
+        elif pruned:
+            self.state, self.template, self.params = PRUNED, TRIAL_PRUNED, {"epoch": self.epochs}
+        else:
+            self.state = FINISHED
+        if self.template:
+            self.message = render(self.template, self.params)
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -92,12 +92,17 @@ class _Worker:
         self.conn.send(str(run_dir))
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        kill_process(self.process)
 
     def exit_reason(self) -> str:
         return exit_reason(self.process.exitcode)
+
+
+def kill_process(process: Any, timeout: float = 5) -> None:
+    """End a child process now and reap it (a training worker, a search's trial worker)."""
+    if process.is_alive():
+        process.kill()
+    process.join(timeout=timeout)
 
 
 def exit_reason(code: int | None) -> str:
@@ -367,23 +372,19 @@ class TrainingService:
         """Queue a run of `spec` (a ProjectSpec) on `dataset` in `run_dir` (created; old results removed)."""
         paths = RunDir(run_dir).create().clear_results()
         write_job(paths, spec, dataset)
-        handle = RunHandle(self, paths.path)
-        with self._lock:
-            if self._closed.is_set():
-                raise RuntimeError("the training service has been shut down")
-            self._queue.append(handle)
-        self.pump()
-        return handle
+        return self._enqueue(RunHandle(self, paths.path))
 
     def lease(self, wanted: int, start: Any, stop: Any = None) -> SlotLease:
         """Queue a request for up to `wanted` slots (see SlotLease); granted at once when one is free."""
-        lease = SlotLease(self, wanted, start, stop)
+        return self._enqueue(SlotLease(self, wanted, start, stop))
+
+    def _enqueue(self, item: Any) -> Any:
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError("the training service has been shut down")
-            self._queue.append(lease)
+            self._queue.append(item)
         self.pump()
-        return lease
+        return item
 
     @property
     def slots_used(self) -> int:
@@ -419,7 +420,7 @@ class TrainingService:
             if self._closed.is_set():
                 return
             self._running = [h for h in self._running if not h._check(self.max_run_seconds)]
-            while self._queue and (free := self.max_concurrent - sum(h.slots for h in self._running)) > 0:
+            while self._queue and (free := self.max_concurrent - self.slots_used) > 0:
                 handle = self._queue.popleft()
                 if isinstance(handle, SlotLease):
                     handle._grant(min(handle.wanted, free, max(1, self.max_concurrent - 1)))
