@@ -39,12 +39,13 @@ PUMP_INTERVAL_S = 0.25  # how often the service checks workers and the queue on 
 SPARE_RETRY_S = 30.0  # a spare that died on its own is not restarted more often than this
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
+_MAIN_SWAP_LOCK = threading.Lock()
 
 
 def default_max_concurrent() -> int:
-    """The server's cap on training at once: env LAYERLAB_MAX_CONCURRENT_RUNS, else 2."""
+    """The server's cap on training at once (runs and the app's search trials together): env
+    LAYERLAB_MAX_CONCURRENT_RUNS, else 2. The one place that reads it."""
     return max(1, int(os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT))
-_MAIN_SWAP_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -306,8 +307,8 @@ class SlotLease:
         self._service.withdraw(self)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            self.process.kill()
+        if self.process is not None:
+            kill_process(self.process)
 
     def _grant(self, slots: int) -> None:
         self.slots, self.state, self.started_at = slots, RUNNING, time.monotonic()

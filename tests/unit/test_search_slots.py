@@ -33,6 +33,9 @@ class Process:
 
     kill = end
 
+    def join(self, timeout=None) -> None:
+        pass
+
 
 @pytest.fixture()
 def iris():
