@@ -151,8 +151,12 @@ def read_space_text(text: str | bytes) -> Any:
     try:
         return parse_project_json(text)
     except UserError as err:
-        raise UserError("search.space_not_json", "The search space file cannot be read: {reason}",
-                        reason=err.render("en")) from None
+        if "line" in err.params:  # a JSON syntax error: say where, about this file (not "the project file")
+            raise UserError("search.space_not_json", "The search space file is not valid JSON (line {line}, column "
+                            "{column}: {reason}). It should look like {example}.", line=err.params["line"],
+                            column=err.params["column"], reason=err.params["reason"],
+                            example='{"optimizer.learning_rate": {"log_uniform": [0.0001, 0.1]}}') from None
+        raise UserError("search.space_unreadable", "The search space file cannot be read: {reason}", reason=err) from None
 
 
 def _dimension(place: str, rule: Any, design: dict) -> Dimension:
