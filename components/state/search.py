@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.state.backbones import session_weights_file
 from components.state.workspace import Workspace
 from core.blocks import is_block
 from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
@@ -299,7 +300,8 @@ def start_search(ws: Workspace, draft: SearchDraft) -> SessionSearch:
     search_id = f"search-{uuid.uuid4().hex[:8]}"
     folder = ws.temp_dir / "searches" / search_id
     folder.mkdir(parents=True, exist_ok=True)
-    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder)
+    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder,
+                        weights_file=session_weights_file(ws.backbones, spec))
     candidates = {c.path: c for c in draft.candidates if c.path in space}
     search = SessionSearch(id=search_id, folder=folder, space=space, settings=settings, spec=spec, handle=handle,
                            candidates=candidates, data_version=ws.data_version)

@@ -1,6 +1,6 @@
 """Weights files for the backbone tests, written with h5py from core.backbones' manifest (zeros of
 the right shapes: the checks read names and shapes only), in the legacy layout Keras downloads or
-the Keras 3 `.weights.h5` layout (layers named by class: components.state.backbones.keras3_keys); `drop_last`
+the Keras 3 `.weights.h5` layout (layers named by class: core.backbones.keras3_keys); `drop_last`
 makes one that does not fit. No TensorFlow, a fraction of a second each."""
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import numpy as np
 def weights_bytes(name: str, layout: str = "legacy", drop_last: bool = False) -> bytes:
     import h5py
 
-    from components.state.backbones import keras3_keys
-    from core.backbones import manifest
+    from core.backbones import keras3_keys, manifest
 
     layers = manifest(name)["layers_with_weights"]
     if drop_last:
@@ -29,7 +28,7 @@ def weights_bytes(name: str, layout: str = "legacy", drop_last: bool = False) ->
                 for n, shape in zip(names, shapes):
                     group.create_dataset(n, data=np.zeros(shape, dtype=np.float32))
         else:
-            top, keys = h5.create_group("layers"), keras3_keys(name)
+            top, keys = h5.create_group("layers"), {layer: key for key, layer in keras3_keys(name)}
             for layer, shapes in layers:
                 variables = top.create_group(keys[layer]).create_group("vars")
                 for i, shape in enumerate(shapes):
