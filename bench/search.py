@@ -200,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
 
     spec, iris = iris_design(args.epochs)
     settings = SearchSettings(strategy="random", trials=args.trials, pruner="none", seed=1)
-    results["local_parallel_2"] = one_search(spec, iris, SearchSettings(**{**settings.to_json(), "parallel": 2}))
-    save()
     results["local_sequential"] = one_search(spec, iris, SearchSettings(**{**settings.to_json(), "parallel": 1}))
+    save()
+    results["local_parallel_2"] = one_search(spec, iris, SearchSettings(**{**settings.to_json(), "parallel": 2}))
     results["parallel_over_sequential"] = round(results["local_parallel_2"]["wall_s"] / results["local_sequential"]["wall_s"], 3)
     save()
     if not args.no_ray:
@@ -218,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         100 * (results["pruning_median"]["best_score"] - results["pruning_none"]["best_score"]), 2)
     save()
     if not args.no_gain:
-        results["gain"] = {sample: gain(sample, 30, 8) for sample in GAIN_SAMPLES}
+        results["gain"] = {}
+        for sample in GAIN_SAMPLES:
+            results["gain"][sample] = gain(sample, 30, 8)
+            save()
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     save()
     return 0

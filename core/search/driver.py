@@ -244,6 +244,16 @@ def _start_trial(trial: Any, space: Any, folder: SearchFolder, executor: Any, lo
     log.write()
 
 
+def prune_value(logs: dict[str, Any], direction: str) -> float | None:
+    """What the pruner compares epoch by epoch: the validation loss (the run's own yardstick, and
+    finer than an accuracy over a few validation rows, where most trials tie), signed to match
+    the study's direction."""
+    loss = logs.get("val_loss")
+    if loss is None:
+        return None
+    return -loss if direction == "maximize" else loss
+
+
 def _read_events(item: _Running, log: SearchLog) -> bool:
     """Take in the trial's new events; report each epoch to Optuna and stop it if pruned."""
     changed = False
@@ -256,7 +266,7 @@ def _read_events(item: _Running, log: SearchLog) -> bool:
             item.row.epochs = event["epoch"]
             item.row.score, item.row.best_epoch = kept_score(item.row.curve, item.losses, log.metric)
             item.row.seconds = round(time.monotonic() - item.started, 2)
-            value = logs.get(log.metric)
+            value = prune_value(logs, log.direction)
             if value is not None and not item.pruned and item.status is None:
                 item.trial.report(value, event["epoch"])
                 item.pruned = item.trial.should_prune()

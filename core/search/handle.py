@@ -61,8 +61,8 @@ def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, searc
         from core.search.ray_address import check_reachable
 
         check_reachable(settings.ray_address)
-    if not isinstance(space, SearchSpace):
-        space = parse_space(space, spec, dataset)
+    # a SearchSpace is read again over `spec`: the design given is always the one searched
+    space = parse_space(space.to_json() if isinstance(space, SearchSpace) else space, spec, dataset)
     if settings.epochs is not None:
         from core.spec import ProjectSpec
 

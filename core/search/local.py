@@ -21,10 +21,15 @@ from core.training.worker import TRAINING_NICENESS
 DONE, CRASHED = "done", "crashed"
 
 
-def trial_worker_main(conn: Any, stop: Any, parent_pid: int, job_dir: str) -> None:
-    """Process entry: read (trial id, project JSON, run folder) jobs from `conn` until None."""
+def trial_worker_main(conn: Any, stop: Any, parent_pid: int, job_dir: str, threads: int | None = None) -> None:
+    """Process entry: read (trial id, project JSON, run folder) jobs from `conn` until None.
+    `threads`: TensorFlow's (and OpenMP's) threads, so that parallel trials share the cores
+    instead of each taking all of them."""
     from core.training import worker
 
+    if threads:
+        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(name, str(threads))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker._exit_with_parent(parent_pid)
     worker._lower_priority(TRAINING_NICENESS)
@@ -64,12 +69,12 @@ def trial_worker_main(conn: Any, stop: Any, parent_pid: int, job_dir: str) -> No
 
 
 class _TrialWorker:
-    def __init__(self, ctx: Any, job_dir: str) -> None:
+    def __init__(self, ctx: Any, job_dir: str, threads: int | None) -> None:
         from core.training.service import main_script_hidden
 
         self.stop = ctx.Event()
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=trial_worker_main, args=(child, self.stop, os.getpid(), job_dir),
+        self.process = ctx.Process(target=trial_worker_main, args=(child, self.stop, os.getpid(), job_dir, threads),
                                    name="layerlab-trial-worker", daemon=True)
         with main_script_hidden():
             self.process.start()
@@ -88,7 +93,10 @@ class LocalExecutor:
     def __init__(self, job_dir: str | os.PathLike, workers: int) -> None:
         self._ctx = multiprocessing.get_context("spawn")
         self._job_dir = str(job_dir)
-        self._workers = [_TrialWorker(self._ctx, self._job_dir) for _ in range(max(1, workers))]
+        workers = max(1, workers)
+        # one worker keeps TensorFlow's own choice; several share the cores
+        self._threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+        self._workers = [_TrialWorker(self._ctx, self._job_dir, self._threads) for _ in range(workers)]
 
     def free(self) -> int:
         return sum(1 for w in self._workers if w.trial_id is None)
@@ -152,4 +160,4 @@ class LocalExecutor:
 
     def _replace(self, worker: _TrialWorker) -> None:
         worker.kill()
-        self._workers[self._workers.index(worker)] = _TrialWorker(self._ctx, self._job_dir)
+        self._workers[self._workers.index(worker)] = _TrialWorker(self._ctx, self._job_dir, self._threads)

@@ -67,6 +67,7 @@ def tune_trial(config: dict[str, Any], job: dict[str, Any] | None = None) -> Non
     from core.quiet import import_keras
 
     keras = import_keras()
+    from core.search.driver import prune_value
     from core.search.space import apply
     from core.spec import ProjectSpec
     from core.training.trainer import train_in_process
@@ -75,13 +76,16 @@ def tune_trial(config: dict[str, Any], job: dict[str, Any] | None = None) -> Non
     spec = apply(ProjectSpec.from_dict(job["base"]), config)
     run_dir = tempfile.mkdtemp(prefix="layerlab-tune-trial-")
     metric, worst = job["metric"], job["worst"]
+    worst_prune = -1e30 if job["direction"] == "maximize" else 1e30
 
     def on_event(event: dict) -> None:
         if event["type"] == "epoch":
             logs = event["logs"]
             value = logs.get(metric)
+            prune = prune_value(logs, job["direction"])
             tune.report({"score": worst if value is None else value, "epoch": event["epoch"], "logs": logs,
-                         "run_dir": run_dir, "pid": os.getpid()})
+                         "prune_score": worst_prune if prune is None else prune, "run_dir": run_dir,
+                         "pid": os.getpid()})
 
     try:
         result = train_in_process(spec, job["dataset"], run_dir, on_event=on_event, weights_file=job.get("weights_file"))
@@ -89,7 +93,8 @@ def tune_trial(config: dict[str, Any], job: dict[str, Any] | None = None) -> Non
     except UserError as err:  # the design cannot be built: the trial fails, the search goes on
         ended = err.render("en")
     if ended is not None:  # nothing reported: say how it ended
-        tune.report({"score": worst, "epoch": 0, "logs": {}, "run_dir": run_dir, "end": ended})
+        tune.report({"score": worst, "prune_score": worst_prune, "epoch": 0, "logs": {}, "run_dir": run_dir,
+                     "end": ended})
 
 
 def run_on_ray(folder: Any, space: Any, dataset: Any, settings: SearchSettings, log: Any) -> None:
@@ -103,18 +108,19 @@ def run_on_ray(folder: Any, space: Any, dataset: Any, settings: SearchSettings, 
     searcher = OptunaSearch(space=functools.partial(_define, space), metric="score", mode=mode,
                             sampler=make_sampler(settings.strategy, space, settings.seed))
     pruned: set[str] = set()
-    scheduler = _scheduler(settings, pruned)
+    scheduler = _scheduler(settings, pruned, mode)
     callback = _RowsCallback(folder, space, log, pruned)
     from core.training.rundir import RunDir, read_weights_file
 
     weights = read_weights_file(RunDir(folder.job))  # a path on this machine: Ray workers elsewhere use their cache
-    job = {"base": space.base.to_dict(), "dataset": dataset, "metric": log.metric,
+    job = {"base": space.base.to_dict(), "dataset": dataset, "metric": log.metric, "direction": log.direction,
            "worst": 0.0 if mode == "max" else 1e30, "weights_file": str(weights) if weights else None}
     trainable = tune.with_resources(tune.with_parameters(tune_trial, job=job), {"cpu": 1})
     storage = tempfile.mkdtemp(prefix="layerlab-tune-")
     tuner = tune.Tuner(
         trainable,
-        tune_config=tune.TuneConfig(metric="score", mode=mode, search_alg=searcher, scheduler=scheduler,
+        # no metric here: the searcher scores by "score", the scheduler prunes by "prune_score"
+        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler,
                                     num_samples=trial_budget(settings, space), max_concurrent_trials=settings.parallel,
                                     time_budget_s=settings.time_budget_s, reuse_actors=True),
         run_config=tune.RunConfig(storage_path=storage, name="layerlab", callbacks=[callback], verbose=0,
@@ -141,14 +147,16 @@ def _define(space: Any, trial: Any) -> None:
     space.suggest(trial)  # define-by-run: the values are the trial's params, nothing constant
 
 
-def _scheduler(settings: SearchSettings, pruned: set[str]) -> Any:
+def _scheduler(settings: SearchSettings, pruned: set[str], mode: str) -> Any:
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, MedianStoppingRule, TrialScheduler
 
     if settings.pruner == "median":
         base, kwargs = MedianStoppingRule, {"time_attr": "epoch", "grace_period": PRUNE_WARMUP_EPOCHS,
+                                            "metric": "prune_score", "mode": mode,
                                             "min_samples_required": PRUNE_STARTUP_TRIALS}
     elif settings.pruner == "halving":
         base, kwargs = ASHAScheduler, {"time_attr": "epoch", "grace_period": PRUNE_WARMUP_EPOCHS,
+                                       "metric": "prune_score", "mode": mode,
                                        "reduction_factor": 3, "max_t": 10**6}
     else:
         return FIFOScheduler()
