@@ -8,7 +8,8 @@ the weights check reads the uploaded .h5 with h5py against core.backbones' manif
 uploaded .keras is checked as a zip of JSON (core.backbones.check_model_file), never loaded.
 
 Widget keys: the expander `backbone_open`; `backbone_source` ("none" | "pretrained" | "mine"),
-`backbone_name`, `backbone_weights` ("imagenet" | "none"), `backbone_weights_file` (uploader),
+`backbone_name`, `backbone_weights` ("imagenet" | "none"), `backbone_weights_file` (uploader), `backbone_download`,
+`backbone_forget_weights` (stop using the session's own weights file),
 `backbone_model` (a run's best.keras or an uploaded .keras path), `backbone_model_file` (uploader),
 `backbone.<signature>.<setting>` for core.backbones' other settings (fine_tune_layers,
 fine_tune_epochs, fine_tune_learning_rate, image_size, cache_features; the signature changes with

@@ -148,7 +148,7 @@ def backbone_session() -> None:
     page with a run's two phases: all in the server, so with h5py and JSON only (the caller sets KERAS_HOME)."""
     from components.state.runs import SessionRun
     from tests.app.apptest import workspace_with_sample
-    from tests.app.backbone_files import weights_bytes
+    from tests.backbone_files import weights_bytes
 
     seen: dict = {"exceptions": []}
     ws = workspace_with_sample("digits")

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from tests.app.apptest import errors, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.backbone_files import weights_bytes
+from tests.backbone_files import weights_bytes
 
 DESIGN = "pages/design.py"
 TRAIN = "pages/train.py"

@@ -17,6 +17,7 @@ from core.backbones import BACKBONES, check_weights_file, manifest
 from core.errors import UserError
 from core.shapes import shape_report
 from core.spec import ProjectSpec
+from tests.backbone_files import legacy_weights
 
 SMALL = {"type": "Backbone", "name": "MobileNetV3Small", "weights": "none", "image_size": 32}
 
@@ -95,16 +96,7 @@ def test_shape_report_refusals(digits):
 
 def _legacy_h5(path: Path, layers: list) -> Path:
     """A weights file in the legacy layout Keras downloads (layer_names, weight_names), zeros of these shapes."""
-    import h5py
-
-    with h5py.File(path, "w") as h5:
-        h5.attrs["layer_names"] = [name.encode() for name, _ in layers]
-        for name, shapes in layers:
-            group = h5.create_group(name)
-            names = [f"{name}/w{i}:0" for i in range(len(shapes))]
-            group.attrs["weight_names"] = [n.encode() for n in names]
-            for n, shape in zip(names, shapes):
-                group.create_dataset(n, data=np.zeros(shape, dtype="float32"))
+    path.write_bytes(legacy_weights(layers))
     return path
 
 
