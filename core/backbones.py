@@ -292,7 +292,7 @@ def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, 
                     timeout_s: float = 10.0, progress: Any = None) -> Path | None:
     """The weights file a named backbone loads: None for random weights; the given file (checked),
     else Keras' cached copy (checked), else (download=True, or None and `downloads_allowed()`) a download
-    into the cache, else `backbone.weights_missing` saying which file is needed and where it goes."""
+    (`download_weights`: the official file into the cache), else `backbone.weights_missing` saying which file is needed and where it goes."""
     if download is None:
         download = downloads_allowed()
     if is_model_backbone(entry) or entry.get("weights") != "imagenet":
@@ -305,10 +305,10 @@ def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, 
     if cached.is_file():
         check_weights_file(entry["name"], cached)
         return cached
-    if download:
-        download_weights(entry, timeout_s=timeout_s, progress=progress)
-        check_weights_file(entry["name"], cached)
-        return cached
+    if download:  # into the cache when official; MobileNetV2's (no checksum in Keras) into this process's folder
+        path = download_weights(entry, timeout_s=timeout_s, progress=progress)
+        check_weights_file(entry["name"], path)
+        return path
     raise missing_weights_error(entry)
 
 
