@@ -3,7 +3,8 @@ and the live views of a design search: the trials table, their curves overlaid, 
 the score as parallel coordinates, and "Use this design".
 
 The search runs in core.search's own process; the page reads its trial rows through the handle
-(components/state/search.py). Like the Train tab's live view, `live_search` is a fragment that
+(components/state/search.py). While it waits for a training slot (shared with everyone's runs)
+it shows its place in the queue, like a queued run. Like the Train tab's live view, `live_search` is a fragment that
 re-runs itself every POLL_INTERVAL_S while the search runs, and calls st.rerun() once when it
 ends (the form unlocks). Keys: `start_search`, `stop_search`, `search_trials_table`,
 `search_curves`, `search_parallel`, `search_use_trial` (which trial), `use_trial_design`.
@@ -105,7 +106,7 @@ def live_search(ws: Workspace) -> None:
     search = ws.search
     interval = None
     if search is not None and not search.ended:
-        interval = POLL_INTERVAL_S if search.rows else FIRST_POLL_S
+        interval = POLL_INTERVAL_S if search.rows or search.state == "queued" else FIRST_POLL_S
     st.fragment(_live_body, run_every=interval)(ws)
 
 
@@ -145,6 +146,11 @@ def _status(search: SessionSearch) -> None:
             message += " " + t("Best: trial {trial}, {metric} {score}.", trial=best.id, metric=_metric_label(search),
                                score=_score_text(best.score))
         (st.success if search.state == "done" else st.info)(message, icon=":material/check_circle:")
+        return
+    if search.state == "queued":
+        # the same words as a queued run (components/training_view.py): searches and runs share the slots
+        st.progress(0.0, text=t("Waiting for a free training slot: the server is busy. Position in the queue: {n}.",
+                                n=search.queue_position or 1))
         return
     budget = int(search.settings.get("trials") or 1)
     running = sum(1 for r in rows if r.state == "running")

@@ -3,7 +3,9 @@ itself while and after it runs. Draws nothing (components/search_form.py and
 components/search_view.py do).
 
 The search runs in its own process (core.search.start_search → a SearchHandle): the Streamlit
-server never imports TensorFlow or Ray. The page polls the handle for its trial rows.
+server never imports TensorFlow or Ray. The page polls the handle for its trial rows. Its trial
+workers take their slots from the server-wide TrainingService's cap, shared with every session's
+runs: with none free the search waits in that queue (state "queued").
 
 - `Candidate`: one setting of the current design that may vary ("optimizer.learning_rate",
   "layers.0.units"), with its plain label and the range it starts with.
@@ -259,7 +261,8 @@ class SessionSearch:
     spec: Any  # the ProjectSpec it started from (epochs per trial set)
     handle: Any = None  # core.search.SearchHandle
     rows: list = field(default_factory=list)  # core.search's TrialRow objects, last poll
-    state: str = "starting"  # the handle's: starting | running | done | stopped | failed
+    state: str = "starting"  # the handle's: queued | starting | running | done | stopped | failed
+    queue_position: int | None = None  # while queued for a training slot: 1 = next
     started: float = field(default_factory=time.monotonic)
     error: Any = None  # a UserError the search ended with (e.g. an unreachable Ray address)
     message: str = ""  # the search's own word on how it ended (English)
@@ -291,6 +294,7 @@ def start_search(ws: Workspace, draft: SearchDraft) -> SessionSearch:
 
     Raises core's UserError (an empty space, a range that makes every design invalid, an
     unreachable Ray address): nothing is recorded then."""
+    from components.state.training_service import get_training_service
     from core.search.handle import start_search as core_start
     from core.search.strategies import SearchSettings
 
@@ -300,7 +304,8 @@ def start_search(ws: Workspace, draft: SearchDraft) -> SessionSearch:
     search_id = f"search-{uuid.uuid4().hex[:8]}"
     folder = ws.temp_dir / "searches" / search_id
     folder.mkdir(parents=True, exist_ok=True)
-    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder,
+    # its trial workers take their slots from the server-wide cap, shared with every session's runs
+    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder, service=get_training_service(),
                         weights_file=session_weights_file(ws.backbones, spec))
     candidates = {c.path: c for c in draft.candidates if c.path in space}
     search = SessionSearch(id=search_id, folder=folder, space=space, settings=settings, spec=spec, handle=handle,
@@ -319,6 +324,7 @@ def sync_search(ws: Workspace) -> SessionSearch | None:
     handle = search.handle
     search.rows = list(handle.poll())
     search.state = str(handle.state)
+    search.queue_position = getattr(handle, "queue_position", None)
     search.error = handle.error
     search.message = handle.message
     search.metric = handle.metric or search.metric

@@ -2,7 +2,8 @@
 
 `run_search(search_dir)` runs a prepared search folder (core.search.handle.prepare) to the end
 in this process: the CLI calls it in the foreground, `start_search` in its own spawned process
-(`driver_main`). Locally it keeps `SearchSettings.concurrency` trials going on a LocalExecutor,
+(`driver_main`). Locally it keeps `SearchSettings.concurrency` trials going on a LocalExecutor (in
+the app: the slots the training service granted),
 reads each trial's events.jsonl, reports every epoch's validation score to the Optuna trial and
 stops a trial the pruner gives up on. With `ray_address` the same space, sampler and pruner run
 through Ray Tune (core.search.ray_tune). Either way every change is written to trials.json.
@@ -19,8 +20,8 @@ from core.search.handle import SearchFolder
 from core.search.strategies import SearchSettings, make_pruner, make_sampler, trial_budget
 from core.search.trials import (
     DONE_BEST, DONE_SUMMARY, FAILED, FINISHED, FORMAT, PRUNED, RUNNING, SEARCH_BUG, SEARCH_DONE, SEARCH_FAILED,
-    SEARCH_RUNNING, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_PRUNED, TRIAL_WORKER_ENDED, TrialRow,
-    best_row, kept_score, objective, render,
+    SEARCH_RUNNING, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_WORKER_ENDED, TrialRow,
+    best_row, objective, render,
 )
 from core.training import events as ev
 
@@ -92,14 +93,14 @@ def _strict(data: Any) -> Any:
     return data
 
 
-def driver_main(search_dir: str, parent_pid: int) -> None:
-    """Process entry of a search started by start_search."""
+def driver_main(search_dir: str, parent_pid: int, workers: int | None = None) -> None:
+    """Process entry of a search started by start_search (`workers`: the slots the training service granted)."""
     from core.quiet import quiet_libraries
     from core.training import worker
 
     quiet_libraries()
     worker._exit_with_parent(parent_pid)
-    run_search(search_dir)
+    run_search(search_dir, workers=workers)
 
 
 def load(search_dir: str | os.PathLike) -> tuple[SearchFolder, Any, Any, Any, SearchSettings]:
@@ -114,8 +115,10 @@ def load(search_dir: str | os.PathLike) -> tuple[SearchFolder, Any, Any, Any, Se
     return folder, parse_space(config["space"], spec), spec, dataset, settings
 
 
-def run_search(search_dir: str | os.PathLike, *, on_trial_end: Callable[[TrialRow], None] | None = None) -> SearchLog:
-    """Run the prepared search in `search_dir` to its end (budget, time, stop file or every grid point)."""
+def run_search(search_dir: str | os.PathLike, *, on_trial_end: Callable[[TrialRow], None] | None = None,
+               workers: int | None = None) -> SearchLog:
+    """Run the prepared search in `search_dir` to its end (budget, time, stop file or every grid point).
+    `workers`: local trials at once (the app's slots); None: `SearchSettings.concurrency`."""
     folder, space, spec, dataset, settings = load(search_dir)
     metric, direction = objective(dataset.task)
     log = SearchLog(folder, metric, direction, on_trial_end)
@@ -125,7 +128,7 @@ def run_search(search_dir: str | os.PathLike, *, on_trial_end: Callable[[TrialRo
 
             run_on_ray(folder, space, dataset, settings, log)
         else:
-            run_locally(folder, space, settings, log)
+            run_locally(folder, space, settings, log, workers or settings.concurrency)
     except UserError as err:
         log.fail(err)
     except KeyboardInterrupt:
@@ -157,7 +160,7 @@ class _Running:
         self.pruned = False
         self.stop_sent = False
         self.status: str | None = None
-        self.started = time.monotonic()
+        self.started: float | None = None  # when its start event was read (the worker had imported TensorFlow)
 
 
 def new_study(space: Any, settings: SearchSettings, direction: str) -> Any:
@@ -168,12 +171,12 @@ def new_study(space: Any, settings: SearchSettings, direction: str) -> Any:
                                pruner=make_pruner(settings.pruner))
 
 
-def run_locally(folder: SearchFolder, space: Any, settings: SearchSettings, log: SearchLog) -> None:
+def run_locally(folder: SearchFolder, space: Any, settings: SearchSettings, log: SearchLog, workers: int) -> None:
     from core.search.local import CRASHED, LocalExecutor
 
     study = new_study(space, settings, log.direction)
     budget = trial_budget(settings, space)
-    executor = LocalExecutor(folder.job, settings.concurrency)
+    executor = LocalExecutor(folder.job, workers)
     running: dict[int, _Running] = {}
     started, asked = time.monotonic(), 0
     reason: tuple[str, dict] | None = None
@@ -259,13 +262,11 @@ def _read_events(item: _Running, log: SearchLog) -> bool:
     changed = False
     for event in item.reader.read_new():
         kind = event.get("type")
-        if kind == "epoch":
+        if kind == "start":  # the trial's clock starts here: its worker's TensorFlow import is not its time
+            item.started = time.monotonic()
+        elif kind == "epoch":
             logs = event.get("logs", {})
-            item.losses.append(logs.get("val_loss"))
-            item.row.curve.append(logs.get(log.metric))
-            item.row.epochs = event["epoch"]
-            item.row.score, item.row.best_epoch = kept_score(item.row.curve, item.losses, log.metric)
-            item.row.seconds = round(time.monotonic() - item.started, 2)
+            item.row.add_epoch(event["epoch"], logs, item.losses, log.metric, event.get("elapsed"))
             value = prune_value(logs, log.direction)
             if value is not None and not item.pruned and item.status is None:
                 item.trial.report(value, event["epoch"])
@@ -275,6 +276,8 @@ def _read_events(item: _Running, log: SearchLog) -> bool:
             item.status = event.get("status")
             item.row.message = event.get("message", "")
             item.row.template, item.row.params = event.get("template", ""), event.get("params") or {}
+            if event.get("elapsed") is not None:
+                item.row.seconds = round(float(event["elapsed"]), 2)
             changed = True
     return changed
 
@@ -283,17 +286,12 @@ def _conclude(item: _Running, study: Any, log: SearchLog, crashed: str | None = 
     import optuna
 
     row = item.row
-    row.seconds = round(time.monotonic() - item.started, 2)
-    if crashed is not None and item.status is None:
-        row.state, row.template, row.params = FAILED, TRIAL_WORKER_ENDED, {"reason": crashed}
-    elif item.status in (ev.FAILED, ev.DIVERGED) or row.score is None:
-        row.state = FAILED  # a diverging trial is marked failed; the search goes on
-    elif item.pruned:
-        row.state, row.template, row.params = PRUNED, TRIAL_PRUNED, {"epoch": row.epochs}
-    else:
-        row.state = FINISHED
-    if row.template:
-        row.message = render(row.template, row.params)
+    if item.status is None and item.started is not None:  # no end event (a crash): the time since its start event
+        row.seconds = round(time.monotonic() - item.started, 2)
+    lost = crashed is not None and item.status is None
+    if lost:
+        row.template, row.params = TRIAL_WORKER_ENDED, {"reason": crashed}
+    row.conclude(failed=lost or item.status in (ev.FAILED, ev.DIVERGED), pruned=item.pruned)
     if row.state == FAILED:
         study.tell(item.trial, state=optuna.trial.TrialState.FAIL)
     elif row.state == PRUNED:

@@ -25,7 +25,8 @@ from typing import Any
 from core.errors import UserError
 from core.search.strategies import SearchSettings
 from core.search.trials import (
-    SEARCH_DONE, SEARCH_FAILED, SEARCH_RUNNING, SEARCH_STARTING, SEARCH_STOPPED, TrialRow, best_row,
+    SEARCH_DONE, SEARCH_FAILED, SEARCH_QUEUED, SEARCH_RUNNING, SEARCH_STARTING, SEARCH_STOPPED, STOPPED_BY_USER, TrialRow,
+    best_row,
 )
 
 FINAL_STATES = (SEARCH_DONE, SEARCH_STOPPED, SEARCH_FAILED)
@@ -78,24 +79,25 @@ def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, searc
     return folder
 
 
-def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, search_dir: str | os.PathLike, *,
-                 weights_file: str | os.PathLike | None = None) -> SearchHandle:
+def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, search_dir: str | os.PathLike,
+                 service: Any = None, *, weights_file: str | os.PathLike | None = None) -> SearchHandle:
     """Start a search of `space` (a SearchSpace or SPACE.json's object) over the design `spec` on
-    `dataset` in its own process; returns at once. UserError for a bad space or settings."""
-    from core.training.service import main_script_hidden
+    `dataset` in its own process; returns at once. UserError for a bad space or settings.
 
+    With `service` (the server-wide core.training.TrainingService, as in the app) the search's
+    trial workers take their slots from the service's cap, shared with the runs: the search waits
+    in the service's queue (state "queued") until it is granted at least one slot, and runs as
+    many trial workers as it was granted (a Ray search: one slot, its driver). The slots come
+    back when the driver exits (done, stopped, killed). Without one it starts at once with
+    `settings.concurrency` workers. `weights_file`: the backbone's weights when not Keras' cached file
+    (a session's own), written into the job."""
     folder = prepare(spec, dataset, space, settings, search_dir, weights_file=weights_file)
-    ctx = multiprocessing.get_context("spawn")
-    from core.search.driver import driver_main
-
-    process = ctx.Process(target=driver_main, args=(str(folder.path), os.getpid()), name="layerlab-search-driver",
-                          daemon=False)
-    with main_script_hidden():
-        process.start()
-    handle = SearchHandle(folder.path, process)
-    # The driver cannot be a daemon (it starts trial workers), and multiprocessing joins other
-    # children when the server exits: end it first, so the server never waits for a search.
-    atexit.register(handle.kill)
+    handle = SearchHandle(folder.path)
+    if service is None:
+        handle._launch(None)
+    else:
+        wanted = 1 if settings.ray_address else settings.concurrency
+        handle._lease = service.lease(wanted, handle._launch, stop=handle.stop)
     return handle
 
 
@@ -106,9 +108,26 @@ class SearchHandle:
         self.folder = SearchFolder(search_dir)
         self.path = self.folder.path
         self._process = process
+        self._lease: Any = None  # core.training.service.SlotLease: the slots the service granted (app)
         self._data: dict[str, Any] = {}
         self._mtime: int | None = None
         self._rows: list[TrialRow] = []
+
+    def _launch(self, workers: int | None) -> Any:
+        """Start the driver with `workers` trial workers (None: the settings' concurrency)."""
+        from core.search.driver import driver_main
+        from core.training.service import main_script_hidden
+
+        ctx = multiprocessing.get_context("spawn")
+        process = ctx.Process(target=driver_main, args=(str(self.path), os.getpid(), workers),
+                              name="layerlab-search-driver", daemon=False)
+        with main_script_hidden():
+            process.start()
+        self._process = process
+        # The driver cannot be a daemon (it starts trial workers), and multiprocessing joins other
+        # children when the server exits: end it first, so the server never waits for a search.
+        atexit.register(self.kill)
+        return process
 
     # ---- reading ---------------------------------------------------------------------------
     def poll(self) -> list[TrialRow]:
@@ -125,6 +144,15 @@ class SearchHandle:
             if data is not None:
                 self._data, self._mtime = data, mtime
                 self._rows = [TrialRow.from_json(t) for t in data.get("trials", [])]
+        lease = self._lease
+        if self._process is None and lease is not None and lease.state == "done" and self.state not in FINAL_STATES:
+            from core.search.trials import SEARCH_ENDED, render
+
+            # withdrawn from the queue (Stop, session cleanup, server shutdown), or the driver could not start
+            template, params = (STOPPED_BY_USER, {}) if lease.error is None else (SEARCH_ENDED, {"reason": str(lease.error)})
+            state = SEARCH_STOPPED if lease.error is None else SEARCH_FAILED
+            self._data = {**self._data, "state": state, "template": template, "params": params,
+                          "message": render(template, params)}
         if self._process is not None and not self._process.is_alive() and self.state not in FINAL_STATES:
             self._process.join(timeout=1)
             from core.search.trials import SEARCH_ENDED, render
@@ -137,8 +165,21 @@ class SearchHandle:
 
     @property
     def state(self) -> str:
-        """starting, running, done, stopped (by the user or the time budget) or failed."""
+        """queued (waiting for a training slot), starting, running, done, stopped (by the user or the
+        time budget) or failed."""
+        if self._lease is not None and self._lease.state == "queued":
+            return SEARCH_QUEUED
         return self._data.get("state", SEARCH_STARTING)
+
+    @property
+    def queue_position(self) -> int | None:
+        """1 when the search is next for a training slot; None once it has its slots (or never queued)."""
+        return self._lease.queue_position if self._lease is not None else None
+
+    @property
+    def slots(self) -> int:
+        """Trial workers the service granted (0 while queued or without a service)."""
+        return self._lease.slots if self._lease is not None else 0
 
     @property
     def metric(self) -> str | None:
@@ -171,7 +212,7 @@ class SearchHandle:
 
     @property
     def running(self) -> bool:
-        return self.state in (SEARCH_STARTING, SEARCH_RUNNING)
+        return self.state in (SEARCH_QUEUED, SEARCH_STARTING, SEARCH_RUNNING)
 
     def best(self) -> TrialRow | None:
         self.poll()
@@ -205,7 +246,9 @@ class SearchHandle:
     # ---- control ---------------------------------------------------------------------------
     def stop(self) -> None:
         """Stop the search: running trials end after their current batch, keeping their best
-        epoch; no new trial starts. What finished stays."""
+        epoch; no new trial starts. What finished stays. A queued search leaves the queue."""
+        if self._lease is not None:
+            self._lease.withdraw()
         try:
             self.folder.stop.touch()
         except OSError:

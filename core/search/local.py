@@ -82,9 +82,9 @@ class _TrialWorker:
         self.trial_id: int | None = None
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        from core.training.service import kill_process
+
+        kill_process(self.process)
 
 
 class LocalExecutor:

@@ -27,10 +27,7 @@ from ray.tune.stopper import Stopper
 from core.errors import UserError
 from core.search.ray_address import check_reachable, unreachable
 from core.search.strategies import PRUNE_STARTUP_TRIALS, PRUNE_WARMUP_EPOCHS, SearchSettings, make_sampler
-from core.search.trials import (
-    FAILED, FINISHED, PRUNED, SEARCH_DONE, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TRIAL_PRUNED, TrialRow,
-    kept_score, render,
-)
+from core.search.trials import FAILED, SEARCH_DONE, SEARCH_STOPPED, STOPPED_BY_USER, TIME_BUDGET_SPENT, TrialRow
 
 CORE_DIR = Path(__file__).resolve().parents[1]
 
@@ -85,7 +82,7 @@ def tune_trial(config: dict[str, Any], job: dict[str, Any] | None = None) -> Non
             prune = prune_value(logs, job["direction"])
             tune.report({"score": worst if value is None else value, "epoch": event["epoch"], "logs": logs,
                          "prune_score": worst_prune if prune is None else prune, "run_dir": run_dir,
-                         "pid": os.getpid()})
+                         "pid": os.getpid(), "elapsed": event.get("elapsed")})
 
     try:
         result = train_in_process(spec, job["dataset"], run_dir, on_event=on_event, weights_file=job.get("weights_file"))
@@ -195,7 +192,6 @@ class _RowsCallback(Callback):
         self.losses: dict[int, list[float | None]] = {}
         self.diverged: set[int] = set()
         self.run_dirs: dict[int, str] = {}
-        self.started: dict[int, float] = {}
 
     def _row(self, trial: Any) -> TrialRow:
         if trial.trial_id not in self.ids:
@@ -204,7 +200,6 @@ class _RowsCallback(Callback):
             settings = {place: trial.config[place] for place in self.space.places if place in trial.config}
             self.log.add(TrialRow(trial_id, settings))
             self.losses[trial_id] = []
-            self.started[trial_id] = time.monotonic()
             try:
                 spec = self.space.design(settings)
                 self.folder.trial(trial_id).mkdir(parents=True, exist_ok=True)
@@ -221,28 +216,19 @@ class _RowsCallback(Callback):
         row = self._row(trial)
         if result.get("epoch", 0) >= 1:
             logs = result.get("logs") or {}
-            self.losses[row.id].append(logs.get("val_loss"))
-            row.curve.append(logs.get(self.log.metric))
-            row.epochs = result["epoch"]
-            row.score, row.best_epoch = kept_score(row.curve, self.losses[row.id], self.log.metric)
+            # the trial's own training clock: the actor's TensorFlow import is not its time
+            row.add_epoch(result["epoch"], logs, self.losses[row.id], self.log.metric, result.get("elapsed"))
             if logs.get("loss") is None:
                 self.diverged.add(row.id)
         if result.get("end"):
             row.message = result["end"]
         if result.get("run_dir"):
             self.run_dirs[row.id] = result["run_dir"]
-        row.seconds = round(time.monotonic() - self.started[row.id], 2)
         self.log.write()
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._row(trial)
-        if row.id in self.diverged or row.score is None:
-            row.state = FAILED  # diverged (NaN loss) or never scored; the search goes on
-        elif trial.trial_id in self.pruned:
-            row.state, row.template, row.params = PRUNED, TRIAL_PRUNED, {"epoch": row.epochs}
-            row.message = render(row.template, row.params)
-        else:
-            row.state = FINISHED
+        row.conclude(failed=row.id in self.diverged, pruned=trial.trial_id in self.pruned)
         self._keep_run(row)
         self.log.ended(row)
 

@@ -18,8 +18,6 @@ from core.errors import UserError
 STRATEGIES = ("grid", "random", "tpe")
 PRUNERS = ("median", "halving", "none")
 MAX_TRIALS = 1000
-MAX_CONCURRENT_ENV = "LAYERLAB_MAX_CONCURRENT_RUNS"  # the training service's cap (core.training.service)
-DEFAULT_MAX_CONCURRENT = 2
 # A pruner never stops a trial before this many epochs, nor before this many trials have finished.
 PRUNE_WARMUP_EPOCHS = 2
 PRUNE_STARTUP_TRIALS = 3
@@ -33,7 +31,7 @@ class SearchSettings:
     trials: int = 16  # trial budget
     time_budget_s: float | None = None  # no new trial after this; running ones are stopped (keeping their best)
     pruner: str = "median"
-    parallel: int | None = None  # local trials at once; None: the server's cap (LAYERLAB_MAX_CONCURRENT_RUNS)
+    parallel: int | None = None  # local trials at once; None: the server's cap (core.training.service)
     epochs: int | None = None  # each trial's epochs; None: the design's
     ray_address: str | None = None  # None: this machine; else Ray Tune on that cluster
     seed: int = 0  # the sampler's seed (the trials' own seed is the design's)
@@ -58,8 +56,11 @@ class SearchSettings:
 
     @property
     def concurrency(self) -> int:
-        """Local trials at once: `parallel`, else the server's cap, never above the CPU count."""
-        cap = self.parallel or int(os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT)
+        """Local trials at once: `parallel`, else the server's cap, never above the CPU count. In the app the
+        training service grants a search its slots (core.search.handle.start_search): at most this many."""
+        from core.training.service import default_max_concurrent
+
+        cap = self.parallel or default_max_concurrent()
         return max(1, min(cap, os.cpu_count() or 1, self.trials))
 
     def to_json(self) -> dict[str, Any]:

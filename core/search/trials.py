@@ -12,8 +12,8 @@ from typing import Any
 RUNNING, FINISHED, PRUNED, FAILED = "running", "finished", "pruned", "failed"
 TRIAL_STATES = (RUNNING, FINISHED, PRUNED, FAILED)
 # The search as a whole
-SEARCH_STARTING, SEARCH_RUNNING, SEARCH_DONE, SEARCH_STOPPED, SEARCH_FAILED = (
-    "starting", "running", "done", "stopped", "failed")
+SEARCH_QUEUED, SEARCH_STARTING, SEARCH_RUNNING, SEARCH_DONE, SEARCH_STOPPED, SEARCH_FAILED = (
+    "queued", "starting", "running", "done", "stopped", "failed")
 FORMAT = "layerlab-search/1"
 
 # What a search and its trials say, as English templates (a row's `template` + `params`; the
@@ -41,8 +41,31 @@ class TrialRow:
     message: str = ""  # how it ended, in words (English; `template` + `params` to translate)
     template: str = ""
     params: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # training time from the trial's own start (its worker's TensorFlow import not counted)
     best_epoch: int | None = None
+
+    def add_epoch(self, epoch: int, logs: dict[str, Any], losses: list[float | None], metric: str,
+                  elapsed: float | None = None) -> None:
+        """Take in one epoch's logs (a run's epoch event locally, a trial's report on Ray); `losses`: the
+        validation losses so far (this one is appended); `elapsed`: the trial's training clock."""
+        losses.append(logs.get("val_loss"))
+        self.curve.append(logs.get(metric))
+        self.epochs = epoch
+        self.score, self.best_epoch = kept_score(self.curve, losses, metric)
+        if elapsed is not None:
+            self.seconds = round(float(elapsed), 2)
+
+    def conclude(self, failed: bool, pruned: bool) -> None:
+        """Its final state (the local and Ray drivers' one rule): failed (it could not train, or diverged:
+        the search goes on) or without a score → failed; stopped by the pruner → pruned; else finished."""
+        if failed or self.score is None:
+            self.state = FAILED
+        elif pruned:
+            self.state, self.template, self.params = PRUNED, TRIAL_PRUNED, {"epoch": self.epochs}
+        else:
+            self.state = FINISHED
+        if self.template:
+            self.message = render(self.template, self.params)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -42,6 +42,12 @@ QUEUED, RUNNING, DONE = "queued", "running", "done"
 _MAIN_SWAP_LOCK = threading.Lock()
 
 
+def default_max_concurrent() -> int:
+    """The server's cap on training at once (runs and the app's search trials together): env
+    LAYERLAB_MAX_CONCURRENT_RUNS, else 2. The one place that reads it."""
+    return max(1, int(os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT))
+
+
 @contextmanager
 def main_script_hidden():
     """Start a spawn child without re-running the parent's __main__ file in it.
@@ -87,12 +93,17 @@ class _Worker:
         self.conn.send(str(run_dir))
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        kill_process(self.process)
 
     def exit_reason(self) -> str:
         return exit_reason(self.process.exitcode)
+
+
+def kill_process(process: Any, timeout: float = 5) -> None:
+    """End a child process now and reap it (a training worker, a search's trial worker)."""
+    if process.is_alive():
+        process.kill()
+    process.join(timeout=timeout)
 
 
 def exit_reason(code: int | None) -> str:
@@ -107,6 +118,8 @@ class RunHandle:
     """One run as the page sees it. Thread-safe; every method except wait() returns at once.
 
     Lock order: the service's lock before a handle's, never the other way round."""
+
+    slots = 1  # of the service's cap
 
     def __init__(self, service: TrainingService, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
@@ -265,9 +278,66 @@ class RunHandle:
             pass
 
 
+class SlotLease:
+    """Slots of the service's cap held by work that starts its own processes: a design search's
+    trial workers (core.search.handle). Queued first come, first served with the runs; granted
+    `slots` = min(wanted, free, cap - 1), at least 1, so that with a cap above 1 a search never
+    takes every slot. `start(slots)` (called under the service's lock) starts the work and
+    returns its process; the slots come back when that process has exited (its trial workers
+    end with it). `stop()` is called once the work has held its slots past the server's
+    `max_run_seconds`."""
+
+    def __init__(self, service: TrainingService, wanted: int, start: Any, stop: Any = None) -> None:
+        self._service = service
+        self.wanted = max(1, int(wanted))
+        self._start, self._stop = start, stop
+        self.slots = 0
+        self.state = QUEUED
+        self.process: Any = None
+        self.error: BaseException | None = None  # why the work could not start
+        self.started_at: float | None = None
+        self._stop_sent = False
+
+    @property
+    def queue_position(self) -> int | None:
+        return self._service.queue_position(self)
+
+    def withdraw(self) -> None:
+        """Leave the queue (the work never starts); no-op once granted."""
+        self._service.withdraw(self)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            kill_process(self.process)
+
+    def _grant(self, slots: int) -> None:
+        self.slots, self.state, self.started_at = slots, RUNNING, time.monotonic()
+        try:
+            self.process = self._start(slots)
+        except Exception as err:  # noqa: BLE001 - could not start: the slots come back at once
+            self.error, self.state = err, DONE
+
+    def _withdrawn(self) -> None:
+        self.state = DONE
+
+    def _check(self, max_run_seconds: float | None) -> bool:
+        """True once the work's process has exited (its slots are free again)."""
+        if self.state == DONE:
+            return True
+        over = max_run_seconds and self.started_at is not None and time.monotonic() - self.started_at > max_run_seconds
+        if over and self._stop is not None and not self._stop_sent:
+            self._stop_sent = True
+            self._stop()
+        if self.process is not None and self.process.is_alive():
+            return False
+        self.state = DONE
+        return True
+
+
 class TrainingService:
     """Server-wide: runs training jobs in worker processes, at most `max_concurrent` at
     once (then FIFO), keeping one warm worker. Holds no user data beyond the handles.
+    Searches take their slots from the same cap (`lease`).
 
     `tasks` (a TaskService) does the pages' small jobs on finished runs in a helper started on
     demand."""
@@ -280,7 +350,7 @@ class TrainingService:
         max_run_seconds: float | None = None,
         warm_up: bool = True,
     ) -> None:
-        self.max_concurrent = max(1, int(max_concurrent or os.environ.get(MAX_CONCURRENT_ENV) or DEFAULT_MAX_CONCURRENT))
+        self.max_concurrent = max(1, int(max_concurrent)) if max_concurrent else default_max_concurrent()
         limit = max_run_seconds if max_run_seconds is not None else os.environ.get(MAX_RUN_SECONDS_ENV)
         limit = DEFAULT_MAX_RUN_SECONDS if limit in (None, "") else float(limit)
         self.max_run_seconds = float(limit) if limit > 0 else None
@@ -288,8 +358,8 @@ class TrainingService:
         self._warm_up = warm_up
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.RLock()
-        self._queue: deque[RunHandle] = deque()
-        self._running: list[RunHandle] = []
+        self._queue: deque[RunHandle | SlotLease] = deque()
+        self._running: list[RunHandle | SlotLease] = []
         self._spare: _Worker | None = None
         self._spare_died_at = -SPARE_RETRY_S
         self._closed = threading.Event()
@@ -305,15 +375,27 @@ class TrainingService:
         `weights_file`: its pretrained backbone's weights when not Keras' cached file (a session's own)."""
         paths = RunDir(run_dir).create().clear_results()
         write_job(paths, spec, dataset, weights_file=weights_file)
-        handle = RunHandle(self, paths.path)
+        return self._enqueue(RunHandle(self, paths.path))
+
+    def lease(self, wanted: int, start: Any, stop: Any = None) -> SlotLease:
+        """Queue a request for up to `wanted` slots (see SlotLease); granted at once when one is free."""
+        return self._enqueue(SlotLease(self, wanted, start, stop))
+
+    def _enqueue(self, item: Any) -> Any:
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError("the training service has been shut down")
-            self._queue.append(handle)
+            self._queue.append(item)
         self.pump()
-        return handle
+        return item
 
-    def queue_position(self, handle: RunHandle) -> int | None:
+    @property
+    def slots_used(self) -> int:
+        """Slots held now by running runs and granted leases."""
+        with self._lock:
+            return sum(h.slots for h in self._running)
+
+    def queue_position(self, handle: RunHandle | SlotLease) -> int | None:
         with self._lock:
             return self._queue.index(handle) + 1 if handle in self._queue else None
 
@@ -326,10 +408,10 @@ class TrainingService:
     def worker_pids(self) -> list[int]:
         """Process ids of this service's live workers: the warm spare and the running ones."""
         with self._lock:
-            workers = [h._worker for h in self._running] + [self._spare]
+            workers = [getattr(h, "_worker", None) for h in self._running] + [self._spare]
             return [w.process.pid for w in workers if w is not None and w.alive]
 
-    def withdraw(self, handle: RunHandle) -> None:
+    def withdraw(self, handle: RunHandle | SlotLease) -> None:
         with self._lock:
             if handle in self._queue:
                 self._queue.remove(handle)
@@ -341,8 +423,13 @@ class TrainingService:
             if self._closed.is_set():
                 return
             self._running = [h for h in self._running if not h._check(self.max_run_seconds)]
-            while self._queue and len(self._running) < self.max_concurrent:
+            while self._queue and (free := self.max_concurrent - self.slots_used) > 0:
                 handle = self._queue.popleft()
+                if isinstance(handle, SlotLease):
+                    handle._grant(min(handle.wanted, free, max(1, self.max_concurrent - 1)))
+                    if handle.state == RUNNING:
+                        self._running.append(handle)
+                    continue
                 worker = self._take_worker()
                 try:
                     handle._assign(worker)

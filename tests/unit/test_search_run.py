@@ -16,9 +16,10 @@ from core.search.strategies import SearchSettings
 from core.search.trials import STOPPED_BY_USER, TRIAL_PRUNED
 from core.spec import ProjectSpec
 from core.templates import default_template
+from core.training.service import TrainingService
 
 TRAIN_FILES = {"model.keras", "model.tflite", "metrics.json", "history.json", "project.json", "labels.json",
-               "preprocessing.json", "train_model.py"}
+               "preprocessing.json", "train_model.py", "serving.zip"}
 GRID = {"layers.0.units": {"choice": [8, 16]}, "optimizer.learning_rate": {"choice": [10.0, 1e-5]}}
 
 
@@ -63,6 +64,7 @@ def test_the_cli_writes_every_trial_the_best_design_and_its_model_folder(cli_sea
             assert row["state"] == "failed" and "diverged" in row["message"] and row["score"] is None
         else:
             assert row["state"] == "finished" and row["epochs"] == 2 and len(row["curve"]) == 2 and row["score"] > 0
+            assert 0 < row["seconds"] < seconds / 2  # its own training, not its worker's TensorFlow import
     finished = [r for r in rows if r["state"] == "finished"]
     assert finished, "the grid's 3 of 4 points include a learning rate of 1e-5"
     best = min(finished, key=lambda r: (r["score"], r["id"]))
@@ -77,21 +79,34 @@ def test_the_cli_writes_every_trial_the_best_design_and_its_model_folder(cli_sea
     assert seconds < 150
 
 
-def test_a_search_stopped_midway_keeps_what_ran(tmp_path: Path) -> None:
+def test_a_search_stopped_midway_keeps_what_ran_and_gives_its_training_slot_to_a_queued_run(tmp_path: Path) -> None:
+    """The app's way: the search takes the server's one training slot (cap 1), a run started meanwhile
+    waits in the same queue and starts once the stopped search has let go of its slot."""
     iris = load_sample("iris")
     base = default_template(iris).to_dict()
     base["training"].update(epochs=1000, early_stopping_patience=0)
+    service = TrainingService(max_concurrent=1, keep_warm=False)
     handle = start_search(ProjectSpec.from_dict(base), iris, {"layers.0.units": {"choice": [8, 16]}},
-                          SearchSettings(strategy="grid", trials=2, parallel=1, pruner="none"), tmp_path / "search")
+                          SearchSettings(strategy="grid", trials=2, parallel=2, pruner="none"), tmp_path / "search",
+                          service=service)
+    run = None
     try:
+        assert handle.slots == 1 and service.slots_used == 1  # it wanted 2; the cap is 1
+        run = service.start(ProjectSpec.from_dict(base), iris, tmp_path / "run")
+        assert (run.state, run.queue_position) == ("queued", 1)
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline and not any(r.epochs >= 2 for r in handle.poll()):
             time.sleep(0.2)
-        assert handle.state == "running"
+        assert handle.state == "running" and run.state == "queued"
         handle.stop()
         assert handle.wait(timeout=60) == "stopped"
+        service.pump()
+        assert run.state == "running"  # the search's slot, given back when its driver exited
     finally:
         handle.kill()
+        if run is not None:
+            run.kill()
+        service.shutdown()
     rows = handle.poll()
     assert len(rows) == 1  # the second trial never started
     first = rows[0]
