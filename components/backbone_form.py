@@ -8,7 +8,8 @@ the weights check reads the uploaded .h5 with h5py against core.backbones' manif
 uploaded .keras is checked as a zip of JSON (core.backbones.check_model_file), never loaded.
 
 Widget keys: the expander `backbone_open`; `backbone_source` ("none" | "pretrained" | "mine"),
-`backbone_name`, `backbone_weights` ("imagenet" | "none"), `backbone_weights_file` (uploader),
+`backbone_name`, `backbone_weights` ("imagenet" | "none"), `backbone_weights_file` (uploader), `backbone_download`,
+`backbone_forget_weights` (stop using the session's own weights file),
 `backbone_model` (a run's best.keras or an uploaded .keras path), `backbone_model_file` (uploader),
 `backbone.<signature>.<setting>` for core.backbones' other settings (fine_tune_layers,
 fine_tune_epochs, fine_tune_learning_rate, image_size, cache_features; the signature changes with
@@ -26,7 +27,8 @@ import streamlit as st
 
 from components.i18n import error_text, option_labels, show_error, t
 from components.layer_form import param_input
-from components.state.backbones import forget_model, keep_model, keep_weights
+from components.state.backbones import (download_weights, forget_model, forget_weights, keep_model, keep_weights,
+                                        session_weights, weights_key)
 from components.state.runs import runs_with_model
 from components.state.workspace import Workspace
 from components.uploads import UploadOnce
@@ -178,16 +180,32 @@ def backbone_note(name: str) -> str:
 
 
 def weights_status(ws: Workspace, entry: dict) -> None:
-    """Where the ImageNet weights will come from: the user's uploaded file, Keras' cache, or a
-    download when training starts; offline, which file is needed and where. And the upload."""
+    """Where the ImageNet weights will come from: the session's own file, Keras' shared cache, or a
+    download when training starts; offline, which file is needed and where. And the upload. Keras'
+    cache is shared by every session, so only the official file goes there (core.backbones.is_official_weights);
+    any other file is said plainly to be the user's own, used only in this session."""
     from core import backbones
 
     name = entry["name"]
-    kept = ws.backbones.weights.get(name)
+    kept = ws.backbones.weights.get(weights_key(entry))
+    own = session_weights(ws.backbones, entry)
     cached = backbones.cached_weights_path(entry)
-    if kept is not None and kept.path == cached and cached.is_file():
-        st.success(t("Using your file {file} ({size}): it fits {name}, and is now in Keras' cache.", file=kept.name,
-                     size=human_size(kept.size), name=name), icon=":material/check_circle:")
+    if own is not None:
+        if own.downloaded:
+            st.success(t("Downloaded {file} ({size}). Keras publishes no checksum for this file, so it is used only in "
+                         "your session and not shared with anyone else.", file=own.name, size=human_size(own.size)),
+                       icon=":material/check_circle:")
+        else:
+            st.success(t("Using your own weights file {file} ({size}), used only in your session: it fits {name}, but it "
+                         "is not the official ImageNet file, so it is not shared with anyone else.", file=own.name,
+                         size=human_size(own.size), name=name), icon=":material/check_circle:")
+        if st.button(t("Stop using this file"), icon=":material/delete:", key="backbone_forget_weights"):
+            forget_weights(ws.backbones, entry)
+            st.rerun()
+    elif kept is not None and kept.shared and cached.is_file():
+        st.success(t("Your file {file} ({size}) is the official ImageNet weights file of {name}: it is now in Keras' "
+                     "cache, shared by everyone on this server.", file=kept.name, size=human_size(kept.size), name=name),
+                   icon=":material/check_circle:")
     elif cached.is_file():
         st.success(t("Found the weights in Keras' cache: `{path}`", path=str(cached)), icon=":material/check_circle:")
     else:
@@ -197,11 +215,12 @@ def weights_status(ws: Workspace, entry: dict) -> None:
                   name=name, file=cached.name, folder=str(cached.parent), url=url), icon=":material/download:")
         if backbones.downloads_allowed() and st.button(t("Download the ImageNet weights"), icon=":material/download:",
                                                       key="backbone_download"):
-            download_weights_now(entry)
+            download_weights_now(ws, entry)
     uploaded = st.file_uploader(t("Upload the weights file (`.h5` or `.weights.h5`)"), type=["h5"],
                                 key="backbone_weights_file",
-                                help=t("Checked against {name} (every layer's name and shape) before it is used.",
-                                       name=name))
+                                help=t("Checked against {name} (every layer's name and shape) before it is used. Only "
+                                       "the official ImageNet file is shared with other users; any other file is used "
+                                       "only in your session.", name=name))
     if WEIGHTS_UPLOAD.is_new(uploaded):
         try:
             keep_weights(ws.backbones, ws.temp_dir, entry, uploaded.name, uploaded.getvalue())
@@ -212,9 +231,10 @@ def weights_status(ws: Workspace, entry: dict) -> None:
     WEIGHTS_UPLOAD.show_error(uploaded)
 
 
-def download_weights_now(entry: dict) -> None:
+def download_weights_now(ws: Workspace, entry: dict) -> None:
     """Keras' download, done by the server (urllib, no TensorFlow) with its progress shown; the file is
-    checked before it is used. No network: the message says which file is needed and where it goes."""
+    checked before it is used: the official file (Keras' checksum) goes into the shared cache, one Keras
+    knows no checksum for stays in this session. No network: the message says which file is needed and where."""
     from core import backbones
 
     bar = st.progress(0.0, text=t("Downloading {file}…", file=backbones.cached_weights_path(entry).name))
@@ -226,8 +246,7 @@ def download_weights_now(entry: dict) -> None:
                                                        done=human_size(done), total=human_size(total)))
 
     try:
-        path = backbones.download_weights(entry, progress=progress)
-        backbones.check_weights_file(entry["name"], path)
+        download_weights(ws.backbones, ws.temp_dir, entry, progress=progress)
     except UserError as err:
         bar.empty()
         show_error(err)

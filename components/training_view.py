@@ -58,7 +58,7 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
     if not report.ok:
         first = error_text(report.first_error())
         return [(t("The design has an error: {error}", error=first), DESIGN_PAGE, t("Fix it on the Design page"))]
-    missing = missing_weights(ws.spec)
+    missing = missing_weights(ws)
     if missing is not None:
         name, file = missing
         return [(t("{name} needs its ImageNet weights file `{file}` first: download or upload it in the Pretrained "
@@ -67,15 +67,18 @@ def start_blockers(ws: Workspace) -> list[tuple[str, str, str]]:
     return []
 
 
-def missing_weights(spec) -> tuple[str, str] | None:
-    """(backbone, file name) when the design's ImageNet backbone has no weights file in Keras' cache, where
-    the training worker looks (the Design page downloads or takes an upload into it)."""
+def missing_weights(ws: Workspace) -> tuple[str, str] | None:
+    """(backbone, file name) when the design's ImageNet backbone has no weights file: neither the session's own
+    (which the run's job carries to the worker) nor one in Keras' cache, where the training worker looks
+    otherwise (the Design page downloads or takes an upload)."""
+    from components.state.backbones import session_weights_file
     from core.backbones import cached_weights_path, has_backbone, is_model_backbone
 
+    spec = ws.spec
     if not has_backbone(spec):
         return None
     entry = spec.layers[0]
-    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
+    if is_model_backbone(entry) or entry.get("weights") != "imagenet" or session_weights_file(ws.backbones, spec):
         return None
     path = cached_weights_path(entry)
     return None if path.is_file() else (entry["name"], path.name)

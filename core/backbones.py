@@ -51,6 +51,9 @@ class BackboneInfo:
     imagenet_sizes: tuple[int, ...] = ()  # sizes with ImageNet weights; () = any multiple of 32 from 32
     downsampling: int = 32
     activations_224: int = 0  # values every layer outputs for one 224×224 image (memory estimate when fine-tuning)
+    # The checksum keras.applications passes to keras.utils.get_file for the no-top file (md5 for 32 hex digits,
+    # sha256 for 64: get_file's hash_algorithm "auto"); None where Keras checks none (MobileNetV2).
+    weights_hash: str | None = None
 
     def weights_file(self, size: int | None = None) -> str:
         return self.weights_file_pattern.format(size=size or self.default_size)
@@ -71,7 +74,7 @@ BACKBONES: dict[str, BackboneInfo] = {
             "MobileNetV3Small", "MobileNetV3Small", 224, 576, 939_120, 927_008, 157, "included",
             _GCS + "mobilenet_v3/", "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5",
             "Smallest and fastest (0.9 M weights, 4 MB): made for phones; a good first choice on a laptop.",
-            activations_224=5_355_584,
+            activations_224=5_355_584, weights_hash="d3e8ec802a04aa4fc771ee12a9a9b836",
         ),
         BackboneInfo(
             "MobileNetV2", "MobileNetV2", 224, 1280, 2_257_984, 2_223_872, 154, "tf",
@@ -83,19 +86,19 @@ BACKBONES: dict[str, BackboneInfo] = {
             "EfficientNetB0", "EfficientNetB0", 224, 1280, 4_049_571, 4_007_548, 237, "included",
             "https://storage.googleapis.com/keras-applications/", "efficientnetb0_notop.h5",
             "More accurate than the MobileNets for its size (4 M weights, 16 MB), about twice as slow.",
-            activations_224=25_113_535,
+            activations_224=25_113_535, weights_hash="50bc09e76180e00e4465e1a485ddc09d",
         ),
         BackboneInfo(
             "ResNet50", "ResNet50", 224, 2048, 23_587_712, 23_534_592, 175, "caffe",
             _GCS + "resnet/", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
             "Large (23.6 M weights, 95 MB) and slow on a laptop: about 10× the work of MobileNetV2.",
-            activations_224=37_117_164,
+            activations_224=37_117_164, weights_hash="4d473c1dd8becc155b73f8504c6f6626",
         ),
         BackboneInfo(
             "VGG16", "VGG16", 224, 512, 14_714_688, 14_714_688, 19, "caffe",
             _GCS + "vgg16/", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
             "The classic from the articles (14.7 M weights, 59 MB): simple but the slowest here, about 30× MobileNetV3Small.",
-            activations_224=15_228_416,
+            activations_224=15_228_416, weights_hash="6d6bbae143d832006294945121d1f1fc",
         ),
     )
 }
@@ -289,7 +292,7 @@ def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, 
                     timeout_s: float = 10.0, progress: Any = None) -> Path | None:
     """The weights file a named backbone loads: None for random weights; the given file (checked),
     else Keras' cached copy (checked), else (download=True, or None and `downloads_allowed()`) a download
-    into the cache, else `backbone.weights_missing` saying which file is needed and where it goes."""
+    (`download_weights`: the official file into the cache), else `backbone.weights_missing` saying which file is needed and where it goes."""
     if download is None:
         download = downloads_allowed()
     if is_model_backbone(entry) or entry.get("weights") != "imagenet":
@@ -302,26 +305,36 @@ def resolve_weights(entry: dict, weights_file: str | os.PathLike | None = None, 
     if cached.is_file():
         check_weights_file(entry["name"], cached)
         return cached
-    if download:
-        download_weights(entry, timeout_s=timeout_s, progress=progress)
-        check_weights_file(entry["name"], cached)
-        return cached
+    if download:  # into the cache when official; MobileNetV2's (no checksum in Keras) into this process's folder
+        path = download_weights(entry, timeout_s=timeout_s, progress=progress)
+        check_weights_file(entry["name"], path)
+        return path
     raise missing_weights_error(entry)
 
 
-def download_weights(entry: dict, *, url: str | None = None, timeout_s: float = 10.0, progress: Any = None) -> Path:
-    """Download a named backbone's ImageNet weights into Keras' cache (a .part file renamed when complete).
-    `progress(done_bytes, total_bytes | None)` is called as it goes. No network: `backbone.weights_missing`."""
+def download_weights(entry: dict, *, url: str | None = None, timeout_s: float = 10.0, progress: Any = None,
+                     folder: str | os.PathLike | None = None) -> Path:
+    """Download a named backbone's ImageNet weights; `progress(done_bytes, total_bytes | None)` is called as it goes.
+    Only the official file goes into Keras' shared cache: where Keras knows its checksum (`is_official_weights`), a
+    download that matches is put there and its cached path returned, one that does not is deleted
+    (`backbone.download_not_official`: damaged or changed on the way). Where Keras knows none (MobileNetV2), the
+    file is kept in `folder` (a session's own; default a folder of this process, removed at exit), never shared.
+    No network: `backbone.weights_missing`."""
+    import tempfile
     import urllib.error
     import urllib.request
 
     target = cached_weights_path(entry)
+    if official_hash(entry) is None:
+        target = Path(folder or _process_folder()) / target.name
     url = url or BACKBONES[entry["name"]].weights_file_url(backbone_size(entry))
     limit = _weights_limit()
+    part = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(target.name + ".part")
-        with urllib.request.urlopen(url, timeout=timeout_s) as answer, open(part, "wb") as out:  # noqa: S310 (https URL of the catalog)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        part = Path(name)
+        with urllib.request.urlopen(url, timeout=timeout_s) as answer, os.fdopen(handle, "wb") as out:  # noqa: S310 (https URL of the catalog)
             total = int(answer.headers.get("Content-Length") or 0) or None
             done = 0
             while chunk := answer.read(1 << 20):
@@ -332,10 +345,58 @@ def download_weights(entry: dict, *, url: str | None = None, timeout_s: float = 
                 out.write(chunk)
                 if progress is not None:
                     progress(done, total)
+        if official_hash(entry) is not None and not is_official_weights(entry, part):
+            raise UserError("backbone.download_not_official", "The downloaded file {file} is not the official ImageNet "
+                            "weights file of {name} (its checksum differs from the one Keras checks): it was damaged or "
+                            "changed on the way, and was deleted. Try again later, or download it from {url} on another "
+                            "computer and upload it here.", file=target.name, name=entry["name"], url=url)
         part.replace(target)
     except (urllib.error.URLError, OSError, TimeoutError, ValueError):
         raise missing_weights_error(entry) from None
+    finally:
+        if part is not None:
+            part.unlink(missing_ok=True)
     return target
+
+
+def official_hash(entry: dict) -> str | None:
+    """The checksum Keras checks for a named backbone's no-top ImageNet file; None where it checks none."""
+    return BACKBONES[entry["name"]].weights_hash
+
+
+def is_official_weights(entry: dict, path: str | os.PathLike) -> bool:
+    """Whether `path` is byte for byte the official ImageNet weights file of the entry's backbone: its checksum is
+    the one keras.applications passes to keras.utils.get_file (md5, or sha256 for 64 hex digits). False where
+    Keras knows no checksum (nothing then proves a file official)."""
+    expected = official_hash(entry)
+    if not expected:
+        return False
+    stat = Path(path).stat()
+    return _digest(str(path), stat.st_size, stat.st_mtime_ns, len(expected)) == expected.lower()
+
+
+@lru_cache(maxsize=32)
+def _digest(path: str, size: int, mtime_ns: int, hex_digits: int) -> str:
+    """A file's sha256 (64 hex digits) or md5 digest, remembered while its size and time stay the same."""
+    import hashlib
+
+    digest = hashlib.sha256() if hex_digits == 64 else hashlib.md5()  # noqa: S324 (Keras' own checksums)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _process_folder() -> Path:
+    """A folder of this process for weights files that must not go into the shared cache (removed at exit)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="layerlab-weights-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _weights_limit() -> int:
@@ -383,7 +444,7 @@ def check_weights_file(name: str, path: str | os.PathLike, *, shown_name: str | 
         return
     by_key = dict(layers)  # Keras 3 files name each layer by its class, in the network's order (saving_lib)
     shapes_of = dict(expected)
-    for key, layer_name in _keras3_keys(name):
+    for key, layer_name in keras3_keys(name):
         want = shapes_of.get(layer_name)
         if want is None:
             continue
@@ -405,7 +466,7 @@ def _snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _keras3_keys(name: str) -> list[tuple[str, str]]:
+def keras3_keys(name: str) -> list[tuple[str, str]]:
     """(key in a Keras 3 .weights.h5, layer name) for every layer of a backbone: the class name in snake case,
     numbered from the second of a class on, as keras.saving writes them."""
     used: dict[str, int] = {}
@@ -629,14 +690,26 @@ def efficientnet_correction() -> tuple[list[float], list[float]]:
 
 
 def install_weights(entry: dict, path: str | os.PathLike, *, shown_name: str | None = None) -> Path:
-    """Check an uploaded weights file for a named backbone and copy it into Keras' cache (where every worker
-    looks, `cached_weights_path`); the cached path. A file that does not fit: `backbone.weights_mismatch`."""
+    """Copy the official ImageNet weights file of a named backbone into Keras' cache, where every worker of every
+    session looks (`cached_weights_path`); the cached path. Checked first: a file that does not fit is
+    `backbone.weights_mismatch`, one that fits but is not byte for byte the official file (`is_official_weights`)
+    is `backbone.weights_not_official` and never reaches the cache (it could poison everyone's models)."""
     import shutil
+    import tempfile
 
     check_weights_file(entry["name"], path, shown_name=shown_name)
+    if not is_official_weights(entry, path):
+        raise UserError("backbone.weights_not_official", "{file} fits {name}, but it is not the official ImageNet "
+                        "weights file (its checksum differs from the one Keras checks), so it is not put into Keras' "
+                        "shared cache.", file=shown_name or Path(path).name, name=entry["name"])
     target = cached_weights_path(entry)
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    shutil.copyfile(path, part)
-    part.replace(target)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    part = Path(name)
+    try:
+        shutil.copyfile(path, part)
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
     return target

@@ -1,8 +1,12 @@
-"""The session's files for transfer learning (issue 22), drawing nothing: ImageNet weights files
-the user uploaded (checked against their backbone, then installed into Keras' cache, where every
-training worker looks: they are the public ImageNet files, not the user's data) and LayerLab .keras
-files uploaded to start from ("Start from one of my models"), kept in the workspace's temp_dir and
-gone with it (Workspace.cleanup).
+"""The session's files for transfer learning (issue 22), drawing nothing: weights files the user
+uploaded (checked against their backbone) and LayerLab .keras files uploaded to start from ("Start
+from one of my models"), kept in the workspace's temp_dir and gone with it (Workspace.cleanup).
+
+Keras' cache ($KERAS_HOME/models) is shared by every session of the server: an uploaded or downloaded
+weights file goes there only when it is byte for byte the official ImageNet file (the checksum Keras
+checks, core.backbones.is_official_weights). Any other file that fits the backbone is the user's own:
+it stays in this session's folder and only this session's runs use it (`session_weights_file`, which
+the run's job carries to the training worker).
 
 The checks are core.backbones' pure-Python ones (h5py and zip/JSON reading): the server never
 imports TensorFlow. A file that fails its check is deleted again and its UserError raised.
@@ -16,23 +20,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.backbones import cached_weights_path
+from core.backbones import cached_weights_path, has_backbone, is_model_backbone
 from core.errors import UserError
 from core.sizes import human_size
 
 
 @dataclass(frozen=True)
 class KeptFile:
-    """An uploaded file kept for this session: its name as uploaded, where it is, its size."""
+    """An uploaded file kept for this session: its name as uploaded, where it is, its size. `shared`: a weights
+    file that is the official ImageNet file, now in Keras' shared cache (`path`); else the session's own.
+    `downloaded`: the app downloaded it (a file Keras knows no checksum for), the user did not upload it."""
 
     name: str
     path: Path
     size: int
+    shared: bool = False
+    downloaded: bool = False
 
 
 @dataclass
 class BackboneFiles:
-    weights: dict[str, KeptFile] = field(default_factory=dict)  # backbone name -> the weights file the user gave
+    weights: dict[str, KeptFile] = field(default_factory=dict)  # weights_key(entry) -> the weights file the user gave
     models: list[KeptFile] = field(default_factory=list)  # uploaded LayerLab .keras files, oldest first
 
 
@@ -59,82 +67,91 @@ def check_size(size: int, file_name: str) -> None:
                         file=file_name, size=human_size(size), limit=human_size(limit))
 
 
+def weights_key(entry: dict) -> str:
+    """What a weights file is kept under: the file name Keras gives it (it names the backbone and, for
+    MobileNetV2, the size the ImageNet weights were trained at)."""
+    return cached_weights_path(entry).name
+
+
 def keep_weights(files: BackboneFiles, temp_dir: Path, entry: dict, file_name: str, data: bytes) -> KeptFile:
-    """Check an uploaded weights file against the named backbone of `entry` (layer names and
-    shapes, h5py only) and install it into Keras' cache (core.backbones.install_weights), where
-    every training worker finds it; the session remembers that the user gave it. Raises the
-    check's UserError (and keeps nothing)."""
-    from core.backbones import check_weights_file, install_weights
+    """Check an uploaded weights file against the named backbone of `entry` (layer names and shapes,
+    h5py only). The official ImageNet file (same checksum as Keras checks) is installed into Keras'
+    shared cache (core.backbones.install_weights); any other file is the user's own and stays in
+    this session's folder, for this session's runs only. Raises the check's UserError (and keeps
+    nothing)."""
+    from core.backbones import check_weights_file, install_weights, is_official_weights
 
     check_size(len(data), file_name)
     folder = _folder(temp_dir, "weights")
     upload = folder / f"upload{weights_suffix(file_name)}"
-    upload.write_bytes(data)
     try:
+        upload.write_bytes(data)
         check_weights_file(entry["name"], upload, shown_name=file_name)
-        if keras3_layout(upload):  # Keras picks its loader by the file name: the cache's name is a legacy .h5
-            upload = legacy_copy(upload, folder / "legacy.h5", entry["name"])
-        installed = install_weights(entry, upload, shown_name=file_name)
-    except OSError as err:
-        raise UserError("backbone.cache_unwritable", "The weights file {file} fits, but it could not be put into "
-                        "Keras' cache folder {folder} ({reason}). Ask whoever runs this server to make that folder "
-                        "writable.", file=file_name, folder=str(cached_weights_path(entry).parent),
-                        reason=err.strerror or type(err).__name__) from None
-    finally:
+        if not is_official_weights(entry, upload):
+            return _keep(files, entry, KeptFile(file_name, upload, len(data)))
+        try:
+            installed = install_weights(entry, upload, shown_name=file_name)
+        except OSError as err:
+            raise UserError("backbone.cache_unwritable", "The weights file {file} fits, but it could not be put into "
+                            "Keras' cache folder {folder} ({reason}). Ask whoever runs this server to make that folder "
+                            "writable.", file=file_name, folder=str(cached_weights_path(entry).parent),
+                            reason=err.strerror or type(err).__name__) from None
         shutil.rmtree(folder, ignore_errors=True)
-    kept = files.weights[entry["name"]] = KeptFile(file_name, installed, len(data))
+        return _keep(files, entry, KeptFile(file_name, installed, len(data), shared=True))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _keep(files: BackboneFiles, entry: dict, kept: KeptFile) -> KeptFile:
+    """Remember `kept` for the entry's weights, deleting the session's own file it replaces."""
+    forget_weights(files, entry)
+    files.weights[weights_key(entry)] = kept
     return kept
 
 
-def keras3_layout(path: Path) -> bool:
-    """A Keras 3 `.weights.h5` (`layers/<name>/vars/<i>`), not the legacy layout Keras downloads."""
-    import h5py
-
-    with h5py.File(path, "r") as h5:
-        return "layer_names" not in h5.attrs and "model_weights" not in h5 and isinstance(h5.get("layers"), h5py.Group)
-
-
-def keras3_keys(name: str) -> dict[str, str]:
-    """Backbone layer name -> its group under "layers/" in a Keras 3 `.weights.h5`: `model.save_weights`
-    names each layer of the model's list after its class in snake case, numbered from the second of a
-    class (keras/src/saving/saving_lib.py `_save_container_state`), not by the layer's own name."""
-    import re
-
-    from core.backbones import manifest
-
-    used: dict[str, int] = {}
-    keys = {}
-    for layer, class_name, _count in manifest(name)["all_layers"]:
-        key = re.sub(r"\W+", "", class_name)
-        key = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", key)
-        key = re.sub("([a-z])([A-Z])", r"\1_\2", key).lower()
-        used[key] = used.get(key, -1) + 1
-        keys[layer] = f"{key}_{used[key]}" if used[key] else key
-    return keys
+def forget_weights(files: BackboneFiles, entry: dict) -> None:
+    """Stop using the session's weights file for the entry (its own file is deleted; the shared cache stays)."""
+    old = files.weights.pop(weights_key(entry), None)
+    if old is not None and not old.shared:
+        shutil.rmtree(old.path.parent, ignore_errors=True)
 
 
-def legacy_copy(source: Path, target: Path, name: str) -> Path:
-    """The weights of a checked Keras 3 `.weights.h5` file rewritten in the legacy layout (layer names
-    and each layer's weights in the backbone's loading order, trainable weights first, as both
-    layouts keep them), which Keras reads from the cache's `.h5` name. h5py only."""
-    import h5py
+def download_weights(files: BackboneFiles, temp_dir: Path, entry: dict, progress: Any = None) -> KeptFile | None:
+    """Download the entry's ImageNet weights (core.backbones.download_weights, checked): the official
+    file goes into Keras' shared cache (None: nothing the session keeps); a file Keras knows no
+    checksum for (MobileNetV2) is kept in this session's folder, for this session only."""
+    from core.backbones import check_weights_file, download_weights as download
 
-    from core.backbones import manifest
+    folder = _folder(temp_dir, "weights")
+    try:
+        path = download(entry, progress=progress, folder=folder)
+        check_weights_file(entry["name"], path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if path == cached_weights_path(entry):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return _keep(files, entry, KeptFile(path.name, path, path.stat().st_size, downloaded=True))
 
-    keys = keras3_keys(name)
-    with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
-        layers = [layer for layer, _ in manifest(name)["layers_with_weights"]]
-        new.attrs["layer_names"] = [layer.encode("utf-8") for layer in layers]
-        new.attrs["backend"] = b"tensorflow"
-        new.attrs["keras_version"] = b"3"
-        for layer in layers:
-            variables = old["layers"][keys[layer]]["vars"]
-            group = new.create_group(layer)
-            names = [f"{layer}/weight_{i}" for i in range(len(variables))]
-            group.attrs["weight_names"] = [n.encode("utf-8") for n in names]
-            for i, weight in enumerate(names):
-                group.create_dataset(weight, data=variables[str(i)][()])
-    return target
+
+def session_weights(files: BackboneFiles, entry: dict) -> KeptFile | None:
+    """The session's own weights file for a named ImageNet backbone (not the shared cache's), if it has one."""
+    kept = files.weights.get(weights_key(entry))
+    return kept if kept is not None and not kept.shared and kept.path.is_file() else None
+
+
+def session_weights_file(files: BackboneFiles, spec: Any) -> Path | None:
+    """The weights file a run of `spec` in this session must build its backbone with (the job carries it to the
+    training worker): the session's own file for the design's ImageNet backbone; None for Keras' cache."""
+    if spec is None or not has_backbone(spec):
+        return None
+    entry = spec.layers[0]
+    if is_model_backbone(entry) or entry.get("weights") != "imagenet":
+        return None
+    kept = session_weights(files, entry)
+    return kept.path if kept is not None else None
 
 
 def keep_model(files: BackboneFiles, temp_dir: Path, file_name: str, data: bytes) -> KeptFile:

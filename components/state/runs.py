@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.i18n import t
+from components.state.backbones import session_weights_file
 from components.state.training_service import get_training_service
 from components.state.workspace import Workspace
 from core.training.events import END_STATUSES, FAILED
@@ -131,7 +132,8 @@ def start_run(ws: Workspace) -> SessionRun:
     run_id = f"run{number}-{uuid.uuid4().hex[:8]}"
     run_dir = ws.run_dir(run_id)
     spec = copy.deepcopy(ws.spec)  # later design edits must not change what this run trained
-    handle = get_training_service().start(spec, ws.dataset, run_dir)
+    weights = session_weights_file(ws.backbones, spec)  # the session's own weights file, never shared
+    handle = get_training_service().start(spec, ws.dataset, run_dir, weights_file=weights)
     run = SessionRun(
         id=run_id, number=number, spec=spec.to_dict(), status="queued",
         run_dir=run_dir, project=spec, dataset=ws.dataset, handle=handle,

@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.state.backbones import session_weights_file
 from components.state.workspace import Workspace
 from core.blocks import is_block
 from core.catalog import LAYERS, OPTIMIZERS, TRAINING_PARAMS
@@ -304,7 +305,8 @@ def start_search(ws: Workspace, draft: SearchDraft) -> SessionSearch:
     folder = ws.temp_dir / "searches" / search_id
     folder.mkdir(parents=True, exist_ok=True)
     # its trial workers take their slots from the server-wide cap, shared with every session's runs
-    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder, service=get_training_service())
+    handle = core_start(spec, ws.dataset, space, SearchSettings(**settings), folder, service=get_training_service(),
+                        weights_file=session_weights_file(ws.backbones, spec))
     candidates = {c.path: c for c in draft.candidates if c.path in space}
     search = SessionSearch(id=search_id, folder=folder, space=space, settings=settings, spec=spec, handle=handle,
                            candidates=candidates, data_version=ws.data_version)

@@ -50,9 +50,10 @@ class SearchFolder:
         return self.trial(trial_id) / "project.json"
 
 
-def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, search_dir: str | os.PathLike) -> SearchFolder:
+def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, search_dir: str | os.PathLike, *,
+            weights_file: str | os.PathLike | None = None) -> SearchFolder:
     """Check everything a user can get wrong and write the job: nothing is started yet.
-    `space` is a SearchSpace or SPACE.json's object."""
+    `space` is a SearchSpace or SPACE.json's object; `weights_file`: the backbone's weights when not Keras' cached file."""
     from core.search.space import SearchSpace, parse_space
     from core.training.rundir import RunDir, write_job, write_json
 
@@ -73,13 +74,13 @@ def prepare(spec: Any, dataset: Any, space: Any, settings: SearchSettings, searc
     folder.path.mkdir(parents=True, exist_ok=True)
     folder.stop.unlink(missing_ok=True)
     folder.trials.unlink(missing_ok=True)
-    write_job(RunDir(folder.job), space.base, dataset)
+    write_job(RunDir(folder.job), space.base, dataset, weights_file=weights_file)
     write_json(folder.config, {"space": space.to_json(), "settings": settings.to_json()})
     return folder
 
 
 def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, search_dir: str | os.PathLike,
-                 service: Any = None) -> SearchHandle:
+                 service: Any = None, *, weights_file: str | os.PathLike | None = None) -> SearchHandle:
     """Start a search of `space` (a SearchSpace or SPACE.json's object) over the design `spec` on
     `dataset` in its own process; returns at once. UserError for a bad space or settings.
 
@@ -88,8 +89,9 @@ def start_search(spec: Any, dataset: Any, space: Any, settings: SearchSettings, 
     in the service's queue (state "queued") until it is granted at least one slot, and runs as
     many trial workers as it was granted (a Ray search: one slot, its driver). The slots come
     back when the driver exits (done, stopped, killed). Without one it starts at once with
-    `settings.concurrency` workers."""
-    folder = prepare(spec, dataset, space, settings, search_dir)
+    `settings.concurrency` workers. `weights_file`: the backbone's weights when not Keras' cached file
+    (a session's own), written into the job."""
+    folder = prepare(spec, dataset, space, settings, search_dir, weights_file=weights_file)
     handle = SearchHandle(folder.path)
     if service is None:
         handle._launch(None)

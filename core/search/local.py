@@ -38,10 +38,11 @@ def trial_worker_main(conn: Any, stop: Any, parent_pid: int, job_dir: str, threa
     keras = import_keras()
     from core.errors import UserError
     from core.spec import ProjectSpec
-    from core.training.rundir import RunDir, read_dataset
+    from core.training.rundir import RunDir, read_dataset, read_weights_file
     from core.training.trainer import train_in_process
 
     dataset = read_dataset(RunDir(job_dir))
+    weights = read_weights_file(RunDir(job_dir))
     while True:
         try:
             job = conn.recv()
@@ -52,7 +53,8 @@ def trial_worker_main(conn: Any, stop: Any, parent_pid: int, job_dir: str, threa
         trial_id, spec_json, run_dir = job
         keras.backend.clear_session()
         try:
-            train_in_process(ProjectSpec.from_json(spec_json), dataset, run_dir, should_stop=stop.is_set)
+            train_in_process(ProjectSpec.from_json(spec_json), dataset, run_dir, should_stop=stop.is_set,
+                             weights_file=weights)
         except UserError:
             pass  # the run's "failed" end event says why
         except Exception:

@@ -85,7 +85,7 @@ def tune_trial(config: dict[str, Any], job: dict[str, Any] | None = None) -> Non
                          "pid": os.getpid(), "elapsed": event.get("elapsed")})
 
     try:
-        result = train_in_process(spec, job["dataset"], run_dir, on_event=on_event)
+        result = train_in_process(spec, job["dataset"], run_dir, on_event=on_event, weights_file=job.get("weights_file"))
         ended = result.message if result.epochs_run == 0 else None
     except UserError as err:  # the design cannot be built: the trial fails, the search goes on
         ended = err.render("en")
@@ -107,8 +107,11 @@ def run_on_ray(folder: Any, space: Any, dataset: Any, settings: SearchSettings, 
     pruned: set[str] = set()
     scheduler = _scheduler(settings, pruned, mode)
     callback = _RowsCallback(folder, space, log, pruned)
+    from core.training.rundir import RunDir, read_weights_file
+
+    weights = read_weights_file(RunDir(folder.job))  # a path on this machine: Ray workers elsewhere use their cache
     job = {"base": space.base.to_dict(), "dataset": dataset, "metric": log.metric, "direction": log.direction,
-           "worst": 0.0 if mode == "max" else 1e30}
+           "worst": 0.0 if mode == "max" else 1e30, "weights_file": str(weights) if weights else None}
     trainable = tune.with_resources(tune.with_parameters(tune_trial, job=job), {"cpu": 1})
     storage = tempfile.mkdtemp(prefix="layerlab-tune-")
     tuner = tune.Tuner(

@@ -37,6 +37,7 @@ class RunDir:
     exports = property(lambda self: self.path / "exports")  # TFLite files: float32 by the worker, others on request
     evaluation_error = property(lambda self: self.path / "evaluation_error.txt")  # a bug's traceback (the worker's)
     helper_error = property(lambda self: self.path / "helper_error.txt")  # a bug's traceback (a helper task's)
+    job = property(lambda self: self.path / "job.json")  # the job's other settings: {"weights_file": path}
 
     def array(self, name: str) -> Path:
         return self.path / f"{name}.npy"
@@ -54,10 +55,15 @@ class RunDir:
         return self
 
 
-def write_job(run_dir: RunDir, spec: Any, dataset: Dataset) -> None:
-    """Store what a worker needs to train: the spec as JSON and the arrays as .npy files."""
+def write_job(run_dir: RunDir, spec: Any, dataset: Dataset, *, weights_file: str | os.PathLike | None = None) -> None:
+    """Store what a worker needs to train: the spec as JSON, the arrays as .npy files, and in job.json the
+    pretrained backbone's weights file when it is not Keras' cached one (a session's own: `read_weights_file`)."""
     run_dir.create()
     run_dir.spec.write_text(spec.to_json(), encoding="utf-8")
+    if weights_file is None:
+        run_dir.job.unlink(missing_ok=True)
+    else:
+        write_json(run_dir.job, {"weights_file": str(Path(weights_file).resolve())})
     meta = {name: getattr(dataset, name) for name in COMMON_FIELDS}
     kind = kind_of(dataset)
     meta[dataset.kind] = kind.job_fields(dataset)
@@ -73,6 +79,12 @@ def read_job(run_dir: RunDir) -> tuple[Any, Dataset]:
 
     spec = ProjectSpec.from_json(run_dir.spec.read_text(encoding="utf-8"))
     return spec, read_dataset(run_dir)
+
+
+def read_weights_file(run_dir: RunDir) -> Path | None:
+    """The weights file the job's backbone builds with (core.training.trainer's `weights_file`); None: Keras' cache."""
+    job = read_json(run_dir.job) or {}
+    return Path(job["weights_file"]) if job.get("weights_file") else None
 
 
 def read_dataset(run_dir: RunDir, *, mapped: bool = False) -> Dataset:

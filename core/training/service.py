@@ -369,10 +369,12 @@ class TrainingService:
         self._thread.start()
         atexit.register(self.shutdown)
 
-    def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike) -> RunHandle:
-        """Queue a run of `spec` (a ProjectSpec) on `dataset` in `run_dir` (created; old results removed)."""
+    def start(self, spec: Any, dataset: Any, run_dir: str | os.PathLike, *,
+              weights_file: str | os.PathLike | None = None) -> RunHandle:
+        """Queue a run of `spec` (a ProjectSpec) on `dataset` in `run_dir` (created; old results removed);
+        `weights_file`: its pretrained backbone's weights when not Keras' cached file (a session's own)."""
         paths = RunDir(run_dir).create().clear_results()
-        write_job(paths, spec, dataset)
+        write_job(paths, spec, dataset, weights_file=weights_file)
         return self._enqueue(RunHandle(self, paths.path))
 
     def lease(self, wanted: int, start: Any, stop: Any = None) -> SlotLease:

@@ -217,8 +217,9 @@ def _plain_number(value: float | None) -> str | None:
 
 
 def train_job(run_dir: str | os.PathLike, *, should_stop: Callable[[], bool] | None = None) -> RunResult:
-    """Train the job stored in `run_dir` (see rundir.write_job): the worker's entry."""
-    from core.training.rundir import read_job
+    """Train the job stored in `run_dir` (see rundir.write_job, with its backbone's weights file): the worker's entry."""
+    from core.training.rundir import read_job, read_weights_file
 
     spec, dataset = read_job(RunDir(run_dir))
-    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop, evaluate=True)
+    return train_in_process(spec, dataset, Path(run_dir), should_stop=should_stop, evaluate=True,
+                            weights_file=read_weights_file(RunDir(run_dir)))

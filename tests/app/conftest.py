@@ -15,6 +15,12 @@ from tests.app.run_helpers import RecordingMediaStorage, download_bytes
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def _no_weight_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network here: a pretrained backbone's ImageNet weights are never downloaded in a test."""
+    monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "0")
+
+
 @pytest.fixture
 def app() -> AppTest:
     """The app, not yet run."""

@@ -144,11 +144,11 @@ def series_session(run_folder: Path) -> None:
 
 def backbone_session() -> None:
     """The designer's pretrained backbone on the digits: a weights file uploaded and checked (a Keras 3
-    .weights.h5, rewritten for Keras' cache), the backbone put first, a .keras upload refused, and the Train
+    .weights.h5, not the official file: kept for the session), the backbone put first, a .keras upload refused, and the Train
     page with a run's two phases: all in the server, so with h5py and JSON only (the caller sets KERAS_HOME)."""
     from components.state.runs import SessionRun
     from tests.app.apptest import workspace_with_sample
-    from tests.app.backbone_files import weights_bytes
+    from tests.backbone_files import weights_bytes
 
     seen: dict = {"exceptions": []}
     ws = workspace_with_sample("digits")

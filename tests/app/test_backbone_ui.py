@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from tests.app.apptest import errors, exceptions, new_app, open_page, workspace_with_sample
-from tests.app.backbone_files import weights_bytes
+from tests.backbone_files import weights_bytes
 
 DESIGN = "pages/design.py"
 TRAIN = "pages/train.py"
@@ -18,11 +18,23 @@ V3 = "MobileNetV3Small"
 
 @pytest.fixture(autouse=True)
 def keras_home(tmp_path, monkeypatch):
-    """An empty Keras cache: nothing is found there unless a test puts it there. No downloads (no network)."""
+    """An empty Keras cache: nothing is found there unless a test puts it there (no downloads: conftest)."""
     home = tmp_path / "keras_home"
     monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "0")
     return home
+
+
+V3_FILE = "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
+
+
+def make_official(monkeypatch, data: bytes, name: str = V3) -> None:
+    """Make `data` the official ImageNet file of backbone `name` (its md5 in place of the one Keras checks)."""
+    import dataclasses
+    import hashlib
+
+    from core.backbones import BACKBONES
+
+    monkeypatch.setitem(BACKBONES, name, dataclasses.replace(BACKBONES[name], weights_hash=hashlib.md5(data).hexdigest()))
 
 
 def page(ws, path: str = DESIGN):
@@ -112,13 +124,10 @@ def test_training_waits_for_the_imagenet_weights(keras_home):
     assert not at.run().button(key="start_training").disabled
 
 
-def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(keras_home):
-    from components.state.backbones import keras3_layout
-    from core.backbones import check_weights_file
-
+def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(keras_home, monkeypatch):
     ws = workspace_with_sample("digits")
     (keras_home / "models").mkdir(parents=True)
-    cached = keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
+    cached = keras_home / "models" / V3_FILE
     cached.write_bytes(weights_bytes(V3))
     at = choose_pretrained(page(ws))
     assert f"Found the weights in Keras' cache: `{cached}`" in texts(at.success)
@@ -128,14 +137,52 @@ def test_weights_are_found_in_the_keras_cache_or_uploaded_and_checked_first(kera
     at.file_uploader(key="backbone_weights_file").set_value(("mobilenet_v2.h5", weights_bytes("MobileNetV2"), "")).run()
     assert not exceptions(at)
     assert errors(at)[0].startswith("The file mobilenet_v2.h5 does not fit the MobileNetV3Small backbone")
-    assert V3 not in ws.backbones.weights  # refused: not kept
+    assert ws.backbones.weights == {}  # refused: not kept
 
+    official = weights_bytes(V3)
+    make_official(monkeypatch, official)
+    at.file_uploader(key="backbone_weights_file").set_value(("official.h5", official, "")).run()
+    assert not exceptions(at) and not errors(at)
+    assert texts(at.success).startswith("Your file official.h5 (")
+    assert "is the official ImageNet weights file of MobileNetV3Small" in texts(at.success)
+    # the official file is installed where every worker of every session looks, under Keras' name
+    assert ws.backbones.weights[V3_FILE].shared and cached.read_bytes() == official
+
+
+def test_a_weights_file_that_is_not_the_official_one_stays_in_its_session(keras_home, monkeypatch):
+    """Keras' cache is shared by every session: a file with the right layers but other values must never reach it.
+    It is the user's own, said so, used by that session's runs (the job carries it) and by no other session."""
+    from components.state import runs
+    from components.state.backbones import session_weights_file
+
+    ws, other = workspace_with_sample("digits"), workspace_with_sample("digits")
+    at = choose_pretrained(page(ws))
     at.file_uploader(key="backbone_weights_file").set_value(("mine.weights.h5", weights_bytes(V3, "keras3"), "")).run()
     assert not exceptions(at) and not errors(at)
-    assert texts(at.success).startswith("Using your file mine.weights.h5")
-    # installed where every worker looks, under Keras' name and in the layout Keras reads by that name
-    assert ws.backbones.weights[V3].path == cached and cached.is_file() and not keras3_layout(cached)
-    check_weights_file(V3, cached)
+    assert texts(at.success).startswith("Using your own weights file mine.weights.h5 (")
+    assert "used only in your session" in texts(at.success)
+    assert not (keras_home / "models" / V3_FILE).exists()  # the shared cache is untouched
+    own = ws.backbones.weights[V3_FILE]
+    assert not own.shared and own.path.is_relative_to(ws.temp_dir) and own.path.is_file()
+
+    at.button(key="backbone_apply").click().run()
+    train = page(ws, TRAIN)  # this session's weights are found, and its run's job carries them
+    assert not exceptions(train) and not train.button(key="start_training").disabled
+    started = {}
+
+    class Service:
+        def start(self, spec, dataset, run_dir, *, weights_file=None):
+            started["weights_file"] = weights_file
+
+    monkeypatch.setattr(runs, "get_training_service", Service)
+    runs.start_run(ws)
+    assert started["weights_file"] == own.path
+
+    other.spec = ws.spec  # the same design in another session: its weights are not found there
+    assert session_weights_file(other.backbones, other.spec) is None
+    assert page(other, TRAIN).button(key="start_training").disabled
+    at.button(key="backbone_forget_weights").click().run()  # and the user can stop using it
+    assert ws.backbones.weights == {} and not own.path.exists()
 
 
 def test_with_internet_the_page_downloads_the_weights_and_shows_its_progress(keras_home, tmp_path, monkeypatch):
@@ -143,6 +190,7 @@ def test_with_internet_the_page_downloads_the_weights_and_shows_its_progress(ker
 
     served = tmp_path / "served.h5"  # "the internet": a file:// URL in place of Keras' storage
     served.write_bytes(weights_bytes(V3))
+    make_official(monkeypatch, served.read_bytes())
     real = backbones.download_weights
     monkeypatch.setattr(backbones, "download_weights", lambda entry, **kw: real(entry, url=served.as_uri(), **kw))
     monkeypatch.setenv("LAYERLAB_DOWNLOAD_WEIGHTS", "1")
@@ -150,13 +198,14 @@ def test_with_internet_the_page_downloads_the_weights_and_shows_its_progress(ker
     at = choose_pretrained(page(ws))
     at.button(key="backbone_download").click().run()
     assert not exceptions(at) and not errors(at)
-    assert (keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5").is_file()
+    assert (keras_home / "models" / V3_FILE).is_file()
     assert "Found the weights in Keras' cache" in texts(at.success)
 
-    served.write_bytes(b"not weights")  # a broken download is checked and refused like an upload
-    monkeypatch.setattr(backbones, "download_weights", lambda entry, **kw: real(entry, url=served.as_uri(), **kw))
+    served.write_bytes(weights_bytes(V3, "keras3"))  # a download changed on the way: refused, never cached
     choose_pretrained(at, "EfficientNetB0").button(key="backbone_download").click().run()
-    assert errors(at)[0].startswith("The file efficientnetb0_notop.h5 does not fit the EfficientNetB0 backbone")
+    assert errors(at)[0].startswith("The downloaded file efficientnetb0_notop.h5 is not the official ImageNet weights "
+                                    "file of EfficientNetB0")
+    assert sorted(p.name for p in (keras_home / "models").iterdir()) == [V3_FILE]
 
 
 def _finished_image_run(ws, tmp_path):
@@ -315,7 +364,7 @@ def test_the_backbone_panel_never_imports_tensorflow_in_the_server_process(keras
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["heavy_modules"] == [] and seen["exceptions"] == [], seen
-    assert seen["weights"] == [V3] and seen["first_layer"] == "Backbone"
+    assert seen["weights"] == [V3_FILE] and seen["first_layer"] == "Backbone"
     assert seen["errors"] == ["notes.keras is not a Keras model file. Use a .keras file made by LayerLab (the Export "
                               "page, or the download under a finished run)."]
-    assert (keras_home / "models" / "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5").is_file()
+    assert not (keras_home / "models" / V3_FILE).exists()  # not the official file: the session's own

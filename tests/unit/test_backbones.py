@@ -17,6 +17,7 @@ from core.backbones import BACKBONES, check_weights_file, manifest
 from core.errors import UserError
 from core.shapes import shape_report
 from core.spec import ProjectSpec
+from tests.backbone_files import legacy_weights
 
 SMALL = {"type": "Backbone", "name": "MobileNetV3Small", "weights": "none", "image_size": 32}
 
@@ -95,16 +96,7 @@ def test_shape_report_refusals(digits):
 
 def _legacy_h5(path: Path, layers: list) -> Path:
     """A weights file in the legacy layout Keras downloads (layer_names, weight_names), zeros of these shapes."""
-    import h5py
-
-    with h5py.File(path, "w") as h5:
-        h5.attrs["layer_names"] = [name.encode() for name, _ in layers]
-        for name, shapes in layers:
-            group = h5.create_group(name)
-            names = [f"{name}/w{i}:0" for i in range(len(shapes))]
-            group.attrs["weight_names"] = [n.encode() for n in names]
-            for n, shape in zip(names, shapes):
-                group.create_dataset(n, data=np.zeros(shape, dtype="float32"))
+    path.write_bytes(legacy_weights(layers))
     return path
 
 
@@ -126,6 +118,17 @@ def test_weights_files_are_checked_with_h5py(tmp_path):
         check_weights_file("VGG16", tmp_path / "notes.h5")
 
 
+def _md5(path: Path) -> str:
+    import hashlib
+
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _official(monkeypatch, name: str, path: Path) -> None:
+    """Make `path` the official file of backbone `name` (its checksum in place of Keras')."""
+    monkeypatch.setitem(BACKBONES, name, dataclasses.replace(BACKBONES[name], weights_hash=_md5(path)))
+
+
 def test_imagenet_weights_come_from_the_cache_or_a_download_else_a_plain_message(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     entry = {"name": "VGG16", "weights": "imagenet", "image_size": None}
@@ -135,6 +138,7 @@ def test_imagenet_weights_come_from_the_cache_or_a_download_else_a_plain_message
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in err.value.render()
     assert str(tmp_path / "keras" / "models") in err.value.render()
     source = _legacy_h5(tmp_path / "vgg.h5", manifest("VGG16")["layers_with_weights"])
+    _official(monkeypatch, "VGG16", source)
     seen = []
     path = backbones.download_weights(entry, url=source.as_uri(), progress=lambda done, total: seen.append(done))
     assert path == backbones.cached_weights_path(entry) and seen[-1] == source.stat().st_size
@@ -143,6 +147,78 @@ def test_imagenet_weights_come_from_the_cache_or_a_download_else_a_plain_message
     with pytest.raises(UserError, match="cannot download"):
         backbones.download_weights(entry, url=(tmp_path / "absent.h5").as_uri())
     assert backbones.install_weights(entry, source) == path and path.is_file()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no .part left behind
+
+
+def test_only_the_official_weights_file_reaches_the_shared_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    entry = {"name": "VGG16", "weights": "imagenet", "image_size": None}
+    layers = manifest("VGG16")["layers_with_weights"]
+    official = _legacy_h5(tmp_path / "official.h5", layers)
+    _official(monkeypatch, "VGG16", official)
+    tampered = _legacy_h5(tmp_path / "tampered.h5", layers)  # the same names and shapes, other values
+    with h5py_open(tampered) as h5:
+        h5["block1_conv1"]["block1_conv1/w0:0"][0, 0, 0, 0] = 1.0
+    check_weights_file("VGG16", tampered)  # it fits the backbone...
+    assert backbones.is_official_weights(entry, official) and not backbones.is_official_weights(entry, tampered)
+    with pytest.raises(UserError) as err:  # ...but never goes where every session loads from
+        backbones.install_weights(entry, tampered)
+    assert err.value.code == "backbone.weights_not_official"
+    with pytest.raises(UserError) as err:  # nor does a download changed on the way
+        backbones.download_weights(entry, url=tampered.as_uri())
+    assert err.value.code == "backbone.download_not_official"
+    cache = backbones.cached_weights_path(entry).parent
+    assert not cache.exists() or list(cache.iterdir()) == []
+    # Keras checks no checksum for MobileNetV2: its download stays in the caller's folder, never in the cache
+    v2 = {"name": "MobileNetV2", "weights": "imagenet", "image_size": None}
+    assert BACKBONES["MobileNetV2"].weights_hash is None and not backbones.is_official_weights(v2, official)
+    served = _legacy_h5(tmp_path / "v2.h5", manifest("MobileNetV2")["layers_with_weights"])
+    kept = backbones.download_weights(v2, url=served.as_uri(), folder=tmp_path / "mine")
+    assert kept == tmp_path / "mine" / backbones.cached_weights_path(v2).name and list(cache.iterdir()) == []
+
+
+def h5py_open(path: Path):
+    import h5py
+
+    return h5py.File(path, "r+")
+
+
+def test_official_checksums_are_the_ones_keras_checks():
+    """The checksums keras.applications passes to keras.utils.get_file for each no-top file (read from its source,
+    without importing Keras)."""
+    import ast
+    import importlib.util
+
+    folder = Path(importlib.util.find_spec("keras").submodule_search_locations[0]) / "src" / "applications"
+
+    def hashes(module: str) -> dict:
+        tree = ast.parse((folder / f"{module}.py").read_text(encoding="utf-8"))
+        node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "WEIGHTS_HASHES")
+        return ast.literal_eval(node.value)
+
+    vgg16 = (folder / "vgg16.py").read_text(encoding="utf-8")
+    no_top = vgg16[vgg16.rindex('"vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"'):]  # its get_file call
+    assert BACKBONES["VGG16"].weights_hash in no_top.split("file_hash=")[1][:40]
+    assert BACKBONES["MobileNetV3Small"].weights_hash == hashes("mobilenet_v3")["small_224_1.0_float"][1]
+    assert BACKBONES["EfficientNetB0"].weights_hash == hashes("efficientnet")["b0"][1]
+    assert BACKBONES["ResNet50"].weights_hash == hashes("resnet")["resnet50"][1]
+    assert "file_hash" not in (folder / "mobilenet_v2.py").read_text(encoding="utf-8")
+    assert BACKBONES["MobileNetV2"].weights_hash is None
+
+
+def test_a_run_job_carries_its_weights_file(digits, tmp_path, monkeypatch):
+    from core.training import trainer
+    from core.training.rundir import RunDir, read_weights_file, write_job
+
+    run, own = RunDir(tmp_path / "run"), tmp_path / "own.h5"
+    write_job(run, _spec(SMALL), digits, weights_file=own)
+    assert read_weights_file(run) == own
+    seen = {}
+    monkeypatch.setattr(trainer, "train_in_process", lambda *args, **kw: seen.update(kw))
+    trainer.train_job(run.path)  # what the worker does with the job
+    assert seen["weights_file"] == own
+    write_job(run, _spec(SMALL), digits)  # the next job of that folder without one: Keras' cache
+    assert read_weights_file(run) is None
 
 
 # ---- Keras ---------------------------------------------------------------------------------------
