@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--no-gain", action="store_true")
+    parser.add_argument("--parallel-only", action="store_true", help="only 2 trial workers vs 1 (for an idle machine)")
     parser.add_argument("--out", type=Path, default=RESULT)
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"environment": environment(), "trials": args.trials, "epochs": args.epochs}
@@ -205,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     results["local_parallel_2"] = one_search(spec, iris, SearchSettings(**{**settings.to_json(), "parallel": 2}))
     results["parallel_over_sequential"] = round(results["local_parallel_2"]["wall_s"] / results["local_sequential"]["wall_s"], 3)
     save()
+    if args.parallel_only:
+        results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        save()
+        return 0
     if not args.no_ray:
         results["ray"] = ray_part(spec, iris, SearchSettings(**{**settings.to_json(), "parallel": 2}))
         results["ray_over_local"] = round(results["ray"]["search"]["wall_s"] / results["local_parallel_2"]["wall_s"], 3)
