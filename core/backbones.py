@@ -486,6 +486,51 @@ def _shapes(shapes: list[tuple]) -> str:
     return ", ".join("×".join(map(str, s)) or "scalar" for s in shapes)
 
 
+CHECK_MEMORY_BYTES = 2 * 1024**3  # the checking child's address space: HDF5 cannot take the server's memory
+CHECK_TIMEOUT_S = 60.0
+
+
+def check_weights_file_apart(name: str, path: str | os.PathLike, *, shown_name: str | None = None,
+                             timeout_s: float = CHECK_TIMEOUT_S) -> None:
+    """`check_weights_file` in a short-lived child process, for the web server: an uploaded or downloaded file
+    reaches h5py's C library (HDF5) only there, so a file made to crash it or to eat memory ends that child,
+    never the server every session shares. The same answers and messages; a child that dies or runs out of
+    time is a file that does not fit."""
+    import subprocess
+    import sys
+
+    shown = shown_name or Path(path).name
+    command = [sys.executable, "-c", "from core.backbones import _check_in_child; _check_in_child()", name, str(path), shown]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, cwd=root, env=env)
+    except subprocess.TimeoutExpired:
+        raise _mismatch(name, shown, "it could not be read in time") from None
+    lines = done.stdout.strip().splitlines()
+    answer = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+    if answer.get("error"):
+        error = answer["error"]
+        raise UserError(error["code"], error["template"], **error["params"])
+    if not answer.get("ok"):
+        raise _mismatch(name, shown, "it is not a weights file (.h5)")
+
+
+def _check_in_child() -> None:
+    """The child's side of check_weights_file_apart: memory capped, one JSON line out."""
+    import resource
+    import sys
+
+    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+    name, path, shown = sys.argv[1:4]
+    try:
+        check_weights_file(name, path, shown_name=shown)
+    except UserError as err:
+        print(json.dumps({"error": {"code": err.code, "template": err.template, "params": err.params}}, default=str))
+        return
+    print(json.dumps({"ok": True}))
+
+
 def _mismatch(name: str, file: str, reason: str) -> UserError:
     return UserError("backbone.weights_mismatch",
                      "The file {file} does not fit the {name} backbone: {reason}. Choose the no-top ImageNet weights file "

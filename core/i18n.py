@@ -61,6 +61,7 @@ CORE_FRAGMENTS = (
     "your model scales the pixels itself",
     # core.backbones.check_weights_file: why a weights file does not fit ({reason})
     "it is not a weights file (.h5)",
+    "it could not be read in time",
     "it holds no layer weights that LayerLab can read",
     "it has weights for {count} layers, {name} has {expected}",
     "layer {layer} has weights of shapes {have}, {name}'s layer {want_layer} needs {want}",

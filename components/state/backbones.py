@@ -79,14 +79,14 @@ def keep_weights(files: BackboneFiles, temp_dir: Path, entry: dict, file_name: s
     shared cache (core.backbones.install_weights); any other file is the user's own and stays in
     this session's folder, for this session's runs only. Raises the check's UserError (and keeps
     nothing)."""
-    from core.backbones import check_weights_file, install_weights, is_official_weights
+    from core.backbones import check_weights_file_apart, install_weights, is_official_weights
 
     check_size(len(data), file_name)
     folder = _folder(temp_dir, "weights")
     upload = folder / f"upload{weights_suffix(file_name)}"
     try:
         upload.write_bytes(data)
-        check_weights_file(entry["name"], upload, shown_name=file_name)
+        check_weights_file_apart(entry["name"], upload, shown_name=file_name)  # HDF5 never in the server
         if not is_official_weights(entry, upload):
             return _keep(files, entry, KeptFile(file_name, upload, len(data)))
         try:
@@ -121,12 +121,12 @@ def download_weights(files: BackboneFiles, temp_dir: Path, entry: dict, progress
     """Download the entry's ImageNet weights (core.backbones.download_weights, checked): the official
     file goes into Keras' shared cache (None: nothing the session keeps); a file Keras knows no
     checksum for (MobileNetV2) is kept in this session's folder, for this session only."""
-    from core.backbones import check_weights_file, download_weights as download
+    from core.backbones import check_weights_file_apart, download_weights as download
 
     folder = _folder(temp_dir, "weights")
     try:
         path = download(entry, progress=progress, folder=folder)
-        check_weights_file(entry["name"], path)
+        check_weights_file_apart(entry["name"], path)  # HDF5 never in the server
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

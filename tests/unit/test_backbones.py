@@ -118,6 +118,20 @@ def test_weights_files_are_checked_with_h5py(tmp_path):
         check_weights_file("VGG16", tmp_path / "notes.h5")
 
 
+def test_the_server_checks_weights_files_in_a_child_process(tmp_path):
+    """The web server's check (an upload, a download) runs HDF5 in a short-lived child: the same answers, and a
+    file that hangs or kills the reader is a plain "does not fit", never the server's end."""
+    good = _legacy_h5(tmp_path / "small.h5", manifest("MobileNetV3Small")["layers_with_weights"])
+    backbones.check_weights_file_apart("MobileNetV3Small", good, shown_name="mine.h5")
+    vgg = _legacy_h5(tmp_path / "vgg.h5", manifest("VGG16")["layers_with_weights"])
+    with pytest.raises(UserError) as err:
+        backbones.check_weights_file_apart("MobileNetV3Small", vgg, shown_name="their.h5")
+    assert err.value.code == "backbone.weights_mismatch" and "their.h5" in err.value.render()
+    assert "weights for 13 layers" in err.value.render()
+    with pytest.raises(UserError, match="could not be read in time"):
+        backbones.check_weights_file_apart("MobileNetV3Small", good, timeout_s=0.001)
+
+
 def _md5(path: Path) -> str:
     import hashlib
 
