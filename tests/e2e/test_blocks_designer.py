@@ -21,6 +21,7 @@ def test_a_residual_block_built_from_the_empty_designer_trains(page: Page) -> No
 
     # Add a residual block: it comes with one Conv2D made for the 8×8×1 input, and a projection.
     widget(page, "add_block_open").locator("summary").click()
+    wait_idle(page)  # the deletes' last rerun may still be drawing: a click then can land on a form being replaced
     expect(widget(page, "add_block_type").get_by_role("combobox")).to_have_value("Residual block")  # the first type
     press(page, "add_block")
     expect(main.get_by_text("1. Residual block").first).to_be_visible()
